@@ -1,0 +1,152 @@
+"""REST API sends/s: `POST /api/v1/instances/{id}/messages` through the whole stack (API key,
+rate limits, validation, message row, WuzAPI client) against the standalone sandbox, with the
+bare sandbox (WuzapiClient straight to it) measured in the same run as the reference.
+
+The organization is on the scale plan (50 sends/s per instance) with 20 linked instances used
+round-robin, so the plan's limits (1,000/s in total) sit above what two cores can push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from itertools import cycle
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench.gateway import ADMIN, _bench as bare_sandbox_rows, _free_port, _start_sandbox
+
+MAX_SENDS = 2_000
+MAX_SECONDS = 20.0
+INSTANCES = 20
+BIN = Path(sys.executable).parent
+
+
+def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [str(BIN / "python"), "-m", "uvicorn", "livchat.api.app:create_api", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)  # readiness of another process
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise RuntimeError("API did not start")
+
+
+def _organization(env: dict[str, str]) -> str:
+    subprocess.run([str(BIN / "livchat"), "create-user", "bench@example.com", "--password", "long-password",
+                    "--org", "Bench"], env=env, check=True, capture_output=True)
+    code = ("import asyncio\nfrom sqlmodel import update\nfrom livchat.core.db import db\nfrom livchat.models import Organization\n"
+            "async def main():\n    async with db.session() as s:\n"
+            "        await s.exec(update(Organization).values(plan='scale'))\n        await s.commit()\n"
+            "asyncio.run(main())\n")
+    subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)
+    return subprocess.run([str(BIN / "livchat"), "create-api-key", "--org", "Bench"], env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+async def _linked_instances(api: httpx.AsyncClient, control: httpx.AsyncClient) -> list[str]:
+    ids = []
+    for n in range(INSTANCES):
+        instance = (await api.post("/api/v1/instances", json={"name": f"bench {n}"})).json()
+        (await api.get(f"/api/v1/instances/{instance['id']}/qr")).raise_for_status()
+        sessions = (await control.get("/sandbox/control/sessions")).json()["sessions"]
+        waiting = next(s for s in sessions if s["name"] == instance["id"])
+        (await control.post("/sandbox/control/link", json={"qr": waiting["qr"]})).raise_for_status()
+        ids.append(instance["id"])
+    return ids
+
+
+async def _measure(api: httpx.AsyncClient, ids: list[str], concurrency: int) -> dict[str, object]:
+    targets = cycle(ids)
+    body = {"to": "+55 11 91234-5678", "type": "text", "text": "bench"}
+
+    async def send() -> float:
+        t0 = time.perf_counter()
+        response = await api.post(f"/api/v1/instances/{next(targets)}/messages", json=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"send failed: {response.status_code} {response.text[:200]}")
+        return (time.perf_counter() - t0) * 1000
+
+    await asyncio.gather(*(send() for _ in range(concurrency)))  # warm the connection pool
+    latencies: list[float] = []
+    started = time.perf_counter()
+    stop_at = started + MAX_SECONDS
+
+    async def worker() -> None:
+        while len(latencies) < MAX_SENDS and time.perf_counter() < stop_at:
+            latencies.append(await send())
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {"concurrency": concurrency, "sends": len(ordered), "seconds": round(elapsed, 2),
+            "sends_per_s": round(len(ordered) / elapsed, 1), "p50_ms": round(statistics.median(ordered), 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2)}
+
+
+async def _bench(api_url: str, sandbox_url: str, key: str) -> list[dict[str, object]]:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30,
+                                 limits=limits) as api, httpx.AsyncClient(base_url=sandbox_url) as control:
+        ids = await _linked_instances(api, control)
+        return [await _measure(api, ids, c) for c in (1, 50)]
+
+
+PG_ADMIN = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _one_database(database: str, database_url: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    data_dir = tempfile.mkdtemp(prefix="livchat-bench-api-")
+    sandbox, sandbox_url = _start_sandbox(os.path.join(data_dir, "sandbox"))
+    api_port = _free_port()
+    env = {**os.environ, "LIVCHAT_DATA_DIR": data_dir, "WUZAPI_URL": sandbox_url, "WUZAPI_ADMIN_TOKEN": ADMIN,
+           "PUBLIC_URL": f"http://127.0.0.1:{api_port}", "DATABASE_URL": database_url, "REDIS_URL": ""}
+    api = None
+    try:
+        subprocess.run([str(BIN / "livchat"), "migrate"], env=env, check=True, capture_output=True)
+        # The reference first, on the same sandbox process: it links the sandbox's first session.
+        reference = [{"path": "bare sandbox", **row} for row in asyncio.run(bare_sandbox_rows(sandbox_url))]
+        key = _organization(env)
+        api = _start_api(env, api_port)
+        rows = [{"path": f"API ({database})", **row}
+                for row in asyncio.run(_bench(f"http://127.0.0.1:{api_port}", sandbox_url, key))]
+    finally:
+        for proc in (api, sandbox):
+            if proc is not None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    for row in rows:
+        bare = next(r for r in reference if r["concurrency"] == row["concurrency"])
+        row["vs_bare_%"] = round(100 * float(row["sends_per_s"]) / float(bare["sends_per_s"]), 1)
+    return rows, reference
+
+
+def run() -> dict[str, object]:
+    rows, reference = _one_database("SQLite", "")
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS livchat_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE livchat_bench")
+    try:
+        pg_rows, _ = _one_database("PostgreSQL", PG_ADMIN.rsplit("/", 1)[0] + "/livchat_bench")
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS livchat_bench WITH (FORCE)")
+    return {"title": f"API sends (≤{MAX_SENDS} sends or {MAX_SECONDS:.0f} s per row) vs the bare sandbox",
+            "rows": rows + pg_rows + reference}

@@ -1,0 +1,197 @@
+"""Webhook outbox → dispatcher → a local receiver (its own process, plain HTTP/1.1 on 127.0.0.1).
+
+Per database (SQLite file, PostgreSQL at 127.0.0.1):
+- throughput: THROUGHPUT_EVENTS events committed first, then one dispatcher (the app's default
+  configuration) drains them; deliveries/s counts rows recorded as delivered in the database;
+- latency: events committed one per transaction at RATE events/s for SECONDS, with the dispatcher
+  running in the same process (as in the app); event → receiver arrival, p50/p99.
+`per_cpu_s` is deliveries per CPU-second of this process (the dispatcher, and SQLite itself when
+it is the database): what one uncontended core would reach, whatever else the machine is running.
+Bounded: each phase stops after its event count or MAX_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+THROUGHPUT_EVENTS = 3_000
+RATE = 200
+SECONDS = 3.0
+MAX_SECONDS = 30.0
+PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _start_receiver() -> tuple[subprocess.Popen[bytes], str]:
+    from bench.webhook_receiver import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.webhook_receiver", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/stats", timeout=1).raise_for_status()
+            return proc, base
+        except httpx.TransportError:
+            time.sleep(0.05)  # readiness of another process
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise RuntimeError("receiver did not start")
+
+
+async def _tenant() -> tuple[str, str]:
+    from livchat.core.crypto import encrypt
+    from livchat.core.db import db
+    from livchat.core.ids import new_id
+    from livchat.models.accounts import Organization
+    from livchat.models.whatsapp import Instance
+
+    async with db.session() as session:
+        org = Organization(id=new_id("org"), name="Bench", slug=new_id("bench"), plan="scale")
+        session.add(org)
+        await session.flush()
+        instance = Instance(id=new_id("inst"), organization_id=org.id, name="Bench",
+                            wuzapi_token_encrypted=encrypt("t"), hmac_key_encrypted=encrypt("k"))
+        session.add(instance)
+        await session.commit()
+        return org.id, instance.id
+
+
+async def _delivered() -> int:
+    from sqlmodel import func, select
+
+    from livchat.core.db import db
+    from livchat.models.webhooks import WebhookDelivery
+
+    async with db.session() as session:
+        return (await session.exec(select(func.count()).select_from(WebhookDelivery)
+                                   .where(WebhookDelivery.status == "delivered"))).one()
+
+
+def _event(org_id: str, instance_id: str, n: int) -> Any:
+    from livchat.services.whatsapp_events import MessageReceived
+
+    return MessageReceived(organization_id=org_id, instance_id=instance_id, message_id=f"m{n}",
+                           data={"id": f"wamid.{n}", "from": "5511912345678", "type": "text", "text": f"hello {n}"})
+
+
+async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str, object]]:
+    from livchat.core import migrations
+    from livchat.core.db import db
+    from livchat.core.events import bus
+    from livchat.services import webhook_outbox, webhooks
+    from livchat.services.webhook_dispatcher import Dispatcher, DispatcherConfig
+
+    await db.dispose()
+    db.configure(url)
+    migrations.upgrade()
+    uninstall = webhook_outbox.install()
+    rows = []
+    try:
+        org_id, instance_id = await _tenant()
+        async with db.session() as session:
+            await webhooks.save_endpoint(session, org_id, instance_id, receiver + "/hook")
+
+        # Throughput: a backlog drained by one dispatcher.
+        async with db.session() as session:
+            for n in range(THROUGHPUT_EVENTS):
+                await bus.emit(session, _event(org_id, instance_id, n))
+            await session.commit()
+            bus.discard_pending(session)  # no nudges: the dispatcher starts after
+        config = DispatcherConfig()
+        dispatcher = Dispatcher(config)
+        stop = asyncio.Event()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        task = asyncio.create_task(dispatcher.run(stop))
+        while await _delivered() < THROUGHPUT_EVENTS and time.perf_counter() - started < MAX_SECONDS:
+            await asyncio.sleep(0.25)  # a COUNT(*) costs CPU the dispatcher needs: look rarely
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        done = await _delivered()
+        rows.append({"database": label, "measure": "throughput (backlog drained)", "events": done,
+                     "seconds": round(elapsed, 2), "deliveries_per_s": round(done / elapsed),
+                     "per_cpu_s": round(done / cpu), "p50_ms": "", "p99_ms": "",
+                     "config": f"concurrency={config.concurrency} batch={config.batch_size}"})
+
+        while await _delivered() < THROUGHPUT_EVENTS and time.perf_counter() - started < 2 * MAX_SECONDS:
+            await asyncio.sleep(0.25)  # an undrained backlog would sit in front of the latency events
+
+        # Latency: events at RATE/s, each committed in its own transaction, the dispatcher nudged.
+        events: list[Any] = []
+        t0 = time.perf_counter()
+        for n in range(int(RATE * SECONDS)):
+            target = t0 + n / RATE
+            await asyncio.sleep(max(0.0, target - time.perf_counter()))  # pacing the load, not syncing
+            event = _event(org_id, instance_id, THROUGHPUT_EVENTS + n)
+            async with db.session() as session:
+                await bus.emit(session, event)
+                await bus.commit_and_publish(session)
+            events.append(event)
+        offered = len(events) / (time.perf_counter() - t0)  # below RATE when emitting is the bottleneck
+        deadline = time.perf_counter() + MAX_SECONDS
+        async with httpx.AsyncClient(base_url=receiver) as client:
+            while True:
+                arrivals = (await client.get("/stats")).json()["arrivals"]
+                if all(e.id in arrivals for e in events) or time.perf_counter() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+        latencies = sorted((arrivals[e.id][0] - e.occurred_at.timestamp()) * 1000 for e in events if e.id in arrivals)
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        rows.append({"database": label, "measure": f"latency, {offered:.0f} events/s emitted (aim {RATE})",
+                     "events": len(latencies),
+                     "seconds": round(time.perf_counter() - t0, 2),
+                     "deliveries_per_s": round(len(latencies) / (time.perf_counter() - t0)), "per_cpu_s": "",
+                     "p50_ms": round(statistics.median(latencies), 1),
+                     "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+                     "config": "one transaction per event"})
+    finally:
+        uninstall()
+        await db.dispose()
+    return rows
+
+
+async def _bench(receiver: str) -> list[dict[str, object]]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="livchat-bench-webhooks-") as data:
+        rows += await _bench_database("sqlite", f"sqlite:///{data}/bench.db", receiver)
+    name = f"livchat_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        rows += await _bench_database("postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", receiver)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return rows
+
+
+def run() -> dict[str, object]:
+    data_dir = tempfile.mkdtemp(prefix="livchat-bench-data-")
+    os.environ.update(LIVCHAT_DATA_DIR=data_dir, LIVCHAT_WEBHOOK_ALLOW_PRIVATE="1")  # the receiver is local
+    from livchat.core import crypto
+    from livchat.core.settings import reset_settings_cache
+
+    reset_settings_cache()
+    crypto.reset_crypto_cache()
+    proc, receiver = _start_receiver()
+    try:
+        rows = asyncio.run(_bench(receiver))
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    return {"title": f"Webhooks: outbox → dispatcher → local receiver ({THROUGHPUT_EVENTS} queued; "
+                     f"{RATE}/s for {SECONDS:.0f} s)", "rows": rows}

@@ -1,0 +1,121 @@
+"""Browser session cookie routes, Clerk webhooks, and `GET /api/v1/me` for API keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from livchat.api import tenancy
+from livchat.api.deps import ApiKeyAuth
+from livchat.api.problems import ApiError
+from livchat.core.db import db
+from livchat.core.settings import get_settings
+from livchat.integrations import clerk
+from livchat.services import api_keys, auth, clerk_sync
+
+router = APIRouter()
+CLERK_SESSION_COOKIE = "__session"  # Clerk's session JWT, set by Clerk's frontend on our domain
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.get("/api/auth/session", include_in_schema=False)
+async def open_session(request: Request, ticket: str = "", next: str = "/dashboard") -> RedirectResponse:
+    """Trade a one-time sign-in ticket for the HttpOnly session cookie."""
+    async with db.session() as session:
+        token = await auth.redeem_sign_in_ticket(
+            session, ticket, ip=_client_ip(request), user_agent=request.headers.get("user-agent")
+        )
+        await session.commit()
+    if token is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    return _with_session_cookie(RedirectResponse(auth.safe_next(next), status_code=303), token)
+
+
+@router.get("/api/auth/clerk", include_in_schema=False)
+async def clerk_session(request: Request, next: str = "/dashboard") -> RedirectResponse:
+    """After Clerk's sign-in: verify Clerk's `__session` JWT here and open our own session for it,
+    in Clerk's active organization when it has one."""
+    settings = get_settings()
+    if not settings.clerk_enabled:
+        raise ApiError(404, "not_found", "Clerk is not configured.")
+    try:
+        verified = await clerk.verify_session_token(
+            request.cookies.get(CLERK_SESSION_COOKIE, ""), jwt_key=settings.clerk_jwt_key,
+            publishable_key=settings.clerk_publishable_key, secret_key=settings.clerk_secret_key,
+            authorized_parties=[settings.public_url.rstrip("/")],
+        )
+    except clerk.ClerkTokenError:
+        return RedirectResponse("/sign-in", status_code=303)
+    async with db.session() as session:
+        found = await clerk_sync.signed_in_member(session, verified.user_id, verified.organization_id)
+        if found is None:  # the user.created webhook has not reached us (yet)
+            return RedirectResponse("/sign-in", status_code=303)
+        user, membership = found
+        user_session, token = await auth.create_session(
+            session, user.id, ip=_client_ip(request), user_agent=request.headers.get("user-agent")
+        )
+        if membership is not None:
+            await auth.select_organization(session, user_session, membership.organization.id)
+        await session.commit()
+    return _with_session_cookie(RedirectResponse(auth.safe_next(next), status_code=303), token)
+
+
+def _with_session_cookie(response: RedirectResponse, token: str) -> RedirectResponse:
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        token,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().public_url.startswith("https://"),
+    )
+    return response
+
+
+@router.get("/api/auth/sign-out", include_in_schema=False)
+async def sign_out(request: Request) -> RedirectResponse:
+    async with db.session() as session:
+        await auth.revoke_session(session, request.cookies.get(auth.SESSION_COOKIE))
+        await session.commit()
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/api/webhooks/clerk", include_in_schema=False, openapi_extra=tenancy.PUBLIC)
+async def clerk_webhook(request: Request) -> JSONResponse:
+    secret = get_settings().clerk_webhook_secret
+    if not secret:
+        raise ApiError(404, "not_found", "Clerk is not configured.")
+    body = await request.body()
+    try:
+        clerk.verify_webhook(secret, request.headers, body)
+        event = clerk.parse_event(body)
+    except clerk.WebhookVerificationError as exc:
+        raise ApiError(401, "invalid_signature", str(exc)) from exc
+    async with db.session() as session:
+        handled = await clerk_sync.apply(session, event)
+        await session.commit()
+    return JSONResponse({"received": True, "handled": handled})
+
+
+@router.get("/api/v1/me", tags=["account"], summary="The organization an API key belongs to")
+async def me(principal: ApiKeyAuth) -> JSONResponse:
+    org, key = principal.organization, principal.key
+    return JSONResponse(
+        {"organizationId": org.id, "organizationName": org.name, "plan": org.plan,
+         "keyId": key.id, "keyPrefix": key.prefix}
+    )
+
+
+@tenancy.id_factory("key_id")
+async def _key_in(session, organization_id: str) -> str:  # type: ignore[no-untyped-def]
+    return (await api_keys.create_api_key(session, organization_id, "probe")).key.id
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)

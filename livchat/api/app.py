@@ -1,0 +1,56 @@
+"""The FastAPI app that Reflex mounts through `api_transformer`. Routers stay thin."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from livchat import __version__
+from livchat.api import health
+from livchat.api.problems import install_problem_handlers, problem_response
+from livchat.api.ratelimit import RateLimitHeadersMiddleware
+from livchat.services import webhook_outbox
+
+API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def create_api() -> FastAPI:
+    app = FastAPI(
+        title="LivChat",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
+    # The webhook outbox writes its delivery rows inside every emitting transaction, whichever
+    # surface (API, inbound hooks, dashboard) emits; installing twice is a no-op.
+    webhook_outbox.install()
+    app.include_router(health.router)
+    # Each domain adds its routers/mounts through one function in its own module (kept in this
+    # order); nothing else in this file needs to change when a domain grows.
+    for install in _domain_installers():
+        install(app)
+
+    # Registered last: any /api path no router claimed is a JSON 404, never the HTML app.
+    @app.api_route("/api/{path:path}", methods=API_METHODS, include_in_schema=False)
+    async def api_not_found(request: Request, path: str) -> JSONResponse:
+        return problem_response(404, "not_found", f"No API route matches {request.method} /api/{path}.")
+
+    return app
+
+
+def _domain_installers() -> list:  # type: ignore[type-arg]
+    """`install(app)` functions of the domains that exist. Import errors are real errors."""
+    import importlib
+
+    installers = []
+    for module_name in DOMAIN_MODULES:
+        module = importlib.import_module(module_name)
+        installers.append(module.install)
+    return installers
+
+
+# Modules exposing `install(app: FastAPI) -> None`.
+DOMAIN_MODULES: list[str] = ["livchat.sandbox.install", "livchat.api.v1", "livchat.api.public", "livchat.api.hooks", "livchat.api.accounts"]

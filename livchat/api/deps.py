@@ -1,0 +1,75 @@
+"""Typed FastAPI dependencies: who is calling.
+
+    @router.get("/things/{thing_id}")
+    async def get_thing(auth: ApiKeyAuth, thing_id: str): ...   # auth.organization.id
+
+Every route that takes an id of an organization's row must load it filtered by
+`auth.organization.id` and answer 404 otherwise; tests/accounts/test_tenant_isolation.py checks
+each such route by itself (see `livchat.api.tenancy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from livchat.api.problems import ApiError
+from livchat.core.db import db
+from livchat.models import ApiKey, Organization, User, UserSession
+from livchat.services import api_keys, auth
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="livchat"'}
+
+
+@dataclass(frozen=True)
+class ApiKeyPrincipal:
+    organization: Organization
+    key: ApiKey
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+async def api_key_principal(request: Request) -> ApiKeyPrincipal:
+    secret = _bearer(request)
+    if secret is None:
+        raise ApiError(401, "unauthorized", "Send your API key as `Authorization: Bearer lc_live_...`.",
+                       headers=_UNAUTHORIZED_HEADERS)
+    async with db.session() as session:
+        found = await api_keys.authenticate(session, secret)
+        if found is None:
+            raise ApiError(401, "unauthorized", "This API key is unknown or has been revoked.",
+                           headers=_UNAUTHORIZED_HEADERS)
+        organization, key = found
+        await api_keys.mark_used(session, key)
+        await session.commit()
+    return ApiKeyPrincipal(organization=organization, key=key)
+
+
+ApiKeyAuth = Annotated[ApiKeyPrincipal, Depends(api_key_principal)]
+
+
+@dataclass(frozen=True)
+class BrowserPrincipal:
+    user: User
+    user_session: UserSession
+
+
+async def browser_principal(request: Request) -> BrowserPrincipal:
+    """The signed-in user from the session cookie (for browser-facing HTTP routes)."""
+    async with db.session() as session:
+        found = await auth.resolve_session(session, request.cookies.get(auth.SESSION_COOKIE))
+    if found is None:
+        raise ApiError(401, "unauthorized", "Sign in first.")
+    user_session, user = found
+    return BrowserPrincipal(user=user, user_session=user_session)
+
+
+BrowserAuth = Annotated[BrowserPrincipal, Depends(browser_principal)]

@@ -1,0 +1,37 @@
+"""Inbound WuzAPI webhooks: `POST /api/hooks/wuzapi/{instance_id}`.
+
+The signature is checked over the raw body before anything is parsed. An unknown instance gets
+the same 401 as a bad signature, so the endpoint does not reveal which instance ids exist.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from livchat.api.problems import ApiError
+from livchat.core.db import db
+from livchat.services import ingest
+from livchat.services.instances import find_by_id
+
+MAX_BODY_BYTES = 160 * 1024 * 1024  # a 100 MB document, base64-encoded, inside a form field
+SIGNATURE_HEADER = "x-hmac-signature"
+
+
+async def wuzapi_hook(instance_id: str, request: Request) -> JSONResponse:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", "The event body is too large.")
+    body = await request.body()
+    async with db.session() as session:
+        instance = await find_by_id(session, instance_id)
+        if not ingest.instance_signature_valid(instance, body, request.headers.get(SIGNATURE_HEADER)):
+            raise ApiError(401, "invalid_signature", "Missing or invalid x-hmac-signature.")
+        assert instance is not None
+        event = ingest.parse_webhook(body, request.headers.get("content-type", ""))
+        result = await ingest.ingest(session, instance, event)
+    return JSONResponse({"ok": True, **result.as_json()})
+
+
+def install(app: FastAPI) -> None:
+    app.add_api_route("/api/hooks/wuzapi/{instance_id}", wuzapi_hook, methods=["POST"], include_in_schema=False)

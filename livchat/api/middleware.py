@@ -1,0 +1,80 @@
+"""ASGI middleware around the whole app (API, Reflex backend and the built pages alike)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from livchat.core.ids import ulid
+from livchat.core.logging import get_logger, request_id_var
+
+log = get_logger("http")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Pages where another site may frame us: the chat widget only.
+FRAMEABLE_PREFIXES = ("/widget",)
+
+
+def _is_frameable(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") or path.startswith(p + "?") for p in FRAMEABLE_PREFIXES)
+
+
+def security_headers_for(path: str) -> list[tuple[bytes, bytes]]:
+    frame_ancestors = "*" if _is_frameable(path) else "'self'"
+    return [
+        (b"content-security-policy", f"frame-ancestors {frame_ancestors}".encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"permissions-policy", b"camera=(), geolocation=(), microphone=(self)"),
+    ]
+
+
+class SecurityHeadersMiddleware:
+    """Security headers, an X-Request-ID on every response, and one access-log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else ulid()
+        token = request_id_var.set(request_id)
+        path: str = scope.get("path", "")
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                for name, value in security_headers_for(path):
+                    if name not in names:
+                        headers.append((name, value))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if not path.startswith(("/_next", "/assets", "/_event", "/ping")):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "path": path,
+                        "status": status_holder["status"],
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
+            request_id_var.reset(token)

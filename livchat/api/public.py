@@ -1,0 +1,104 @@
+"""`/api/public/*`: the landing page's anonymous test panel (API.md), limited per IP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from limits import RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
+from pydantic import Field
+
+from livchat.api.ratelimit import enforce
+from livchat.api.v1.common import CamelModel, rfc3339
+from livchat.core.db import db
+from livchat.models import AnonymousSession
+from livchat.services import anonymous
+from livchat.services.limits import get_rate_limits
+
+router = APIRouter(prefix="/api/public", tags=["test panel"])
+
+# API.md: per-IP limits of the anonymous API.
+LIMITS = {
+    "session": RateLimitItemPerHour(10),
+    "connect": RateLimitItemPerHour(5),
+    "qr": RateLimitItemPerMinute(60),
+    "status": RateLimitItemPerMinute(120),
+    "pairphone": RateLimitItemPerHour(10),
+    "message_day": RateLimitItemPerDay(50),
+    "message_second": RateLimitItemPerSecond(1),
+}
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _limit(request: Request, *names: str) -> None:
+    for name in names:
+        enforce(request, await get_rate_limits().hit(LIMITS[name], "public", name, client_ip(request)))
+
+
+async def _visitor(x_anonymous_token: Annotated[str | None, Header()] = None) -> AnonymousSession:
+    async with db.session() as session:
+        return await anonymous.resolve(session, x_anonymous_token)
+
+
+Visitor = Annotated[AnonymousSession, Depends(_visitor)]
+
+
+class PhoneIn(CamelModel):
+    phone: str = Field(examples=["+55 11 91234-5678"])
+
+
+class MessageIn(CamelModel):
+    to: str = Field(examples=["+55 11 91234-5678"])
+    message: str = Field(min_length=1, max_length=4096)
+
+
+@router.post("/session")
+async def create_session(request: Request) -> dict[str, Any]:
+    await _limit(request, "session")
+    async with db.session() as session:
+        created = await anonymous.create_session(session, client_ip(request), request.headers.get("user-agent"))
+    return {"anonymousId": created.row.id, "anonymousToken": created.token,
+            "expiresAt": rfc3339(created.row.expires_at)}
+
+
+@router.post("/connect")
+async def connect(request: Request, visitor: Visitor) -> dict[str, Any]:
+    await _limit(request, "connect")
+    async with db.session() as session:
+        return await anonymous.connect(session, visitor)
+
+
+@router.get("/qr")
+async def qr(request: Request, visitor: Visitor) -> dict[str, Any]:
+    await _limit(request, "qr")
+    async with db.session() as session:
+        return await anonymous.qr(session, visitor)
+
+
+@router.post("/pairphone")
+async def pairphone(request: Request, visitor: Visitor, body: PhoneIn) -> dict[str, Any]:
+    await _limit(request, "pairphone")
+    async with db.session() as session:
+        return await anonymous.pair_phone(session, visitor, body.phone)
+
+
+@router.get("/status")
+async def status(request: Request, visitor: Visitor) -> dict[str, Any]:
+    await _limit(request, "status")
+    async with db.session() as session:
+        return await anonymous.status(session, visitor)
+
+
+@router.post("/message")
+async def message(request: Request, visitor: Visitor, body: MessageIn) -> dict[str, Any]:
+    await _limit(request, "message_second", "message_day")
+    async with db.session() as session:
+        row = await anonymous.send_test_message(session, visitor, body.to, body.message)
+    return {"success": True, "messageId": row.id, "timestamp": rfc3339(row.sent_at or row.created_at)}
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)

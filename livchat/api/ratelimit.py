@@ -1,0 +1,52 @@
+"""Rate-limit plumbing shared by every limited route (v1 and the public test-panel API).
+
+Limits record their RateLimit-* headers in the request's state; `RateLimitHeadersMiddleware`
+adds them to whatever response the route produces (a model, a Response, or an error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from livchat.api.problems import ApiError
+from livchat.services.limits import RateLimitResult
+
+_STATE_KEY = "rate_limit_headers"
+
+
+def enforce(request: Request, result: RateLimitResult, code: str = "rate_limited",
+            detail: str = "Too many requests; retry after the Retry-After header's seconds.") -> None:
+    """Record the limit's headers for the response; refuse with 429 (and Retry-After) when over.
+
+    With several limits on one request, the most constrained (lowest remaining) one is shown.
+    """
+    headers = result.headers()
+    if not result.allowed:
+        raise ApiError(429, code, detail, headers=headers)
+    current = getattr(request.state, _STATE_KEY, None)
+    if headers and (current is None or int(headers["RateLimit-Remaining"]) < int(current["RateLimit-Remaining"])):
+        setattr(request.state, _STATE_KEY, headers)
+
+
+class RateLimitHeadersMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                recorded = scope.get("state", {}).get(_STATE_KEY)
+                if recorded:
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    message["headers"] = list(message.get("headers", [])) + [
+                        (k.lower().encode(), v.encode()) for k, v in recorded.items() if k.lower().encode() not in present
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

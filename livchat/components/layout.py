@@ -1,0 +1,206 @@
+"""Page frames: the public top bar and the dashboard shell with its sidebar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from livchat.components.i18n import language_switcher, t, theme_toggle
+
+
+def brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon("message-circle", size=22, color=rx.color("teal", 9)),
+            rx.text(t("app.name"), weight="bold", size="5"),
+            align="center",
+            spacing="2",
+        ),
+        href="/",
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+    )
+
+
+def public_navbar() -> rx.Component:
+    return rx.hstack(
+        brand(),
+        rx.spacer(),
+        rx.hstack(
+            rx.link(t("nav.features"), href="/#features", color_scheme="gray"),
+            rx.link(t("nav.sandbox"), href="/sandbox", color_scheme="gray"),
+            rx.link(t("nav.sign_in"), href="/sign-in", color_scheme="gray", id="nav-sign-in"),
+            rx.link(rx.button(t("nav.dashboard")), href="/dashboard", id="nav-dashboard"),
+            language_switcher(),
+            theme_toggle(),
+            align="center",
+            spacing="5",
+        ),
+        as_="nav",
+        width="100%",
+        padding_x="24px",
+        padding_y="16px",
+        align="center",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def public_page(*children: rx.Component) -> rx.Component:
+    from livchat.state.i18n import LangState
+
+    return rx.box(
+        public_navbar(),
+        rx.box(*children, as_="main", width="100%"),
+        on_mount=LangState.detect_browser_language,
+        min_height="100vh",
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    icon: str
+
+    @property
+    def route(self) -> str:
+        return "/dashboard" if self.slug == "overview" else f"/dashboard/{self.slug.replace('_', '-')}"
+
+    @property
+    def label_key(self) -> str:
+        return f"dashboard.section.{self.slug}"
+
+
+SECTION_GROUPS: list[tuple[str, list[Section]]] = [
+    ("", [Section("overview", "layout-dashboard")]),
+    (
+        "dashboard.group.whatsapp",
+        [
+            Section("instances", "smartphone"),
+            Section("webhooks", "webhook"),
+            Section("api_keys", "key-round"),
+            Section("analytics", "chart-column"),
+        ],
+    ),
+    (
+        "dashboard.group.support",
+        [
+            Section("inbox", "inbox"),
+            Section("knowledge", "book-open"),
+            Section("widget", "message-square"),
+            Section("voice", "phone"),
+        ],
+    ),
+    (
+        "dashboard.group.account",
+        [Section("members", "users"), Section("billing", "credit-card"), Section("settings", "settings")],
+    ),
+]
+SECTIONS: list[Section] = [s for _, group in SECTION_GROUPS for s in group]
+
+
+def _sidebar_link(section: Section) -> rx.Component:
+    path = rx.State.router.url.path
+    active = (path == section.route) | (path == section.route + "/")
+    return rx.link(
+        rx.hstack(rx.icon(section.icon, size=16), rx.text(t(section.label_key), size="2"), align="center"),
+        href=section.route,
+        id=f"nav-{section.slug}",
+        underline="none",
+        color_scheme=rx.cond(active, "teal", "gray"),
+        high_contrast=~active,
+        weight=rx.cond(active, "bold", "regular"),
+        padding_y="4px",
+    )
+
+
+def organization_switcher() -> rx.Component:
+    from livchat.state.shell import ShellState
+
+    return rx.select.root(
+        rx.select.trigger(aria_label=t("accounts.orgs.switch"), id="organization-switcher", width="100%"),
+        rx.select.content(
+            rx.foreach(
+                ShellState.organizations,
+                lambda org: rx.select.item(org["name"], value=org["id"], class_name="organization-option"),
+            ),
+        ),
+        value=ShellState.organization_id,
+        on_change=ShellState.switch_organization,
+        size="2",
+    )
+
+
+def user_menu() -> rx.Component:
+    from livchat.state.shell import ShellState
+
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("circle-user", size=16),
+                rx.text(ShellState.user_email, size="1", trim="both", max_width="150px", overflow="hidden",
+                        text_overflow="ellipsis", white_space="nowrap"),
+                variant="ghost",
+                color_scheme="gray",
+                aria_label=t("accounts.user_menu"),
+                id="user-menu",
+            )
+        ),
+        rx.menu.content(
+            rx.menu.item(t("accounts.orgs.title"), on_click=rx.redirect("/select-organization"), id="menu-organizations"),
+            rx.menu.separator(),
+            rx.menu.item(t("accounts.sign_out"), on_click=ShellState.sign_out, color="red", id="sign-out"),
+        ),
+    )
+
+
+def sidebar() -> rx.Component:
+    blocks: list[rx.Component] = []
+    for group_key, sections in SECTION_GROUPS:
+        if group_key:
+            blocks.append(rx.text(t(group_key), size="1", color_scheme="gray", weight="medium", padding_top="12px"))
+        blocks.extend(_sidebar_link(s) for s in sections)
+    return rx.vstack(
+        brand(),
+        organization_switcher(),
+        rx.divider(),
+        *blocks,
+        rx.spacer(),
+        user_menu(),
+        rx.hstack(language_switcher(), theme_toggle(), align="center", spacing="3"),
+        as_="aside",
+        id="dashboard-sidebar",
+        width="240px",
+        min_width="240px",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="16px",
+        spacing="1",
+        border_right=f"1px solid {rx.color('gray', 4)}",
+        background=rx.color("gray", 2),
+    )
+
+
+def dashboard_shell(title_key: str, *children: rx.Component) -> rx.Component:
+    """A dashboard page. Mounting it runs the guard (signed out -> /sign-in, no organization ->
+    selection); the content shows once the server has confirmed who is signed in."""
+    from livchat.state.i18n import LangState
+    from livchat.state.shell import ShellState
+
+    return rx.hstack(
+        sidebar(),
+        rx.box(
+            rx.heading(t(title_key), size="7", id="dashboard-title", margin_bottom="16px"),
+            rx.cond(ShellState.ready, rx.fragment(*children), rx.spinner(size="3")),
+            as_="main",
+            flex="1",
+            padding="24px",
+            min_width="0",
+        ),
+        on_mount=[LangState.detect_browser_language, ShellState.load],
+        spacing="0",
+        align="start",
+        width="100%",
+    )

@@ -1,0 +1,81 @@
+"""Secrets at rest, token hashing, random tokens and constant-time comparison.
+
+The master key is LIVCHAT_SECRET_KEY; when unset, one is generated into data/secret.key on first
+use (mode 0600) so a fresh machine encrypts from its first row. Losing that file makes stored
+secrets unreadable, so production sets the variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from livchat.core.settings import get_settings
+
+
+class SecretDecryptionError(Exception):
+    """A stored secret was encrypted with another LIVCHAT_SECRET_KEY."""
+
+
+def _load_or_create_master_key() -> str:
+    settings = get_settings()
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache
+def _fernet() -> Fernet:
+    # Any string works as the master key: derive the 32 bytes Fernet wants from it.
+    digest = hashlib.sha256(b"livchat-fernet-v1:" + _load_or_create_master_key().encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def reset_crypto_cache() -> None:
+    _fernet.cache_clear()
+
+
+def encrypt(plaintext: str) -> str:
+    return _fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:  # wrong key or tampered value
+        raise SecretDecryptionError("stored secret cannot be decrypted with this LIVCHAT_SECRET_KEY") from exc
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a high-entropy token (API keys, session tokens). Not for passwords."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(prefix: str = "", nbytes: int = 32) -> str:
+    return prefix + secrets.token_urlsafe(nbytes)
+
+
+def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
+    if isinstance(a, str):
+        a = a.encode()
+    if isinstance(b, str):
+        b = b.encode()
+    return hmac.compare_digest(a, b)

@@ -1,0 +1,149 @@
+"""Database engines and sessions.
+
+Services use the async engine (aiosqlite or psycopg 3) so a slow query never blocks the event
+loop that also carries every websocket. Migrations and the CLI use the sync engine on the same URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, types
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.settings import get_settings
+
+
+def sync_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database: {parsed.get_backend_name()} (use sqlite or postgresql)")
+
+
+def async_url(url: str) -> str:
+    parsed = make_url(sync_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    return parsed.set(drivername="postgresql+psycopg_async").render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; busy_timeout waits instead of failing on a lock.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """One per process. `configure()` swaps the URL (tests point it at SQLite or PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self._url: str | None = None
+        self._async_engine: AsyncEngine | None = None
+        self._sync_engine: Engine | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def url(self) -> str:
+        return self._url or get_settings().resolved_database_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.url).get_backend_name() == "sqlite"
+
+    def configure(self, url: str | None) -> None:
+        self._url = url
+        self._async_engine = None
+        self._sync_engine = None
+        self._sessionmaker = None
+
+    async def dispose(self) -> None:
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        self.configure(self._url)
+
+    @property
+    def async_engine(self) -> AsyncEngine:
+        if self._async_engine is None:
+            _ensure_sqlite_dir(self.url)
+            # A local SQLite file has no stale connections to detect: skip the per-checkout ping.
+            kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+            if not self.is_sqlite:
+                kwargs.update(pool_size=10, max_overflow=20)
+            engine = create_async_engine(async_url(self.url), **kwargs)
+            if self.is_sqlite:
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            self._async_engine = engine
+        return self._async_engine
+
+    @property
+    def sync_engine(self) -> Engine:
+        if self._sync_engine is None:
+            _ensure_sqlite_dir(self.url)
+            engine = create_engine(sync_url(self.url), pool_pre_ping=True)
+            if self.is_sqlite:
+                event.listen(engine, "connect", _sqlite_pragmas)
+            self._sync_engine = engine
+        return self._sync_engine
+
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessionmaker is None:
+            self._sessionmaker = async_sessionmaker(
+                self.async_engine, class_=AsyncSession, expire_on_commit=False
+            )
+        return self._sessionmaker
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker()() as session:
+            yield session
+
+
+db = Database()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(types.TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way in and out (SQLite stores naive values)."""
+
+    impl = types.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use livchat.core.db.utcnow()")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME keeps no offset: store naive UTC and re-attach it on read.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

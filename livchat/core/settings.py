@@ -1,0 +1,84 @@
+"""Runtime configuration. Every variable has an embedded default so a fresh machine runs offline.
+
+`.env.example` documents each one; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    public_url: str = "http://localhost:3000"
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="LIVCHAT_DATA_DIR")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    redis_url: str = ""
+    amqp_url: str = ""
+    amqp_queue: str = "whatsapp_events"
+
+    wuzapi_url: str = ""  # empty: the in-process sandbox at /sandbox/wuzapi
+    wuzapi_admin_token: str = ""
+
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_embedding_model: str = "text-embedding-3-small"
+
+    clerk_publishable_key: str = ""
+    clerk_secret_key: str = ""
+    clerk_jwt_key: str = ""
+    clerk_webhook_secret: str = ""
+
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_price_starter: str = ""
+    stripe_price_scale: str = ""
+    stripe_price_extra_instance: str = ""
+
+    brevo_api_key: str = ""
+    email_from: str = "LivChat <no-reply@livchat.local>"
+
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "auto"
+    s3_public_url: str = ""
+
+    sentry_dsn: str = ""
+    secret_key: str = Field(default="", alias="LIVCHAT_SECRET_KEY")
+    webhook_allow_private: bool = Field(default=False, alias="LIVCHAT_WEBHOOK_ALLOW_PRIVATE")
+    log_level: str = Field(default="INFO", alias="LIVCHAT_LOG_LEVEL")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with the embedded SQLite default filled in."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'livchat.db'}"
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        return not self.wuzapi_url
+
+    @property
+    def clerk_enabled(self) -> bool:
+        return bool(self.clerk_publishable_key and self.clerk_secret_key)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests change the environment and call this so the next read sees it."""
+    get_settings.cache_clear()

@@ -1,0 +1,43 @@
+"""The Reflex app: pages, the FastAPI routes (api_transformer) and the outer middleware."""
+
+from __future__ import annotations
+
+import importlib
+
+import reflex as rx
+
+from livchat.api.app import create_api
+from livchat.api.middleware import SecurityHeadersMiddleware
+from livchat.core.logging import configure_logging
+from livchat.core.settings import get_settings
+from livchat.i18n import translate
+from livchat.integrations.amqp_ingest import amqp_lifespan
+from livchat.pages import dashboard
+from livchat.pages.landing import landing
+from livchat.pages.sign_in import sign_in
+from livchat.services.webhook_dispatcher import dispatcher_lifespan
+
+configure_logging(get_settings().log_level)
+
+app = rx.App(
+    api_transformer=[create_api(), SecurityHeadersMiddleware],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+)
+
+# Background work of the served app: webhook deliveries, and WuzAPI's RabbitMQ queue when
+# AMQP_URL is set. Each runs once per worker; the dispatcher is safe with several (SKIP LOCKED).
+app.register_lifespan_task(dispatcher_lifespan)
+app.register_lifespan_task(amqp_lifespan)
+
+app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
+app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")
+
+# Domains with pages of their own expose `register(app)`; a section registered here replaces
+# the dashboard placeholder of the same route.
+PAGE_MODULES: list[str] = ["livchat.pages.sandbox_phone", "livchat.pages.auth", "livchat.pages.instances"]
+_taken: set[str] = set()
+for _module_name in PAGE_MODULES:
+    _taken |= set(importlib.import_module(_module_name).register(app) or [])
+for section, page in dashboard.pages():
+    if section.route not in _taken:
+        app.add_page(page, route=section.route, title=f"LivChat — {translate(section.label_key)}")

@@ -1,0 +1,46 @@
+"""Every table. Importing this module registers them all on SQLModel.metadata."""
+
+from sqlmodel import SQLModel
+
+from livchat.models.accounts import ApiKey, AuthToken, Invitation, Membership, Organization, User, UserSession
+from livchat.models.support import (
+    ContactSession,
+    Conversation,
+    ConversationMessage,
+    KnowledgeFile,
+    Plugin,
+    WidgetSettings,
+)
+from livchat.models.system import EmailOutbox, IdempotencyKey, Notification, Subscription
+from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from livchat.models.whatsapp import AnonymousSession, Instance, Message, UsageDaily
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AnonymousSession",
+    "ApiKey",
+    "AuthToken",
+    "ContactSession",
+    "Conversation",
+    "ConversationMessage",
+    "EmailOutbox",
+    "IdempotencyKey",
+    "Instance",
+    "Invitation",
+    "KnowledgeFile",
+    "Membership",
+    "Message",
+    "Notification",
+    "Organization",
+    "Plugin",
+    "Subscription",
+    "UsageDaily",
+    "User",
+    "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WidgetSettings",
+    "metadata",
+]

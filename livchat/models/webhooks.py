@@ -1,0 +1,84 @@
+"""Customer webhook endpoints and the durable delivery outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from livchat.models._base import (
+    created_at,
+    fk,
+    id_field,
+    json_list,
+    long_text,
+    org_field,
+    timestamp,
+    updated_at,
+)
+from livchat.models.enums import DeliveryStatus
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """One per instance. The signing secret is encrypted; the previous one signs too for 24 h."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = id_field()
+    organization_id: str = org_field()
+    instance_id: str = Field(foreign_key="instances.id", max_length=40, unique=True, ondelete="CASCADE")
+    url: str = Field(max_length=2000)
+    events: list[str] = json_list()
+    active: bool = Field(default=True)
+    secret_encrypted: str = Field(max_length=500)
+    secret_prefix: str = Field(max_length=20)
+    previous_secret_encrypted: str | None = Field(default=None, max_length=500)
+    previous_secret_expires_at: datetime | None = timestamp()
+    failing_since: datetime | None = timestamp()
+    paused_at: datetime | None = timestamp()
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint; written in the same transaction as the event itself."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_endpoint_created", "endpoint_id", "created_at"),
+        Index("ix_deliveries_org_status", "organization_id", "status"),
+    )
+
+    id: str = id_field()
+    organization_id: str = Field(foreign_key="organizations.id", max_length=40, ondelete="CASCADE")
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", max_length=40, ondelete="CASCADE")
+    instance_id: str = Field(max_length=40, index=True)
+    event_id: str = Field(max_length=40, index=True)
+    event_type: str = Field(max_length=40)
+    payload: str = long_text(nullable=False)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=20)
+    attempts: int = Field(default=0)
+    max_attempts: int = Field(default=3)
+    next_attempt_at: datetime | None = timestamp()
+    locked_until: datetime | None = timestamp()  # lease held by a dispatcher while it posts
+    last_attempt_at: datetime | None = timestamp()
+    response_status: int | None = None
+    latency_ms: int | None = None
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
+
+
+class WebhookAttempt(SQLModel, table=True):
+    __tablename__ = "webhook_attempts"
+
+    id: str = id_field()
+    organization_id: str = org_field()
+    delivery_id: str = fk("webhook_deliveries.id", nullable=False)
+    attempt: int
+    response_status: int | None = None
+    latency_ms: int | None = None
+    response_snippet: str | None = long_text()  # first 1 KB of the body
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = created_at()

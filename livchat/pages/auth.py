@@ -1,0 +1,227 @@
+"""Public account pages: sign-up, password reset, invitations, organization selection.
+
+`register(app)` also adds the dashboard's API-keys and members sections.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from livchat.components.clerk import clerk_sign_up
+from livchat.components.i18n import t
+from livchat.components.layout import public_page
+from livchat.core.settings import get_settings
+from livchat.i18n import EN
+from livchat.state.account_forms import (
+    InviteState,
+    OrganizationsState,
+    PasswordResetState,
+    SignUpState,
+)
+
+ERROR_KEYS = sorted(k for k in EN if k.startswith("accounts.errors."))
+
+
+def error_callout(error_key: rx.Var, element_id: str = "form-error") -> rx.Component:
+    """A translated error from a state var holding an `accounts.errors.*` key."""
+    return rx.cond(
+        error_key != "",
+        rx.callout(
+            rx.match(error_key, *[(key, t(key)) for key in ERROR_KEYS], t("accounts.errors.unexpected")),
+            icon="triangle-alert",
+            color_scheme="red",
+            id=element_id,
+            width="100%",
+        ),
+    )
+
+
+def field(label_key: str, name: str, type_: str = "text", **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.vstack(
+        rx.text(t(label_key), as_="label", size="2", weight="medium", html_for=f"field-{name}"),
+        rx.input(name=name, id=f"field-{name}", type=type_, width="100%", size="3", **props),
+        spacing="1",
+        width="100%",
+    )
+
+
+def auth_card(title_key: str, *children: rx.Component, title_id: str = "auth-title") -> rx.Component:
+    return public_page(
+        rx.center(
+            rx.card(
+                rx.vstack(rx.heading(t(title_key), size="6", id=title_id), *children, spacing="4", width="100%"),
+                size="4",
+                max_width="460px",
+                width="100%",
+            ),
+            padding_y="48px",
+            padding_x="16px",
+        )
+    )
+
+
+def sign_up() -> rx.Component:
+    settings = get_settings()
+    if settings.clerk_enabled:  # decided when the pages compile
+        return public_page(rx.center(clerk_sign_up(settings.clerk_publishable_key), padding_y="48px"))
+    return auth_card(
+        "accounts.sign_up.title",
+        rx.cond(
+            SignUpState.invited_organization != "",
+            rx.callout(
+                rx.hstack(rx.text(t("accounts.sign_up.invited")), rx.text(SignUpState.invited_organization, weight="bold")),
+                icon="mail",
+            ),
+            rx.text(t("accounts.sign_up.subtitle"), color_scheme="gray", size="2"),
+        ),
+        error_callout(SignUpState.error),
+        rx.form(
+            rx.vstack(
+                field("accounts.name", "name", auto_complete="name"),
+                field("accounts.email", "email", "email", required=True, auto_complete="email",
+                      default_value=SignUpState.invited_email, key=SignUpState.invited_email),
+                field("accounts.password", "password", "password", required=True, auto_complete="new-password"),
+                rx.cond(SignUpState.invited_organization == "", field("accounts.org_name", "organization")),
+                rx.button(t("accounts.sign_up.submit"), type="submit", size="3", width="100%", id="sign-up-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=SignUpState.sign_up,
+            width="100%",
+        ),
+        rx.link(t("accounts.sign_up.have_account"), href="/sign-in", size="2"),
+        title_id="sign-up-title",
+    )
+
+
+def forgot_password() -> rx.Component:
+    return auth_card(
+        "accounts.forgot.title",
+        rx.cond(
+            PasswordResetState.sent,
+            rx.callout(t("accounts.forgot.sent"), icon="mail-check", color_scheme="green", id="reset-sent"),
+            rx.fragment(
+                rx.text(t("accounts.forgot.subtitle"), color_scheme="gray", size="2"),
+                error_callout(PasswordResetState.error),
+                rx.form(
+                    rx.vstack(
+                        field("accounts.email", "email", "email", required=True),
+                        rx.button(t("accounts.forgot.submit"), type="submit", size="3", width="100%"),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=PasswordResetState.request_link,
+                    width="100%",
+                ),
+            ),
+        ),
+        rx.link(t("accounts.back_to_sign_in"), href="/sign-in", size="2"),
+    )
+
+
+def reset_password() -> rx.Component:
+    return auth_card(
+        "accounts.reset.title",
+        rx.cond(
+            PasswordResetState.done,
+            rx.callout(t("accounts.reset.done"), icon="check", color_scheme="green", id="reset-done"),
+            rx.fragment(
+                error_callout(PasswordResetState.error),
+                rx.form(
+                    rx.vstack(
+                        field("accounts.reset.new_password", "password", "password", required=True,
+                              auto_complete="new-password"),
+                        rx.button(t("accounts.reset.submit"), type="submit", size="3", width="100%"),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=PasswordResetState.save_password,
+                    width="100%",
+                ),
+            ),
+        ),
+        rx.link(t("accounts.back_to_sign_in"), href="/sign-in", size="2"),
+    )
+
+
+def invite() -> rx.Component:
+    return auth_card(
+        "accounts.invite.title",
+        error_callout(InviteState.error),
+        rx.cond(
+            InviteState.valid,
+            rx.vstack(
+                rx.text(t("accounts.invite.body")),
+                rx.heading(InviteState.organization_name, size="5", id="invite-organization"),
+                rx.text(InviteState.email, color_scheme="gray", size="2"),
+                rx.cond(
+                    InviteState.signed_in,
+                    rx.button(t("accounts.invite.accept"), on_click=InviteState.accept, size="3", id="invite-accept"),
+                    rx.hstack(
+                        rx.link(rx.button(t("accounts.invite.sign_up"), size="3"), href="/sign-up?invite=" + InviteState.token),
+                        rx.link(rx.button(t("accounts.invite.sign_in"), size="3", variant="soft"),
+                                href="/sign-in?next=%2Finvite%3Ftoken%3D" + InviteState.token),
+                    ),
+                ),
+                spacing="3",
+            ),
+            rx.callout(t("accounts.errors.invalid_invitation"), icon="triangle-alert", color_scheme="amber"),
+        ),
+    )
+
+
+def select_organization() -> rx.Component:
+    return auth_card(
+        "accounts.orgs.title",
+        rx.text(t("accounts.orgs.subtitle"), color_scheme="gray", size="2"),
+        rx.cond(
+            OrganizationsState.organizations.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(
+                rx.foreach(
+                    OrganizationsState.organizations,
+                    lambda org: rx.hstack(
+                        rx.vstack(
+                            rx.text(org["name"], weight="bold"),
+                            rx.text(rx.match(org["role"], ("owner", t("accounts.role.owner")),
+                                             ("admin", t("accounts.role.admin")), t("accounts.role.member")),
+                                    size="1", color_scheme="gray"),
+                            spacing="0",
+                        ),
+                        rx.spacer(),
+                        rx.button(t("accounts.orgs.open"), on_click=OrganizationsState.open(org["id"]),
+                                  variant="soft", class_name="open-organization"),
+                        width="100%",
+                        align="center",
+                    ),
+                ),
+                width="100%",
+                id="organization-list",
+            ),
+            rx.text(t("accounts.orgs.empty"), size="2"),
+        ),
+        rx.divider(),
+        error_callout(OrganizationsState.error),
+        rx.form(
+            rx.vstack(
+                field("accounts.org_name", "organization", required=True),
+                rx.button(t("accounts.orgs.create"), type="submit", size="3", width="100%", id="create-organization"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=OrganizationsState.create,
+            reset_on_submit=True,
+            width="100%",
+        ),
+    )
+
+
+def register(app: rx.App) -> list[str]:
+    from livchat.pages import api_keys, members
+
+    app.add_page(sign_up, route="/sign-up", title="LivChat — Sign up", on_load=SignUpState.load)
+    app.add_page(forgot_password, route="/forgot-password", title="LivChat — Password", on_load=PasswordResetState.load)
+    app.add_page(reset_password, route="/reset-password", title="LivChat — Password", on_load=PasswordResetState.load)
+    app.add_page(invite, route="/invite", title="LivChat — Invitation", on_load=InviteState.load)
+    app.add_page(select_organization, route="/select-organization", title="LivChat — Organizations",
+                 on_load=OrganizationsState.load)
+    return [api_keys.register(app), members.register(app)]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import reflex as rx
+
+from livchat.components.clerk import clerk_sign_in
+from livchat.components.i18n import t
+from livchat.components.layout import public_page
+from livchat.core.settings import get_settings
+from livchat.pages.auth import auth_card, error_callout, field
+from livchat.state.account_forms import SignInState
+
+
+def sign_in() -> rx.Component:
+    settings = get_settings()
+    if settings.clerk_enabled:  # decided when the pages compile
+        return public_page(rx.center(clerk_sign_in(settings.clerk_publishable_key), padding_y="48px"))
+    return auth_card(
+        "accounts.sign_in.title",
+        error_callout(SignInState.error, "sign-in-error"),
+        rx.form(
+            rx.vstack(
+                field("accounts.email", "email", "email", required=True, auto_complete="email"),
+                field("accounts.password", "password", "password", required=True, auto_complete="current-password"),
+                rx.button(t("accounts.sign_in.submit"), type="submit", size="3", width="100%", id="sign-in-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=SignInState.sign_in,
+            width="100%",
+        ),
+        rx.hstack(
+            rx.link(t("accounts.sign_in.no_account"), href="/sign-up", size="2", id="sign-up-link"),
+            rx.spacer(),
+            rx.link(t("accounts.sign_in.forgot"), href="/forgot-password", size="2"),
+            width="100%",
+        ),
+        title_id="sign-in-title",
+    )

@@ -1,0 +1,79 @@
+"""Sandbox configuration and the gateway endpoint the services use.
+
+`gateway_endpoint()` is the one place that decides where WuzAPI is: the real one when WUZAPI_URL
+is set, else the in-process sandbox mounted at `<PUBLIC_URL>/sandbox/wuzapi`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from livchat.core.settings import get_settings
+
+IN_PROCESS_PREFIX = "/sandbox/wuzapi"
+CONTROL_PREFIX = "/sandbox/control"
+
+
+@dataclass
+class SandboxConfig:
+    db_path: Path
+    admin_token: str
+    webhook_format: str = "form"  # WuzAPI's WEBHOOK_FORMAT: "json", anything else is form-encoded
+    connect_wait_s: float = 10.0  # WuzAPI sleeps 10 s on a connect without Immediate
+    qr_period_s: float = 20.0  # a new QR code every 20 s while unlinked
+    retry_count: int = 5  # attempts in total
+    retry_delay_s: float = 30.0  # waits are delay, 2·delay, 4·delay, … (30/60/120/240 s)
+    webhook_timeout_s: float = 30.0
+    max_concurrent_deliveries: int = 32
+    max_pending_deliveries: int = 10_000
+    clock: Callable[[], float] = field(default=time.time)
+
+    @classmethod
+    def from_env(cls, *, admin_token: str, db_path: Path | None = None) -> SandboxConfig:
+        """Knobs from the environment (names follow WuzAPI's where it has one)."""
+        env = os.environ
+        return cls(
+            db_path=Path(env.get("SANDBOX_DB_PATH") or db_path or get_settings().data_dir / "sandbox.db"),
+            admin_token=admin_token,
+            webhook_format="json" if env.get("WEBHOOK_FORMAT", "").lower() == "json" else "form",
+            connect_wait_s=float(env.get("SANDBOX_CONNECT_WAIT_SECONDS", 10)),
+            qr_period_s=float(env.get("SANDBOX_QR_PERIOD_SECONDS", 20)),
+            retry_count=int(env.get("WEBHOOK_RETRY_COUNT", 5)) if _flag(env.get("WEBHOOK_RETRY_ENABLED", "true")) else 1,
+            retry_delay_s=float(env.get("WEBHOOK_RETRY_DELAY_SECONDS", 30)),
+        )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def sandbox_admin_token() -> str:
+    """WUZAPI_ADMIN_TOKEN, or one generated once into data_dir/sandbox-admin.token (mode 0600)."""
+    settings = get_settings()
+    if settings.wuzapi_admin_token:
+        return settings.wuzapi_admin_token
+    path = settings.data_dir / "sandbox-admin.token"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    try:  # O_EXCL: two processes starting together must agree on one token
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token)
+    return token
+
+
+def gateway_endpoint() -> tuple[str, str]:
+    """(base_url, admin_token) of the WuzAPI the services talk to."""
+    settings = get_settings()
+    if settings.wuzapi_url:
+        return settings.wuzapi_url.rstrip("/"), settings.wuzapi_admin_token
+    return settings.public_url.rstrip("/") + IN_PROCESS_PREFIX, sandbox_admin_token()

@@ -1,0 +1,81 @@
+"""The control API the simulated phone and tests use (JSON under /sandbox/control).
+
+Every route is a thin call into the `Sandbox` methods the /sandbox page also calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from livchat.sandbox.engine import ControlError, Sandbox
+
+
+def build_control_routes(sandbox: Sandbox) -> list[Route]:
+    def route(path: str, method: str, handler: Callable[[dict[str, Any]], Awaitable[Any] | Any]) -> Route:
+        async def endpoint(request: Request) -> Response:
+            sandbox.ensure_background()
+            body: dict[str, Any] = dict(request.query_params)
+            if method == "POST":
+                try:
+                    posted = json.loads(await request.body() or b"{}")
+                except ValueError:
+                    return JSONResponse({"error": "body must be JSON"}, status_code=400)
+                if not isinstance(posted, dict):
+                    return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+                body.update(posted)
+            try:
+                return JSONResponse(handler(body))
+            except ControlError as exc:
+                return JSONResponse({"error": exc.text, "code": exc.key}, status_code=exc.status)
+
+        return Route(path, endpoint, methods=[method])
+
+    def session_of(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+        return sandbox.find_session(token=str(body.get("token") or ""), session_id=str(body.get("id") or ""),
+                                    phone=str(body.get("phone") or ""))
+
+    def sessions(body: dict[str, Any]) -> Any:
+        return {"sessions": [s.as_json() for s in sandbox.sessions()]}
+
+    def link(body: dict[str, Any]) -> Any:
+        view = sandbox.link(qr=str(body.get("qr") or ""), pairing_code=str(body.get("pairingCode") or ""),
+                            phone=str(body.get("phone") or ""))
+        return {"session": view.as_json()}
+
+    def inbound(body: dict[str, Any]) -> Any:
+        message_id = sandbox.inbound(
+            session_of(body), sender=str(body.get("from") or ""), text=str(body.get("text") or body.get("caption") or ""),
+            push_name=str(body.get("pushName") or ""), media_type=str(body.get("type") or "").replace("text", ""),
+            media_base64=str(body.get("base64") or ""), mime_type=str(body.get("mimeType") or ""),
+            file_name=str(body.get("fileName") or ""), reply_to=str(body.get("replyTo") or ""),
+        )
+        return {"id": message_id}
+
+    def receipt(body: dict[str, Any]) -> Any:
+        sandbox.receipt(str(body.get("messageId") or ""), str(body.get("state") or ""))
+        return {"ok": True}
+
+    def outbox(body: dict[str, Any]) -> Any:
+        return {"messages": [m.as_json() for m in sandbox.outbox(session_of(body))]}
+
+    def disconnect(body: dict[str, Any]) -> Any:
+        return {"session": sandbox.phone_disconnect(session_of(body)).as_json()}
+
+    def logout(body: dict[str, Any]) -> Any:
+        return {"session": sandbox.phone_logout(session_of(body)).as_json()}
+
+    return [
+        route("/sessions", "GET", sessions),
+        route("/link", "POST", link),
+        route("/inbound", "POST", inbound),
+        route("/receipt", "POST", receipt),
+        route("/outbox", "GET", outbox),
+        route("/disconnect", "POST", disconnect),
+        route("/logout", "POST", logout),
+    ]

@@ -1,0 +1,574 @@
+"""The simulated WhatsApp: users (instances), their sessions, sends, and the phone side.
+
+The HTTP layers (`wuzapi_routes`, `control`) and the Reflex phone page call these methods.
+Errors carry WuzAPI's exact status and text (`GatewayError`) or, for the phone side, a plain
+message (`ControlError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from livchat.core.crypto import decrypt, encrypt
+from livchat.core.logging import get_logger
+from livchat.i18n import translate
+from livchat.sandbox import protocol
+from livchat.sandbox.config import SandboxConfig
+from livchat.sandbox.store import Message, SandboxStore, User
+from livchat.sandbox.webhooks import WebhookDispatcher, build_delivery
+
+log = get_logger("sandbox")
+
+MAX_INBOUND_MEDIA_BYTES = 16 * 1024 * 1024
+UNPAIRED = "the store doesn't contain a device JID"
+
+
+class GatewayError(Exception):
+    """A WuzAPI error reply: HTTP status and the exact `error` text."""
+
+    def __init__(self, status: int, text: str, details: str = "") -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.details = details
+
+
+class ControlError(Exception):
+    """A phone-side action that cannot happen (unknown session, not linked, …). `key` names the
+    message in the `sandbox.error.*` catalogue; `text` is its English wording."""
+
+    def __init__(self, status: int, key: str) -> None:
+        self.status = status
+        self.key = key
+        self.text = translate(f"sandbox.error.{key}")
+        super().__init__(self.text)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the control API and the phone page show about one session."""
+
+    id: str
+    name: str
+    state: str  # "disconnected" | "waiting" (for a QR or code) | "linked"
+    connected: bool
+    logged_in: bool
+    jid: str
+    phone: str
+    qr: str  # the raw string encoded in the current QR code ("" unless waiting)
+    pairing_code: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "state": self.state, "connected": self.connected,
+                "loggedIn": self.logged_in, "jid": self.jid, "phone": self.phone, "qr": self.qr,
+                "pairingCode": self.pairing_code}
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: str
+    to: str
+    kind: str
+    text: str
+    timestamp: int
+    status: str  # sent | delivered | read
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "to": self.to, "type": self.kind, "text": self.text,
+                "timestamp": self.timestamp, "status": self.status}
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.store = SandboxStore(config.db_path)
+        self.webhooks = WebhookDispatcher(config)
+        self.started_at = config.clock()
+        self._qr_emitted: dict[str, int] = {}  # user id → index of the last QR event sent
+        self._tickers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    def now(self) -> float:
+        return self.config.clock()
+
+    def ensure_background(self) -> None:
+        """Start the QR rotation ticker in the running loop (mounted apps get no lifespan)."""
+        loop = asyncio.get_running_loop()
+        task = self._tickers.get(loop)
+        if task is None or task.done():
+            self._tickers[loop] = loop.create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        interval = min(1.0, self.config.qr_period_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.tick()
+            except Exception:  # a bad row must not stop rotation for everyone
+                log.exception("sandbox QR tick failed")
+
+    async def aclose(self) -> None:
+        task = self._tickers.pop(asyncio.get_running_loop(), None)
+        if task is not None:
+            task.cancel()
+        await self.webhooks.aclose()
+
+    # -- events --------------------------------------------------------------------------
+
+    def emit(self, user: User, inner: dict[str, Any]) -> None:
+        """Send an event to the user's webhook if it is subscribed (`All` matches everything)."""
+        events = {e.strip() for e in user.events.split(",") if e.strip()}
+        if not user.webhook or not (inner["type"] in events or "All" in events):
+            return
+        delivery = build_delivery(url=user.webhook, inner=inner, user_id=user.id, instance_name=user.name,
+                                  hmac_key=decrypt(user.hmac_key) if user.hmac_key else "",
+                                  webhook_format=self.config.webhook_format)
+        self.webhooks.submit(user.id, delivery)
+
+    # -- admin ---------------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        return self.store.users()
+
+    def user(self, user_id: str) -> User | None:
+        return self.store.user_by("id", user_id)
+
+    def user_by_token(self, token: str) -> User | None:
+        return self.store.user_by("token", token) if token else None
+
+    def create_user(self, body: dict[str, Any]) -> User:
+        hmac_key = str(body.get("hmackey") or "")
+        if hmac_key and len(hmac_key) < 32:
+            raise GatewayError(400, "HMAC key must be at least 32 characters long")
+        token = str(body.get("token") or "")
+        if self.store.user_by("token", token) is not None:
+            raise GatewayError(409, "user with this token already exists")
+        user = User(
+            id=uuid.uuid4().hex, name=str(body.get("name") or ""), token=token,
+            webhook=str(body.get("webhook") or ""), events=self._checked_events(body.get("events")),
+            expiration=_int(body.get("expiration")), osname=str(body.get("osname") or ""),
+            history=_int(body.get("history")), hmac_key=encrypt(hmac_key) if hmac_key else "",
+            created_at=self.now(),
+        )
+        self.store.insert_user(user)
+        return user
+
+    @staticmethod
+    def _checked_events(value: Any) -> str:
+        names = [e.strip() for e in str(value or "").split(",") if e.strip()]
+        for name in names:
+            if name not in protocol.VALID_EVENTS:
+                raise GatewayError(400, "invalid event type", f"invalid event: {name}")
+        return ",".join(names)
+
+    def update_user(self, user_id: str, body: dict[str, Any]) -> None:
+        if self.user(user_id) is None:
+            raise GatewayError(404, "user not found")
+        changes: dict[str, Any] = {}
+        for key in ("name", "webhook", "osname", "token"):
+            if body.get(key):
+                changes[key] = str(body[key])
+        if body.get("events"):
+            changes["events"] = self._checked_events(body["events"])
+        for key in ("expiration", "history"):
+            if body.get(key):
+                changes[key] = _int(body[key])
+        if not changes:
+            raise GatewayError(400, "no fields to update")
+        holder = self.store.user_by("token", changes.get("token", ""))
+        if holder is not None and holder.id != user_id:
+            raise GatewayError(409, "user with this token already exists")
+        self.store.update_user(user_id, **changes)
+
+    def delete_user(self, user_id: str) -> User:
+        user = self.user(user_id)
+        if user is None:
+            raise GatewayError(404, "user not found")
+        self.store.delete_user(user_id)
+        self._qr_emitted.pop(user_id, None)
+        return user
+
+    # -- session -------------------------------------------------------------------------
+
+    def connect(self, user: User, subscribe: list[str]) -> User:
+        if user.connected:
+            raise GatewayError(500, "already connected")
+        events = ",".join(e for e in subscribe if e in protocol.VALID_EVENTS)  # unknown names dropped
+        changes: dict[str, Any] = {"connected": 1, "events": events}
+        if not user.jid:  # a new device: QR codes start now
+            changes.update(qr_seed=secrets.token_hex(16), qr_started_at=self.now(), pairing_code="",
+                           pairing_phone="")
+        self.store.update_user(user.id, **changes)
+        user = self._reload(user)
+        if user.jid:
+            self.emit(user, protocol.connected_event())
+        else:
+            self._emit_qr_if_new(user)
+        return user
+
+    def disconnect(self, user: User) -> None:
+        """The API disconnect: the client goes away, events are cleared, the pairing is kept."""
+        self._require_session(user)
+        self.store.update_user(user.id, connected=0, events="")
+
+    def logout(self, user: User) -> None:
+        self._require_session(user)
+        if not user.jid:
+            raise GatewayError(500, "could not logout as it was not logged in")
+        self._unpair(user)
+
+    def _unpair(self, user: User) -> None:
+        self.store.update_user(user.id, connected=0, jid="", lid="", pairing_code="", pairing_phone="")
+        self._qr_emitted.pop(user.id, None)
+
+    def current_qr(self, user: User) -> tuple[int, str]:
+        """(rotation index, payload) of the code a phone would scan now."""
+        elapsed = max(0.0, self.now() - user.qr_started_at)
+        index = int(elapsed // self.config.qr_period_s)
+        return index, protocol.qr_payload(user.qr_seed, index)
+
+    def qr(self, user: User) -> str:
+        self._require_session(user)
+        if user.jid:
+            raise GatewayError(500, "already logged in")
+        return protocol.qr_data_url(self.current_qr(user)[1])
+
+    def pair_phone(self, user: User, phone: str) -> str:
+        self._require_session(user)
+        if not phone:
+            raise GatewayError(400, "missing Phone in Payload")
+        if user.jid:
+            raise GatewayError(400, "already paired")
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) <= 6:
+            raise GatewayError(400, "phone number too short")
+        if digits.startswith("0"):
+            raise GatewayError(400, "international phone number required (must not start with 0)")
+        code = protocol.new_pairing_code()
+        self.store.update_user(user.id, pairing_code=code, pairing_phone=digits)
+        return code
+
+    def set_hmac_key(self, user: User, key: str) -> None:
+        if len(key) < 32:
+            raise GatewayError(400, "HMAC key must be at least 32 characters long")
+        self.store.update_user(user.id, hmac_key=encrypt(key))
+
+    def delete_hmac_key(self, user: User) -> None:
+        self.store.update_user(user.id, hmac_key="")
+
+    def set_webhook(self, user: User, url: str, events: list[str] | None) -> None:
+        changes: dict[str, Any] = {"webhook": url}
+        if events is not None:
+            changes["events"] = ",".join(str(e) for e in events)
+        self.store.update_user(user.id, **changes)
+
+    def tick(self) -> None:
+        """Emit a QR event for every waiting session whose code rotated. The app runs this
+        about once a second; tests call it after moving their clock."""
+        for user in self.store.users():
+            if user.waiting_for_qr:
+                self._emit_qr_if_new(user)
+
+    def _emit_qr_if_new(self, user: User) -> None:
+        index, payload = self.current_qr(user)
+        if self._qr_emitted.get(user.id) != index:
+            self._qr_emitted[user.id] = index
+            self.emit(user, protocol.qr_event(protocol.qr_data_url(payload)))
+
+    @staticmethod
+    def _require_session(user: User) -> None:
+        if not user.connected:
+            raise GatewayError(500, "no session")
+
+    def _reload(self, user: User) -> User:
+        fresh = self.user(user.id)
+        if fresh is None:
+            raise GatewayError(500, "no session")
+        return fresh
+
+    # -- chat ----------------------------------------------------------------------------
+
+    def send(self, user: User, kind: str, body: dict[str, Any]) -> tuple[str, int]:
+        """Validate a /chat/send/<kind> payload (keys lowercased) and record it as sent."""
+        self._require_session(user)
+        phone = str(body.get("phone") or "")
+        if not phone:
+            raise GatewayError(400, "missing Phone in Payload")
+        content = _send_content(kind, body)
+        jid = protocol.parse_jid(phone)
+        if jid is None:
+            raise GatewayError(400, "could not parse Phone")
+        context = body.get("contextinfo")
+        if isinstance(context, dict):
+            context = {k.lower(): v for k, v in context.items()}
+            if context.get("stanzaid") and not context.get("participant"):
+                raise GatewayError(400, "missing Participant in ContextInfo")
+            if context.get("participant") and not context.get("stanzaid"):
+                raise GatewayError(400, "missing StanzaID in ContextInfo")
+        if not user.jid:
+            prefix = "Error" if kind in {"image", "audio", "document", "sticker"} else "error"
+            raise GatewayError(500, f"{prefix} sending message: {UNPAIRED}")
+        message_id = str(body.get("id") or "") or protocol.new_message_id()
+        timestamp = int(self.now())
+        self.store.add_message(id=message_id, user_id=user.id, direction="out", chat=jid, kind=kind,
+                               content=content, timestamp=timestamp)
+        return message_id, timestamp
+
+    def mark_read(self, user: User, body: dict[str, Any]) -> None:
+        self._require_session(user)
+        ids = body.get("id")
+        if not ids or not isinstance(ids, list):
+            raise GatewayError(400, "missing Id in Payload")
+        chat = str(body.get("chatphone") or body.get("chat") or "")
+        if not chat:
+            raise GatewayError(400, "missing ChatPhone in Payload")
+        if protocol.parse_jid(chat) is None:
+            raise GatewayError(400, "could not parse ChatPhone")
+        if not user.jid:
+            raise GatewayError(500, f"error marking read: {UNPAIRED}")
+        for message_id in ids:
+            message = self.store.message(str(message_id), "in")
+            if message is not None and message.user_id == user.id:
+                self.store.set_message_status(message.seq, "read")
+
+    def check_phones(self, user: User, phones: Any) -> list[dict[str, Any]]:
+        self._require_session(user)
+        if not phones or not isinstance(phones, list):
+            raise GatewayError(400, "missing Phone in Payload")
+        if not user.jid:
+            raise GatewayError(500, f"error checking users: {UNPAIRED}")
+        results = []
+        for phone in phones:
+            digits = re.sub(r"\D", "", str(phone))
+            results.append({"Query": str(phone), "IsInWhatsapp": 8 <= len(digits) <= 15,
+                            "JID": f"{digits}@{protocol.USER_SERVER}", "VerifiedName": ""})
+        return results
+
+    # -- the simulated phone (control API and /sandbox page) -----------------------------
+
+    def sessions(self) -> list[SessionView]:
+        return [self.view(user) for user in self.store.users()]
+
+    def view(self, user: User) -> SessionView:
+        waiting = user.waiting_for_qr
+        return SessionView(
+            id=user.id, name=user.name,
+            state="linked" if user.logged_in else "waiting" if waiting else "disconnected",
+            connected=bool(user.connected), logged_in=user.logged_in, jid=user.jid,
+            phone=protocol.jid_user(user.jid) if user.jid else "",
+            qr=self.current_qr(user)[1] if waiting else "", pairing_code=user.pairing_code if waiting else "",
+        )
+
+    def link(self, *, qr: str = "", pairing_code: str = "", phone: str = "") -> SessionView:
+        """The phone scans a QR code or types a pairing code: PairSuccess, then Connected."""
+        user = self._waiting_session(qr.strip(), pairing_code.strip().upper())
+        digits = re.sub(r"\D", "", phone or user.pairing_phone)
+        if phone and not 8 <= len(digits) <= 15:
+            raise ControlError(400, "bad_phone")
+        digits = digits or "55119" + "".join(secrets.choice("0123456789") for _ in range(8))
+        jid = f"{digits}:{secrets.randbelow(90) + 10}@{protocol.USER_SERVER}"
+        lid = f"{secrets.randbelow(10**14) + 10**14}@lid"
+        self.store.update_user(user.id, jid=jid, lid=lid, pairing_code="", pairing_phone="")
+        self._qr_emitted.pop(user.id, None)
+        user = self._reload(user)
+        self.emit(user, protocol.pair_success_event(jid, lid))
+        self.emit(user, protocol.connected_event())
+        return self.view(user)
+
+    def _waiting_session(self, qr: str, pairing_code: str) -> User:
+        if not qr and not pairing_code:
+            raise ControlError(400, "need_code")
+        for user in self.store.users():
+            if not user.waiting_for_qr:
+                continue
+            if qr and secrets.compare_digest(self.current_qr(user)[1], qr):
+                return user
+            if pairing_code and user.pairing_code and secrets.compare_digest(user.pairing_code, pairing_code):
+                return user
+        raise ControlError(404, "code_not_found")
+
+    def find_session(self, *, token: str = "", session_id: str = "", phone: str = "") -> User:
+        user = None
+        if token:
+            user = self.user_by_token(token)
+        elif session_id:
+            user = self.user(session_id)
+        elif phone:
+            digits = re.sub(r"\D", "", phone)
+            user = next((u for u in self.store.users() if u.jid and protocol.jid_user(u.jid) == digits), None)
+        if user is None:
+            raise ControlError(404, "no_session")
+        return user
+
+    def _linked(self, user: User) -> User:
+        if not user.logged_in:
+            raise ControlError(409, "not_linked")
+        return user
+
+    def inbound(self, user: User, *, sender: str, text: str = "", push_name: str = "", media_type: str = "",
+                media_base64: str = "", mime_type: str = "", file_name: str = "", reply_to: str = "") -> str:
+        """A contact writes to the linked number: a Message event. Returns the message id."""
+        self._linked(user)
+        digits = re.sub(r"\D", "", sender)
+        if not 8 <= len(digits) <= 15:
+            raise ControlError(400, "bad_from")
+        media = b""
+        if media_type:
+            if media_type not in protocol.MEDIA_KINDS:
+                raise ControlError(400, "bad_type")
+            media = _decode_media(media_base64)
+            mime_type = mime_type or _default_mime(media_type)
+        elif not text:
+            raise ControlError(400, "text_required")
+        message_id = protocol.new_message_id()
+        unix = self.now()
+        jid = f"{digits}@{protocol.USER_SERVER}"
+        event = protocol.message_event(message_id=message_id, sender=jid, push_name=push_name or digits, unix=unix,
+                                       text=text, reply_to=reply_to, media_kind=media_type, media=media,
+                                       mime_type=mime_type, file_name=file_name)
+        self.store.add_message(id=message_id, user_id=user.id, direction="in", chat=jid,
+                               kind=media_type or "text",
+                               content={"text": text, "mimeType": mime_type, "fileName": file_name,
+                                        "size": len(media)},
+                               timestamp=int(unix))
+        self.emit(user, event)
+        return message_id
+
+    def outbox(self, user: User, limit: int = 50) -> list[OutboxItem]:
+        return [
+            OutboxItem(id=m.id, to=protocol.jid_user(m.chat), kind=m.kind, text=_summary(m),
+                       timestamp=m.timestamp, status=m.status)
+            for m in self.store.messages(user.id, "out", limit)
+        ]
+
+    def receipt(self, message_id: str, state: str) -> None:
+        """The contact's phone got (Delivered) or opened (Read) a message the number sent."""
+        if state not in {"Delivered", "Read"}:
+            raise ControlError(400, "bad_state")
+        message = self.store.message(message_id, "out")
+        if message is None:
+            raise ControlError(404, "no_message")
+        user = self._linked(self.user(message.user_id) or _missing())
+        if not (message.status == "read" and state == "Delivered"):  # a receipt never goes backwards
+            self.store.set_message_status(message.seq, state.lower())
+        self.emit(user, protocol.read_receipt_event(chat=message.chat, message_ids=[message.id], state=state,
+                                                    unix=self.now()))
+
+    def phone_disconnect(self, user: User) -> SessionView:
+        """The connection drops: Disconnected, and the client is gone until the next connect."""
+        if not user.connected:
+            raise ControlError(409, "not_connected")
+        self.emit(user, protocol.disconnected_event())
+        self.store.update_user(user.id, connected=0)
+        return self.view(self._reload(user))
+
+    def phone_logout(self, user: User) -> SessionView:
+        """The phone removes the linked device: LoggedOut, and the session is unpaired."""
+        self._linked(user)
+        self.emit(user, protocol.logged_out_event())
+        self._unpair(user)
+        return self.view(self._reload(user))
+
+    def health(self) -> dict[str, Any]:
+        users = self.store.users()
+        now = self.now()
+        return {"status": "ok", "timestamp": protocol.go_time(now), "uptime": f"{int(now - self.started_at)}s",
+                "total_users": len(users), "connected_users": sum(1 for u in users if u.connected),
+                "logged_in_users": sum(1 for u in users if u.logged_in), "version": "sandbox"}
+
+
+def _int(value: Any) -> int:
+    """A JSON number field; anything else fails decoding, as Go's would."""
+    if value in (None, ""):
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise GatewayError(400, "invalid request payload")
+    return int(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise GatewayError(400, "could not decode Payload")
+    return float(value)
+
+
+def _missing() -> User:
+    raise ControlError(404, "no_session")
+
+
+_MEDIA_PREFIX = {
+    "image": ("data:image/", 'Image data should start with "data:image/png;base64,"'),
+    "audio": ("data:audio/", 'Audio data should start with "data:audio/ogg;base64,"'),
+    "video": ("data:video/", 'Video data should start with "data:video/mp4;base64,"'),
+    "document": ("data:", 'Document data should start with "data:application/octet-stream;base64,"'),
+}
+
+
+def _send_content(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Check the kind-specific required fields; what the outbox keeps (never the media bytes)."""
+    if kind == "text":
+        text = str(body.get("body") or "")
+        if not text:
+            raise GatewayError(400, "missing Body in Payload")
+        return {"text": text}
+    if kind == "location":
+        for axis in ("Latitude", "Longitude"):
+            if not body.get(axis.lower()):
+                raise GatewayError(400, f"missing {axis} in Payload")
+        return {"latitude": _number(body["latitude"]), "longitude": _number(body["longitude"]),
+                "name": str(body.get("name") or "")}
+    field_name = kind.capitalize()
+    value = str(body.get(kind) or "")
+    if not value:
+        raise GatewayError(400, f"missing {field_name} in Payload")
+    if kind == "document" and not body.get("filename"):
+        raise GatewayError(400, "missing FileName in Payload")
+    prefix, error = _MEDIA_PREFIX[kind]
+    is_url = value.startswith(("http://", "https://"))
+    if not is_url:
+        if not value.startswith(prefix):
+            raise GatewayError(400, error)
+        _decode_data_url(value)
+    mime = str(body.get("mimetype") or "") or (value[5:].split(";", 1)[0] if not is_url else "")
+    return {"caption": str(body.get("caption") or ""), "fileName": str(body.get("filename") or ""),
+            "mimeType": mime, "url": value if is_url else "", "size": 0 if is_url else len(value)}
+
+
+def _decode_data_url(value: str) -> bytes:
+    try:
+        return base64.b64decode(value.split(",", 1)[1], validate=True)
+    except (IndexError, binascii.Error):
+        raise GatewayError(400, "could not decode base64 encoded data from payload") from None
+
+
+def _decode_media(value: str) -> bytes:
+    if value.startswith("data:"):
+        value = value.split(",", 1)[-1]
+    try:
+        data = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ControlError(400, "bad_base64") from None
+    if not data:
+        raise ControlError(400, "media_required")
+    if len(data) > MAX_INBOUND_MEDIA_BYTES:
+        raise ControlError(413, "media_too_large")
+    return data
+
+
+def _default_mime(kind: str) -> str:
+    return {"image": "image/jpeg", "document": "application/pdf", "audio": "audio/ogg; codecs=opus"}[kind]
+
+
+def _summary(message: Message) -> str:
+    c = message.content
+    if message.kind == "text":
+        return c.get("text", "")
+    if message.kind == "location":
+        return f"{c.get('name') or ''} ({c.get('latitude')}, {c.get('longitude')})".strip()
+    return c.get("caption") or c.get("fileName") or c.get("mimeType") or message.kind

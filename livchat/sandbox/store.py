@@ -1,0 +1,175 @@
+"""The sandbox's own SQLite file (not part of the app's models or migrations).
+
+Everything a restart must keep lives here: users and their keys, webhooks, the linked state and
+the QR seed (so a session waiting for a QR still waits, with the same codes), and messages.
+One connection behind a lock: the sandbox may be driven from more than one thread (tests, the
+Reflex page and the HTTP app) and each statement is short.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    token TEXT NOT NULL UNIQUE,
+    webhook TEXT NOT NULL DEFAULT '',
+    events TEXT NOT NULL DEFAULT '',
+    expiration INTEGER NOT NULL DEFAULT 0,
+    osname TEXT NOT NULL DEFAULT '',
+    history INTEGER NOT NULL DEFAULT 0,
+    hmac_key TEXT NOT NULL DEFAULT '',
+    connected INTEGER NOT NULL DEFAULT 0,
+    jid TEXT NOT NULL DEFAULT '',
+    lid TEXT NOT NULL DEFAULT '',
+    qr_seed TEXT NOT NULL DEFAULT '',
+    qr_started_at REAL NOT NULL DEFAULT 0,
+    pairing_code TEXT NOT NULL DEFAULT '',
+    pairing_phone TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    chat TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'sent',
+    UNIQUE (user_id, id)
+);
+CREATE INDEX IF NOT EXISTS messages_by_id ON messages (id);
+CREATE INDEX IF NOT EXISTS messages_by_user ON messages (user_id, direction, seq);
+"""
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    token: str
+    webhook: str = ""
+    events: str = ""
+    expiration: int = 0
+    osname: str = ""
+    history: int = 0
+    hmac_key: str = ""  # encrypted
+    connected: int = 0  # a live client exists (connect called, not disconnected)
+    jid: str = ""  # paired device; "" when unlinked
+    lid: str = ""
+    qr_seed: str = ""
+    qr_started_at: float = 0.0
+    pairing_code: str = ""
+    pairing_phone: str = ""
+    created_at: float = 0.0
+
+    @property
+    def logged_in(self) -> bool:
+        return bool(self.connected and self.jid)
+
+    @property
+    def waiting_for_qr(self) -> bool:
+        return bool(self.connected and not self.jid)
+
+
+@dataclass
+class Message:
+    seq: int
+    id: str
+    user_id: str
+    direction: str  # "out": sent through the API; "in": from a contact
+    chat: str
+    kind: str
+    content: dict[str, Any]
+    timestamp: int
+    status: str
+
+
+_USER_COLUMNS = [f.name for f in fields(User)]
+
+
+class SandboxStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        with self._lock:
+            return self._db.execute(sql, params).rowcount
+
+    # -- users --
+
+    def insert_user(self, user: User) -> None:
+        placeholders = ",".join("?" for _ in _USER_COLUMNS)
+        self._run(f"INSERT INTO users ({','.join(_USER_COLUMNS)}) VALUES ({placeholders})",
+                  tuple(getattr(user, c) for c in _USER_COLUMNS))
+
+    def users(self) -> list[User]:
+        return [User(**dict(row)) for row in self._all("SELECT * FROM users ORDER BY created_at, id")]
+
+    def user_by(self, column: str, value: str) -> User | None:
+        assert column in {"id", "token"}
+        rows = self._all(f"SELECT * FROM users WHERE {column} = ?", (value,))
+        return User(**dict(rows[0])) if rows else None
+
+    def update_user(self, user_id: str, **values: Any) -> None:
+        assert set(values) <= set(_USER_COLUMNS) - {"id"}
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        self._run(f"UPDATE users SET {assignments} WHERE id = ?", (*values.values(), user_id))
+
+    def delete_user(self, user_id: str) -> bool:
+        with self._lock:
+            self._db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
+            return self._db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
+
+    # -- messages --
+
+    def add_message(self, *, id: str, user_id: str, direction: str, chat: str, kind: str,
+                    content: dict[str, Any], timestamp: int) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO messages (id, user_id, direction, chat, kind, content, timestamp) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (id, user_id, direction, chat, kind, json.dumps(content), timestamp),
+        )
+
+    def messages(self, user_id: str, direction: str, limit: int = 50) -> list[Message]:
+        rows = self._all("SELECT * FROM messages WHERE user_id = ? AND direction = ? ORDER BY seq DESC LIMIT ?",
+                         (user_id, direction, limit))
+        return [_message(row) for row in rows]
+
+    def message(self, message_id: str, direction: str) -> Message | None:
+        rows = self._all("SELECT * FROM messages WHERE id = ? AND direction = ? ORDER BY seq DESC LIMIT 1",
+                         (message_id, direction))
+        return _message(rows[0]) if rows else None
+
+    def set_message_status(self, seq: int, status: str) -> None:
+        self._run("UPDATE messages SET status = ? WHERE seq = ?", (status, seq))
+
+
+def _message(row: sqlite3.Row) -> Message:
+    values = dict(row)
+    values["content"] = json.loads(values["content"])
+    return Message(**values)

@@ -1,0 +1,125 @@
+"""Webhook delivery the way WuzAPI does it (contract §6): form-encoded `jsonData`/`userID`/
+`instanceName` or JSON, `x-hmac-signature` over the exact body, 5 attempts with doubling waits.
+
+Deliveries run as background tasks, bounded in concurrency and in number. A user's events leave
+in the order they happened (each delivery's first attempt waits for the previous one's), while
+retries run on their own so one failing receiver does not hold back later events for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from livchat.core.logging import get_logger
+from livchat.sandbox.config import SandboxConfig
+
+log = get_logger("sandbox.webhooks")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def build_delivery(*, url: str, inner: dict[str, Any], user_id: str, instance_name: str, hmac_key: str,
+                   webhook_format: str) -> Delivery:
+    if webhook_format == "json":
+        body = _go_json({**inner, "userID": user_id, "instanceName": instance_name}).encode()
+        content_type = "application/json"
+    else:  # keys sorted, as Go's url.Values.Encode does
+        body = urlencode(sorted({"jsonData": _go_json(inner), "userID": user_id,
+                                 "instanceName": instance_name}.items())).encode()
+        content_type = "application/x-www-form-urlencoded"
+    headers = {"Content-Type": content_type}
+    if hmac_key:
+        headers["x-hmac-signature"] = hmac.new(hmac_key.encode(), body, hashlib.sha256).hexdigest()
+    return Delivery(url=url, body=body, headers=headers)
+
+
+def _go_json(value: Any) -> str:
+    """Go's json.Marshal of a map: sorted keys, compact."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class _LoopState:
+    """asyncio objects belong to one event loop; the sandbox may be driven from several."""
+
+    client: httpx.AsyncClient
+    semaphore: asyncio.Semaphore
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    last_first_attempt: dict[str, asyncio.Event] = field(default_factory=dict)
+
+
+class WebhookDispatcher:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            client = httpx.AsyncClient(timeout=self.config.webhook_timeout_s, verify=False,
+                                       limits=httpx.Limits(max_connections=self.config.max_concurrent_deliveries))
+            state = self._loops[loop] = _LoopState(client, asyncio.Semaphore(self.config.max_concurrent_deliveries))
+        return state
+
+    def submit(self, user_id: str, delivery: Delivery) -> None:
+        """Queue one delivery; must be called from a running event loop."""
+        state = self._state()
+        if len(state.tasks) >= self.config.max_pending_deliveries:
+            log.warning("sandbox webhook backlog full; dropping an event", extra={"user_id": user_id})
+            return
+        previous = state.last_first_attempt.get(user_id)
+        first_done = state.last_first_attempt[user_id] = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(self._deliver(state, delivery, previous, first_done))
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
+
+    async def _deliver(self, state: _LoopState, delivery: Delivery, previous: asyncio.Event | None,
+                       first_done: asyncio.Event) -> None:
+        try:
+            if previous is not None:
+                await previous.wait()
+            for attempt in range(self.config.retry_count):
+                if await self._attempt(state, delivery):
+                    return
+                first_done.set()
+                if attempt + 1 < self.config.retry_count:
+                    await asyncio.sleep(self.config.retry_delay_s * 2**attempt)
+            log.warning("sandbox webhook gave up", extra={"url": delivery.url, "attempts": self.config.retry_count})
+        finally:
+            first_done.set()
+
+    async def _attempt(self, state: _LoopState, delivery: Delivery) -> bool:
+        async with state.semaphore:
+            try:
+                response = await state.client.post(delivery.url, content=delivery.body, headers=delivery.headers)
+            except httpx.HTTPError as exc:
+                log.info("sandbox webhook failed", extra={"url": delivery.url, "error": exc.__class__.__name__})
+                return False
+        return 200 <= response.status_code < 300
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for this loop's pending deliveries (tests, shutdown)."""
+        state = self._state()
+        if state.tasks:
+            await asyncio.wait_for(asyncio.gather(*list(state.tasks), return_exceptions=True), timeout)
+
+    async def aclose(self) -> None:
+        state = self._loops.pop(asyncio.get_running_loop(), None)
+        if state is not None:
+            for task in state.tasks:
+                task.cancel()
+            await state.client.aclose()

@@ -1,0 +1,163 @@
+"""The landing page's test panel: an anonymous visitor links WhatsApp and sends test messages
+before having an account, then keeps the connection on sign-up (`migrate_to_organization`).
+
+The visitor holds a random token (browser local storage); we keep only its hash. One active
+session per IP: a new one replaces the old (its instance is removed). Sessions expire 30 days
+after their last use. 50 test messages a day per session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.crypto import hash_token, new_token
+from livchat.core.db import utcnow
+from livchat.core.ids import new_id
+from livchat.core.logging import get_logger
+from livchat.models import AnonymousSession, Instance, Message
+from livchat.services import instances, messaging
+from livchat.services.errors import NotFound, ServiceError
+
+log = get_logger("anonymous")
+
+SESSION_TTL = timedelta(days=30)
+DAILY_MESSAGES = 50
+TOKEN_PREFIX = "lc_anon_"
+
+
+class SessionExpired(ServiceError):
+    code = "anonymous_session_expired"
+    status = 401
+
+
+class DailyQuotaUsed(ServiceError):
+    code = "quota_exceeded"
+    status = 429
+
+
+@dataclass(frozen=True)
+class NewSession:
+    row: AnonymousSession
+    token: str  # returned once to the browser
+
+
+async def create_session(session: AsyncSession, ip: str, user_agent: str | None = None) -> NewSession:
+    now = utcnow()
+    for old in (await session.exec(select(AnonymousSession).where(
+            AnonymousSession.ip_address == ip, AnonymousSession.expires_at > now,
+            AnonymousSession.migrated_at.is_(None)))).all():  # type: ignore[union-attr]
+        await _retire(session, old)
+    token = new_token(TOKEN_PREFIX, 32)
+    row = AnonymousSession(id=new_id("anon"), token_hash=hash_token(token), ip_address=ip,
+                           user_agent=(user_agent or "")[:500] or None, last_used_at=now,
+                           expires_at=now + SESSION_TTL)
+    session.add(row)
+    await session.commit()
+    return NewSession(row, token)
+
+
+async def _retire(session: AsyncSession, old: AnonymousSession) -> None:
+    old.expires_at = utcnow()
+    session.add(old)
+    for instance in await instances.list_instances(session, None, anonymous_session_id=old.id):
+        try:
+            await instances.delete_instance(session, None, instance.id, anonymous_session_id=old.id)
+        except ServiceError:  # the gateway is down: the row stays, expired with its session
+            log.warning("could not remove a replaced test-panel instance", extra={"instance_id": instance.id})
+    await session.flush()
+
+
+async def resolve(session: AsyncSession, token: str | None) -> AnonymousSession:
+    """The live session of a token, its expiry slid forward; SessionExpired otherwise."""
+    if not token:
+        raise SessionExpired("anonymous_session_expired")
+    row = (await session.exec(select(AnonymousSession).where(
+        AnonymousSession.token_hash == hash_token(token)))).first()
+    now = utcnow()
+    if row is None or row.expires_at <= now or row.migrated_at is not None:
+        raise SessionExpired("anonymous_session_expired")
+    row.last_used_at, row.expires_at = now, now + SESSION_TTL
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def instance_of(session: AsyncSession, anon: AnonymousSession, *, create: bool = False) -> Instance:
+    found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
+    if found:
+        return found[0]
+    if not create:
+        raise NotFound("not_connected_yet")
+    return await instances.create_instance(session, None, "Test panel", anonymous_session_id=anon.id)
+
+
+async def connect(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any]:
+    instance = await instance_of(session, anon, create=True)
+    view = await instances.connect(session, None, instance.id, anonymous_session_id=anon.id)
+    linked = view.connected and view.logged_in
+    return {"status": "connected" if linked else "connecting", "qrAvailable": not linked}
+
+
+async def qr(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any]:
+    instance = await instance_of(session, anon, create=True)
+    return await instances.qr_code(session, None, instance.id, anonymous_session_id=anon.id)
+
+
+async def pair_phone(session: AsyncSession, anon: AnonymousSession, phone: str) -> dict[str, Any]:
+    instance = await instance_of(session, anon, create=True)
+    return await instances.pair_phone(session, None, instance.id, phone, anonymous_session_id=anon.id)
+
+
+def messages_remaining(anon: AnonymousSession) -> int:
+    used = anon.messages_used_today if anon.messages_day == utcnow().date() else 0
+    return max(0, DAILY_MESSAGES - used)
+
+
+async def status(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any]:
+    found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
+    view = {"connected": False, "loggedIn": False}
+    if found:
+        live = await instances.sync_status(session, None, found[0].id, anonymous_session_id=anon.id)
+        view = {"connected": live.connected, "loggedIn": live.logged_in}
+        if live.whatsapp_jid:
+            view["whatsappJid"] = live.whatsapp_jid
+    return {**view, "messagesRemaining": messages_remaining(anon)}
+
+
+async def send_test_message(session: AsyncSession, anon: AnonymousSession, to: str, text: str) -> Message:
+    if messages_remaining(anon) <= 0:
+        raise DailyQuotaUsed("quota_exceeded")
+    instance = await instance_of(session, anon)
+    row = await messaging.send_message(session, None, instance.id, messaging.OutgoingMessage(to=to, text=text),
+                                       anonymous_session_id=anon.id)
+    today = utcnow().date()
+    anon.messages_used_today = (anon.messages_used_today if anon.messages_day == today else 0) + 1
+    anon.messages_day, anon.last_message_at = today, utcnow()
+    session.add(anon)
+    await session.commit()
+    return row
+
+
+async def migrate_to_organization(session: AsyncSession, token: str, organization_id: str) -> Instance | None:
+    """On sign-up: the visitor's linked instance (and its messages) now belong to the organization."""
+    try:
+        anon = await resolve(session, token)
+    except SessionExpired:
+        return None
+    found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
+    now = utcnow()
+    for instance in found:
+        instance.organization_id, instance.name, instance.updated_at = organization_id, "WhatsApp", now
+        session.add(instance)
+        for message in (await session.exec(select(Message).where(Message.instance_id == instance.id))).all():
+            message.organization_id = organization_id
+            session.add(message)
+    anon.migrated_to_organization_id, anon.migrated_at = organization_id, now
+    session.add(anon)
+    await session.commit()
+    return found[0] if found else None

@@ -1,0 +1,98 @@
+"""API keys: shown once, stored as SHA-256 hashes, revocable at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.crypto import hash_token, new_token
+from livchat.core.db import utcnow
+from livchat.core.ids import new_id
+from livchat.models import ApiKey, Organization
+from livchat.services.errors import InvalidInput, NotFound
+
+KEY_PREFIX = "lc_live_"
+DISPLAY_PREFIX_LENGTH = len(KEY_PREFIX) + 4
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str  # the full key: returned once, never stored
+
+
+async def create_api_key(
+    session: AsyncSession, organization_id: str, name: str, created_by_user_id: str | None = None
+) -> CreatedKey:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("invalid_key_name")
+    secret = new_token(KEY_PREFIX, 32)
+    key = ApiKey(
+        id=new_id("key"),
+        organization_id=organization_id,
+        name=name,
+        prefix=secret[:DISPLAY_PREFIX_LENGTH],
+        key_hash=hash_token(secret),
+        created_by_user_id=created_by_user_id,
+    )
+    session.add(key)
+    await session.flush()
+    return CreatedKey(key=key, secret=secret)
+
+
+async def list_api_keys(session: AsyncSession, organization_id: str) -> list[ApiKey]:
+    rows = await session.exec(
+        select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id.desc())  # type: ignore[attr-defined]
+    )
+    return list(rows)
+
+
+async def revoke_api_key(session: AsyncSession, organization_id: str, key_id: str) -> ApiKey:
+    key = (
+        await session.exec(select(ApiKey).where(ApiKey.id == key_id, ApiKey.organization_id == organization_id))
+    ).first()
+    if key is None:
+        raise NotFound()
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        await session.flush()
+    return key
+
+
+async def authenticate(session: AsyncSession, secret: str) -> tuple[Organization, ApiKey] | None:
+    """The organization and key a bearer secret belongs to, or None (unknown or revoked).
+
+    The lookup is by hash, so comparing the secret itself never happens (nothing to time).
+    """
+    if not secret.startswith(KEY_PREFIX):
+        return None
+    row = (
+        await session.exec(
+            select(ApiKey, Organization)
+            .join(Organization, Organization.id == ApiKey.organization_id)  # type: ignore[arg-type]
+            .where(ApiKey.key_hash == hash_token(secret), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        )
+    ).first()
+    if row is None:
+        return None
+    key, org = row
+    return org, key
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def mark_used(session: AsyncSession, key: ApiKey) -> None:
+    """Record use at minute resolution, so a busy key costs one write a minute, not one per request."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    await session.exec(  # type: ignore[call-overload]
+        update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)  # type: ignore[arg-type]
+    )
+    key.last_used_at = now

@@ -1,0 +1,78 @@
+"""Domain errors. Routers map them to problem+json; Reflex states map them to translated messages."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class. `code` is stable and doubles as the i18n key `errors.<code>`."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail or self.code
+
+
+class NotFound(ServiceError):
+    """Also what another organization's id gets: it must look exactly like a missing row."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidInput(ServiceError):
+    code = "validation_error"
+    status = 422
+
+
+class PermissionDenied(ServiceError):
+    code = "forbidden"
+    status = 403
+
+
+# --- WhatsApp gateway (instances, messaging, event ingest) ---------------------------------
+
+class PayloadTooLarge(ServiceError):
+    code = "payload_too_large"
+    status = 413
+
+
+class InstanceNotConnected(ServiceError):
+    """The WhatsApp session is not up or not paired: connect (and link) it first."""
+
+    code = "instance_not_connected"
+    status = 409
+
+
+class InstanceAlreadyConnected(ServiceError):
+    """QR or pairing code asked for a session that is already linked."""
+
+    code = "already_connected"
+    status = 409
+
+
+class GatewayUnavailable(ServiceError):
+    """WuzAPI is unreachable or answered something we cannot use."""
+
+    code = "gateway_unavailable"
+    status = 502
+
+
+class GatewayTimeout(ServiceError):
+    """WuzAPI did not answer in time; for a send the outcome is unknown (never retried blindly)."""
+
+    code = "gateway_timeout"
+    status = 504
+
+
+class MalformedEvent(ServiceError):
+    """An inbound WuzAPI event we cannot parse; nothing of it is stored."""
+
+    code = "malformed_event"
+    status = 400

@@ -1,0 +1,373 @@
+"""WuzAPI events in: webhooks (form-encoded or JSON, HMAC-signed) and RabbitMQ messages.
+
+Parsing is strict and happens before anything is written: a malformed event raises
+`MalformedEvent` and stores nothing. Ingest is idempotent: a Message is keyed on its WhatsApp id
+(unique per instance), receipts only move a status forward, instance events only emit on a change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.crypto import constant_time_equals
+from livchat.core.db import utcnow
+from livchat.core.events import DomainEvent, bus
+from livchat.core.ids import new_id
+from livchat.core.logging import get_logger
+from livchat.core.settings import get_settings
+from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, MessageType
+from livchat.models.whatsapp import Instance, Message
+from livchat.services import usage
+from livchat.services.errors import MalformedEvent
+from livchat.services.instances import apply_status, hmac_key, instance_data
+from livchat.services.messaging import message_data
+from livchat.services.phones import bare_jid, jid_phone
+from livchat.services.whatsapp_events import (
+    InstanceConnected,
+    InstanceDisconnected,
+    InstanceLoggedOut,
+    InstanceQrUpdated,
+    MessageDelivered,
+    MessageRead,
+    MessageReceived,
+    MessageSent,
+)
+
+log = get_logger("ingest")
+
+# whatsmeow message keys → our message type.
+MEDIA_KEYS = {"imageMessage": MessageType.IMAGE, "stickerMessage": MessageType.IMAGE,
+              "videoMessage": MessageType.VIDEO, "audioMessage": MessageType.AUDIO,
+              "documentMessage": MessageType.DOCUMENT}
+_STATUS_RANK = {MessageStatus.PENDING: 0, MessageStatus.FAILED: 0, MessageStatus.SENT: 1,
+                MessageStatus.DELIVERED: 2, MessageStatus.READ: 3}
+
+
+@dataclass(frozen=True)
+class WuzapiEvent:
+    """The inner event (`{"type", "event", …}`) and who it came from."""
+
+    type: str
+    payload: dict[str, Any]
+    user_id: str = ""
+    instance_name: str = ""
+
+    @property
+    def event(self) -> Any:
+        return self.payload.get("event")
+
+
+@dataclass
+class IngestResult:
+    type: str
+    stored: bool = False  # a new message row
+    duplicate: bool = False
+    updated: int = 0  # instance or message rows changed
+    message_ids: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": self.type, "stored": self.stored, "duplicate": self.duplicate, "updated": self.updated}
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+def parse_webhook(body: bytes, content_type: str) -> WuzapiEvent:
+    """A webhook body: form-encoded (`jsonData`, `userID`, `instanceName`) or JSON."""
+    if "application/x-www-form-urlencoded" in (content_type or "").lower():
+        try:
+            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            raise MalformedEvent("the form body could not be decoded") from None
+        raw = fields.get("jsonData", [""])[0]
+        if not raw:
+            raise MalformedEvent("the form body has no jsonData field")
+        inner = _json_object(raw.encode(), "jsonData")
+        return _event(inner, fields.get("userID", [""])[0], fields.get("instanceName", [""])[0])
+    payload = _json_object(body, "the body")
+    return _event(payload, str(payload.get("userID", "")), str(payload.get("instanceName", "")))
+
+
+def parse_queue_message(body: bytes) -> WuzapiEvent:
+    """A RabbitMQ message: the inner event plus `userID`, `instanceName` (and `serverId`)."""
+    payload = _json_object(body, "the message")
+    user_id = str(payload.get("userID") or "")
+    if not user_id:
+        raise MalformedEvent("the message has no userID")
+    return _event(payload, user_id, str(payload.get("instanceName", "")))
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedEvent(f"{what} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{what} is not a JSON object")
+    return value
+
+
+def _event(payload: dict[str, Any], user_id: str, instance_name: str) -> WuzapiEvent:
+    kind = payload.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise MalformedEvent("the event has no type")
+    event = WuzapiEvent(kind, payload, user_id, instance_name)
+    _check_shape(event)
+    return event
+
+
+def _check_shape(event: WuzapiEvent) -> None:
+    """The fields each handled type needs, checked before anything is written."""
+    if event.type == "Message":
+        info = event.event.get("Info") if isinstance(event.event, dict) else None
+        if not isinstance(info, dict) or not isinstance(info.get("ID"), str) or not info["ID"]:
+            raise MalformedEvent("Message event without event.Info.ID")
+        if not isinstance(info.get("Chat"), str) or not info["Chat"]:
+            raise MalformedEvent("Message event without event.Info.Chat")
+        if not isinstance(event.event.get("Message"), dict):
+            raise MalformedEvent("Message event without event.Message")
+        if "base64" in event.payload:
+            _decode_media(event.payload["base64"])
+    elif event.type == "ReadReceipt":
+        ids = event.event.get("MessageIDs") if isinstance(event.event, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise MalformedEvent("ReadReceipt event without event.MessageIDs")
+    elif event.type == "PairSuccess":
+        if not isinstance(event.event, dict) or not isinstance(event.event.get("ID"), str):
+            raise MalformedEvent("PairSuccess event without event.ID")
+
+
+def _decode_media(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise MalformedEvent("media base64 is not a string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedEvent("media base64 is corrupt") from None
+
+
+# --- signatures ---------------------------------------------------------------------------
+
+def signature_valid(key: str, body: bytes, signature: str | None) -> bool:
+    """`x-hmac-signature`: lowercase hex HMAC-SHA256 of the raw body, compared in constant time."""
+    expected = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    return constant_time_equals(expected, (signature or "").strip().lower())
+
+
+def instance_signature_valid(instance: Instance | None, body: bytes, signature: str | None) -> bool:
+    """False for an unknown instance too, after the same amount of work (no existence oracle)."""
+    key = hmac_key(instance) if instance is not None else "x" * 43
+    valid = signature_valid(key, body, signature)
+    return valid and instance is not None
+
+
+# --- processing ---------------------------------------------------------------------------
+
+async def ingest(session: AsyncSession, instance: Instance, event: WuzapiEvent) -> IngestResult:
+    """Apply one event; commits and publishes the domain events. Safe to repeat."""
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return IngestResult(event.type)  # an event type we do not use: accepted, ignored
+    events: list[DomainEvent] = []
+    result = await handler(session, instance, event, events)
+    for domain_event in events:
+        await bus.emit(session, domain_event)
+    await bus.commit_and_publish(session)
+    return result
+
+
+async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+                      events: list[DomainEvent]) -> IngestResult:
+    info: dict[str, Any] = event.event["Info"]
+    wamid: str = info["ID"]
+    result = IngestResult(event.type)
+    existing = await _message_by_wamid(session, instance.id, wamid)
+    if existing is not None:  # a replay, or the echo of our own send
+        result.duplicate = True
+        result.message_ids = [existing.id]
+        return result
+    content = _content(event.event["Message"])
+    if content is None:
+        return result  # reactions, protocol messages, contacts, …: not stored
+    from_me = bool(info.get("IsFromMe"))
+    chat = str(info["Chat"])
+    sender = str(info.get("Sender") or chat)
+    row = Message(
+        id=new_id("msg"), organization_id=instance.organization_id, instance_id=instance.id,
+        direction=MessageDirection.OUTBOUND if from_me else MessageDirection.INBOUND,
+        chat_jid=bare_jid(chat), phone=jid_phone(chat) or jid_phone(sender) or jid_phone(str(info.get("SenderAlt") or "")),
+        push_name=(str(info.get("PushName") or "") or None) if not from_me else None,
+        whatsapp_message_id=wamid, status=MessageStatus.SENT if from_me else MessageStatus.RECEIVED,
+        sent_at=_timestamp(info.get("Timestamp")), **content,
+    )
+    media = _decode_media(event.payload["base64"]) if "base64" in event.payload else b""
+    if media:
+        row.media_size = len(media)
+        row.media_mime = row.media_mime or str(event.payload.get("mimeType") or "") or None
+    elif isinstance(event.payload.get("s3"), dict):
+        row.media_url = str(event.payload["s3"].get("url") or "") or None
+    session.add(row)
+    try:
+        # No SAVEPOINT: on SQLite (pysqlite) an outermost SAVEPOINT's RELEASE commits at once.
+        await session.flush()
+    except IntegrityError:  # the same event, ingested concurrently: the other one won
+        await session.rollback()  # nothing else is pending in this session yet
+        await session.refresh(instance)
+        result.duplicate = True
+        return result
+    if media:
+        _store_media(instance, row.id, media)
+    counters = ({"messages_sent": 1} if from_me else {"messages_received": 1}) | {"media_bytes": len(media)}
+    await usage.increment(session, instance.organization_id, instance.id, **counters)
+    event_type = MessageSent if from_me else MessageReceived
+    events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
+                             message_id=row.id, data=message_data(row)))
+    result.stored = True
+    result.message_ids = [row.id]
+    return result
+
+
+def _content(message: dict[str, Any]) -> dict[str, Any] | None:
+    """Message columns from a waE2E.Message; None for kinds we do not store."""
+    if isinstance(message.get("conversation"), str):
+        return {"type": MessageType.TEXT, "text": message["conversation"]}
+    extended = message.get("extendedTextMessage")
+    if isinstance(extended, dict):
+        context = extended.get("contextInfo") or {}
+        return {"type": MessageType.TEXT, "text": str(extended.get("text") or ""),
+                "reply_to": str(context.get("stanzaID") or "") or None}
+    for key, kind in MEDIA_KEYS.items():
+        media = message.get(key)
+        if isinstance(media, dict):
+            size = media.get("fileLength")
+            return {"type": kind, "caption": str(media.get("caption") or "") or None,
+                    "media_mime": str(media.get("mimetype") or "") or None,
+                    "media_size": int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None,
+                    "file_name": str(media.get("fileName") or "") or None}
+    location = message.get("locationMessage")
+    if isinstance(location, dict):
+        return {"type": MessageType.LOCATION, "latitude": _float(location.get("degreesLatitude")),
+                "longitude": _float(location.get("degreesLongitude")),
+                "text": str(location.get("name") or "") or None}
+    return None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, str) and value and not value.startswith("0001-"):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return utcnow()
+
+
+def media_path(organization_id: str | None, message_id: str) -> Path:
+    """Where an inbound message's bytes live: private, under data_dir, never a public path."""
+    return get_settings().data_dir / "media" / (organization_id or "anonymous") / message_id
+
+
+def _store_media(instance: Instance, message_id: str, data: bytes) -> None:
+    path = media_path(instance.organization_id, message_id)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(".part")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
+async def _message_by_wamid(session: AsyncSession, instance_id: str, wamid: str) -> Message | None:
+    query = select(Message).where(Message.instance_id == instance_id, Message.whatsapp_message_id == wamid)
+    return (await session.exec(query)).first()
+
+
+async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+                      events: list[DomainEvent]) -> IngestResult:
+    result = IngestResult(event.type)
+    state = event.payload.get("state")
+    target = {"Delivered": MessageStatus.DELIVERED, "Read": MessageStatus.READ}.get(str(state))
+    ids = event.event["MessageIDs"]
+    if target is None or not ids:
+        return result  # ReadSelf and other receipts are not about our sends
+    query = select(Message).where(Message.instance_id == instance.id,
+                                  Message.direction == MessageDirection.OUTBOUND,
+                                  Message.whatsapp_message_id.in_(ids))  # type: ignore[union-attr]
+    now = utcnow()
+    for row in (await session.exec(query)).all():
+        if _STATUS_RANK.get(row.status, 0) >= _STATUS_RANK[target]:
+            continue  # a receipt never moves a status backwards (or repeats)
+        row.status = target
+        row.error = None
+        if target == MessageStatus.DELIVERED or row.delivered_at is None:
+            row.delivered_at = now
+        if target == MessageStatus.READ:
+            row.read_at = now
+        row.updated_at = now
+        event_type = MessageRead if target == MessageStatus.READ else MessageDelivered
+        events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
+                                 message_id=row.id, data=message_data(row)))
+        result.updated += 1
+        result.message_ids.append(row.id)
+    return result
+
+
+async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+                       events: list[DomainEvent]) -> IngestResult:
+    result = IngestResult(event.type)
+    owner = {"organization_id": instance.organization_id, "instance_id": instance.id}
+    if event.type == "PairSuccess":
+        jid = bare_jid(event.event["ID"])
+        changed = instance.whatsapp_jid != jid or not instance.logged_in
+        instance.whatsapp_jid = jid
+        instance.logged_in = True
+        business = event.event.get("BusinessName")
+        if isinstance(business, str) and business:
+            instance.whatsapp_name = business
+        result.updated = int(changed)
+    elif event.type == "Connected":
+        if apply_status(instance, connected=True, logged_in=True, jid=instance.whatsapp_jid):
+            events.append(InstanceConnected(**owner, data=instance_data(instance)))
+            result.updated = 1
+    elif event.type == "Disconnected":
+        if instance.status != InstanceStatus.DISCONNECTED:
+            instance.status = InstanceStatus.DISCONNECTED
+            events.append(InstanceDisconnected(**owner, data=instance_data(instance)))
+            result.updated = 1
+    elif event.type == "LoggedOut":
+        if instance.logged_in or instance.whatsapp_jid or instance.status != InstanceStatus.DISCONNECTED:
+            instance.status = InstanceStatus.DISCONNECTED
+            instance.logged_in = False
+            instance.whatsapp_jid = None
+            events.append(InstanceLoggedOut(**owner, data=instance_data(instance)))
+            result.updated = 1
+    elif event.type == "QR":
+        code = event.payload.get("qrCodeBase64")
+        if instance.status == InstanceStatus.DISCONNECTED:
+            instance.status = InstanceStatus.CONNECTING
+            result.updated = 1
+        events.append(InstanceQrUpdated(**owner, data={**instance_data(instance),
+                                                       "qrCode": code if isinstance(code, str) else ""}))
+    if result.updated:
+        instance.updated_at = utcnow()
+    return result
+
+
+_HANDLERS = {"Message": _on_message, "ReadReceipt": _on_receipt, "PairSuccess": _on_instance,
+             "Connected": _on_instance, "Disconnected": _on_instance, "LoggedOut": _on_instance, "QR": _on_instance}

@@ -1,0 +1,144 @@
+"""The durable webhook outbox: one `WebhookDelivery` row per event and subscribed endpoint,
+written in the emitting service's transaction, so an event and its deliveries commit together
+or not at all. After the commit, a live subscriber nudges the dispatcher so the row goes out
+within milliseconds instead of at the next poll.
+
+`install()` registers both subscribers (the app's start-up calls it; importing does nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.events import EventBus, bus
+from livchat.core.ids import new_id
+from livchat.models.accounts import Organization
+from livchat.models.enums import DeliveryStatus, Plan
+from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
+from livchat.services.whatsapp_events import WhatsAppEvent
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: attempt n+1 waits min(base·2ⁿ⁻¹, cap)·U(0.5, 1) seconds.
+    Paid plans get as many attempts as fit in `window` (without jitter, so jitter only shortens
+    it); the free plan gets `free_attempts` in total."""
+
+    base_delay: float = 5.0
+    max_delay: float = 3600.0
+    window: timedelta = timedelta(hours=24)
+    free_attempts: int = 3
+
+    def attempts_for(self, plan: str) -> int:
+        if plan == Plan.FREE:
+            return self.free_attempts
+        attempts, elapsed = 1, 0.0
+        while True:
+            elapsed += self.full_delay(attempts)
+            if elapsed > self.window.total_seconds():
+                return attempts
+            attempts += 1
+
+    def full_delay(self, attempts_made: int) -> float:
+        return min(self.base_delay * 2 ** (attempts_made - 1), self.max_delay)
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+def rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_payload(event_id: str, event_type: str, instance_id: str, occurred_at: datetime,
+                  data: dict[str, Any]) -> str:
+    """The body every endpoint receives, serialized once and stored as sent (signatures cover it)."""
+    return json.dumps({"id": event_id, "type": event_type, "instanceId": instance_id,
+                       "timestamp": rfc3339(occurred_at), "data": data}, separators=(",", ":"))
+
+
+def new_delivery(*, organization_id: str, endpoint_id: str, instance_id: str, event_id: str, event_type: str,
+                 payload: str, max_attempts: int, now: datetime) -> dict[str, Any]:
+    """The column values of a fresh, due delivery row."""
+    return {"id": new_id("dlv"), "organization_id": organization_id, "endpoint_id": endpoint_id,
+            "instance_id": instance_id, "event_id": event_id, "event_type": event_type, "payload": payload,
+            "status": DeliveryStatus.PENDING, "attempts": 0, "max_attempts": max_attempts, "next_attempt_at": now,
+            "created_at": now, "updated_at": now}
+
+
+async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
+    # A Core insert: this runs once per event on the ingest path, the ORM unit of work would double its cost.
+    await session.exec(insert(WebhookDelivery.__table__).values(values))  # type: ignore[call-overload]
+
+
+async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
+                           policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> int:
+    """The transactional subscriber: inserts the delivery row in `session` (the caller commits)."""
+    if event.organization_id is None or not event.webhook_type:
+        return 0  # anonymous test-panel instances have no webhooks
+    row = (await session.exec(
+        select(WebhookEndpoint.id, WebhookEndpoint.events, Organization.plan)
+        .join(Organization, Organization.id == WebhookEndpoint.organization_id)  # type: ignore[arg-type]
+        .where(WebhookEndpoint.instance_id == event.instance_id,
+               WebhookEndpoint.organization_id == event.organization_id,
+               WebhookEndpoint.active.is_(True),  # type: ignore[attr-defined]
+               WebhookEndpoint.paused_at.is_(None))  # type: ignore[union-attr]
+    )).first()
+    if row is None or event.webhook_type not in row[1]:
+        return 0
+    endpoint_id, _, plan = row
+    payload = event_payload(event.id, event.webhook_type, event.instance_id, event.occurred_at, event.data)
+    await add_delivery(session, new_delivery(
+        organization_id=event.organization_id, endpoint_id=endpoint_id, instance_id=event.instance_id,
+        event_id=event.id, event_type=event.webhook_type, payload=payload,
+        max_attempts=policy.attempts_for(plan), now=event.occurred_at))
+    return 1
+
+
+# --- waking the dispatcher --------------------------------------------------------------------
+
+_wakeups: set[asyncio.Event] = set()
+
+
+def register_wakeup(event: asyncio.Event) -> Callable[[], None]:
+    """A dispatcher in this process waits on `event`; `nudge()` sets it."""
+    _wakeups.add(event)
+    return lambda: _wakeups.discard(event)
+
+
+def nudge() -> None:
+    for waiter in list(_wakeups):
+        waiter.set()
+
+
+async def _nudge_after_commit(event: WhatsAppEvent) -> None:
+    if event.organization_id is not None:
+        nudge()
+
+
+_installed: dict[int, Callable[[], None]] = {}
+
+
+def install(event_bus: EventBus = bus) -> Callable[[], None]:
+    """Subscribe the outbox writer and the dispatcher nudge; idempotent. Returns an uninstaller."""
+    key = id(event_bus)
+    if key not in _installed:
+        remove_writer = event_bus.subscribe_in_transaction(WhatsAppEvent, write_deliveries)
+        remove_nudge = event_bus.subscribe(WhatsAppEvent, _nudge_after_commit)
+
+        def uninstall() -> None:
+            remove_writer()
+            remove_nudge()
+            _installed.pop(key, None)
+
+        _installed[key] = uninstall
+    return _installed[key]

@@ -1,0 +1,270 @@
+"""Webhook endpoints (one per instance) and their delivery log, as API.md describes them.
+
+Views are the camelCase JSON of the API, so the REST routers and the dashboard show the same.
+Every function takes the caller's organization; another organization's ids are `NotFound`.
+Functions that change something commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.crypto import decrypt, encrypt
+from livchat.core.db import utcnow
+from livchat.core.ids import new_id
+from livchat.models.accounts import Membership, Organization, User
+from livchat.models.enums import DeliveryStatus, Role
+from livchat.models.system import Notification
+from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from livchat.models.whatsapp import Instance
+from livchat.services.email import send_email
+from livchat.services.errors import Conflict, InvalidInput, NotFound
+from livchat.services.ssrf import check_webhook_url
+from livchat.services.webhook_outbox import (
+    DEFAULT_RETRY_POLICY,
+    RetryPolicy,
+    add_delivery,
+    event_payload,
+    new_delivery,
+    nudge,
+    rfc3339,
+)
+from livchat.services.webhook_signing import display_prefix, new_secret
+from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+
+ROTATION_OVERLAP = timedelta(hours=24)
+TEST_EVENT_TYPE = "webhook.test"
+MAX_PAGE = 100
+
+
+def _iso(value: datetime | None) -> str | None:
+    return rfc3339(value) if value else None
+
+
+def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {"url": endpoint.url, "events": list(endpoint.events), "active": endpoint.active and not endpoint.paused_at,
+            "secretPrefix": endpoint.secret_prefix, "pausedAt": _iso(endpoint.paused_at),
+            "failingSince": _iso(endpoint.failing_since)}
+
+
+def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
+    return {"id": delivery.id, "eventId": delivery.event_id, "eventType": delivery.event_type,
+            "status": delivery.status, "attempts": delivery.attempts,
+            "lastAttemptAt": _iso(delivery.last_attempt_at), "nextAttemptAt": _iso(delivery.next_attempt_at),
+            "responseStatus": delivery.response_status, "latencyMs": delivery.latency_ms,
+            "createdAt": _iso(delivery.created_at)}
+
+
+def attempt_view(attempt: WebhookAttempt) -> dict[str, Any]:
+    return {"attempt": attempt.attempt, "responseStatus": attempt.response_status, "latencyMs": attempt.latency_ms,
+            "responseSnippet": attempt.response_snippet, "error": attempt.error,
+            "createdAt": _iso(attempt.created_at)}
+
+
+async def _instance_id(session: AsyncSession, organization_id: str, instance_id: str) -> str:
+    found = (await session.exec(select(Instance.id).where(
+        Instance.id == instance_id, Instance.organization_id == organization_id))).first()
+    if found is None:
+        raise NotFound("not_found")
+    return found
+
+
+async def _endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> WebhookEndpoint:
+    endpoint = (await session.exec(select(WebhookEndpoint).where(
+        WebhookEndpoint.instance_id == instance_id, WebhookEndpoint.organization_id == organization_id,
+    ))).first()
+    if endpoint is None:
+        raise NotFound("not_found")
+    return endpoint
+
+
+def _valid_events(events: list[str] | None) -> list[str]:
+    if events is None:
+        return list(WEBHOOK_EVENT_TYPES)
+    if not isinstance(events, list) or not events:
+        raise InvalidInput("events must list at least one event type")
+    unknown = sorted({e for e in events if e not in WEBHOOK_EVENT_TYPES}, key=str)
+    if unknown:
+        raise InvalidInput(f"unknown event types: {', '.join(map(str, unknown))}; "
+                           f"known: {', '.join(WEBHOOK_EVENT_TYPES)}")
+    return [e for e in WEBHOOK_EVENT_TYPES if e in events]
+
+
+async def get_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> dict[str, Any]:
+    return endpoint_view(await _endpoint(session, organization_id, instance_id))
+
+
+async def find_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> dict[str, Any] | None:
+    """The endpoint view, or None when the (own) instance has none yet."""
+    await _instance_id(session, organization_id, instance_id)
+    try:
+        return await get_endpoint(session, organization_id, instance_id)
+    except NotFound:
+        return None
+
+
+async def save_endpoint(session: AsyncSession, organization_id: str, instance_id: str, url: str,
+                        events: list[str] | None = None) -> dict[str, Any]:
+    """Create or update the instance's endpoint. The view has `secret` only when it was created
+    (the one time the full secret is shown). Saving a paused endpoint resumes it."""
+    await _instance_id(session, organization_id, instance_id)
+    url = await check_webhook_url(url)
+    chosen = _valid_events(events)
+    endpoint = (await session.exec(select(WebhookEndpoint).where(
+        WebhookEndpoint.instance_id == instance_id))).first()
+    secret = None
+    if endpoint is None:
+        secret = new_secret()
+        endpoint = WebhookEndpoint(id=new_id("whe"), organization_id=organization_id, instance_id=instance_id,
+                                   url=url, events=chosen, secret_encrypted=encrypt(secret),
+                                   secret_prefix=display_prefix(secret))
+        session.add(endpoint)
+    else:
+        endpoint.url, endpoint.events = url, chosen
+        endpoint.active, endpoint.paused_at, endpoint.failing_since = True, None, None
+        endpoint.updated_at = utcnow()
+    await session.commit()
+    view = endpoint_view(endpoint)
+    if secret is not None:
+        view["secret"] = secret
+    return view
+
+
+async def delete_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> None:
+    """Removes the endpoint and its delivery log."""
+    endpoint = await _endpoint(session, organization_id, instance_id)
+    await session.delete(endpoint)
+    await session.commit()
+
+
+async def rotate_secret(session: AsyncSession, organization_id: str, instance_id: str, *,
+                        now: datetime | None = None) -> dict[str, Any]:
+    """A new secret (in the view, shown once); the current one keeps signing beside it for 24 h."""
+    endpoint = await _endpoint(session, organization_id, instance_id)
+    now = now or utcnow()
+    secret = new_secret()
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    endpoint.secret_encrypted, endpoint.secret_prefix = encrypt(secret), display_prefix(secret)
+    endpoint.updated_at = now
+    await session.commit()
+    return {**endpoint_view(endpoint), "secret": secret}
+
+
+def secrets_in_use(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign now: the current one first, then the rotated-out one during its 24 h."""
+    secrets = [decrypt(endpoint.secret_encrypted)]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires and expires > now:
+        secrets.append(decrypt(endpoint.previous_secret_encrypted))
+    return secrets
+
+
+async def list_deliveries(session: AsyncSession, organization_id: str, instance_id: str, *,
+                          status: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    """Newest first: `{"data": [...], "nextCursor": id | None}`; `cursor` is the last id seen."""
+    await _instance_id(session, organization_id, instance_id)
+    if status is not None and status not in set(DeliveryStatus):
+        raise InvalidInput(f"status must be one of {', '.join(DeliveryStatus)}")
+    limit = max(1, min(int(limit), MAX_PAGE))
+    query = (select(WebhookDelivery)
+             .where(WebhookDelivery.organization_id == organization_id, WebhookDelivery.instance_id == instance_id)
+             .order_by(WebhookDelivery.id.desc())  # type: ignore[attr-defined]
+             .limit(limit + 1))
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    if cursor:
+        query = query.where(WebhookDelivery.id < cursor)
+    rows = list((await session.exec(query)))
+    page = rows[:limit]
+    return {"data": [delivery_view(d) for d in page], "nextCursor": page[-1].id if len(rows) > limit else None}
+
+
+async def _delivery(session: AsyncSession, organization_id: str, delivery_id: str) -> WebhookDelivery:
+    delivery = (await session.exec(select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.organization_id == organization_id,
+    ))).first()
+    if delivery is None:
+        raise NotFound("not_found")
+    return delivery
+
+
+async def get_delivery(session: AsyncSession, organization_id: str, delivery_id: str) -> dict[str, Any]:
+    """One delivery with its attempts (oldest first) and the payload it sends."""
+    delivery = await _delivery(session, organization_id, delivery_id)
+    attempts = (await session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)
+                                      .order_by(WebhookAttempt.attempt, WebhookAttempt.created_at)))
+    return {**delivery_view(delivery), "payload": delivery.payload, "attemptLog": [attempt_view(a) for a in attempts]}
+
+
+async def _plan(session: AsyncSession, organization_id: str) -> str:
+    return (await session.exec(select(Organization.plan).where(Organization.id == organization_id))).one()
+
+
+async def redeliver(session: AsyncSession, organization_id: str, delivery_id: str, *,
+                    now: datetime | None = None, policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> dict[str, Any]:
+    """Queue it again now with a fresh attempt schedule; it keeps its `webhook-id` (the event id)."""
+    delivery = await _delivery(session, organization_id, delivery_id)
+    endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is None or endpoint.paused_at is not None or not endpoint.active:
+        raise Conflict("webhook_paused")
+    now = now or utcnow()
+    delivery.status = DeliveryStatus.PENDING
+    delivery.max_attempts = delivery.attempts + policy.attempts_for(await _plan(session, organization_id))
+    delivery.next_attempt_at, delivery.locked_until, delivery.updated_at = now, None, now
+    await session.commit()
+    nudge()
+    return delivery_view(delivery)
+
+
+async def send_test_event(session: AsyncSession, organization_id: str, instance_id: str, *,
+                          now: datetime | None = None) -> dict[str, Any]:
+    """A `webhook.test` delivery to the endpoint, whatever events it subscribes to (one attempt)."""
+    endpoint = await _endpoint(session, organization_id, instance_id)
+    if endpoint.paused_at is not None or not endpoint.active:
+        raise Conflict("webhook_paused")
+    now = now or utcnow()
+    event_id = new_id("evt")
+    payload = event_payload(event_id, TEST_EVENT_TYPE, instance_id, now,
+                            {"message": "This is a test event from LivChat."})
+    values = new_delivery(organization_id=organization_id, endpoint_id=endpoint.id, instance_id=instance_id,
+                          event_id=event_id, event_type=TEST_EVENT_TYPE, payload=payload, max_attempts=1, now=now)
+    await add_delivery(session, values)
+    await session.commit()
+    nudge()
+    return delivery_view(WebhookDelivery(**values))
+
+
+_PAUSED_NOTICE = {
+    "en": ("Your LivChat webhook was paused",
+           "The webhook {url} of instance {instance} has failed continuously for 24 hours, so LivChat paused it. "
+           "Fix the endpoint, then save it again in the dashboard (or PUT it through the API) to resume; "
+           "failed deliveries can be redelivered from the delivery log."),
+    "pt-BR": ("Seu webhook do LivChat foi pausado",
+              "O webhook {url} da instância {instance} falhou continuamente por 24 horas, então o LivChat o pausou. "
+              "Corrija o endpoint e salve-o novamente no painel (ou com PUT pela API) para retomar; "
+              "as entregas com falha podem ser reenviadas pelo registro de entregas."),
+}
+
+
+async def notify_endpoint_paused(session: AsyncSession, endpoint_id: str) -> None:
+    """A dashboard notice and an email to each owner and admin (in the caller's transaction)."""
+    endpoint = await session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        return
+    title, body = _PAUSED_NOTICE["en"]
+    session.add(Notification(id=new_id("ntf"), organization_id=endpoint.organization_id, kind="webhook_paused",
+                             title=title, body=body.format(url=endpoint.url, instance=endpoint.instance_id)))
+    people = (await session.exec(
+        select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        .where(Membership.organization_id == endpoint.organization_id,
+               Membership.role.in_([Role.OWNER, Role.ADMIN]))  # type: ignore[attr-defined]
+    )).all()
+    for email, locale in people:
+        subject, text = _PAUSED_NOTICE["pt-BR" if (locale or "").lower().startswith("pt") else "en"]
+        await send_email(session, email, subject, text.format(url=endpoint.url, instance=endpoint.instance_id),
+                         endpoint.organization_id, template="webhook_paused")

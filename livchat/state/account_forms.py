@@ -1,0 +1,199 @@
+"""Sign-in, sign-up, password reset, invitations and organization selection (public pages)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from livchat.core.db import db
+from livchat.services import accounts, auth, invitations, organizations
+from livchat.services.errors import ServiceError
+from livchat.state.auth import (
+    authorized,
+    error_key,
+    full_navigation,
+    open_session,
+    session_token,
+    signed_in,
+)
+
+
+def _field(form_data: dict, name: str) -> str:
+    return str(form_data.get(name) or "")
+
+
+class SignInState(rx.State):
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    async def sign_in(self, form_data: dict):  # type: ignore[no-untyped-def]
+        self.error = ""
+        next_path = auth.safe_next(self.router.url.query_parameters.get("next"))
+        async with db.session() as session:
+            try:
+                user = await auth.check_password(
+                    session, _field(form_data, "email"), _field(form_data, "password"),
+                    ip=self.router.session.client_ip,
+                )
+            except ServiceError as exc:
+                self.error = error_key(exc)
+                return None
+            ticket = await auth.issue_sign_in_ticket(session, user.id)
+            await session.commit()
+        return open_session(ticket, next_path)
+
+
+class SignUpState(rx.State):
+    error: str = ""
+    invited_email: str = ""
+    invited_organization: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = ""
+        self.invited_email = self.invited_organization = ""
+        token = self.router.url.query_parameters.get("invite", "")
+        if token:
+            async with db.session() as session:
+                found = await invitations.pending_by_token(session, token)
+            if found:
+                self.invited_email, self.invited_organization = found[0].email, found[1].name
+            else:
+                self.error = "accounts.errors.invalid_invitation"
+
+    @rx.event
+    async def sign_up(self, form_data: dict):  # type: ignore[no-untyped-def]
+        self.error = ""
+        invite = self.router.url.query_parameters.get("invite", "")
+        email, password, name = _field(form_data, "email"), _field(form_data, "password"), _field(form_data, "name")
+        async with db.session() as session:
+            try:
+                if invite:  # joining someone's organization: no organization of one's own
+                    user = await accounts.create_user(session, email, password, name=name)
+                    await invitations.accept(session, invite, user)
+                else:
+                    user = (await auth.sign_up(session, email, password, name=name,
+                                               organization_name=_field(form_data, "organization"))).user
+                ticket = await auth.issue_sign_in_ticket(session, user.id)
+                await session.commit()
+            except ServiceError as exc:
+                await session.rollback()
+                self.error = error_key(exc)
+                return None
+        return open_session(ticket, "/dashboard")
+
+
+class PasswordResetState(rx.State):
+    error: str = ""
+    sent: bool = False
+    done: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        self.error, self.sent, self.done = "", False, False
+
+    @rx.event
+    async def request_link(self, form_data: dict) -> None:
+        self.error = ""
+        try:
+            accounts.normalize_email(_field(form_data, "email"))
+        except ServiceError as exc:
+            self.error = error_key(exc)
+            return
+        async with db.session() as session:
+            await auth.request_password_reset(session, _field(form_data, "email"))
+            await session.commit()
+        self.sent = True
+
+    @rx.event
+    async def save_password(self, form_data: dict) -> None:
+        self.error = ""
+        token = self.router.url.query_parameters.get("token", "")
+        async with db.session() as session:
+            try:
+                await auth.reset_password(session, token, _field(form_data, "password"))
+                await session.commit()
+            except ServiceError as exc:
+                await session.rollback()
+                self.error = error_key(exc)
+                return
+        self.done = True
+
+
+class InviteState(rx.State):
+    token: str = ""
+    organization_name: str = ""
+    email: str = ""
+    valid: bool = False
+    signed_in: bool = False
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        token = self.router.url.query_parameters.get("token", "")
+        self.error, self.token = "", token
+        async with db.session() as session:
+            found = await invitations.pending_by_token(session, token)
+            self.signed_in = (await auth.resolve_session(session, session_token(self))) is not None
+        self.valid = found is not None
+        self.organization_name, self.email = (found[1].name, found[0].email) if found else ("", "")
+
+    @rx.event
+    @authorized
+    async def accept(self):  # type: ignore[no-untyped-def]
+        token = self.router.url.query_parameters.get("token", "")
+        user_session, user = await signed_in(self)
+        async with db.session() as session:
+            try:
+                membership = await invitations.accept(session, token, user)
+                user_session = await session.merge(user_session)
+                await auth.select_organization(session, user_session, membership.organization_id)
+                await session.commit()
+            except ServiceError as exc:
+                await session.rollback()
+                self.error = error_key(exc)
+                return None
+        return full_navigation("/dashboard")
+
+
+class OrganizationsState(rx.State):
+    """The organization selection page: the user's organizations, and creating one."""
+
+    organizations: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    @authorized
+    async def load(self) -> None:
+        _, user = await signed_in(self)
+        async with db.session() as session:
+            mine = await organizations.organizations_of(session, user.id)
+        self.organizations = [{"id": m.organization.id, "name": m.organization.name, "role": m.role} for m in mine]
+
+    @rx.event
+    @authorized
+    async def open(self, organization_id: str):  # type: ignore[no-untyped-def]
+        user_session, _ = await signed_in(self)
+        async with db.session() as session:
+            try:
+                await auth.select_organization(session, await session.merge(user_session), organization_id)
+            except ServiceError:
+                return None  # not theirs: nothing happens
+            await session.commit()
+        return full_navigation("/dashboard")
+
+    @rx.event
+    @authorized
+    async def create(self, form_data: dict):  # type: ignore[no-untyped-def]
+        self.error = ""
+        user_session, user = await signed_in(self)
+        async with db.session() as session:
+            try:
+                org = await organizations.create_for(session, user, _field(form_data, "organization"))
+            except ServiceError as exc:
+                self.error = error_key(exc)
+                return None
+            await auth.select_organization(session, await session.merge(user_session), org.id)
+            await session.commit()
+        return full_navigation("/dashboard")
+

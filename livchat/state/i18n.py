@@ -1,0 +1,33 @@
+"""The visitor's language: an explicit choice (kept in local storage) wins, else the browser's."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from livchat.i18n import CATALOGUES, normalize_language
+
+
+class LangState(rx.State):
+    chosen: str = rx.LocalStorage("", name="livchat_lang", sync=True)
+    browser_language: str = ""
+
+    @rx.var
+    def lang(self) -> str:
+        if self.chosen in CATALOGUES:
+            return self.chosen
+        return normalize_language(self.browser_language)
+
+    @rx.event
+    def set_language(self, language: str) -> None:
+        if language in CATALOGUES:  # anything else from the browser is ignored
+            self.chosen = language
+
+    @rx.event
+    def detect_browser_language(self):  # type: ignore[no-untyped-def]
+        if not self.browser_language:
+            return rx.call_script("navigator.language || ''", callback=LangState.set_browser_language)
+        return None
+
+    @rx.event
+    def set_browser_language(self, value: str) -> None:
+        self.browser_language = str(value)[:35]

@@ -1,0 +1,310 @@
+"""Dashboard → one instance (`/dashboard/instances/[instance_key]`): its messages and test send,
+its webhook endpoint (secret shown once), and its delivery log with attempt details.
+
+The instance comes from the route and is looked up inside the session's organization on every
+call; another organization's instance is simply "not found". Lists are bounded pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from livchat.core.db import db
+from livchat.models.enums import DeliveryStatus
+from livchat.services import instances, messaging, webhooks
+from livchat.services.errors import NotFound, ServiceError
+from livchat.services.limits import get_rate_limits
+from livchat.services.messaging import OutgoingMessage
+from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.state.auth import AuthContext, authorized, current_context
+from livchat.state.feeds import OrgFeed
+from livchat.state.instances import MANAGE, instance_row
+from livchat.state.whatsapp_common import problem_key, when
+
+PAGE_SIZE = 20
+DELIVERY_STATUSES = [str(s) for s in DeliveryStatus]
+
+
+def message_row(row: Any) -> dict[str, str]:
+    data = messaging.message_data(row)
+    return {"id": data["id"], "direction": str(data["direction"]), "phone": data["phone"] or "",
+            "type": str(data["type"]), "text": (data["text"] or data["caption"] or "")[:300],
+            "status": str(data["status"]), "error": data["error"] or "", "time": when(data["timestamp"])}
+
+
+def delivery_row(view: dict[str, Any]) -> dict[str, str]:
+    return {"id": view["id"], "event": view["eventType"], "status": str(view["status"]),
+            "attempts": str(view["attempts"]), "response": str(view["responseStatus"] or ""),
+            "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
+            "created": when(view["createdAt"]), "last_attempt": when(view["lastAttemptAt"])}
+
+
+def attempt_row(view: dict[str, Any]) -> dict[str, str]:
+    return {"attempt": str(view["attempt"]), "status": str(view["responseStatus"] or ""),
+            "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
+            "snippet": (view["responseSnippet"] or "")[:1024], "error": view["error"] or "",
+            "time": when(view["createdAt"])}
+
+
+class InstanceDetailState(rx.State):
+    found: bool = False
+    instance: dict[str, str] = {}
+    can_manage: bool = False
+    error: str = ""
+    error_detail: str = ""
+    notice: str = ""
+    busy: bool = False
+    # Messages: newest first, one bounded page at a time ("load more").
+    messages: list[dict[str, str]] = []
+    messages_cursor: str = ""
+    # Webhook endpoint; `secret` only right after create/rotate, until dismissed.
+    webhook_url: str = ""
+    webhook_events: list[str] = list(WEBHOOK_EVENT_TYPES)
+    has_webhook: bool = False
+    webhook_paused: bool = False
+    secret_prefix: str = ""
+    secret: str = ""
+    # Deliveries, optionally filtered by status; one row expanded with its attempts.
+    deliveries: list[dict[str, str]] = []
+    deliveries_cursor: str = ""
+    delivery_filter: str = "all"
+    has_pending: bool = False  # while true, the page re-checks the log every few seconds
+    expanded: str = ""
+    attempts: list[dict[str, str]] = []
+
+    def _instance_key(self) -> str:
+        return str(self.router._page.params.get("instance_key", "") or "")
+
+    def _fail(self, exc: ServiceError) -> None:
+        self.error, self.error_detail = problem_key(exc), exc.detail
+
+    async def _reload(self, organization_id: str, *, keep_pages: bool = True) -> None:
+        """The instance, the first page(s) of messages and deliveries, the endpoint (no network)."""
+        key = self._instance_key()
+        async with db.session() as session:
+            try:
+                instance = await instances.get_instance(session, organization_id, key)
+            except NotFound:
+                self.found, self.instance, self.messages, self.deliveries = False, {}, [], []
+                return
+            self.found, self.instance = True, instance_row(instance)
+            shown = max(PAGE_SIZE, len(self.messages) if keep_pages else 0)
+            rows, cursor = await messaging.list_messages(session, organization_id, instance.id, limit=shown)
+            self.messages, self.messages_cursor = [message_row(r) for r in rows], cursor or ""
+            endpoint = await webhooks.find_endpoint(session, organization_id, instance.id)
+            self.has_webhook = endpoint is not None
+            if endpoint is not None:
+                self.webhook_url, self.webhook_events = endpoint["url"], endpoint["events"]
+                self.webhook_paused, self.secret_prefix = bool(endpoint["pausedAt"]), endpoint["secretPrefix"]
+            await self._reload_deliveries(session, organization_id, keep_pages=keep_pages)
+
+    async def _reload_deliveries(self, session: Any, organization_id: str, *, keep_pages: bool = True) -> None:
+        status = None if self.delivery_filter == "all" else self.delivery_filter
+        shown = max(PAGE_SIZE, len(self.deliveries) if keep_pages else 0)
+        page = await webhooks.list_deliveries(session, organization_id, self.instance["id"], status=status,
+                                              limit=shown)
+        self.deliveries, self.deliveries_cursor = [delivery_row(d) for d in page["data"]], page["nextCursor"] or ""
+        self.has_pending = any(d["status"] == DeliveryStatus.PENDING for d in self.deliveries)
+        if self.expanded:
+            await self._load_attempts(session, organization_id, self.expanded)
+
+    async def _load_attempts(self, session: Any, organization_id: str, delivery_id: str) -> None:
+        detail = await webhooks.get_delivery(session, organization_id, delivery_id)
+        self.expanded, self.attempts = detail["id"], [attempt_row(a) for a in detail["attemptLog"]]
+
+    @rx.event
+    @authorized
+    async def load(self) -> None:
+        ctx = await current_context(self)
+        self.error, self.error_detail, self.notice, self.secret, self.expanded = "", "", "", "", ""
+        self.can_manage = ctx.can(MANAGE)
+        await self._reload(ctx.organization.id, keep_pages=False)
+
+    @rx.event
+    @authorized
+    async def refresh(self) -> None:
+        """The organization's feed moved; only this instance's events matter here."""
+        feed = await self.get_state(OrgFeed)
+        if self.found and feed.last_instance not in ("", self.instance.get("id")):
+            return
+        ctx = await current_context(self)
+        await self._reload(ctx.organization.id)
+
+    @rx.event
+    @authorized
+    async def reload_deliveries(self) -> None:
+        """The dispatcher works apart from the feed: the page asks again while deliveries are pending."""
+        ctx = await current_context(self)
+        if self.found:
+            async with db.session() as session:
+                await self._reload_deliveries(session, ctx.organization.id)
+
+    @rx.event
+    @authorized
+    async def load_more_messages(self) -> None:
+        ctx = await current_context(self)
+        if not self.found or not self.messages_cursor:
+            return
+        async with db.session() as session:
+            rows, cursor = await messaging.list_messages(session, ctx.organization.id, self.instance["id"],
+                                                         cursor=self.messages_cursor, limit=PAGE_SIZE)
+        self.messages = self.messages + [message_row(r) for r in rows]
+        self.messages_cursor = cursor or ""
+
+    @rx.event
+    @authorized
+    async def load_more_deliveries(self) -> None:
+        ctx = await current_context(self)
+        if not self.found or not self.deliveries_cursor:
+            return
+        status = None if self.delivery_filter == "all" else self.delivery_filter
+        async with db.session() as session:
+            page = await webhooks.list_deliveries(session, ctx.organization.id, self.instance["id"], status=status,
+                                                  limit=PAGE_SIZE, cursor=self.deliveries_cursor)
+        self.deliveries = self.deliveries + [delivery_row(d) for d in page["data"]]
+        self.deliveries_cursor = page["nextCursor"] or ""
+
+    @rx.event
+    @authorized
+    async def filter_deliveries(self, status: str) -> None:
+        ctx = await current_context(self)
+        self.delivery_filter = status if status in DELIVERY_STATUSES else "all"
+        self.expanded, self.attempts = "", []
+        if self.found:
+            async with db.session() as session:
+                await self._reload_deliveries(session, ctx.organization.id, keep_pages=False)
+
+    @rx.event
+    @authorized
+    async def toggle_delivery(self, delivery_id: str) -> None:
+        ctx = await current_context(self)
+        if self.expanded == delivery_id:
+            self.expanded, self.attempts = "", []
+            return
+        try:
+            async with db.session() as session:
+                await self._load_attempts(session, ctx.organization.id, delivery_id)
+        except ServiceError as exc:
+            self._fail(exc)
+
+    @rx.event
+    @authorized
+    async def redeliver(self, delivery_id: str) -> None:
+        ctx = await current_context(self)
+        self.error, self.error_detail, self.notice = "", "", ""
+        try:
+            async with db.session() as session:
+                await webhooks.redeliver(session, ctx.organization.id, delivery_id)
+        except ServiceError as exc:
+            self._fail(exc)
+            return
+        self.notice = "dashboard_whatsapp.webhook.redelivery_queued"
+        await self._reload(ctx.organization.id)
+
+    @rx.event
+    def toggle_event(self, event_type: str) -> None:
+        if event_type in self.webhook_events:
+            self.webhook_events = [e for e in self.webhook_events if e != event_type]
+        elif event_type in WEBHOOK_EVENT_TYPES:
+            self.webhook_events = [e for e in WEBHOOK_EVENT_TYPES if e in self.webhook_events or e == event_type]
+
+    @rx.event
+    def set_webhook_url(self, value: str) -> None:
+        self.webhook_url = value
+
+    @rx.event
+    def dismiss_secret(self) -> None:
+        self.secret = ""
+
+    async def _webhook_change(self, change: Any) -> None:
+        ctx = await current_context(self)
+        self.error, self.error_detail, self.notice = "", "", ""
+        if not self.found:
+            return
+        try:
+            ctx.require(MANAGE)
+            async with db.session() as session:
+                view = await change(session, ctx)
+        except ServiceError as exc:
+            self._fail(exc)
+            return
+        self.secret = view.get("secret", "") if isinstance(view, dict) else ""
+        await self._reload(ctx.organization.id)
+
+    @rx.event(background=True)
+    @authorized
+    async def save_webhook(self) -> None:
+        """Background: checking the URL resolves its host (DNS), a network call."""
+        async with self:
+            url, events, instance_id = self.webhook_url, list(self.webhook_events), self.instance.get("id", "")
+        ctx = await current_context(self)
+        try:
+            ctx.require(MANAGE)
+            async with db.session() as session:
+                view = await webhooks.save_endpoint(session, ctx.organization.id, instance_id, url, events)
+        except ServiceError as exc:
+            async with self:
+                self._fail(exc)
+            return
+        async with self:
+            self.error, self.error_detail = "", ""
+            self.secret = view.get("secret", "")
+            self.notice = "dashboard_whatsapp.webhook.saved"
+            await self._reload(ctx.organization.id)
+
+    @rx.event
+    @authorized
+    async def rotate_secret(self) -> None:
+        instance_id = self.instance.get("id", "")
+        await self._webhook_change(lambda s, ctx: webhooks.rotate_secret(s, ctx.organization.id, instance_id))
+
+    @rx.event
+    @authorized
+    async def send_test_event(self) -> None:
+        instance_id = self.instance.get("id", "")
+
+        async def test(session: Any, ctx: AuthContext) -> dict[str, Any]:
+            return await webhooks.send_test_event(session, ctx.organization.id, instance_id)
+
+        await self._webhook_change(test)
+        if not self.error:
+            self.notice = "dashboard_whatsapp.webhook.test_queued"
+
+    @rx.event
+    @authorized
+    async def delete_webhook(self) -> None:
+        instance_id = self.instance.get("id", "")
+        await self._webhook_change(lambda s, ctx: webhooks.delete_endpoint(s, ctx.organization.id, instance_id))
+        if not self.error:
+            self.webhook_url, self.webhook_events = "", list(WEBHOOK_EVENT_TYPES)
+
+    @rx.event(background=True)
+    @authorized
+    async def send_message(self, form_data: dict) -> None:
+        """Background: sending calls WuzAPI. Same limits as the API (per-second and daily quota)."""
+        async with self:
+            self.error, self.error_detail, self.notice, self.busy = "", "", "", True
+            instance_id = self.instance.get("id", "")
+        ctx = await current_context(self)
+        org = ctx.organization
+        error: ServiceError | None = None
+        try:
+            limiter = get_rate_limits()
+            if not (await limiter.send(instance_id, org.plan)).allowed:
+                raise ServiceError("rate_limited")
+            if not (await limiter.daily_message(org.id, org.plan)).allowed:
+                raise ServiceError("quota_exceeded")
+            async with db.session() as session:
+                await messaging.send_message(session, org.id, instance_id, OutgoingMessage(
+                    to=str(form_data.get("to") or ""), text=str(form_data.get("text") or "")))
+        except ServiceError as exc:
+            error = exc
+        async with self:
+            self.busy = False
+            if error is not None:
+                self._fail(error)
+            else:
+                self.notice = "dashboard_whatsapp.messages.sent"
+            await self._reload(org.id)

@@ -1,0 +1,130 @@
+"""The members page: people, roles, invitations, leaving — always for the session's organization."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.api import tenancy
+from livchat.core.db import db
+from livchat.models.enums import Role
+from livchat.services import accounts, email, invitations, organizations
+from livchat.services.errors import ServiceError
+from livchat.state.api_keys import when
+from livchat.state.auth import AuthContext, authorized, current_context, error_key, full_navigation
+
+
+class MembersState(rx.State):
+    members: list[dict[str, str]] = []
+    invitations: list[dict[str, str]] = []
+    emails: list[dict[str, str]] = []  # the outbox: without an email provider, links are shared from here
+    can_manage: bool = False
+    is_owner: bool = False
+    error: str = ""
+    notice: str = ""
+
+    async def _reload(self, ctx: AuthContext) -> None:
+        async with db.session() as session:
+            people = await organizations.list_members(session, ctx.organization.id)
+            manager = ctx.can("manage_members")
+            pending = await invitations.list_pending(session, ctx.organization.id) if manager else []
+            sent = await email.organization_outbox(session, ctx.organization.id) if manager else []
+        self.members = [
+            {"id": m.membership.id, "name": m.user.name or m.user.email, "email": m.user.email,
+             "role": m.membership.role, "me": "yes" if m.user.id == ctx.user.id else ""}
+            for m in people
+        ]
+        self.invitations = [
+            {"id": i.id, "email": i.email, "role": i.role, "expires": when(i.expires_at)} for i in pending
+        ]
+        self.emails = [
+            {"id": e.id, "to": e.to_email, "subject": e.subject, "body": e.body_text, "status": e.status,
+             "created": when(e.created_at)}
+            for e in sent
+        ]
+        self.can_manage, self.is_owner = ctx.can("manage_members"), ctx.role == Role.OWNER
+
+    async def _run(self, action: Callable[[AsyncSession, AuthContext], Awaitable[object]], notice: str = "") -> None:
+        """Run one change for the session's organization; errors become a translated message."""
+        ctx = await current_context(self)
+        self.error, self.notice = "", ""
+        async with db.session() as session:
+            try:
+                await action(session, ctx)
+                await session.commit()
+                self.notice = notice
+            except ServiceError as exc:
+                await session.rollback()
+                self.error = error_key(exc)
+        await self._reload(ctx)
+
+    @rx.event
+    @authorized
+    async def load(self) -> None:
+        ctx = await current_context(self)
+        self.error, self.notice = "", ""
+        await self._reload(ctx)
+
+    @rx.event
+    @authorized
+    async def invite(self, form_data: dict) -> None:
+        email, role = str(form_data.get("email") or ""), str(form_data.get("role") or Role.MEMBER)
+        await self._run(
+            lambda s, ctx: invitations.invite(s, ctx.organization.id, ctx.role, email, role, ctx.user.id),
+            "accounts.members.invited",
+        )
+
+    @rx.event
+    @authorized
+    async def revoke_invitation(self, invitation_id: str) -> None:
+        await self._run(lambda s, ctx: invitations.revoke(s, ctx.organization.id, ctx.role, invitation_id))
+
+    @rx.event
+    @authorized
+    async def change_role(self, membership_id: str, role: str) -> None:
+        await self._run(lambda s, ctx: organizations.change_role(s, ctx.organization.id, ctx.role, membership_id, role))
+
+    @rx.event
+    @authorized
+    async def remove(self, membership_id: str) -> None:
+        await self._run(lambda s, ctx: organizations.remove_member(s, ctx.organization.id, ctx.role, membership_id))
+
+    @rx.event
+    @authorized
+    async def make_owner(self, membership_id: str) -> None:
+        await self._run(
+            lambda s, ctx: organizations.transfer_ownership(s, ctx.organization.id, ctx.user.id, membership_id)
+        )
+
+    @rx.event
+    @authorized
+    async def leave(self):  # type: ignore[no-untyped-def]
+        await self._run(lambda s, ctx: organizations.leave(s, ctx.organization.id, ctx.user.id))
+        if not self.error:
+            return full_navigation("/select-organization")
+        return None
+
+
+@tenancy.id_factory("membership_id")
+async def _membership_in(session: AsyncSession, organization_id: str) -> str:
+    from livchat.core.ids import new_id
+    from livchat.models import Organization
+
+    user = await accounts.create_user(session, f"{new_id('probe').lower()}@example.com", None)
+    org = await session.get(Organization, organization_id)
+    return (await accounts.add_member(session, org, user, Role.MEMBER)).id  # type: ignore[arg-type]
+
+
+@tenancy.id_factory("invitation_id")
+async def _invitation_in(session: AsyncSession, organization_id: str) -> str:
+    from livchat.core.ids import new_id
+
+    invitation, _ = await invitations.invite(session, organization_id, Role.OWNER, f"{new_id('probe').lower()}@example.com")
+    return invitation.id
+
+
+@tenancy.id_factory("organization_id")
+async def _the_organization(session: AsyncSession, organization_id: str) -> str:
+    return organization_id

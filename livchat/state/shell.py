@@ -1,0 +1,56 @@
+"""The dashboard frame's state: who is signed in, the active organization, the switcher, sign-out."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from livchat.core.db import db
+from livchat.services import auth, organizations
+from livchat.services.errors import NotFound
+from livchat.state.auth import authorized, current_context, full_navigation, session_token, signed_in
+
+
+class ShellState(rx.State):
+    ready: bool = False
+    user_email: str = ""
+    user_name: str = ""
+    organization_id: str = ""
+    organization_name: str = ""
+    role: str = ""
+    organizations: list[dict[str, str]] = []
+
+    @rx.event
+    @authorized
+    async def load(self):  # type: ignore[no-untyped-def]
+        """Guard of every dashboard page: signed out -> /sign-in; no organization -> selection."""
+        self.ready = False
+        ctx = await current_context(self)
+        async with db.session() as session:
+            mine = await organizations.organizations_of(session, ctx.user.id)
+        self.user_email, self.user_name = ctx.user.email, ctx.user.name
+        self.organization_id, self.organization_name, self.role = ctx.organization.id, ctx.organization.name, ctx.role
+        self.organizations = [{"id": m.organization.id, "name": m.organization.name} for m in mine]
+        self.ready = True
+
+    @rx.event
+    @authorized
+    async def switch_organization(self, organization_id: str):  # type: ignore[no-untyped-def]
+        user_session, _ = await signed_in(self)
+        async with db.session() as session:
+            user_session = await session.merge(user_session)
+            try:
+                await auth.select_organization(session, user_session, organization_id)
+            except NotFound:
+                return None  # not theirs: nothing changes
+            await session.commit()
+        # A full reload: every page state reloads its data for the new organization.
+        return rx.call_script("window.location.reload()")
+
+    @rx.event
+    async def sign_out(self):  # type: ignore[no-untyped-def]
+        async with db.session() as session:
+            await auth.revoke_session(session, session_token(self))
+            await session.commit()
+        self.reset()
+        return full_navigation("/api/auth/sign-out")
+

@@ -1,0 +1,47 @@
+"""Dashboard → Analytics: today's usage against the plan, and the last 14 days."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import reflex as rx
+
+from livchat.core.db import db, utcnow
+from livchat.services import usage
+from livchat.state.auth import authorized, current_context
+
+DAYS = 14
+
+
+class UsageState(rx.State):
+    plan: str = ""
+    sent_today: int = 0
+    daily_limit: int = 0  # 0: unlimited
+    instances_used: int = 0
+    instances_allowed: int = 0
+    days: list[dict[str, str]] = []
+
+    @rx.event
+    @authorized
+    async def load(self) -> None:
+        ctx = await current_context(self)
+        today = utcnow().date()
+        async with db.session() as session:
+            report = await usage.report(session, ctx.organization.id, ctx.organization.plan,
+                                        today - timedelta(days=DAYS - 1), today, today=today)
+        self.plan = report["plan"]
+        self.sent_today = report["today"]["messagesSent"]
+        self.daily_limit = report["limits"]["messagesPerDay"] or 0
+        self.instances_used, self.instances_allowed = report["today"]["instances"], report["limits"]["instances"]
+        totals: dict[str, dict[str, int]] = {}
+        for row in report["data"]:  # per day and instance: add the instances up
+            day = totals.setdefault(row["day"], {"sent": 0, "received": 0, "delivered": 0, "failed": 0})
+            day["sent"] += row["messagesSent"]
+            day["received"] += row["messagesReceived"]
+            day["delivered"] += row["webhooksDelivered"]
+            day["failed"] += row["webhooksFailed"]
+        self.days = [
+            {"day": day.isoformat(), **{k: str(v) for k, v in totals.get(day.isoformat(), {
+                "sent": 0, "received": 0, "delivered": 0, "failed": 0}).items()}}
+            for day in (today - timedelta(days=n) for n in range(DAYS))
+        ]

@@ -1,0 +1,30 @@
+"""Helpers shared by the WhatsApp dashboard states: error keys, dates, the organization's plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from livchat.i18n import EN
+from livchat.services.errors import ServiceError
+
+UNEXPECTED = "dashboard_whatsapp.errors.unexpected"
+# Errors whose (English, technical) detail is worth showing under the translated message.
+WITH_DETAIL = ("dashboard_whatsapp.errors.validation_error", "dashboard_whatsapp.errors.unsafe_webhook_url")
+
+
+def problem_key(exc: ServiceError) -> str:
+    """The translated message for a service error: its precise code first, then its class."""
+    codes = [exc.detail] + [c.code for c in type(exc).__mro__ if isinstance(getattr(c, "code", None), str)]
+    for key in (f"{domain}.errors.{code}" for code in codes
+                for domain in ("whatsapp", "dashboard_whatsapp", "accounts")):
+        if key in EN:
+            return key
+    return UNEXPECTED
+
+
+def when(value: datetime | str | None) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        return value.replace("T", " ")[:16]
+    return value.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,143 @@
+"""The whole WhatsApp loop in the served app: an instance created through our service, linked by
+its QR on the /sandbox phone page, a contact's message stored by our ingest, our message in the
+phone's outbox, and the phone's read receipt reaching our message's status."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from livchat.core.crypto import reset_crypto_cache
+from livchat.core.db import db
+from livchat.core.ids import new_id
+from livchat.core.settings import reset_settings_cache
+from livchat.models.accounts import Organization
+from livchat.services import instances, messaging
+from livchat.services.gateway import close_gateway
+from livchat.services.messaging import OutgoingMessage
+
+pytestmark = pytest.mark.browser
+T = TypeVar("T")
+
+
+class ServedApp:
+    """Runs our services in a private event loop thread against the served app's database,
+    data dir (sandbox admin token, media) and public URL (its in-process sandbox and hooks)."""
+
+    def __init__(self, url: str, data_dir: Path) -> None:
+        self.url, self.data_dir = url, data_dir
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> ServedApp:
+        self.saved_env = {k: os.environ.get(k) for k in ("PUBLIC_URL", "LIVCHAT_DATA_DIR", "WUZAPI_URL")}
+        self.saved_db = db._url
+        os.environ.update(PUBLIC_URL=self.url, LIVCHAT_DATA_DIR=str(self.data_dir))
+        os.environ.pop("WUZAPI_URL", None)
+        reset_settings_cache()
+        reset_crypto_cache()
+        db.configure(f"sqlite:///{self.data_dir / 'livchat.db'}")
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def close() -> None:
+            await close_gateway()
+            await db.dispose()
+
+        self.run(close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        for key, value in self.saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings_cache()
+        reset_crypto_cache()
+        db.configure(self.saved_db)
+
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        return asyncio.run_coroutine_threadsafe(work(), self.loop).result(30)
+
+    def session_call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        async def call() -> T:
+            async with db.session() as session:
+                return await fn(session, *args, **kwargs)
+
+        return self.run(call)
+
+    def wait_for(self, probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0) -> T:
+        """Poll the other process's database until `done` (bounded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if done(value):
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition never met; last value: {value!r}")
+            time.sleep(0.2)  # polling another process's state, not a synchronisation guess
+
+
+@pytest.fixture
+def served(live_app: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    dirs = sorted(tmp_path_factory.getbasetemp().glob("live-data*/livchat.db"))
+    assert dirs, "the served app has no database in its data dir"
+    with ServedApp(live_app, dirs[-1].parent) as app:
+        yield app
+
+
+async def _new_org(session: Any) -> str:
+    org = Organization(id=new_id("org"), name="Browser shop", slug=new_id("slug"))
+    session.add(org)
+    await session.commit()
+    return org.id
+
+
+def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp, page: Page) -> None:
+    org = served.session_call(_new_org)
+    instance = served.session_call(instances.create_instance, org, "Browser shop")
+    user_id = instance.wuzapi_user_id
+    qr = served.session_call(instances.qr_code, org, instance.id)
+    assert qr["qrCode"].startswith("data:image/png;base64,")
+
+    page.goto(served.url + "/sandbox")
+    page.locator("#sandbox-refresh").click()
+    expect(page.locator(f"#sandbox-session-{user_id}")).to_contain_text("Waiting for a QR code")
+    page.locator("#sandbox-phone").fill("5511977776666")
+    page.locator(f"#sandbox-link-{user_id}").click()
+    expect(page.locator(f"#sandbox-session-{user_id}")).to_contain_text("5511977776666")
+    expect(page.locator("#sandbox-active-session")).to_have_value(user_id or "")
+
+    # PairSuccess and Connected reached our ingest through the signed webhook.
+    linked = served.wait_for(lambda: served.session_call(instances.get_instance, org, instance.id),
+                             lambda row: row.status == "connected")
+    assert linked.whatsapp_jid == "5511977776666@s.whatsapp.net"
+
+    page.locator("#sandbox-from").fill("5511912345678")
+    page.locator("#sandbox-text").fill("Is my order on its way?")
+    page.locator("#sandbox-send").click()
+    expect(page.locator("#sandbox-text")).to_have_value("")
+    history = served.wait_for(lambda: served.session_call(messaging.list_messages, org, instance.id),
+                              lambda result: len(result[0]) == 1)
+    inbound = history[0][0]
+    assert (inbound.direction, inbound.text, inbound.phone) == ("inbound", "Is my order on its way?", "5511912345678")
+
+    sent = served.session_call(messaging.send_message, org, instance.id,
+                               OutgoingMessage(to="+55 11 91234-5678", text="Yes, it ships today"))
+    assert sent.status == "sent"
+    page.locator("#sandbox-refresh").click()
+    expect(page.locator(f"#sandbox-out-{sent.whatsapp_message_id}")).to_contain_text("Yes, it ships today")
+
+    page.locator(f"#sandbox-read-{sent.whatsapp_message_id}").click()
+    read = served.wait_for(lambda: served.session_call(messaging.get_message, org, sent.id),
+                           lambda row: row.status == "read")
+    assert read.read_at is not None

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_switch_to_portuguese_sign_in_and_reach_the_dashboard(live_app: str, live_env: dict[str, str],
+                                                              page: Page) -> None:
+    email = f"shell-{uuid.uuid4().hex[:8]}@example.com"
+    subprocess.run([str(Path(sys.executable).parent / "livchat"), "create-user", email, "--password",
+                    "long-password", "--org", "Shell Co"], env=live_env, check=True, capture_output=True, timeout=120)
+    page.goto(live_app + "/")
+    heading = page.locator("#hero-title")
+    expect(heading).to_have_text("WhatsApp API and AI support, ready in minutes")
+
+    page.locator("#language-switcher").click()
+    page.locator("#lang-pt-BR").click()
+    expect(heading).to_have_text("API de WhatsApp e atendimento com IA, prontos em minutos")
+
+    page.locator("#nav-dashboard").click()  # signed out: the guard sends us to sign in
+    expect(page.locator("#sign-in-title")).to_have_text("Entrar no LivChat")
+    page.locator("#field-email").fill(email)
+    page.locator("#field-password").fill("long-password")
+    page.locator("#sign-in-submit").click()
+
+    expect(page).to_have_url(re.compile(r".*/dashboard/?$"))
+    expect(page.locator("#dashboard-title")).to_have_text("Visão geral")
+    sidebar = page.locator("#dashboard-sidebar")
+    for label in ["Instâncias", "Webhooks", "Chaves de API", "Caixa de entrada", "Base de conhecimento", "Cobrança"]:
+        expect(sidebar).to_contain_text(label)
+
+    page.locator("#nav-api_keys").click()
+    expect(page.locator("#dashboard-title")).to_have_text("Chaves de API")
+
+
+def test_language_choice_survives_a_reload(live_app: str, page: Page) -> None:
+    page.goto(live_app + "/")
+    page.locator("#language-switcher").click()
+    page.locator("#lang-pt-BR").click()
+    expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    page.reload()
+    expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+
+
+def test_browser_language_is_the_first_choice(live_app: str, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="pt-BR")
+    page = context.new_page()
+    page.goto(live_app + "/")
+    expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    context.close()
+
+
+def test_served_pages_carry_security_headers(live_app: str, page: Page) -> None:
+    response = page.goto(live_app + "/dashboard/")
+    assert response is not None
+    assert response.headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    api = page.request.get(live_app + "/api/nope")
+    assert api.status == 404 and api.json()["code"] == "not_found"

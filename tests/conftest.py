@@ -1,0 +1,116 @@
+"""Shared fixtures. The `database` fixture runs each test that uses it on SQLite and on the
+PostgreSQL at 127.0.0.1 (a fresh database per run, dropped at the end)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from livchat.core import crypto, migrations
+from livchat.core.db import db
+from livchat.core.settings import reset_settings_cache
+from livchat.models import metadata
+
+PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+# Set before collection imports anything: modules that read the settings at import time (the
+# Reflex app, the in-process sandbox) must see the test environment, never ./data or a .env.
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="livchat-test-data-"))
+os.environ["LIVCHAT_DATA_DIR"] = str(_DATA_DIR)
+os.environ["LIVCHAT_SECRET_KEY"] = "test-secret-key-not-for-production"
+os.environ.pop("PUBLIC_URL", None)
+# Empty, not unset: an environment variable also wins over a developer's .env file.
+for _name in ("DATABASE_URL", "WUZAPI_URL", "WUZAPI_ADMIN_TOKEN", "REDIS_URL", "AMQP_URL", "CLERK_PUBLISHABLE_KEY",
+              "CLERK_SECRET_KEY", "CLERK_JWT_KEY", "OPENAI_API_KEY", "STRIPE_SECRET_KEY", "BREVO_API_KEY"):
+    os.environ[_name] = ""
+reset_settings_cache()
+crypto.reset_crypto_cache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment() -> Iterator[Path]:
+    yield _DATA_DIR
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+def _pg_database(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"livchat_test_{uuid.uuid4().hex[:10]}"
+    admin = PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1)
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:  # CI starts PostgreSQL; a failure here is real
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {exc}")
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_database(name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+
+
+_migrated: set[str] = set()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Point the app's database at a migrated SQLite or PostgreSQL; empty every table after."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    if db.url != url or url not in _migrated:
+        await db.dispose()
+        db.configure(url)
+    if url not in _migrated:
+        migrations.upgrade()
+        _migrated.add(url)
+    yield request.param
+    await _empty_tables()
+
+
+async def _empty_tables() -> None:
+    names = [t.name for t in reversed(metadata.sorted_tables)]
+    async with db.async_engine.begin() as conn:
+        if db.is_sqlite:
+            for name in names:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
+
+
+@pytest.fixture
+async def session(database: str):  # type: ignore[no-untyped-def]
+    async with db.session() as s:
+        yield s
+
+
+@pytest.fixture
+async def api(database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The FastAPI app over httpx, with the same middleware the served app has."""
+    from livchat.api.app import create_api
+    from livchat.api.middleware import SecurityHeadersMiddleware
+
+    transport = httpx.ASGITransport(app=SecurityHeadersMiddleware(create_api()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API holds its own event loop while open."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -1,0 +1,199 @@
+"""One instance's page: messages and the test send, the webhook (secret shown once, rotate, test
+event), the delivery log (filter, attempt details, redeliver), usage; another organization's
+instance and deliveries stay out of reach."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from livchat.core.db import db, utcnow
+from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
+from livchat.services import webhooks
+from livchat.services.webhook_dispatcher import dispatcher_lifespan
+from livchat.state.instance_detail import InstanceDetailState
+from livchat.state.usage import UsageState
+from livchat.state.webhooks_overview import WebhooksOverviewState
+from tests.dashboard.dash_support import allow_private_webhooks, forget_sandbox_users, live, tab  # noqa: F401 - fixtures
+from tests.dashboard.test_dashboard_instances import signed_in_owner
+from tests.whatsapp.wa_support import LiveApp, linked_instance
+
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks", "forget_sandbox_users")
+
+
+def detail_tab(cookie: str, instance_id: str) -> InstanceDetailState:
+    return tab(InstanceDetailState, cookie, f"/dashboard/instances/{instance_id}",
+               params={"instance_key": instance_id})  # type: ignore[return-value]
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that answers `status` and remembers what it got."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.bodies: list[dict] = []
+        self.server: asyncio.base_events.Server | None = None
+        self.url = ""
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        self.bodies.append(json.loads(await reader.readexactly(length) or b"{}"))
+        reply = b"ok" if self.status < 400 else b"nope"
+        writer.write(b"HTTP/1.1 %d X\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s" % (
+            self.status, len(reply), reply))
+        await writer.drain()
+        writer.close()
+
+    async def __aenter__(self) -> Receiver:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as r:
+        yield r
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Bounded wait on a condition checked against the database (the dispatcher works apart)."""
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.02)
+
+
+async def delivery_statuses(instance_id: str) -> list[str]:
+    async with db.session() as session:
+        rows = await session.exec(select(WebhookDelivery.status).where(WebhookDelivery.instance_id == instance_id))
+        return sorted(rows)
+
+
+async def test_send_shows_the_message_and_the_usage_counts_it(live: LiveApp, session) -> None:
+    org, cookie = await signed_in_owner("ana@example.com", plan="starter")  # 10 sends/s, no daily quota
+    instance = await linked_instance(live, session, org)
+    page = detail_tab(cookie, instance.id)
+    await InstanceDetailState.load.fn(page)
+    assert page.found and page.instance["status"] == "connected" and page.messages == []
+
+    await InstanceDetailState.send_message.fn(page, {"to": "+55 11 91234-5678", "text": "hello from the dashboard"})
+    assert page.error == "" and page.notice == "dashboard_whatsapp.messages.sent"
+    (row,) = page.messages
+    assert (row["direction"], row["phone"], row["text"], row["status"]) == (
+        "outbound", "5511912345678", "hello from the dashboard", "sent")
+
+    await InstanceDetailState.send_message.fn(page, {"to": "12", "text": "x"})
+    assert page.error == "whatsapp.errors.invalid_phone"
+
+    usage = tab(UsageState, cookie, "/dashboard/analytics")
+    await UsageState.load.fn(usage)
+    assert (usage.sent_today, usage.daily_limit, usage.instances_used, usage.instances_allowed) == (1, 0, 1, 5)
+    assert len(usage.days) == 14 and usage.days[0]["sent"] == "1" and usage.days[1]["sent"] == "0"
+
+
+async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live: LiveApp, session,
+                                                                           receiver: Receiver) -> None:
+    org, cookie = await signed_in_owner("bo@example.com", plan="starter")
+    instance = await linked_instance(live, session, org)
+    page = detail_tab(cookie, instance.id)
+    await InstanceDetailState.load.fn(page)
+    assert not page.has_webhook
+
+    InstanceDetailState.set_webhook_url.fn(page, "ftp://nowhere")
+    await InstanceDetailState.save_webhook.fn(page)
+    assert page.error == "dashboard_whatsapp.errors.unsafe_webhook_url" and "http" in page.error_detail
+    assert not page.has_webhook
+
+    InstanceDetailState.set_webhook_url.fn(page, receiver.url)
+    InstanceDetailState.toggle_event.fn(page, "instance.qr_updated")  # unticked
+    await InstanceDetailState.save_webhook.fn(page)
+    assert page.error == "" and page.has_webhook and page.secret.startswith("whsec_")
+    first_secret = page.secret
+    assert "instance.qr_updated" not in page.webhook_events
+    async with db.session() as s:
+        assert (await webhooks.get_endpoint(s, org, instance.id))["events"] == page.webhook_events
+
+    await InstanceDetailState.load.fn(page)  # reloading never shows the secret again
+    assert page.secret == "" and first_secret.startswith(page.secret_prefix.rstrip("…."))
+
+    await InstanceDetailState.rotate_secret.fn(page)
+    assert page.secret.startswith("whsec_") and page.secret != first_secret
+    async with db.session() as s:
+        endpoint = (await s.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id == instance.id))).one()
+        assert webhooks.secrets_in_use(endpoint, utcnow()) == [page.secret, first_secret]  # both sign for 24 h
+
+    receiver.status = 500
+    async with dispatcher_lifespan():
+        await InstanceDetailState.send_test_event.fn(page)
+        assert page.notice == "dashboard_whatsapp.webhook.test_queued"
+        await wait_for(lambda: _statuses_are(instance.id, ["failed"]))  # one attempt for a test event
+        await InstanceDetailState.refresh.fn(page)
+        (failed,) = page.deliveries
+        assert (failed["event"], failed["status"], failed["response"]) == ("webhook.test", "failed", "500")
+
+        await InstanceDetailState.toggle_delivery.fn(page, failed["id"])
+        (attempt,) = page.attempts
+        assert (attempt["status"], attempt["snippet"]) == ("500", "nope") and attempt["latency"].endswith(" ms")
+
+        await InstanceDetailState.filter_deliveries.fn(page, "delivered")
+        assert page.deliveries == [] and page.expanded == ""
+
+        receiver.status = 200
+        await InstanceDetailState.filter_deliveries.fn(page, "all")
+        await InstanceDetailState.redeliver.fn(page, failed["id"])
+        assert page.error == "" and page.notice == "dashboard_whatsapp.webhook.redelivery_queued"
+        await wait_for(lambda: _statuses_are(instance.id, ["delivered"]))
+    await InstanceDetailState.refresh.fn(page)
+    assert [d["status"] for d in page.deliveries] == ["delivered"]
+    assert [b["type"] for b in receiver.bodies] == ["webhook.test", "webhook.test"]
+    assert receiver.bodies[0]["id"] == receiver.bodies[1]["id"]  # same event redelivered
+
+
+async def _statuses_are(instance_id: str, expected: list[str]) -> bool:
+    return await delivery_statuses(instance_id) == expected
+
+
+async def test_another_organizations_instance_and_deliveries_change_nothing(live: LiveApp, session,
+                                                                           receiver: Receiver) -> None:
+    org_a, cookie_a = await signed_in_owner("a@example.com", plan="starter")
+    _, cookie_b = await signed_in_owner("b@example.com", plan="starter")
+    instance = await linked_instance(live, session, org_a)
+    owner = detail_tab(cookie_a, instance.id)
+    await InstanceDetailState.load.fn(owner)
+    InstanceDetailState.set_webhook_url.fn(owner, receiver.url)
+    await InstanceDetailState.save_webhook.fn(owner)
+    await InstanceDetailState.send_test_event.fn(owner)
+    (delivery,) = owner.deliveries
+
+    intruder = detail_tab(cookie_b, instance.id)  # B opens A's instance page by its URL
+    await InstanceDetailState.load.fn(intruder)
+    assert not intruder.found and intruder.messages == [] and intruder.deliveries == []
+    await InstanceDetailState.send_message.fn(intruder, {"to": "5511912345678", "text": "hi"})
+    InstanceDetailState.set_webhook_url.fn(intruder, receiver.url + "/b")
+    await InstanceDetailState.save_webhook.fn(intruder)
+    await InstanceDetailState.rotate_secret.fn(intruder)
+    await InstanceDetailState.redeliver.fn(intruder, delivery["id"])
+    assert intruder.error == "dashboard_whatsapp.errors.not_found"
+    await InstanceDetailState.toggle_delivery.fn(intruder, delivery["id"])
+    assert intruder.attempts == [] and intruder.secret == ""
+
+    await InstanceDetailState.load.fn(owner)
+    assert owner.webhook_url == receiver.url and owner.messages == []
+    assert [d["status"] for d in owner.deliveries] == ["pending"] and owner.has_pending
+
+    overview_a = tab(WebhooksOverviewState, cookie_a, "/dashboard/webhooks")
+    await WebhooksOverviewState.load.fn(overview_a)
+    assert [(r["id"], r["url"], r["state"]) for r in overview_a.endpoints] == [(instance.id, receiver.url, "active")]
+    overview_b = tab(WebhooksOverviewState, cookie_b, "/dashboard/webhooks")
+    await WebhooksOverviewState.load.fn(overview_b)
+    assert overview_b.endpoints == []

@@ -1,0 +1,102 @@
+"""Plan limits exact at their boundaries, on the memory storage and on the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from livchat.services.limits import (
+    PLANS,
+    UNLIMITED,
+    PlanLimitReached,
+    QuotaExceeded,
+    RateLimits,
+    check_instance_count,
+    plan_limits,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def limits(request: pytest.FixtureRequest) -> AsyncIterator[RateLimits]:
+    prefix = f"livchat-test-{uuid.uuid4().hex}"  # no two tests (or runs) share Redis keys
+    if request.param == "memory":
+        yield RateLimits("memory://", key_prefix=prefix)
+        return
+    yield RateLimits(REDIS_URL, key_prefix=prefix)
+    client = aioredis.from_url(REDIS_URL)
+    keys = [key async for key in client.scan_iter(f"*{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.mark.parametrize("plan,per_minute", [("free", 100), ("starter", 1_000), ("scale", 5_000)])
+async def test_api_requests_per_minute_per_organization(limits: RateLimits, plan: str, per_minute: int) -> None:
+    results = [await limits.api_request("org_a", plan) for _ in range(per_minute)]
+    assert all(r.allowed for r in results)
+    assert [r.remaining for r in results[-3:]] == [2, 1, 0] and results[0].limit == per_minute
+    refused = await limits.api_request("org_a", plan)
+    assert not refused.allowed and refused.remaining == 0 and 1 <= refused.retry_after <= 60
+    headers = refused.headers()
+    assert headers["RateLimit-Limit"] == str(per_minute) and headers["RateLimit-Remaining"] == "0"
+    assert 0 < int(headers["RateLimit-Reset"]) <= 60 and headers["Retry-After"] == str(refused.retry_after)
+    assert "Retry-After" not in results[0].headers()
+    assert (await limits.api_request("org_b", plan)).allowed  # per organization
+
+
+@pytest.mark.parametrize("plan,per_second", [("free", 1), ("starter", 10), ("scale", 50)])
+async def test_sends_per_second_per_instance_and_the_window_resets(limits: RateLimits, plan: str,
+                                                                   per_second: int) -> None:
+    results = [await limits.send("inst_a", plan) for _ in range(per_second + 1)]
+    assert [r.allowed for r in results] == [True] * per_second + [False]
+    refused = results[-1]
+    assert refused.retry_after == 1 and refused.reset_epoch <= time.time() + 1.0
+    assert (await limits.send("inst_b", plan)).allowed  # per instance
+
+    async def room_again() -> None:  # the window slides: wait (bounded) for the reported reset
+        while time.time() < refused.reset_epoch:
+            await asyncio.sleep(refused.reset_epoch - time.time())
+
+    await asyncio.wait_for(room_again(), 3)
+    again = await limits.send("inst_a", plan)
+    assert again.allowed  # the oldest request left the window: room for exactly that one more
+
+
+async def test_free_plan_sends_fifty_messages_a_day_and_paid_plans_are_unlimited(limits: RateLimits) -> None:
+    results = [await limits.daily_message("org_a", "free") for _ in range(51)]
+    assert [r.allowed for r in results] == [True] * 50 + [False]
+    refused = results[-1]
+    assert refused.limit == 50 and refused.remaining == 0
+    assert 86_000 < refused.retry_after <= 86_400
+    error = QuotaExceeded(refused)
+    assert (error.code, error.status, error.result) == ("quota_exceeded", 429, refused)
+    for plan in ("starter", "scale"):
+        assert all([await limits.daily_message("org_a", plan) == UNLIMITED for _ in range(200)])
+    assert UNLIMITED.headers() == {}
+
+
+@pytest.mark.parametrize("plan,instances", [("free", 1), ("starter", 5), ("scale", 20)])
+def test_instance_count_per_plan(plan: str, instances: int) -> None:
+    check_instance_count(plan, instances - 1)
+    with pytest.raises(PlanLimitReached) as refused:
+        check_instance_count(plan, instances)
+    assert refused.value.code == "plan_limit" and refused.value.status == 402
+
+
+def test_plan_table_and_unknown_plans() -> None:
+    assert {p: (v.instances, v.messages_per_day, v.sends_per_second, v.api_per_minute) for p, v in PLANS.items()} == {
+        "free": (1, 50, 1, 100), "starter": (5, None, 10, 1_000), "scale": (20, None, 50, 5_000)}
+    assert plan_limits("enterprise-typo") == PLANS["free"]
+
+
+async def test_a_redis_outage_allows_requests_instead_of_failing_them() -> None:
+    limits = RateLimits("redis://127.0.0.1:1/0", key_prefix="down")  # nothing listens on port 1
+    result = await limits.api_request("org_a", "free")
+    assert result.allowed and result.limit == 100

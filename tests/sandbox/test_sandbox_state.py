@@ -1,0 +1,89 @@
+"""QR rotation on an injectable clock, and state that survives a restart (mid-pairing too)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+
+from livchat.integrations.wuzapi import WuzapiClient
+from livchat.sandbox import protocol
+from livchat.sandbox.app import standalone_app
+from livchat.sandbox.engine import ControlError
+from livchat.sandbox.testing import serve_in_thread
+
+KEY = "k" * 32
+
+
+async def test_qr_rotates_on_the_configured_period(make_sandbox, receiver, clock) -> None:  # type: ignore[no-untyped-def]
+    sandbox = make_sandbox(clock=clock, qr_period_s=5)
+    user = sandbox.create_user({"name": "n", "token": "tok", "webhook": receiver.url, "events": "QR"})
+    user = sandbox.connect(user, ["QR"])
+    first = sandbox.view(user).qr
+    assert first.startswith("2@") and first.count(",") == 3
+    assert sandbox.qr(user) == protocol.qr_data_url(first)
+
+    clock.advance(4.9)
+    sandbox.tick()
+    assert sandbox.view(user).qr == first
+    clock.advance(0.1)
+    sandbox.tick()
+    second = sandbox.view(user).qr
+    assert second != first and sandbox.qr(user) == protocol.qr_data_url(second)
+    clock.advance(5)
+    sandbox.tick()
+    sandbox.tick()  # no rotation in between: no second event
+    third = sandbox.view(user).qr
+    assert len({first, second, third}) == 3
+
+    await sandbox.webhooks.drain()
+    images = [r.body for r in receiver.requests]
+    assert len(images) == 3  # one QR event per code
+
+    with pytest.raises(ControlError) as rotated:
+        sandbox.link(qr=first)
+    assert rotated.value.status == 404
+    assert sandbox.link(qr=third).state == "linked"
+    clock.advance(60)
+    sandbox.tick()
+    await sandbox.webhooks.drain()
+    assert len(receiver.requests) == 3  # linked sessions no longer rotate
+
+
+async def test_restart_mid_pairing_keeps_waiting_and_links(make_sandbox, receiver, clock) -> None:  # type: ignore[no-untyped-def]
+    before = make_sandbox(clock=clock, webhook_format="json")
+    with serve_in_thread(standalone_app(before)) as base:
+        async with WuzapiClient(base, before.config.admin_token) as client:
+            user = await client.create_user("shop", "tok", webhook=receiver.url, hmac_key=KEY)
+            await client.connect("tok")
+            qr_before = await client.qr("tok")
+            code = await client.pair_phone("tok", "5511977776666")
+    before.store.close()
+
+    after = make_sandbox(clock=clock, webhook_format="json")  # same file, a new process's worth of state
+    with serve_in_thread(standalone_app(after)) as base:
+        async with WuzapiClient(base, after.config.admin_token) as client, httpx.AsyncClient(base_url=base) as http:
+            status = await client.status("tok")
+            assert (status.connected, status.logged_in) == (True, False)
+            assert await client.qr("tok") == qr_before  # same code at the same moment
+            sessions = (await http.get("/sandbox/control/sessions")).json()["sessions"]
+            assert [(s["id"], s["state"], s["pairingCode"]) for s in sessions] == [(user.id, "waiting", code)]
+            linked = await http.post("/sandbox/control/link", json={"pairingCode": code})
+            assert linked.json()["session"]["phone"] == "5511977776666"
+            status = await client.status("tok")
+            assert status.logged_in and status.jid.startswith("5511977776666:")
+            sent = await client.send_text("tok", "5511912345678", "after restart")
+            received = receiver.wait_until(lambda got: any(b'"type":"Connected"' in r.body for r in got))
+    types = [json.loads(r.body)["type"] for r in received]
+    assert types[-2:] == ["PairSuccess", "Connected"] and set(types[:-2]) == {"QR"}
+    assert all(hmac.compare_digest(r.headers["x-hmac-signature"],
+                                   hmac.new(KEY.encode(), r.body, hashlib.sha256).hexdigest()) for r in received)
+    after.store.close()
+
+    again = make_sandbox(clock=clock)
+    user_row = again.find_session(token="tok")
+    assert again.view(user_row).state == "linked"
+    assert [m.id for m in again.outbox(user_row)] == [sent.message_id]

@@ -1,0 +1,55 @@
+"""Fixtures for the webhook outbox and dispatcher: an organization with an instance, a local
+receiver on 127.0.0.1, the outbox installed on the app's bus, a fast dispatcher in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from bench.webhook_receiver import Receiver
+from livchat.core.settings import reset_settings_cache
+from livchat.services import webhook_outbox
+from livchat.services.webhook_dispatcher import Dispatcher
+from webhook_helpers import FAST, Tenant, make_tenant
+
+@pytest.fixture
+def allow_private() -> Iterator[None]:
+    """The receiver is on 127.0.0.1, which production refuses (see the SSRF tests)."""
+    os.environ["LIVCHAT_WEBHOOK_ALLOW_PRIVATE"] = "1"
+    reset_settings_cache()
+    yield
+    os.environ.pop("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", None)
+    reset_settings_cache()
+
+
+@pytest.fixture
+async def tenant(database: str) -> Tenant:
+    return await make_tenant()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    server = await Receiver().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def outbox() -> Iterator[None]:
+    uninstall = webhook_outbox.install()
+    yield
+    uninstall()
+
+
+@pytest.fixture
+async def dispatcher(database: str, outbox: None) -> AsyncIterator[Dispatcher]:
+    """A dispatcher with millisecond retry delays, running until the test ends."""
+    worker = Dispatcher(FAST)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    yield worker
+    stop.set()
+    await asyncio.wait_for(task, 10)

@@ -1,0 +1,138 @@
+"""A receiver that is down, then slow, then back; an endpoint paused after 24 h of failures."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bench.webhook_receiver import Receiver
+from webhook_helpers import FAST, Tenant, deliveries, emit, save, wait_status
+from livchat.core.db import db, utcnow
+from livchat.core.ids import new_id
+from livchat.models.accounts import Membership, User
+from livchat.models.system import EmailOutbox, Notification
+from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from livchat.services.webhook_dispatcher import Dispatcher
+
+pytestmark = pytest.mark.usefixtures("allow_private")
+
+
+async def attempts(delivery_id: str) -> list[WebhookAttempt]:
+    async with db.session() as session:
+        return list(await session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
+                                       .order_by(WebhookAttempt.attempt)))
+
+
+async def wait_attempts(delivery_id: str, condition, timeout: float = 15.0) -> list[WebhookAttempt]:  # type: ignore[no-untyped-def]
+    async def poll() -> list[WebhookAttempt]:
+        while not condition(found := await attempts(delivery_id)):
+            await asyncio.sleep(0.02)  # polling a database condition, bounded by wait_for
+        return found
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+async def test_receiver_down_then_slow_then_back(tenant: Tenant, outbox: None) -> None:
+    receiver = Receiver()  # not started: connections are refused
+    await save(tenant, receiver.url)
+    config = dataclasses.replace(FAST, timeout=0.3)
+    worker = Dispatcher(config)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        [event] = await emit(tenant, {"id": "dsb"})
+        [row] = await deliveries(tenant)
+        down = await wait_attempts(row.id, lambda found: len(found) >= 2)
+        assert all(a.response_status is None and "ConnectError" in (a.error or "") for a in down)
+
+        receiver.delay = 2.0  # slower than the 0.3 s timeout
+        await receiver.start()
+        slow = await wait_attempts(row.id, lambda found: any("timed out" in (a.error or "") for a in found))
+        assert slow[-1].error == "timed out after 0.3 s" and slow[-1].latency_ms >= 300
+
+        receiver.delay = 0.0
+        delivered = await wait_status(row.id, "delivered")
+        log = await attempts(row.id)
+        assert log[-1].response_status == 200 and delivered.attempts == len(log)
+        assert set(receiver.ids()) == {event.id}
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await receiver.stop()
+
+
+@dataclasses.dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _person(tenant: Tenant, role: str, locale: str = "en") -> str:
+    email = f"{new_id('u')}@example.com"
+    async with db.session() as session:
+        user = User(id=new_id("usr"), email=email, locale=locale)
+        session.add(user)
+        await session.flush()
+        session.add(Membership(id=new_id("mem"), organization_id=tenant.organization_id, user_id=user.id, role=role))
+        await session.commit()
+    return email
+
+
+async def test_endpoint_failing_for_24_hours_is_paused_and_the_organization_told(
+        tenant: Tenant, receiver: Receiver, outbox: None) -> None:
+    owner = await _person(tenant, "owner")
+    admin = await _person(tenant, "admin", locale="pt-BR")
+    await _person(tenant, "member")
+    await save(tenant, receiver.url)
+    receiver.status = 500
+    clock = Clock(utcnow() + timedelta(seconds=1))
+    worker = Dispatcher(FAST, clock=clock)
+
+    await emit(tenant, {"id": "a"})
+    assert await worker.run_once() == 1
+    async with db.session() as session:
+        endpoint = (await session.exec(select(WebhookEndpoint))).one()
+        assert endpoint.failing_since == clock.now and endpoint.paused_at is None
+
+    clock.now += timedelta(hours=23, minutes=59)  # still failing, not yet 24 h
+    assert await worker.run_once() == 1
+    async with db.session() as session:
+        assert (await session.exec(select(WebhookEndpoint))).one().paused_at is None
+
+    clock.now += timedelta(minutes=1)  # 24 h of continuous failure
+    await emit(tenant, {"id": "b"})
+    assert await worker.run_once() == 2
+    async with db.session() as session:
+        endpoint = (await session.exec(select(WebhookEndpoint))).one()
+        assert endpoint.paused_at == clock.now
+        notice = (await session.exec(select(Notification))).one()
+        emails = list(await session.exec(select(EmailOutbox).order_by(EmailOutbox.to_email)))
+        rows = list(await session.exec(select(WebhookDelivery)))
+    assert notice.kind == "webhook_paused" and receiver.url in notice.body
+    assert sorted((e.to_email, e.subject) for e in emails) == sorted([
+        (owner, "Your LivChat webhook was paused"), (admin, "Seu webhook do LivChat foi pausado")])
+    assert {r.status for r in rows} == {"failed"}  # visibly failed, can be redelivered once resumed
+    assert await worker.run_once() == 0  # nothing more goes to a paused endpoint
+    await worker.aclose()
+
+
+async def test_a_success_clears_the_failure_streak(tenant: Tenant, receiver: Receiver, outbox: None) -> None:
+    await save(tenant, receiver.url)
+    clock = Clock(utcnow() + timedelta(seconds=1))
+    worker = Dispatcher(FAST, clock=clock)
+    receiver.status = 500
+    await emit(tenant, {"id": "a"})
+    await worker.run_once()
+    receiver.status = 200
+    clock.now += timedelta(hours=25)
+    await worker.run_once()
+    async with db.session() as session:
+        endpoint = (await session.exec(select(WebhookEndpoint))).one()
+    assert endpoint.failing_since is None and endpoint.paused_at is None
+    await worker.aclose()

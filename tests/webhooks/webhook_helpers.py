@@ -1,0 +1,89 @@
+"""Shared by the webhook tests (imported by name: `conftest` is ambiguous across test folders)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import select
+
+from livchat.core.crypto import encrypt
+from livchat.core.db import db
+from livchat.core.events import bus
+from livchat.core.ids import new_id
+from livchat.models.accounts import Organization
+from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
+from livchat.models.whatsapp import Instance
+from livchat.services import webhooks
+from livchat.services.webhook_dispatcher import DispatcherConfig
+from livchat.services.webhook_outbox import RetryPolicy
+from livchat.services.whatsapp_events import MessageReceived
+
+FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.2, window=timedelta(seconds=30), free_attempts=3)
+FAST = DispatcherConfig(concurrency=8, batch_size=50, lease=timedelta(seconds=5), timeout=2.0, poll_interval=0.05,
+                        retry=FAST_RETRY)
+
+
+@dataclass
+class Tenant:
+    organization_id: str
+    instance_id: str
+
+
+async def make_tenant(plan: str = "starter") -> Tenant:
+    async with db.session() as session:
+        org = Organization(id=new_id("org"), name="Acme", slug=new_id("acme"), plan=plan)
+        session.add(org)
+        await session.flush()
+        instance = Instance(id=new_id("inst"), organization_id=org.id, name="Main",
+                            wuzapi_token_encrypted=encrypt("t"), hmac_key_encrypted=encrypt("k"))
+        session.add(instance)
+        await session.commit()
+        return Tenant(org.id, instance.id)
+
+
+async def emit(tenant: Tenant, *events_data: dict, event_cls=MessageReceived, commit: bool = True) -> list:  # type: ignore[no-untyped-def]
+    events = []
+    async with db.session() as session:
+        for data in events_data:
+            extra = {"message_id": data.get("id", "m")} if event_cls is MessageReceived else {}
+            event = event_cls(organization_id=tenant.organization_id, instance_id=tenant.instance_id, data=data, **extra)
+            await bus.emit(session, event)
+            events.append(event)
+        if commit:
+            await bus.commit_and_publish(session)
+        else:
+            await session.rollback()
+            bus.discard_pending(session)
+    return events
+
+
+async def deliveries(tenant: Tenant) -> list[WebhookDelivery]:
+    async with db.session() as session:
+        return list((await session.exec(select(WebhookDelivery).where(
+            WebhookDelivery.instance_id == tenant.instance_id).order_by(WebhookDelivery.id))))
+
+
+async def attempts_of(delivery_id: str) -> list[WebhookAttempt]:
+    async with db.session() as session:
+        return list((await session.exec(select(WebhookAttempt).where(
+            WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.attempt))))
+
+
+async def save(tenant: Tenant, url: str, events: list[str] | None = None) -> dict:  # type: ignore[type-arg]
+    async with db.session() as session:
+        return await webhooks.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)
+
+
+async def wait_status(delivery_id: str, status: str, timeout: float = 10.0) -> WebhookDelivery:
+    """Poll the row (bounded) until it reaches `status`: the dispatcher records after the post."""
+    async def poll() -> WebhookDelivery:
+        while True:
+            async with db.session() as session:
+                row = await session.get(WebhookDelivery, delivery_id)
+                if row is not None and row.status == status:
+                    return row
+            await asyncio.sleep(0.02)  # polling a database condition, bounded by wait_for
+
+    return await asyncio.wait_for(poll(), timeout)

@@ -1,0 +1,154 @@
+"""RabbitMQ ingest against the real broker at 127.0.0.1 (a unique queue per test): stored then
+acked, failures redelivered, duplicates stored once, poison rejected without requeue."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import pytest
+from sqlmodel import select
+
+from livchat.core.crypto import encrypt
+from livchat.core.db import db
+from livchat.core.events import bus
+from livchat.core.ids import new_id
+from livchat.integrations.amqp_ingest import AmqpIngest
+from livchat.models.whatsapp import Instance, Message
+from livchat.sandbox import protocol
+from livchat.services import ingest
+from livchat.services.whatsapp_events import MessageReceived
+from tests.whatsapp.wa_support import make_org
+
+AMQP_URL = os.environ.get("LIVCHAT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+CONTACT = "5511912345678@s.whatsapp.net"
+
+
+@pytest.fixture
+async def queue_name() -> AsyncIterator[str]:
+    name = f"livchat-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
+
+
+async def publish(queue: str, *bodies: bytes) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue(queue, durable=True)
+        for body in bodies:
+            await channel.default_exchange.publish(
+                aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue)
+
+
+async def queue_depth(queue: str) -> int:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True, passive=True)
+        return declared.declaration_result.message_count or 0
+
+
+async def add_instance(session: Any, org: str) -> Instance:
+    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id=uuid.uuid4().hex,
+                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40))
+    session.add(instance)
+    await session.commit()
+    return instance
+
+
+def queued(instance: Instance, wamid: str, **media: Any) -> bytes:
+    """What WuzAPI puts on the queue: the inner event plus userID, instanceName, serverId."""
+    inner = protocol.message_event(message_id=wamid, sender=CONTACT, push_name="Ana", unix=1_800_000_000,
+                                   text="from the queue", **media)
+    return json.dumps({**inner, "userID": instance.wuzapi_user_id, "instanceName": instance.name,
+                       "serverId": "srv-1"}).encode()
+
+
+async def stored(instance_id: str) -> list[Message]:
+    async with db.session() as s:
+        return list((await s.exec(select(Message).where(Message.instance_id == instance_id))).all())
+
+
+@pytest.fixture
+async def consumer(queue_name: str) -> AsyncIterator[AmqpIngest]:
+    running = AmqpIngest(AMQP_URL, queue_name, retry_delay=0.05)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_event_is_stored_then_acked(session, queue_name: str, consumer: AmqpIngest) -> None:
+    instance = await add_instance(session, await make_org(session))
+    seen: list[Any] = []
+
+    async def record(event: Any) -> None:
+        seen.append(event)
+
+    undo = bus.subscribe(MessageReceived, record)
+    try:
+        await publish(queue_name, queued(instance, "3EB0Q1"))
+        await consumer.wait_until(lambda s: s.acked == 1)
+    finally:
+        undo()
+    [row] = await stored(instance.id)
+    assert (row.text, row.whatsapp_message_id, row.direction) == ("from the queue", "3EB0Q1", "inbound")
+    assert [e.message_id for e in seen] == [row.id]
+    await consumer.stop()
+    assert await queue_depth(queue_name) == 0  # acked: nothing went back on stop
+
+
+async def test_processing_failure_is_redelivered_until_stored(session, queue_name: str,
+                                                              consumer: AmqpIngest) -> None:
+    org = await make_org(session)
+    instance = await add_instance(session, org)
+    # Media cannot be written while a file sits where the organization's media folder goes.
+    blocker = ingest.media_path(org, "x").parent
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    try:
+        await publish(queue_name, queued(instance, "3EB0Q2", media_kind="image", media=b"\x89PNG fake",
+                                         mime_type="image/png"))
+        try:
+            await consumer.wait_until(lambda s: s.requeued >= 2)  # failed, redelivered, failed again
+        except TimeoutError:
+            raise AssertionError(consumer.stats) from None
+        assert await stored(instance.id) == []  # a failed attempt leaves nothing behind
+    finally:
+        blocker.unlink()
+    await consumer.wait_until(lambda s: s.acked == 1)
+    [row] = await stored(instance.id)
+    assert row.type == "image" and ingest.media_path(org, row.id).read_bytes() == b"\x89PNG fake"
+    shutil.rmtree(blocker)
+    await consumer.stop()
+    assert await queue_depth(queue_name) == 0
+
+
+async def test_duplicate_event_is_stored_once(session, queue_name: str, consumer: AmqpIngest) -> None:
+    instance = await add_instance(session, await make_org(session))
+    body = queued(instance, "3EB0Q3")
+    await publish(queue_name, body, body)
+    await consumer.wait_until(lambda s: s.acked == 2)
+    assert len(await stored(instance.id)) == 1
+
+
+async def test_poison_messages_are_rejected_without_requeue(session, queue_name: str, consumer: AmqpIngest) -> None:
+    instance = await add_instance(session, await make_org(session))
+    unknown = json.loads(queued(instance, "3EB0Q4"))
+    unknown["userID"] = "no-such-user"
+    await publish(queue_name, b"{not json", json.dumps({"type": "Message", "userID": instance.wuzapi_user_id,
+                                                        "event": {}}).encode(),
+                  json.dumps(unknown).encode(), queued(instance, "3EB0Q5"))
+    stats = await consumer.wait_until(lambda s: s.rejected + s.acked == 4)
+    assert (stats.rejected, stats.acked, stats.requeued) == (3, 1, 0)
+    assert [m.whatsapp_message_id for m in await stored(instance.id)] == ["3EB0Q5"]
+    await consumer.stop()
+    assert await queue_depth(queue_name) == 0

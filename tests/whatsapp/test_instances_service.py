@@ -1,0 +1,163 @@
+"""Instances service against the in-process sandbox over real HTTP, with the sandbox's signed
+webhooks flowing back into our ingest endpoint, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from livchat.core.crypto import decrypt
+from livchat.core.db import db
+from livchat.core.ids import new_id
+from livchat.models.whatsapp import AnonymousSession, Instance
+from livchat.core.db import utcnow
+from livchat.services import instances
+from livchat.services.errors import InstanceAlreadyConnected, InvalidInput, NotFound
+from livchat.services.gateway import get_gateway
+from livchat.services.whatsapp_events import (
+    InstanceConnected,
+    InstanceDisconnected,
+    InstanceLoggedOut,
+    InstanceQrUpdated,
+)
+from livchat.sandbox import protocol
+from tests.whatsapp.wa_support import LiveApp, make_org
+
+PAIRING_CODE = re.compile(r"^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$")
+
+
+async def fresh(instance_id: str) -> Instance:
+    async with db.session() as s:
+        row = await s.get(Instance, instance_id)
+        assert row is not None
+        return row
+
+
+async def test_create_stores_secrets_encrypted_and_points_the_webhook_at_us(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    instance = await instances.create_instance(session, org, "Shop")
+    token, key = decrypt(instance.wuzapi_token_encrypted), decrypt(instance.hmac_key_encrypted)
+    assert len(key) >= 32 and len(token) >= 32 and token != key
+    assert token not in instance.wuzapi_token_encrypted and key not in instance.hmac_key_encrypted
+    user = await get_gateway().get_user(instance.wuzapi_user_id or "")
+    assert user.token == token
+    assert user.webhook == f"{live.url}/api/hooks/wuzapi/{instance.id}"
+    assert set(user.events.split(",")) == set(instances.SUBSCRIBED_EVENTS)
+    assert await get_gateway().hmac_configured(token)
+    assert instance.status == "disconnected" and instance.organization_id == org
+
+
+async def test_qr_link_status_disconnect_logout_delete(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    instance = await instances.create_instance(session, org, "Shop")
+
+    qr = await instances.qr_code(session, org, instance.id)  # starts the session itself
+    assert qr["qrCode"].startswith("data:image/png;base64,") and qr["expiresIn"] == 20
+    await live.wait_event(InstanceQrUpdated, lambda e: e.instance_id == instance.id)
+    assert (await fresh(instance.id)).status == "connecting"
+
+    sandbox_session = await live.session_of(instance.wuzapi_user_id or "")
+    assert protocol.qr_data_url(sandbox_session["qr"]) == qr["qrCode"]
+    await live.link(qr=sandbox_session["qr"], phone="5511988887777")
+    connected = await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
+    assert connected.organization_id == org
+    assert connected.data["whatsappJid"] == "5511988887777@s.whatsapp.net"
+    row = await fresh(instance.id)
+    assert (row.status, row.logged_in, row.whatsapp_jid) == ("connected", True, "5511988887777@s.whatsapp.net")
+    assert row.last_connected_at is not None
+
+    status = await instances.sync_status(session, org, instance.id)
+    assert status.as_json() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
+    with pytest.raises(InstanceAlreadyConnected) as raised:
+        await instances.qr_code(session, org, instance.id)
+    assert raised.value.status == 409
+    with pytest.raises(InstanceAlreadyConnected):
+        await instances.pair_phone(session, org, instance.id, "+55 11 98888-7777")
+
+    status = await instances.disconnect(session, org, instance.id)
+    assert not status.connected
+    row = await fresh(instance.id)
+    assert row.status == "disconnected" and row.whatsapp_jid  # the pairing is kept
+    await instances.disconnect(session, org, instance.id)  # twice is fine
+
+    status = await instances.connect(session, org, instance.id)  # paired: reconnects without a QR
+    assert status.as_json() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
+
+    await instances.logout(session, org, instance.id)
+    row = await fresh(instance.id)
+    assert (row.status, row.logged_in, row.whatsapp_jid) == ("disconnected", False, None)
+    assert (await live.session_of(instance.wuzapi_user_id or ""))["jid"] == ""
+
+    user_id = instance.wuzapi_user_id or ""
+    await instances.delete_instance(session, org, instance.id)
+    assert user_id not in {u.id for u in await get_gateway().list_users()}
+    with pytest.raises(NotFound):
+        await instances.get_instance(session, org, instance.id)
+
+
+async def test_pairing_code_links_and_phone_events_update_the_row(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    instance = await instances.create_instance(session, org, "Shop")
+    with pytest.raises(InvalidInput) as raised:
+        await instances.pair_phone(session, org, instance.id, "123")
+    assert raised.value.detail == "invalid_phone"
+    paired = await instances.pair_phone(session, org, instance.id, "+55 (21) 99876-5432")
+    assert PAIRING_CODE.match(paired["pairingCode"]) and paired["expiresIn"] > 0
+    await live.link(pairing_code=paired["pairingCode"])
+    await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
+    assert (await fresh(instance.id)).whatsapp_jid == "5521998765432@s.whatsapp.net"
+
+    # The phone's connection drops, then the phone removes the linked device.
+    await live.control.post("/disconnect", json={"token": instances.wuzapi_token(instance)})
+    await live.wait_event(InstanceDisconnected, lambda e: e.instance_id == instance.id)
+    assert (await fresh(instance.id)).status == "disconnected"
+    await instances.connect(session, org, instance.id)
+    response = await live.control.post("/logout", json={"token": instances.wuzapi_token(instance)})
+    assert response.status_code == 200, response.text
+    await live.wait_event(InstanceLoggedOut, lambda e: e.instance_id == instance.id)
+    row = await fresh(instance.id)
+    assert (row.status, row.logged_in, row.whatsapp_jid) == ("disconnected", False, None)
+
+
+async def test_another_organizations_instance_is_not_found(live: LiveApp, session) -> None:
+    mine, theirs = await make_org(session, "Mine"), await make_org(session, "Theirs")
+    instance = await instances.create_instance(session, theirs, "Theirs")
+    for call in (instances.get_instance, instances.connect, instances.qr_code, instances.sync_status,
+                 instances.disconnect, instances.logout, instances.delete_instance):
+        with pytest.raises(NotFound):
+            await call(session, mine, instance.id)
+    with pytest.raises(NotFound):
+        await instances.pair_phone(session, mine, instance.id, "5511912345678")
+    assert [i.id for i in await instances.list_instances(session, mine)] == []
+    assert [i.id for i in await instances.list_instances(session, theirs)] == [instance.id]
+    # An org-less call never reaches org instances either.
+    with pytest.raises(NotFound):
+        await instances.get_instance(session, None, instance.id, anonymous_session_id="anything")
+
+
+async def test_anonymous_test_panel_instances_use_the_same_functions(live: LiveApp, session) -> None:
+    anonymous = AnonymousSession(id=new_id("anon"), token_hash=new_id("h"), ip_address="127.0.0.1",
+                                 expires_at=utcnow())
+    other = AnonymousSession(id=new_id("anon"), token_hash=new_id("h"), ip_address="127.0.0.2",
+                             expires_at=utcnow())
+    session.add_all([anonymous, other])
+    await session.commit()
+    instance = await instances.create_instance(session, None, "Test panel", anonymous_session_id=anonymous.id)
+    assert instance.organization_id is None
+    qr = await instances.qr_code(session, None, instance.id, anonymous_session_id=anonymous.id)
+    assert qr["qrCode"]
+    with pytest.raises(NotFound):
+        await instances.qr_code(session, None, instance.id, anonymous_session_id=other.id)
+    with pytest.raises(NotFound):
+        await instances.get_instance(session, None, instance.id)
+    await instances.delete_instance(session, None, instance.id, anonymous_session_id=anonymous.id)
+
+
+async def test_bad_names_are_rejected_before_anything_is_created(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    before = len(await get_gateway().list_users())
+    for name in ("", "   ", "x" * 101):
+        with pytest.raises(InvalidInput):
+            await instances.create_instance(session, org, name)
+    assert len(await get_gateway().list_users()) == before

@@ -1,0 +1,121 @@
+"""WhatsApp service test support. `live` (re-exported by this directory's conftest) serves the real API app (hooks + in-process sandbox) served on a real
+127.0.0.1 socket in the test's own event loop, so the services reach the sandbox over HTTP and
+the sandbox's signed webhooks reach our ingest endpoint over HTTP, on the test's database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from livchat.core.events import DomainEvent, bus
+from livchat.core.ids import new_id
+from livchat.core.settings import reset_settings_cache
+from livchat.models.accounts import Organization
+from livchat.services.gateway import close_gateway
+
+
+@dataclass
+class LiveApp:
+    url: str
+    control: httpx.AsyncClient
+    http: httpx.AsyncClient
+    seen: list[DomainEvent] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def record(self, event: DomainEvent) -> None:
+        async with self._changed:
+            self.seen.append(event)
+            self._changed.notify_all()
+
+    async def wait_event(self, kind: type[DomainEvent], predicate: Callable[[Any], bool] = lambda e: True,
+                         timeout: float = 10.0) -> Any:
+        """The first published event of `kind` matching `predicate` (bounded wait)."""
+        def found() -> Any:
+            return next((e for e in self.seen if isinstance(e, kind) and predicate(e)), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(found), timeout)
+            return found()
+
+    async def link(self, *, qr: str = "", pairing_code: str = "", phone: str = "") -> dict[str, Any]:
+        body = {"qr": qr} if qr else {"pairingCode": pairing_code}
+        if phone:
+            body["phone"] = phone
+        response = await self.control.post("/link", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()["session"]
+
+    async def session_of(self, wuzapi_user_id: str) -> dict[str, Any]:
+        sessions = (await self.control.get("/sessions")).json()["sessions"]
+        return next(s for s in sessions if s["id"] == wuzapi_user_id)
+
+
+@pytest.fixture
+async def live(database: str) -> AsyncIterator[LiveApp]:
+    from livchat.api.app import create_api
+    from livchat.services import whatsapp_events as ev
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    saved = os.environ.get("PUBLIC_URL")
+    os.environ["PUBLIC_URL"] = url
+    os.environ.pop("WUZAPI_URL", None)
+    reset_settings_cache()
+    server = uvicorn.Server(uvicorn.Config(create_api(), log_level="warning", access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    async with httpx.AsyncClient(base_url=url + "/sandbox/control") as control, \
+            httpx.AsyncClient(base_url=url) as http:
+        app = LiveApp(url=url, control=control, http=http)
+        unsubscribe = [bus.subscribe(cls, app.record) for cls in (
+            ev.MessageReceived, ev.MessageSent, ev.MessageDelivered, ev.MessageRead, ev.MessageFailed,
+            ev.InstanceConnected, ev.InstanceDisconnected, ev.InstanceLoggedOut, ev.InstanceQrUpdated)]
+        try:
+            yield app
+        finally:
+            for undo in unsubscribe:
+                undo()
+            await close_gateway()
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
+            sock.close()
+            if saved is None:
+                os.environ.pop("PUBLIC_URL", None)
+            else:
+                os.environ["PUBLIC_URL"] = saved
+            reset_settings_cache()
+
+
+async def make_org(session: Any, name: str = "Acme") -> str:
+    org = Organization(id=new_id("org"), name=name, slug=new_id("slug"))
+    session.add(org)
+    await session.commit()
+    return org.id
+
+
+async def linked_instance(live: LiveApp, session: Any, organization_id: str | None, *, phone: str = "5511988887777",
+                          anonymous_session_id: str | None = None) -> Any:
+    """An instance created through the service and linked by scanning its QR on the sandbox."""
+    from livchat.services import instances
+    from livchat.services.whatsapp_events import InstanceConnected
+
+    instance = await instances.create_instance(session, organization_id, "Shop",
+                                               anonymous_session_id=anonymous_session_id)
+    await instances.qr_code(session, organization_id, instance.id, anonymous_session_id=anonymous_session_id)
+    waiting = await live.session_of(instance.wuzapi_user_id or "")
+    await live.link(qr=waiting["qr"], phone=phone)
+    await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
+    return instance
