@@ -33,8 +33,9 @@ BIN = Path(sys.executable).parent
 
 def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [str(BIN / "python"), "-m", "uvicorn", "livchat.api.app:create_api", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        # Served the way `reflex run --env prod` serves the backend: by Granian.
+        [str(BIN / "python"), "-m", "granian", "--interface", "asgi", "--factory", "livchat.api.app:create_api",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from livchat.api import tenancy
 from livchat.api.deps import ApiKeyAuth
@@ -76,12 +76,16 @@ def _with_session_cookie(response: RedirectResponse, token: str) -> RedirectResp
     return response
 
 
-@router.get("/api/auth/sign-out", include_in_schema=False)
-async def sign_out(request: Request) -> RedirectResponse:
+@router.post("/api/auth/sign-out", include_in_schema=False, status_code=204)
+async def sign_out(request: Request) -> Response:
+    """Revoke the cookie's session and clear the cookie. POST from our own pages only, so another
+    site cannot sign our users out (a GET or a cross-site form could)."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise ApiError(403, "cross_site_request", "Sign-out is only accepted from LivChat's own pages.")
     async with db.session() as session:
         await auth.revoke_session(session, request.cookies.get(auth.SESSION_COOKIE))
         await session.commit()
-    response = RedirectResponse("/sign-in", status_code=303)
+    response = Response(status_code=204)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 

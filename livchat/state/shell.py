@@ -7,7 +7,7 @@ import reflex as rx
 from livchat.core.db import db
 from livchat.services import auth, organizations
 from livchat.services.errors import NotFound
-from livchat.state.auth import authorized, current_context, full_navigation, session_token, signed_in
+from livchat.state.auth import authorized, current_context, session_token, signed_in
 
 
 class ShellState(rx.State):
@@ -52,5 +52,7 @@ class ShellState(rx.State):
             await auth.revoke_session(session, session_token(self))
             await session.commit()
         self.reset()
-        return full_navigation("/api/auth/sign-out")
+        # The HttpOnly cookie can only be cleared by a response from us; then a real page load.
+        return rx.call_script("fetch('/api/auth/sign-out', {method: 'POST', credentials: 'same-origin'})"
+                              ".finally(() => window.location.assign('/sign-in'))")
 

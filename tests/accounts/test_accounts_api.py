@@ -61,8 +61,16 @@ async def test_ticket_sets_an_httponly_lax_cookie_and_sign_out_ends_it(api):
     assert again.status_code == 303 and again.headers["location"] == "/sign-in"
     assert "set-cookie" not in again.headers
 
-    out = await api.get("/api/auth/sign-out", headers={"Cookie": f"{auth.SESSION_COOKIE}={token}"})
-    assert out.status_code == 303 and out.headers["location"] == "/sign-in"
+    cross_site = await api.post("/api/auth/sign-out", headers={"Cookie": f"{auth.SESSION_COOKIE}={token}",
+                                                               "Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403 and cross_site.json()["code"] == "cross_site_request"
+    async with db.session() as session:
+        assert await auth.resolve_session(session, token) is not None
+    assert (await api.get("/api/auth/sign-out")).status_code in (404, 405)  # a link cannot sign anyone out
+
+    out = await api.post("/api/auth/sign-out", headers={"Cookie": f"{auth.SESSION_COOKIE}={token}",
+                                                        "Sec-Fetch-Site": "same-origin"})
+    assert out.status_code == 204
     assert f'{auth.SESSION_COOKIE}=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
     async with db.session() as session:
         assert await auth.resolve_session(session, token) is None
