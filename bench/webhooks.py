@@ -5,6 +5,8 @@ Per database (SQLite file, PostgreSQL at 127.0.0.1):
   configuration) drains them; deliveries/s counts rows recorded as delivered in the database;
 - latency: events committed one per transaction at RATE events/s for SECONDS, with the dispatcher
   running in the same process (as in the app); event → receiver arrival, p50/p99.
+- on PostgreSQL, also the backlog drained by two dispatcher processes side by side (`FOR UPDATE
+  SKIP LOCKED`): deliveries/s from the receiver's first to its last arrival;
 `per_cpu_s` is deliveries per CPU-second of this process (the dispatcher, and SQLite itself when
 it is the database): what one uncontended core would reach, whatever else the machine is running.
 Bounded: each phase stops after its event count or MAX_SECONDS.
@@ -158,10 +160,48 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
                      "p50_ms": round(statistics.median(latencies), 1),
                      "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
                      "config": "one transaction per event"})
+        if label == "postgresql":
+            rows.append(await _two_processes(url, receiver, org_id, instance_id))
     finally:
         uninstall()
         await db.dispose()
     return rows
+
+
+DISPATCHER = "import asyncio\nfrom livchat.services.webhook_dispatcher import run_dispatcher\nasyncio.run(run_dispatcher())\n"
+
+
+async def _two_processes(url: str, receiver: str, org_id: str, instance_id: str) -> dict[str, object]:
+    from livchat.core.db import db
+    from livchat.core.events import bus
+
+    first = THROUGHPUT_EVENTS + int(RATE * SECONDS)
+    events = [_event(org_id, instance_id, first + n) for n in range(THROUGHPUT_EVENTS)]
+    async with db.session() as session:
+        for event in events:
+            await bus.emit(session, event)
+        await session.commit()
+        bus.discard_pending(session)
+    env = {**os.environ, "DATABASE_URL": url}
+    procs = [subprocess.Popen([sys.executable, "-c", DISPATCHER], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True) for _ in range(2)]
+    try:
+        deadline = time.perf_counter() + 2 * MAX_SECONDS
+        async with httpx.AsyncClient(base_url=receiver) as client:
+            while True:
+                arrivals = (await client.get("/stats")).json()["arrivals"]
+                if all(e.id in arrivals for e in events) or time.perf_counter() > deadline:
+                    break
+                await asyncio.sleep(0.25)  # polling another process's progress
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+    times = sorted(arrivals[e.id][0] for e in events if e.id in arrivals)
+    span = times[-1] - times[0]
+    return {"database": "postgresql", "measure": "throughput, 2 dispatcher processes", "events": len(times),
+            "seconds": round(span, 2), "deliveries_per_s": round((len(times) - 1) / span), "per_cpu_s": "",
+            "p50_ms": "", "p99_ms": "", "config": "2 × (concurrency=32 batch=100)"}
 
 
 async def _bench(receiver: str) -> list[dict[str, object]]:

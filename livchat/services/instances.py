@@ -59,16 +59,17 @@ def hmac_key(instance: Instance) -> str:
 
 async def get_instance(session: AsyncSession, organization_id: str | None, instance_id: str, *,
                        anonymous_session_id: str | None = None) -> Instance:
-    query = select(Instance).where(Instance.id == instance_id)
-    if organization_id is not None:
-        query = query.where(Instance.organization_id == organization_id)
-    elif anonymous_session_id is not None:
-        query = query.where(Instance.organization_id.is_(None),  # type: ignore[union-attr]
-                            Instance.anonymous_session_id == anonymous_session_id)
-    else:
+    """The instance when it belongs to the organization (or, with no organization, to the anonymous
+    session); otherwise NotFound. `session.get` answers from the session when the row is already
+    loaded there, so callers that checked first and then call a service pay one query, not two."""
+    if organization_id is None and anonymous_session_id is None:
         raise NotFound("not_found")
-    instance = (await session.exec(query)).first()
+    instance = await session.get(Instance, instance_id)
     if instance is None:
+        raise NotFound("not_found")
+    owner_matches = (instance.organization_id == organization_id if organization_id is not None else
+                     instance.organization_id is None and instance.anonymous_session_id == anonymous_session_id)
+    if not owner_matches:
         raise NotFound("not_found")
     return instance
 
