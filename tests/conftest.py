@@ -14,10 +14,15 @@ import httpx
 import psycopg
 import pytest
 from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from livchat.core import crypto, migrations
 from livchat.core.db import db
 from livchat.core.settings import reset_settings_cache
+from livchat.sandbox.testing import serve_in_thread
 from livchat.models import metadata
 
 PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -33,6 +38,8 @@ os.environ.pop("PUBLIC_URL", None)
 for _name in ("DATABASE_URL", "WUZAPI_URL", "WUZAPI_ADMIN_TOKEN", "REDIS_URL", "AMQP_URL", "CLERK_PUBLISHABLE_KEY",
               "CLERK_SECRET_KEY", "CLERK_JWT_KEY", "OPENAI_API_KEY", "STRIPE_SECRET_KEY", "BREVO_API_KEY"):
     os.environ[_name] = ""
+# Tests serve media on 127.0.0.1; the sandbox refuses such URLs otherwise, as WuzAPI does.
+os.environ["SANDBOX_ALLOW_PRIVATE_MEDIA"] = "1"
 reset_settings_cache()
 crypto.reset_crypto_cache()
 
@@ -45,6 +52,28 @@ def _isolated_environment() -> Iterator[Path]:
 
 def _pg_database(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+MEDIA_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)  # what /clip.mp4 serves
+
+
+async def _media_route(request: Request) -> Response:
+    if request.url.path == "/clip.mp4":
+        return Response(MEDIA_BYTES, media_type="video/mp4")
+    if request.url.path == "/moved":
+        return RedirectResponse("/clip.mp4", status_code=302)
+    if request.url.path == "/huge":  # 17 MB streamed with no Content-Length: the cap must count
+        return StreamingResponse((bytes(1024 * 1024) for _ in range(17)), media_type="video/mp4")
+    return Response("gone", status_code=404)
+
+
+@pytest.fixture(scope="session")
+def media_server() -> Iterator[str]:
+    """Base URL of a real HTTP server with media for sends by URL: /clip.mp4, /moved (302 to it),
+    /huge (17 MB), anything else 404."""
+    app = Starlette(routes=[Route("/{path:path}", _media_route)])
+    with serve_in_thread(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

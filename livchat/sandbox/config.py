@@ -29,6 +29,8 @@ class SandboxConfig:
     retry_count: int = 5  # attempts in total
     retry_delay_s: float = 30.0  # waits are delay, 2·delay, 4·delay, … (30/60/120/240 s)
     webhook_timeout_s: float = 30.0
+    media_timeout_s: float = 30.0  # fetching media given by URL
+    allow_private_media: bool = False  # media URLs on private/loopback addresses (a laptop's files)
     max_concurrent_deliveries: int = 32
     max_pending_deliveries: int = 10_000
     clock: Callable[[], float] = field(default=time.time)
@@ -45,6 +47,7 @@ class SandboxConfig:
             qr_period_s=float(env.get("SANDBOX_QR_PERIOD_SECONDS", 20)),
             retry_count=int(env.get("WEBHOOK_RETRY_COUNT", 5)) if _flag(env.get("WEBHOOK_RETRY_ENABLED", "true")) else 1,
             retry_delay_s=float(env.get("WEBHOOK_RETRY_DELAY_SECONDS", 30)),
+            allow_private_media=_flag(env.get("SANDBOX_ALLOW_PRIVATE_MEDIA", "false")),
         )
 
 

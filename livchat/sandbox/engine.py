@@ -294,8 +294,21 @@ class Sandbox:
 
     # -- chat ----------------------------------------------------------------------------
 
-    def send(self, user: User, kind: str, body: dict[str, Any]) -> tuple[str, int]:
-        """Validate a /chat/send/<kind> payload (keys lowercased) and record it as sent."""
+    def send(self, user: User, kind: str, body: dict[str, Any], fetched_size: int | None = None,
+             fetched_mime: str = "") -> tuple[str, int]:
+        """Validate a /chat/send/<kind> payload (keys lowercased) and record it as sent. URL media is
+        fetched by the caller between `check_send` and here (it is async); its size and type come in."""
+        jid, content = self.check_send(user, kind, body)
+        if fetched_size is not None:
+            content.update(size=fetched_size, mimeType=content["mimeType"] or fetched_mime)
+        message_id = str(body.get("id") or "") or protocol.new_message_id()
+        timestamp = int(self.now())
+        self.store.add_message(id=message_id, user_id=user.id, direction="out", chat=jid, kind=kind,
+                               content=content, timestamp=timestamp)
+        return message_id, timestamp
+
+    def check_send(self, user: User, kind: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """WuzAPI's checks, in its order: the chat's JID and what the outbox keeps."""
         self._require_session(user)
         phone = str(body.get("phone") or "")
         if not phone:
@@ -314,11 +327,7 @@ class Sandbox:
         if not user.jid:
             prefix = "Error" if kind in {"image", "audio", "document", "sticker"} else "error"
             raise GatewayError(500, f"{prefix} sending message: {UNPAIRED}")
-        message_id = str(body.get("id") or "") or protocol.new_message_id()
-        timestamp = int(self.now())
-        self.store.add_message(id=message_id, user_id=user.id, direction="out", chat=jid, kind=kind,
-                               content=content, timestamp=timestamp)
-        return message_id, timestamp
+        return str(jid), content
 
     def mark_read(self, user: User, body: dict[str, Any]) -> None:
         self._require_session(user)

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from livchat.core.crypto import constant_time_equals
-from livchat.sandbox import protocol
+from livchat.sandbox import media, protocol
 from livchat.sandbox.engine import GatewayError, Sandbox
 from livchat.sandbox.store import User
 
@@ -191,7 +191,14 @@ def build_routes(sandbox: Sandbox) -> list[Route]:
         async def handler(request: Request, user: User) -> Response:
             if not user.connected:  # checked before the body, as WuzAPI does
                 raise GatewayError(500, "no session")
-            message_id, timestamp = sandbox.send(user, kind, await payload(request))
+            body = await payload(request)
+            size, mime = None, ""
+            if media.is_url(body.get(kind)):
+                sandbox.check_send(user, kind, body)  # a bad payload fails before any download
+                fetched = await media.fetch(body[kind], kind, allow_private=sandbox.config.allow_private_media,
+                                            timeout=sandbox.config.media_timeout_s)
+                size, mime = fetched.size, fetched.mime_type
+            message_id, timestamp = sandbox.send(user, kind, body, size, mime)
             return ok({"Details": "Sent", "Timestamp": timestamp, "Id": message_id})
 
         return handler

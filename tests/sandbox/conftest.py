@@ -40,7 +40,8 @@ def clock() -> FakeClock:
 
 def fast_config(db_path: Path, **overrides: object) -> SandboxConfig:
     values: dict[str, object] = {"db_path": db_path, "admin_token": ADMIN_TOKEN, "connect_wait_s": 0.05,
-                                 "retry_delay_s": 0.01, "webhook_timeout_s": 5.0}
+                                 "retry_delay_s": 0.01, "webhook_timeout_s": 5.0,
+                                 "allow_private_media": True}
     values.update(overrides)
     return SandboxConfig(**values)  # type: ignore[arg-type]
 

@@ -31,7 +31,7 @@ TINY_PNG = base64.b64encode(bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")).decode()
 
 
-async def exercise_client(base_url: str, control_url: str, admin_token: str) -> None:
+async def exercise_client(base_url: str, control_url: str, admin_token: str, media: str) -> None:
     """Every client call the services use, with the answers the contract promises."""
     token = f"tok-{os.urandom(6).hex()}"
     async with WuzapiClient(base_url, admin_token) as client, httpx.AsyncClient(base_url=control_url) as control:
@@ -80,7 +80,7 @@ async def exercise_client(base_url: str, control_url: str, admin_token: str) -> 
             await client.send_text(token, "+5511912345678", "hello"),
             await client.send_image(token, "5511912345678", f"data:image/png;base64,{TINY_PNG}", caption="pic"),
             await client.send_audio(token, "5511912345678", "data:audio/ogg;base64,T2dnUw=="),
-            await client.send_video(token, "5511912345678", "https://example.com/v.mp4", caption="clip"),
+            await client.send_video(token, "5511912345678", media + "/clip.mp4", caption="clip"),
             await client.send_document(token, "5511912345678", "data:application/pdf;base64,JVBERi0=", "a.pdf"),
             await client.send_location(token, "5511912345678", -23.5, -46.6, name="SP"),
             await client.send_text(token, "5511912345678", "mine", message_id="3EB0AAAAAAAAAAAAAAAAAA"),
@@ -136,13 +136,13 @@ async def exercise_client(base_url: str, control_url: str, admin_token: str) -> 
             await client.delete_user(created.id)
 
 
-async def test_client_against_standalone_app_in_thread(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+async def test_client_against_standalone_app_in_thread(make_sandbox, media_server: str) -> None:  # type: ignore[no-untyped-def]
     sandbox = make_sandbox()
     with serve_in_thread(standalone_app(sandbox)) as base:
-        await exercise_client(base, base + "/sandbox/control", sandbox.config.admin_token)
+        await exercise_client(base, base + "/sandbox/control", sandbox.config.admin_token, media_server)
 
 
-async def test_client_against_the_apps_in_process_mount() -> None:
+async def test_client_against_the_apps_in_process_mount(media_server: str) -> None:
     """The FastAPI app (as Reflex serves it) mounts the sandbox when WUZAPI_URL is unset, and
     `gateway_endpoint()` names it with the admin token kept in data_dir."""
     from livchat.api.app import create_api
@@ -155,7 +155,7 @@ async def test_client_against_the_apps_in_process_mount() -> None:
         token_file = get_settings().data_dir / "sandbox-admin.token"
         assert token_file.read_text() == admin_token and token_file.stat().st_mode & 0o777 == 0o600
     with serve_in_thread(create_api()) as root:
-        await exercise_client(root + "/sandbox/wuzapi", root + "/sandbox/control", admin_token)
+        await exercise_client(root + "/sandbox/wuzapi", root + "/sandbox/control", admin_token, media_server)
         async with httpx.AsyncClient(base_url=root) as http:
             missing = await http.get("/sandbox/wuzapi/no/such/route")
             assert (missing.status_code, missing.text) == (404, "404 page not found\n")
@@ -196,7 +196,7 @@ def sandbox_process(tmp_path: Path) -> Iterator[str]:
     assert (tmp_path / "sandbox.db").exists()
 
 
-async def test_client_against_standalone_process(sandbox_process: str) -> None:
-    await exercise_client(sandbox_process, sandbox_process + "/sandbox/control", PROCESS_ADMIN_TOKEN)
+async def test_client_against_standalone_process(sandbox_process: str, media_server: str) -> None:
+    await exercise_client(sandbox_process, sandbox_process + "/sandbox/control", PROCESS_ADMIN_TOKEN, media_server)
     health = httpx.get(sandbox_process + "/health").json()
     assert health["status"] == "ok" and health["total_users"] == 0

@@ -52,7 +52,7 @@ async def rows(instance_id: str) -> list[Message]:
         return list((await s.exec(select(Message).where(Message.instance_id == instance_id))).all())
 
 
-async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, session) -> None:
+async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, session, media_server: str) -> None:
     org = await make_org(session)
     instance = await linked_instance(live, session, org)
     to = "+55 11 91234-5678"
@@ -61,7 +61,7 @@ async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, sessio
         OutgoingMessage(to="5511912345678", type="image", media_base64=f"data:image/png;base64,{PNG}",
                         caption="a pixel"),
         OutgoingMessage(to="11 91234-5678", type="audio", media_base64=OGG, mime_type="audio/ogg; codecs=opus"),
-        OutgoingMessage(to=to, type="video", media_url="https://example.com/clip.mp4", mime_type="video/mp4"),
+        OutgoingMessage(to=to, type="video", media_url=media_server + "/clip.mp4", mime_type="video/mp4"),
         OutgoingMessage(to=to, type="document", media_base64=PDF, mime_type="application/pdf",
                         file_name="report.pdf", caption="the report"),
         OutgoingMessage(to=to, type="location", latitude=-23.55, longitude=-46.63, text="Sé"),
