@@ -16,8 +16,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # List screens page by `id < cursor` newest first: index what they order by.
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_instance_created')
+        batch_op.drop_index('ix_messages_instance_chat_created')
+        batch_op.create_index('ix_messages_instance_id', ['instance_id', 'id'], unique=False)
+        batch_op.create_index('ix_messages_instance_chat_id', ['instance_id', 'chat_jid', 'id'], unique=False)
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_instance_id')
+        batch_op.create_index('ix_deliveries_instance_id', ['instance_id', 'id'], unique=False)
+        batch_op.create_index('ix_deliveries_instance_status_id', ['instance_id', 'status', 'id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_instance_status_id')
+        batch_op.drop_index('ix_deliveries_instance_id')
+        batch_op.create_index('ix_webhook_deliveries_instance_id', ['instance_id'], unique=False)
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_instance_chat_id')
+        batch_op.drop_index('ix_messages_instance_id')
+        batch_op.create_index('ix_messages_instance_chat_created', ['instance_id', 'chat_jid', 'created_at'], unique=False)
+        batch_op.create_index('ix_messages_instance_created', ['instance_id', 'created_at'], unique=False)

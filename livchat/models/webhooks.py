@@ -49,12 +49,15 @@ class WebhookDelivery(SQLModel, table=True):
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_endpoint_created", "endpoint_id", "created_at"),
         Index("ix_deliveries_org_status", "organization_id", "status"),
+        # The delivery log of one instance, newest first, optionally by status (`id < cursor`).
+        Index("ix_deliveries_instance_id", "instance_id", "id"),
+        Index("ix_deliveries_instance_status_id", "instance_id", "status", "id"),
     )
 
     id: str = id_field()
     organization_id: str = Field(foreign_key="organizations.id", max_length=40, ondelete="CASCADE")
     endpoint_id: str = Field(foreign_key="webhook_endpoints.id", max_length=40, ondelete="CASCADE")
-    instance_id: str = Field(max_length=40, index=True)
+    instance_id: str = Field(max_length=40)
     event_id: str = Field(max_length=40, index=True)
     event_type: str = Field(max_length=40)
     payload: str = long_text(nullable=False)

@@ -66,8 +66,9 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         # Event ingest is idempotent on WhatsApp's message id.
         UniqueConstraint("instance_id", "whatsapp_message_id", name="uq_messages_instance_wamid"),
-        Index("ix_messages_instance_created", "instance_id", "created_at"),
-        Index("ix_messages_instance_chat_created", "instance_id", "chat_jid", "created_at"),
+        # History pages walk `id < cursor` newest first (ids are time-ordered ULIDs).
+        Index("ix_messages_instance_id", "instance_id", "id"),
+        Index("ix_messages_instance_chat_id", "instance_id", "chat_jid", "id"),
         Index("ix_messages_org_created", "organization_id", "created_at"),
     )
 
