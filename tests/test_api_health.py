@@ -24,12 +24,24 @@ async def test_unknown_api_paths_are_problem_json_404(api: httpx.AsyncClient, me
     assert set(body) >= {"type", "title", "status", "detail", "code"}
 
 
+async def test_a_known_path_with_another_method_is_405_with_allow(api: httpx.AsyncClient) -> None:
+    response = await api.post("/api/health")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.json()["code"] == "method_not_allowed"
+    head = await api.head("/api/health")  # load balancers probe with HEAD
+    assert head.status_code == 200 and head.content == b""
+
+
 async def test_security_headers_and_request_id(api: httpx.AsyncClient) -> None:
     response = await api.get("/api/health", headers={"X-Request-ID": "abc-123"})
     assert response.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
-    assert response.headers["x-request-id"] == "abc-123"
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "strict-transport-security" not in response.headers  # PUBLIC_URL is http://localhost
+    assert response.headers.get_list("x-request-id") == ["abc-123"]
     generated = (await api.get("/api/health")).headers["x-request-id"]
     assert generated and generated != "abc-123"
 
@@ -43,3 +55,5 @@ def test_only_the_widget_may_be_framed_by_other_sites() -> None:
     assert ancestors("/widgets-admin") == "frame-ancestors 'self'"
     assert ancestors("/dashboard") == "frame-ancestors 'self'"
     assert ancestors("/") == "frame-ancestors 'self'"
+    assert (b"x-frame-options", b"SAMEORIGIN") not in security_headers_for("/widget")
+    assert (b"strict-transport-security", b"max-age=31536000; includeSubDomains") in security_headers_for("/", True)

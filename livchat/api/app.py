@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import Match
 
 from livchat import __version__
 from livchat.api import health
@@ -33,12 +34,33 @@ def create_api() -> FastAPI:
     for install in _domain_installers():
         install(app)
 
-    # Registered last: any /api path no router claimed is a JSON 404, never the HTML app.
+    # Registered last: any /api path no router claimed is a JSON 404 (or 405 when the path exists
+    # with other methods), never the HTML app.
     @app.api_route("/api/{path:path}", methods=API_METHODS, include_in_schema=False)
     async def api_not_found(request: Request, path: str) -> JSONResponse:
+        allowed = _methods_for_path(app, request)
+        if allowed:
+            response = problem_response(405, "method_not_allowed",
+                                        f"{request.method} is not allowed on /api/{path}; use {', '.join(allowed)}.")
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         return problem_response(404, "not_found", f"No API route matches {request.method} /api/{path}.")
 
     return app
+
+
+def _methods_for_path(app: FastAPI, request: Request) -> list[str]:
+    """Methods that some route other than the catch-all would answer on this request's path."""
+    allowed = []
+    for method in API_METHODS:
+        scope = {**request.scope, "method": method}
+        for route in app.router.routes:
+            if getattr(route, "name", "") == "api_not_found":
+                continue
+            if route.matches(scope)[0] == Match.FULL:
+                allowed.append(method)
+                break
+    return allowed
 
 
 def _domain_installers() -> list:  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 log = get_logger("health")
 
 
-@router.get("/api/health", summary="Liveness and database reachability")
+@router.api_route("/api/health", methods=["GET", "HEAD"], summary="Liveness and database reachability")
 async def health() -> JSONResponse:
     try:
         async with db.session() as session:

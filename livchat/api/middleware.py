@@ -8,6 +8,7 @@ from typing import Any
 
 from livchat.core.ids import ulid
 from livchat.core.logging import get_logger, request_id_var
+from livchat.core.settings import get_settings
 
 log = get_logger("http")
 
@@ -25,14 +26,19 @@ def _is_frameable(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") or path.startswith(p + "?") for p in FRAMEABLE_PREFIXES)
 
 
-def security_headers_for(path: str) -> list[tuple[bytes, bytes]]:
-    frame_ancestors = "*" if _is_frameable(path) else "'self'"
-    return [
-        (b"content-security-policy", f"frame-ancestors {frame_ancestors}".encode()),
+def security_headers_for(path: str, https: bool = False) -> list[tuple[bytes, bytes]]:
+    frameable = _is_frameable(path)
+    headers = [
+        (b"content-security-policy", b"frame-ancestors *" if frameable else b"frame-ancestors 'self'"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"permissions-policy", b"camera=(), geolocation=(), microphone=(self)"),
     ]
+    if not frameable:  # for browsers that predate CSP frame-ancestors
+        headers.append((b"x-frame-options", b"SAMEORIGIN"))
+    if https:  # only when we are served over https: HSTS on http://localhost would be wrong
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
 
 
 class SecurityHeadersMiddleware:
@@ -40,6 +46,7 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.https = get_settings().public_url.startswith("https://")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,10 +64,11 @@ class SecurityHeadersMiddleware:
                 status_holder["status"] = message["status"]
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 headers = list(message.get("headers", []))
-                for name, value in security_headers_for(path):
+                for name, value in security_headers_for(path, self.https):
                     if name not in names:
                         headers.append((name, value))
-                headers.append((b"x-request-id", request_id.encode()))
+                if b"x-request-id" not in names:
+                    headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
