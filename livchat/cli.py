@@ -12,10 +12,15 @@ from livchat.core.settings import get_settings
 
 
 def _migrate(_: argparse.Namespace) -> int:
-    from livchat.core import migrations
+    from livchat.core import crypto, migrations
 
     migrations.upgrade()
     print(f"database at head ({db.url.split('@')[-1]})", file=sys.stderr)
+    key_source = crypto.ensure_master_key()  # "generated into data/ on first run"
+    if key_source != "LIVCHAT_SECRET_KEY" and not db.url.startswith("sqlite"):
+        # Every host sharing this database needs the same key, or it cannot read the others' secrets.
+        print(f"warning: secrets are encrypted with {key_source}; set LIVCHAT_SECRET_KEY on every host "
+              "that shares this database", file=sys.stderr)
     return 0
 
 
@@ -124,12 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from livchat.services.errors import ServiceError
 
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         return int(args.func(args))
     except ServiceError as exc:
         from livchat.i18n import translate
 
         print(f"error: {translate('errors.' + exc.detail)}", file=sys.stderr)
+        return 1
+    except (OperationalError, ProgrammingError) as exc:  # most often: tables not created yet
+        print(f"error: database not ready ({exc.orig}); run `livchat migrate` first", file=sys.stderr)
         return 1
 
 

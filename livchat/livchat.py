@@ -8,6 +8,7 @@ import reflex as rx
 
 from livchat.api.app import create_api
 from livchat.api.middleware import SecurityHeadersMiddleware
+from livchat.core.error_reporting import init_error_reporting
 from livchat.core.logging import configure_logging
 from livchat.core.settings import get_settings
 from livchat.i18n import translate
@@ -18,6 +19,7 @@ from livchat.pages.sign_in import sign_in
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
 
 configure_logging(get_settings().log_level)
+init_error_reporting()
 
 app = rx.App(
     api_transformer=[create_api(), SecurityHeadersMiddleware],

@@ -4,6 +4,7 @@ PostgreSQL at 127.0.0.1 (a fresh database per run, dropped at the end)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -30,14 +31,14 @@ PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgre
 
 # Set before collection imports anything: modules that read the settings at import time (the
 # Reflex app, the in-process sandbox) must see the test environment, never ./data or a .env.
+# Every documented setting is dropped from the environment, so a developer's shell or .env
+# cannot switch a test to a real service; tests opt in to what they need.
+for _name in re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (Path(__file__).parents[1] / ".env.example").read_text(), re.M):
+    os.environ.pop(_name, None)
+os.environ["LIVCHAT_ENV_FILE"] = ""
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="livchat-test-data-"))
 os.environ["LIVCHAT_DATA_DIR"] = str(_DATA_DIR)
 os.environ["LIVCHAT_SECRET_KEY"] = "test-secret-key-not-for-production"
-os.environ.pop("PUBLIC_URL", None)
-# Empty, not unset: an environment variable also wins over a developer's .env file.
-for _name in ("DATABASE_URL", "WUZAPI_URL", "WUZAPI_ADMIN_TOKEN", "REDIS_URL", "AMQP_URL", "CLERK_PUBLISHABLE_KEY",
-              "CLERK_SECRET_KEY", "CLERK_JWT_KEY", "OPENAI_API_KEY", "STRIPE_SECRET_KEY", "BREVO_API_KEY"):
-    os.environ[_name] = ""
 # Tests serve media on 127.0.0.1; the sandbox refuses such URLs otherwise, as WuzAPI does.
 os.environ["SANDBOX_ALLOW_PRIVATE_MEDIA"] = "1"
 reset_settings_cache()
@@ -138,6 +139,16 @@ async def api(database: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=SecurityHeadersMiddleware(create_api()))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A skipped test is a failed one: every test here must run, on this machine and in CI."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"test skipped, and skips are not allowed in this suite: {report.longrepr}"
+    return report
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -60,3 +60,21 @@ async def test_emails_shows_the_outbox(session) -> None:  # type: ignore[no-unty
     assert shown.returncode == 0
     assert "Reset your password" in shown.stdout and "reset?t=abc" in shown.stdout
     assert "Invitation" not in shown.stdout
+
+
+def test_commands_on_an_unmigrated_database_say_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "LIVCHAT_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "livchat.cli", "create-api-key", "--org", "Acme"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "run `livchat migrate` first" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_migrate_generates_the_master_key_on_first_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "LIVCHAT_DATA_DIR": str(tmp_path),
+           "LIVCHAT_SECRET_KEY": ""}
+    result = subprocess.run([sys.executable, "-m", "livchat.cli", "migrate"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "secret.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(key_file.read_text()) >= 48

@@ -46,3 +46,20 @@ def test_embedded_defaults_need_nothing_outside(tmp_path: Path) -> None:
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'livchat.db'}"
     assert settings.sandbox_enabled
     assert not settings.clerk_enabled
+
+
+def test_a_dotenv_file_configures_and_the_environment_wins(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from livchat.core.settings import get_settings, reset_settings_cache
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("PUBLIC_URL=https://chat.example.com\nLIVCHAT_LOG_LEVEL=DEBUG\n")
+    monkeypatch.setenv("LIVCHAT_ENV_FILE", str(env_file))
+    monkeypatch.setenv("LIVCHAT_LOG_LEVEL", "WARNING")
+    reset_settings_cache()
+    try:
+        settings = get_settings()
+        assert settings.public_url == "https://chat.example.com"
+        assert settings.log_level == "WARNING"
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()

@@ -42,6 +42,14 @@ def _load_or_create_master_key() -> str:
     return key
 
 
+def ensure_master_key() -> str:
+    """Where the master key comes from, creating data/secret.key when there is none (`livchat migrate`)."""
+    if get_settings().secret_key:
+        return "LIVCHAT_SECRET_KEY"
+    _load_or_create_master_key()
+    return str(get_settings().data_dir / "secret.key")
+
+
 @lru_cache
 def _fernet() -> Fernet:
     # Any string works as the master key: derive the 32 bytes Fernet wants from it.

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # The .env file is chosen in get_settings(), so tests can switch it off.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     public_url: str = "http://localhost:3000"
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="LIVCHAT_DATA_DIR")
@@ -76,7 +78,9 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """Environment variables win over the project's .env (LIVCHAT_ENV_FILE names another; empty: none)."""
+    env_file = os.environ.get("LIVCHAT_ENV_FILE", str(PROJECT_ROOT / ".env"))
+    return Settings(_env_file=env_file or None)  # type: ignore[call-arg]
 
 
 def reset_settings_cache() -> None:
