@@ -1,8 +1,9 @@
 """A small webhook receiver on 127.0.0.1 speaking plain HTTP/1.1 (keep-alive), for tests and the bench.
 
 It records every request (headers, body, arrival time), answers with a status code that can be
-changed at run time, can be slowed down, and can be stopped (connection refused) and restarted
-on the same port. `GET /stats` answers `{"count": n, "arrivals": {webhook-id: [epoch seconds, ...]}}`
+changed at run time, can be slowed down (`delay` before answering, or `dribble`: the answer one
+byte at a time), can serve TLS, and can be stopped (connection refused) and restarted on the
+same port. `GET /stats` answers `{"count": n, "arrivals": {webhook-id: [epoch seconds, ...]}}`
 so another process can read what arrived.
 
 `python -m bench.webhook_receiver PORT` runs one until killed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import sys
 import time
 from collections.abc import Callable
@@ -40,6 +42,8 @@ class Receiver:
     port: int = field(default_factory=free_port)
     status: int = 200
     delay: float = 0.0  # seconds before answering: a slow endpoint
+    dribble: float = 0.0  # seconds between the bytes of the answer: slow but never silent
+    tls: ssl.SSLContext | None = None  # serve https
     response_body: bytes = b'{"ok":true}'
     keep_records: bool = True
     requests: list[Received] = field(default_factory=list)
@@ -51,12 +55,16 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return self.url_at("127.0.0.1")
+
+    def url_at(self, host: str) -> str:
+        """The hook's URL under another name for 127.0.0.1 (`localhost`, a name a test resolves)."""
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}/hook"
 
     async def start(self) -> Receiver:
         self._changed = self._changed or asyncio.Condition()
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True,
-                                                  backlog=1024)
+                                                  backlog=1024, ssl=self.tls)
         return self
 
     async def stop(self) -> None:
@@ -98,9 +106,16 @@ class Receiver:
                 await self._record(Received(headers, body, time.time()))
                 if self.delay:
                     await asyncio.sleep(self.delay)  # simulated slowness, not synchronisation
-                writer.write(_response(self.status, self.response_body))
+                answer = _response(self.status, self.response_body)
+                if self.dribble:
+                    for n in range(len(answer)):
+                        writer.write(answer[n:n + 1])
+                        await writer.drain()
+                        await asyncio.sleep(self.dribble)  # simulated slowness, not synchronisation
+                else:
+                    writer.write(answer)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ssl.SSLError):
             pass
         finally:
             self._connections.discard(writer)

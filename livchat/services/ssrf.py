@@ -1,9 +1,12 @@
-"""Refuse webhook URLs that would make our server call into private networks (SSRF).
+"""Refuse URLs that would make our server call into private networks (SSRF).
 
 A URL must be http(s) and every address its host resolves to must be public: no private,
 loopback, link-local, multicast, reserved, unspecified, shared (CGNAT) or cloud-metadata address.
-It is checked when a URL is saved and again before every send (DNS answers can change).
-LIVCHAT_WEBHOOK_ALLOW_PRIVATE=1 lifts the address rule for development and tests.
+`check_webhook_url` judges a URL when it is saved. Sending goes through `safe_client()` (or
+`safe_transport()`), which resolves the host itself on every new connection, checks the answer and
+connects to exactly that address, so a DNS answer that changes between check and connect (DNS
+rebinding) cannot reach a private address. LIVCHAT_WEBHOOK_ALLOW_PRIVATE=1 lifts the address rule
+for development and tests.
 """
 
 from __future__ import annotations
@@ -11,7 +14,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 from livchat.core.settings import get_settings
 from livchat.services.errors import InvalidInput
@@ -76,16 +85,94 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
-async def check_webhook_url(url: str) -> str:
-    """Return the URL, trimmed, if it is safe to post to now; otherwise raise UnsafeWebhookUrl."""
-    host, port = parse_webhook_url(url)
-    if get_settings().webhook_allow_private:
-        return url.strip()
-    addresses = await resolve(host, port)
+def refuse_non_public(host: str, addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address]) -> None:
     refused = sorted({str(a) for a in addresses if not is_public_address(a)})
     if refused or not addresses:
         raise UnsafeWebhookUrl(
-            f"webhook host {host!r} resolves to a non-public address ({', '.join(refused) or 'none'}); "
+            f"host {host!r} resolves to a non-public address ({', '.join(refused) or 'none'}); "
             "only public addresses are allowed"
         )
+
+
+async def check_webhook_url(url: str) -> str:
+    """Return the URL, trimmed, if it is safe to post to now; otherwise raise UnsafeWebhookUrl."""
+    host, port = parse_webhook_url(url)
+    if not get_settings().webhook_allow_private:
+        refuse_non_public(host, await resolve(host, port))
     return url.strip()
+
+
+# --- sending: connect only to the address that was checked -----------------------------------
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host, refuses a non-public answer, and connects to exactly the addresses it
+    checked. httpcore still hands the hostname to TLS (SNI and certificate verification), and
+    httpx sends it as the Host header: only the socket's destination is pinned."""
+
+    def __init__(self, allow_private: bool | None) -> None:
+        self._allow_private = allow_private
+        self._tcp = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await resolve(host, port)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host!r} timed out") from None
+        except UnsafeWebhookUrl as exc:  # no answer: a connection failure like any other
+            raise httpcore.ConnectError(exc.detail) from None
+        allow = get_settings().webhook_allow_private if self._allow_private is None else self._allow_private
+        if not allow:
+            refuse_non_public(host, addresses)
+        failure: Exception = httpcore.ConnectError(f"no address to connect to for {host!r}")
+        for address in dict.fromkeys(addresses):  # getaddrinfo's order, each address once
+            try:
+                return await self._tcp.connect_tcp(str(address), port, timeout=timeout, local_address=local_address,
+                                                   socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not allowed here")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._tcp.sleep(seconds)
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, allow_private: bool | None, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+        super().__init__(verify=verify, limits=limits)
+        # The pool httpx builds for these options, on the pinning network backend.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PinnedBackend(allow_private))
+
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def safe_transport(*, allow_private: bool | None = None, verify: ssl.SSLContext | bool = True,
+                   limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
+    """An httpx transport that refuses to connect to a non-public address (checked on every new
+    connection, redirects included) and connects to the very address it checked.
+
+    `allow_private=None` follows LIVCHAT_WEBHOOK_ALLOW_PRIVATE at connect time. A refused address
+    raises `UnsafeWebhookUrl` out of the request (not an httpx error: catch it to tell the caller
+    why); a host that does not resolve is an `httpx.ConnectError`. Use it with `trust_env=False`
+    (or just `safe_client()`), or a proxy from the environment would carry the request instead.
+    """
+    return _PinnedTransport(allow_private, verify, limits)
+
+
+def safe_client(*, timeout: float, allow_private: bool | None = None, limits: httpx.Limits = DEFAULT_LIMITS,
+                **options: Any) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` on `safe_transport()` that ignores proxy environment variables.
+    `options` go to the client (follow_redirects, headers...); redirects are not followed by default."""
+    options.setdefault("follow_redirects", False)
+    return httpx.AsyncClient(transport=safe_transport(allow_private=allow_private, limits=limits),
+                             timeout=timeout, trust_env=False, **options)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from livchat.core.crypto import encrypt
@@ -87,3 +89,28 @@ async def wait_status(delivery_id: str, status: str, timeout: float = 10.0) -> W
             await asyncio.sleep(0.02)  # polling a database condition, bounded by wait_for
 
     return await asyncio.wait_for(poll(), timeout)
+
+
+@dataclass
+class FakeDNS:
+    """The DNS of a name we control, as a rebinding attacker would: each query takes the next
+    answer (the last one repeats). Other names go to the system resolver."""
+
+    monkeypatch: pytest.MonkeyPatch
+    answers: dict[str, list[str]]
+    queries: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        system = socket.getaddrinfo
+
+        def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # type: ignore[no-untyped-def]
+            name = host.decode() if isinstance(host, bytes) else host
+            if name not in self.answers:
+                return system(host, port, family, type, proto, flags)
+            self.queries.append(name)
+            answers = self.answers[name]
+            address = answers.pop(0) if len(answers) > 1 else answers[0]
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
+
+        self.monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
