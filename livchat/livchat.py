@@ -8,6 +8,7 @@ import reflex as rx
 
 from livchat.api.app import create_api
 from livchat.api.middleware import SecurityHeadersMiddleware
+from livchat.components.i18n import DOCUMENT_META_SCRIPT
 from livchat.core.error_reporting import init_error_reporting
 from livchat.core.logging import configure_logging
 from livchat.core.settings import get_settings
@@ -23,7 +24,8 @@ init_error_reporting()
 
 app = rx.App(
     api_transformer=[create_api(), SecurityHeadersMiddleware],
-    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+                     rx.script(DOCUMENT_META_SCRIPT)],
 )
 
 # Background work of the served app: webhook deliveries, and WuzAPI's RabbitMQ queue when

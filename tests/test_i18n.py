@@ -42,6 +42,9 @@ def test_browser_languages_map_to_catalogues() -> None:
     assert normalize_language("en-US") == "en"
     assert normalize_language("de") == "en"
     assert normalize_language("") == "en"
+    assert normalize_language("de-DE,pt-BR,en") == "pt-BR"  # navigator.languages, most wanted first
+    assert normalize_language("en-GB, pt") == "en"
+    assert normalize_language("fr,de") == "en"
 
 
 def test_translate_falls_back_to_english_then_key() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from livchat import __version__
 from livchat.api import health
@@ -55,7 +55,8 @@ def _methods_for_path(app: FastAPI, request: Request) -> list[str]:
     for method in API_METHODS:
         scope = {**request.scope, "method": method}
         for route in app.router.routes:
-            if getattr(route, "name", "") == "api_not_found":
+            # Mounts (Reflex mounts its whole backend at "" in the served app) match any path.
+            if isinstance(route, Mount) or getattr(route, "name", "") == "api_not_found":
                 continue
             if route.matches(scope)[0] == Match.FULL:
                 allowed.append(method)

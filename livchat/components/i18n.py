@@ -17,6 +17,29 @@ def t(key: str) -> rx.Var:
     return rx.cond(LangState.lang == "pt-BR", CATALOGUES["pt-BR"][key], EN[key])
 
 
+# Keeps <title> and <html lang> in step with the element `document_meta` renders: React Router
+# owns <head>, so the page says what it wants and this applies it after every render.
+DOCUMENT_META_SCRIPT = """(function () {
+  function apply() {
+    var el = document.getElementById('document-meta');
+    if (!el) return;
+    if (el.dataset.lang && document.documentElement.lang !== el.dataset.lang) document.documentElement.lang = el.dataset.lang;
+    if (el.dataset.title && document.title !== el.dataset.title) document.title = el.dataset.title;
+  }
+  new MutationObserver(apply).observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-title', 'data-lang']});
+  apply();
+})();"""
+
+
+def document_meta(title_key: str | None = None) -> rx.Component:
+    """An invisible element naming the page's title and language in the visitor's language."""
+    attrs: dict[str, rx.Var | str] = {"data-lang": LangState.lang}
+    if title_key is not None:
+        attrs["data-title"] = rx.cond(LangState.lang == "pt-BR", f"LivChat — {CATALOGUES['pt-BR'][title_key]}",
+                                      f"LivChat — {EN[title_key]}")
+    return rx.el.span(id="document-meta", custom_attrs=attrs, display="none")
+
+
 def language_switcher() -> rx.Component:
     return rx.select.root(
         rx.select.trigger(aria_label=t("nav.language"), id="language-switcher"),

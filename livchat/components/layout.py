@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from livchat.components.i18n import language_switcher, t, theme_toggle
+from livchat.components.i18n import document_meta, language_switcher, t, theme_toggle
 
 
 def brand() -> rx.Component:
@@ -47,10 +47,11 @@ def public_navbar() -> rx.Component:
     )
 
 
-def public_page(*children: rx.Component) -> rx.Component:
+def public_page(*children: rx.Component, title_key: str | None = None) -> rx.Component:
     from livchat.state.i18n import LangState
 
     return rx.box(
+        document_meta(title_key),
         public_navbar(),
         rx.box(*children, as_="main", width="100%"),
         on_mount=LangState.detect_browser_language,
@@ -190,6 +191,7 @@ def dashboard_shell(title_key: str, *children: rx.Component) -> rx.Component:
     from livchat.state.shell import ShellState
 
     return rx.hstack(
+        document_meta(title_key),
         sidebar(),
         rx.box(
             rx.heading(t(title_key), size="7", id="dashboard-title", margin_bottom="16px"),

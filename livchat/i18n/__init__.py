@@ -33,10 +33,14 @@ LANGUAGES: dict[str, str] = {"en": "English", "pt-BR": "Português"}
 
 
 def normalize_language(value: str | None) -> str:
-    """Map a browser tag ("pt", "pt-PT", "en-US", ...) to a catalogue we have."""
-    value = (value or "").strip().lower()
-    if value.startswith("pt"):
-        return "pt-BR"
+    """Map a browser tag ("pt", "pt-PT", "en-US", ...) or a preference list ("de,pt-BR,en") to a
+    catalogue we have: the first preference we can serve wins."""
+    for tag in (value or "").lower().split(","):
+        tag = tag.strip()
+        if tag.startswith("pt"):
+            return "pt-BR"
+        if tag.startswith("en"):
+            return "en"
     return DEFAULT_LANGUAGE
 
 

@@ -1,6 +1,7 @@
 EN: dict[str, str] = {
     "app.name": "LivChat",
     "app.tagline": "Send easily. Scale fast.",
+    "meta.landing_title": "WhatsApp API and AI support",
     "nav.features": "Features",
     "nav.docs": "API docs",
     "nav.sandbox": "Sandbox",

@@ -1,6 +1,7 @@
 PT_BR: dict[str, str] = {
     "app.name": "LivChat",
     "app.tagline": "Envie fácil. Escale rápido.",
+    "meta.landing_title": "API de WhatsApp e atendimento com IA",
     "nav.features": "Recursos",
     "nav.docs": "Documentação da API",
     "nav.sandbox": "Sandbox",

@@ -61,5 +61,6 @@ def landing() -> rx.Component:
             ),
             rx.text(t("landing.footer"), size="1", color_scheme="gray", as_="p", padding_bottom="24px"),
             size="4",
-        )
+        ),
+        title_key="meta.landing_title",
     )

@@ -6,6 +6,9 @@ import reflex as rx
 
 from livchat.i18n import CATALOGUES, normalize_language
 
+# The browser's preferred languages, most wanted first ("pt-BR,pt,en-US").
+_BROWSER_LANGUAGES_JS = "(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']).join(',')"
+
 
 class LangState(rx.State):
     chosen: str = rx.LocalStorage("", name="livchat_lang", sync=True)
@@ -25,9 +28,9 @@ class LangState(rx.State):
     @rx.event
     def detect_browser_language(self):  # type: ignore[no-untyped-def]
         if not self.browser_language:
-            return rx.call_script("navigator.language || ''", callback=LangState.set_browser_language)
+            return rx.call_script(_BROWSER_LANGUAGES_JS, callback=LangState.set_browser_language)
         return None
 
     @rx.event
     def set_browser_language(self, value: str) -> None:
-        self.browser_language = str(value)[:35]
+        self.browser_language = str(value)[:200]

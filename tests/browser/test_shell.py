@@ -20,10 +20,13 @@ def test_switch_to_portuguese_sign_in_and_reach_the_dashboard(live_app: str, liv
     page.goto(live_app + "/")
     heading = page.locator("#hero-title")
     expect(heading).to_have_text("WhatsApp API and AI support, ready in minutes")
+    expect(page).to_have_title("LivChat — WhatsApp API and AI support")
 
     page.locator("#language-switcher").click()
     page.locator("#lang-pt-BR").click()
     expect(heading).to_have_text("API de WhatsApp e atendimento com IA, prontos em minutos")
+    expect(page).to_have_title("LivChat — API de WhatsApp e atendimento com IA")
+    expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
 
     page.locator("#nav-dashboard").click()  # signed out: the guard sends us to sign in
     expect(page.locator("#sign-in-title")).to_have_text("Entrar no LivChat")
@@ -33,6 +36,7 @@ def test_switch_to_portuguese_sign_in_and_reach_the_dashboard(live_app: str, liv
 
     expect(page).to_have_url(re.compile(r".*/dashboard/?$"))
     expect(page.locator("#dashboard-title")).to_have_text("Visão geral")
+    expect(page).to_have_title("LivChat — Visão geral")
     sidebar = page.locator("#dashboard-sidebar")
     for label in ["Instâncias", "Webhooks", "Chaves de API", "Caixa de entrada", "Base de conhecimento", "Cobrança"]:
         expect(sidebar).to_contain_text(label)
@@ -55,6 +59,7 @@ def test_browser_language_is_the_first_choice(live_app: str, browser) -> None:  
     page = context.new_page()
     page.goto(live_app + "/")
     expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
     context.close()
 
 
@@ -65,3 +70,5 @@ def test_served_pages_carry_security_headers(live_app: str, page: Page) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     api = page.request.get(live_app + "/api/nope")
     assert api.status == 404 and api.json()["code"] == "not_found"
+    wrong_method = page.request.post(live_app + "/api/health")  # Reflex's own mount must not count
+    assert wrong_method.status == 405 and wrong_method.headers["allow"] == "GET, HEAD"
