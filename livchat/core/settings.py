@@ -28,6 +28,17 @@ class Settings(BaseSettings):
 
     wuzapi_url: str = ""  # empty: the in-process sandbox at /sandbox/wuzapi
     wuzapi_admin_token: str = ""
+    wuzapi_timeout_seconds: float = 15.0  # per WuzAPI call; a send that times out is never retried
+
+    # The WuzAPI sandbox (WUZAPI_URL empty, or `livchat sandbox`); names follow WuzAPI's own.
+    sandbox_db_path: str = ""  # empty: data_dir/sandbox.db
+    webhook_format: str = "form"  # "json", anything else is form-encoded (WuzAPI's WEBHOOK_FORMAT)
+    webhook_retry_enabled: bool = True
+    webhook_retry_count: int = 5  # attempts in total
+    webhook_retry_delay_seconds: float = 30.0  # first wait; then doubling
+    sandbox_connect_wait_seconds: float = 10.0  # a connect without Immediate sleeps this long
+    sandbox_qr_period_seconds: float = 20.0
+    sandbox_allow_private_media: bool = False  # media URLs on private or loopback addresses
 
     openai_api_key: str = ""
     openai_base_url: str = ""

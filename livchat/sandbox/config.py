@@ -36,23 +36,20 @@ class SandboxConfig:
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
-    def from_env(cls, *, admin_token: str, db_path: Path | None = None) -> SandboxConfig:
-        """Knobs from the environment (names follow WuzAPI's where it has one)."""
-        env = os.environ
+    def from_settings(cls, *, admin_token: str, db_path: Path | None = None) -> SandboxConfig:
+        """Knobs from the settings (environment or .env; names follow WuzAPI's where it has one)."""
+        settings = get_settings()
         return cls(
-            db_path=Path(env.get("SANDBOX_DB_PATH") or db_path or get_settings().data_dir / "sandbox.db"),
+            db_path=Path(settings.sandbox_db_path) if settings.sandbox_db_path else
+            db_path or settings.data_dir / "sandbox.db",
             admin_token=admin_token,
-            webhook_format="json" if env.get("WEBHOOK_FORMAT", "").lower() == "json" else "form",
-            connect_wait_s=float(env.get("SANDBOX_CONNECT_WAIT_SECONDS", 10)),
-            qr_period_s=float(env.get("SANDBOX_QR_PERIOD_SECONDS", 20)),
-            retry_count=int(env.get("WEBHOOK_RETRY_COUNT", 5)) if _flag(env.get("WEBHOOK_RETRY_ENABLED", "true")) else 1,
-            retry_delay_s=float(env.get("WEBHOOK_RETRY_DELAY_SECONDS", 30)),
-            allow_private_media=_flag(env.get("SANDBOX_ALLOW_PRIVATE_MEDIA", "false")),
+            webhook_format="json" if settings.webhook_format.strip().lower() == "json" else "form",
+            connect_wait_s=settings.sandbox_connect_wait_seconds,
+            qr_period_s=settings.sandbox_qr_period_seconds,
+            retry_count=max(1, settings.webhook_retry_count) if settings.webhook_retry_enabled else 1,
+            retry_delay_s=settings.webhook_retry_delay_seconds,
+            allow_private_media=settings.sandbox_allow_private_media,
         )
-
-
-def _flag(value: str) -> bool:
-    return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
 def sandbox_admin_token() -> str:

@@ -16,5 +16,5 @@ def get_sandbox() -> Sandbox:
     global _sandbox
     with _lock:
         if _sandbox is None:
-            _sandbox = Sandbox(SandboxConfig.from_env(admin_token=sandbox_admin_token()))
+            _sandbox = Sandbox(SandboxConfig.from_settings(admin_token=sandbox_admin_token()))
         return _sandbox

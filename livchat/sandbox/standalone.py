@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import uvicorn
 
 from livchat.core.logging import get_logger
+from livchat.core.settings import get_settings
 from livchat.sandbox.app import standalone_app
 from livchat.sandbox.config import SandboxConfig
 from livchat.sandbox.engine import Sandbox
@@ -16,11 +16,11 @@ log = get_logger("sandbox")
 
 
 def build() -> Sandbox:
-    admin_token = os.environ.get("WUZAPI_ADMIN_TOKEN", "")
+    admin_token = get_settings().wuzapi_admin_token
     if not admin_token:  # WuzAPI does the same: a random token, logged once
         admin_token = secrets.token_urlsafe(24)
         log.warning("WUZAPI_ADMIN_TOKEN is not set; generated admin token: %s", admin_token)
-    return Sandbox(SandboxConfig.from_env(admin_token=admin_token))
+    return Sandbox(SandboxConfig.from_settings(admin_token=admin_token))
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080) -> None:

@@ -9,26 +9,26 @@ bounds each call; a send that times out is reported, never retried.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 
+from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.integrations.wuzapi import WuzapiClient
 from livchat.sandbox.config import gateway_endpoint
 from livchat.services import errors
 
-_clients: dict[tuple[str, str, int, str], WuzapiClient] = {}
+_clients: dict[tuple[str, str, int, float], WuzapiClient] = {}
 
 
 def get_gateway() -> WuzapiClient:
     base_url, admin_token = gateway_endpoint()
-    key = (base_url, admin_token, id(asyncio.get_running_loop()), os.environ.get("WUZAPI_TIMEOUT_SECONDS", ""))
+    seconds = get_settings().wuzapi_timeout_seconds
+    key = (base_url, admin_token, id(asyncio.get_running_loop()), seconds)
     client = _clients.get(key)
     if client is None:
-        seconds = float(os.environ.get("WUZAPI_TIMEOUT_SECONDS") or 15)
         client = _clients[key] = WuzapiClient(base_url, admin_token,
                                               timeout=httpx.Timeout(seconds, connect=min(5.0, seconds)))
     return client
