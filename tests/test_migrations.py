@@ -9,7 +9,7 @@ from livchat.core.db import db
 from livchat.models import metadata
 
 # Tables that do not belong to one customer (identity, pre-sign-up, per-user auth).
-NOT_TENANT_SCOPED = {"users", "anonymous_sessions", "user_sessions", "auth_tokens"}
+NOT_TENANT_SCOPED = {"users", "anonymous_sessions", "user_sessions", "auth_tokens", "clerk_webhook_events"}
 
 
 def _diff() -> list:

@@ -2,7 +2,16 @@
 
 from sqlmodel import SQLModel
 
-from livchat.models.accounts import ApiKey, AuthToken, Invitation, Membership, Organization, User, UserSession
+from livchat.models.accounts import (
+    ApiKey,
+    AuthToken,
+    ClerkWebhookEvent,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+    UserSession,
+)
 from livchat.models.support import (
     ContactSession,
     Conversation,
@@ -21,6 +30,7 @@ __all__ = [
     "AnonymousSession",
     "ApiKey",
     "AuthToken",
+    "ClerkWebhookEvent",
     "ContactSession",
     "Conversation",
     "ConversationMessage",

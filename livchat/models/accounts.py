@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from livchat.models._base import created_at, fk, id_field, org_field, timestamp, updated_at
 from livchat.models.enums import Plan, Role
+
+
+def clerk_version() -> int | None:
+    """Clerk's `updated_at` (epoch ms) of the last webhook applied: an older event is ignored."""
+    return Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class Organization(SQLModel, table=True):
@@ -19,6 +24,7 @@ class Organization(SQLModel, table=True):
     slug: str = Field(max_length=140, unique=True, index=True)
     plan: str = Field(default=Plan.FREE, max_length=20)
     clerk_org_id: str | None = Field(default=None, max_length=64, unique=True)
+    clerk_updated_at: int | None = clerk_version()
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 
@@ -31,6 +37,7 @@ class User(SQLModel, table=True):
     name: str = Field(default="", max_length=120)
     password_hash: str | None = Field(default=None, max_length=255)  # None: Clerk-only account
     clerk_user_id: str | None = Field(default=None, max_length=64, unique=True)
+    clerk_updated_at: int | None = clerk_version()
     avatar_url: str | None = Field(default=None, max_length=1000)
     locale: str = Field(default="en", max_length=10)
     email_verified_at: datetime | None = timestamp()
@@ -47,6 +54,7 @@ class Membership(SQLModel, table=True):
     user_id: str = fk("users.id", nullable=False)
     role: str = Field(default=Role.MEMBER, max_length=20)
     clerk_membership_id: str | None = Field(default=None, max_length=64, unique=True)
+    clerk_updated_at: int | None = clerk_version()
     created_at: datetime = created_at()
 
 
@@ -76,6 +84,7 @@ class UserSession(SQLModel, table=True):
     active_organization_id: str | None = fk("organizations.id", ondelete="SET NULL", index=False)
     ip_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=500)
+    clerk_session_id: str | None = Field(default=None, max_length=64, index=True)  # Clerk's `sid`, if via Clerk
     expires_at: datetime = timestamp(index=True, required=True)
     last_seen_at: datetime | None = timestamp()
     revoked_at: datetime | None = timestamp()
@@ -107,4 +116,14 @@ class ApiKey(SQLModel, table=True):
     created_by_user_id: str | None = fk("users.id", ondelete="SET NULL", index=False)
     last_used_at: datetime | None = timestamp()
     revoked_at: datetime | None = timestamp()
+    created_at: datetime = created_at()
+
+
+class ClerkWebhookEvent(SQLModel, table=True):
+    """A Clerk (svix) webhook message already applied, by its `svix-id`: a redelivery is a no-op."""
+
+    __tablename__ = "clerk_webhook_events"
+
+    id: str = Field(primary_key=True, max_length=100)  # svix-id
+    type: str = Field(max_length=60)
     created_at: datetime = created_at()
