@@ -1,10 +1,13 @@
 """Start-up time of the production server: process start to /api/health and to the first page.
 
-Runs twice: a cold start (no .web build) and a warm one, like `make run` the first and later times.
+Runs twice: a cold start (no .web build) and a warm one, like `make run` the first and later times
+(a fresh clone also pays for `pip install`, which this does not time). Targets: the first page
+within 180 s cold and 30 s warm. Holds .web-build.lock, as the browser tests do, while it rebuilds.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -26,7 +29,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _measure(label: str) -> dict[str, object]:
+def _measure(label: str, target_s: float) -> dict[str, object]:
     port = _free_port()
     data = tempfile.mkdtemp(prefix="livchat-bench-")
     bin_dir = Path(sys.executable).parent
@@ -54,17 +57,30 @@ def _measure(label: str) -> dict[str, object]:
             time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
         shutil.rmtree(data, ignore_errors=True)
+
+    def seconds(at: float | None) -> float | None:  # None (JSON null) when it never answered
+        return None if at is None else round(at - started, 2)
+
+    page_s = seconds(page_at)
     return {
         "run": label,
         "migrate_s": round(migrated - started, 2),
-        "health_s": round((health_at or float("nan")) - started, 2),
-        "first_page_s": round((page_at or float("nan")) - started, 2),
+        "health_s": seconds(health_at),
+        "first_page_s": page_s,
+        "target_s": target_s,
+        "met": page_s is not None and page_s <= target_s,
     }
 
 
 def run() -> dict[str, object]:
-    shutil.rmtree(ROOT / ".web", ignore_errors=True)  # cold: the frontend is built from scratch
-    rows = [_measure("cold (.web removed)"), _measure("warm")]
+    with open(ROOT / ".web-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(ROOT / ".web", ignore_errors=True)  # cold: the frontend is built from scratch
+        rows = [_measure("cold (.web removed)", 180.0), _measure("warm", 30.0)]
     return {"title": "Start-up: `reflex run --env prod` until it answers", "rows": rows}
