@@ -1,4 +1,4 @@
-"""foundation: list-screen indexes
+"""foundation: list-screen indexes, notification parameters
 
 Revision ID: 0002
 Revises: 0001
@@ -26,9 +26,17 @@ def upgrade() -> None:
         batch_op.drop_index('ix_webhook_deliveries_instance_id')
         batch_op.create_index('ix_deliveries_instance_id', ['instance_id', 'id'], unique=False)
         batch_op.create_index('ix_deliveries_instance_status_id', ['instance_id', 'status', 'id'], unique=False)
+    # Notices are rendered in the reader's language from their kind and parameters.
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('params', sa.JSON(), server_default='{}', nullable=False))
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_org_unread', ['organization_id', 'read_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_org_unread')
+        batch_op.drop_column('params')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_instance_status_id')
         batch_op.drop_index('ix_deliveries_instance_id')

@@ -184,10 +184,50 @@ def sidebar() -> rx.Component:
     )
 
 
+def notices_panel() -> rx.Component:
+    """The organization's unread notices above every dashboard page; new ones appear live."""
+    from livchat.state.feeds import OrgFeed, feed_watcher
+    from livchat.state.i18n import LangState
+    from livchat.state.notices import NoticesState
+
+    def notice(item: rx.Var) -> rx.Component:
+        in_pt = LangState.lang == "pt-BR"
+        return rx.callout.root(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(rx.cond(in_pt, item["title_pt"], item["title_en"]), weight="bold", class_name="notice-title"),
+                    rx.text(rx.cond(in_pt, item["body_pt"], item["body_en"]), size="2"),
+                    rx.text(item["created"], size="1", color_scheme="gray"),
+                    spacing="1",
+                ),
+                rx.button(t("notifications.dismiss"), on_click=NoticesState.dismiss(item["id"]), size="1",
+                          variant="soft", class_name="notice-dismiss"),
+                justify="between",
+                align="start",
+                width="100%",
+            ),
+            color="amber",
+            class_name="notice",
+            width="100%",
+        )
+
+    return rx.vstack(
+        feed_watcher(NoticesState.load, OrgFeed.notices),
+        rx.foreach(NoticesState.items, notice),
+        id="notices",
+        aria_label=t("notifications.heading"),
+        spacing="2",
+        width="100%",
+        margin_bottom="16px",
+    )
+
+
 def dashboard_shell(title_key: str, *children: rx.Component) -> rx.Component:
     """A dashboard page. Mounting it runs the guard (signed out -> /sign-in, no organization ->
     selection); the content shows once the server has confirmed who is signed in."""
+    from livchat.state.feeds import OrgFeed
     from livchat.state.i18n import LangState
+    from livchat.state.notices import NoticesState
     from livchat.state.shell import ShellState
 
     return rx.hstack(
@@ -195,13 +235,13 @@ def dashboard_shell(title_key: str, *children: rx.Component) -> rx.Component:
         sidebar(),
         rx.box(
             rx.heading(t(title_key), size="7", id="dashboard-title", margin_bottom="16px"),
-            rx.cond(ShellState.ready, rx.fragment(*children), rx.spinner(size="3")),
+            rx.cond(ShellState.ready, rx.fragment(notices_panel(), *children), rx.spinner(size="3")),
             as_="main",
             flex="1",
             padding="24px",
             min_width="0",
         ),
-        on_mount=[LangState.detect_browser_language, ShellState.load],
+        on_mount=[LangState.detect_browser_language, ShellState.load, OrgFeed.link, NoticesState.load],
         spacing="0",
         align="start",
         width="100%",

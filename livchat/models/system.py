@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from livchat.models._base import created_at, id_field, long_text, org_field, timestamp, updated_at
@@ -69,11 +69,14 @@ class Notification(SQLModel, table=True):
     """A notice shown in the dashboard (paused webhook, plan limit reached, ...)."""
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_org_unread", "organization_id", "read_at", "id"),)
 
     id: str = id_field()
     organization_id: str = org_field()
     kind: str = Field(max_length=40)
+    # The English text (logs, fallbacks); the dashboard renders `notifications.<kind>.*` from params.
     title: str = Field(max_length=200)
     body: str = long_text(nullable=False)
+    params: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     read_at: datetime | None = timestamp()
     created_at: datetime = created_at()

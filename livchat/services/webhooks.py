@@ -18,9 +18,10 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
-from livchat.models.system import Notification
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import Instance
+from livchat.i18n import normalize_language
+from livchat.services import notifications
 from livchat.services.email import send_email
 from livchat.services.errors import Conflict, InvalidInput, NotFound
 from livchat.services.ssrf import check_webhook_url
@@ -239,32 +240,20 @@ async def send_test_event(session: AsyncSession, organization_id: str, instance_
     return delivery_view(WebhookDelivery(**values))
 
 
-_PAUSED_NOTICE = {
-    "en": ("Your LivChat webhook was paused",
-           "The webhook {url} of instance {instance} has failed continuously for 24 hours, so LivChat paused it. "
-           "Fix the endpoint, then save it again in the dashboard (or PUT it through the API) to resume; "
-           "failed deliveries can be redelivered from the delivery log."),
-    "pt-BR": ("Seu webhook do LivChat foi pausado",
-              "O webhook {url} da instância {instance} falhou continuamente por 24 horas, então o LivChat o pausou. "
-              "Corrija o endpoint e salve-o novamente no painel (ou com PUT pela API) para retomar; "
-              "as entregas com falha podem ser reenviadas pelo registro de entregas."),
-}
-
-
 async def notify_endpoint_paused(session: AsyncSession, endpoint_id: str) -> None:
-    """A dashboard notice and an email to each owner and admin (in the caller's transaction)."""
+    """A dashboard notice and an email to each owner and admin, each in their language (in the
+    caller's transaction)."""
     endpoint = await session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
         return
-    title, body = _PAUSED_NOTICE["en"]
-    session.add(Notification(id=new_id("ntf"), organization_id=endpoint.organization_id, kind="webhook_paused",
-                             title=title, body=body.format(url=endpoint.url, instance=endpoint.instance_id)))
+    instance = await session.get(Instance, endpoint.instance_id)
+    params = {"url": endpoint.url, "instance": instance.name if instance else endpoint.instance_id}
+    await notifications.notify(session, endpoint.organization_id, "webhook_paused", **params)
     people = (await session.exec(
         select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
         .where(Membership.organization_id == endpoint.organization_id,
                Membership.role.in_([Role.OWNER, Role.ADMIN]))  # type: ignore[attr-defined]
     )).all()
     for email, locale in people:
-        subject, text = _PAUSED_NOTICE["pt-BR" if (locale or "").lower().startswith("pt") else "en"]
-        await send_email(session, email, subject, text.format(url=endpoint.url, instance=endpoint.instance_id),
-                         endpoint.organization_id, template="webhook_paused")
+        subject, text = notifications.render("webhook_paused", params, normalize_language(locale))
+        await send_email(session, email, subject, text, endpoint.organization_id, template="webhook_paused")

@@ -18,6 +18,7 @@ import reflex as rx
 from livchat.core.events import bus
 from livchat.core.logging import get_logger
 from livchat.services import whatsapp_events as ev
+from livchat.services.notifications import NotificationCreated
 from livchat.state.auth import authorized, current_context
 
 log = get_logger("feeds")
@@ -39,6 +40,7 @@ class OrgFeed(rx.SharedState):
     version: int = 0
     last_event: str = ""
     last_instance: str = ""
+    notices: int = 0  # moves only when a notice is created (the shell reloads its notices then)
 
     @rx.event
     @authorized
@@ -47,15 +49,17 @@ class OrgFeed(rx.SharedState):
         await self._link_to(org_token(ctx.organization.id))
 
 
-def feed_watcher(on_change: Any) -> rx.Component:
-    """Runs `on_change` whenever the feed moves. Reflex hoists `on_mount` into a memoized wrapper,
-    so a changing `key` would not re-run it; two distinct elements swapped on the version's
-    parity are mounted afresh on every change."""
+def feed_watcher(on_change: Any, counter: rx.Var | None = None) -> rx.Component:
+    """Runs `on_change` whenever the feed (or the given counter of it) moves. Reflex hoists
+    `on_mount` into a memoized wrapper, so a changing `key` would not re-run it; two distinct
+    elements swapped on the counter's parity are mounted afresh on every change."""
+    counter = OrgFeed.version if counter is None else counter
+
     def watcher(parity: str) -> rx.Component:
         return rx.box(on_mount=on_change, display="none", class_name=f"feed-watcher feed-{parity}",
-                      data_version=OrgFeed.version)
+                      data_version=counter)
 
-    return rx.cond(OrgFeed.version % 2 == 0, watcher("even"), watcher("odd"))
+    return rx.cond(counter % 2 == 0, watcher("even"), watcher("odd"))
 
 
 async def push(app: rx.App, event: ev.WhatsAppEvent) -> None:
@@ -69,6 +73,12 @@ async def push(app: rx.App, event: ev.WhatsAppEvent) -> None:
         feed.last_instance = event.instance_id
 
 
+async def push_notice(app: rx.App, event: NotificationCreated) -> None:
+    token = rx.BaseStateToken(ident=org_token(event.organization_id or ""), cls=OrgFeed)
+    async with app.modify_state(token) as root:
+        (await root.get_state(OrgFeed)).notices += 1
+
+
 _installed: list[Any] = []
 
 
@@ -80,7 +90,11 @@ def install(app: rx.App) -> None:
     async def on_event(event: ev.WhatsAppEvent) -> None:
         await push(app, event)
 
+    async def on_notice(event: NotificationCreated) -> None:
+        await push_notice(app, event)
+
     _installed.extend(bus.subscribe(cls, on_event) for cls in FEED_EVENTS)
+    _installed.append(bus.subscribe(NotificationCreated, on_notice))
 
 
 def uninstall() -> None:

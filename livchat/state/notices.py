@@ -1,0 +1,38 @@
+"""The dashboard's notices (a paused webhook, ...): the organization's unread ones, live."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from livchat.core.db import db
+from livchat.services import notifications
+from livchat.services.errors import NotFound
+from livchat.state.auth import AuthContext, authorized, current_context
+
+
+class NoticesState(rx.State):
+    # Both languages travel, so switching language needs no round trip.
+    items: list[dict[str, str]] = []
+
+    @rx.event
+    @authorized
+    async def load(self) -> None:
+        await self._reload(await current_context(self))
+
+    @rx.event
+    @authorized
+    async def dismiss(self, notification_id: str) -> None:
+        ctx = await current_context(self)  # any member may dismiss their organization's notices
+        async with db.session() as session:
+            try:
+                await notifications.dismiss(session, ctx.organization.id, notification_id)
+            except NotFound:
+                return  # not theirs (or gone): nothing changes
+        await self._reload(ctx)
+
+    async def _reload(self, ctx: AuthContext) -> None:
+        async with db.session() as session:
+            views = await notifications.unread(session, ctx.organization.id)
+        self.items = [{"id": v.id, "created": f"{v.created_at:%Y-%m-%d %H:%M} UTC",
+                       "title_en": v.text["en"][0], "body_en": v.text["en"][1],
+                       "title_pt": v.text["pt-BR"][0], "body_pt": v.text["pt-BR"][1]} for v in views]

@@ -1,0 +1,87 @@
+"""Dashboard notices: written in the emitter's transaction, shown in the reader's language,
+announced live after the commit, dismissed only by their own organization."""
+
+from __future__ import annotations
+
+from livchat.core.db import db
+from livchat.core.events import bus
+from livchat.services import auth, notifications
+from livchat.services.errors import NotFound
+from livchat.state.notices import NoticesState
+from tests.dashboard.dash_support import tab
+
+PASSWORD = "correct horse battery"
+
+
+async def owner(email: str) -> tuple[str, str]:
+    async with db.session() as session:
+        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
+        _, token = await auth.create_session(session, signed.user.id)
+        await session.commit()
+    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}"
+
+
+async def paused_notice(organization_id: str) -> str:
+    async with db.session() as session:
+        notice = await notifications.notify(session, organization_id, "webhook_paused",
+                                            url="https://hooks.example.com/in", instance="Shop")
+        await bus.commit_and_publish(session)
+    return notice.id
+
+
+async def test_a_notice_is_in_both_languages_and_announced_after_commit(database: str) -> None:
+    org, _ = await owner("ana@example.com")
+    seen: list[notifications.NotificationCreated] = []
+
+    async def on_created(event: notifications.NotificationCreated) -> None:
+        seen.append(event)
+
+    unsubscribe = bus.subscribe(notifications.NotificationCreated, on_created)
+    try:
+        async with db.session() as session:  # rolled back: never happened, never announced
+            await notifications.notify(session, org, "webhook_paused", url="https://x.example", instance="Shop")
+            await session.rollback()
+            bus.discard_pending(session)
+        assert seen == []
+        await paused_notice(org)
+    finally:
+        unsubscribe()
+    assert [(e.organization_id, e.kind) for e in seen] == [(org, "webhook_paused")]
+
+    async with db.session() as session:
+        [view] = await notifications.unread(session, org)
+    assert view.text["en"][0] == "Your LivChat webhook was paused"
+    assert view.text["pt-BR"][0] == "Seu webhook do LivChat foi pausado"
+    assert "https://hooks.example.com/in" in view.text["pt-BR"][1] and "Shop" in view.text["en"][1]
+
+
+async def test_dismiss_is_scoped_to_the_organization(database: str) -> None:
+    org_a, _ = await owner("ana@example.com")
+    org_b, _ = await owner("bob@example.com")
+    notice = await paused_notice(org_a)
+    async with db.session() as session:
+        try:
+            await notifications.dismiss(session, org_b, notice)
+            raise AssertionError("another organization dismissed the notice")
+        except NotFound:
+            pass
+        assert [v.id for v in await notifications.unread(session, org_a)] == [notice]
+        await notifications.dismiss(session, org_a, notice)
+        assert await notifications.unread(session, org_a) == []
+
+
+async def test_the_shell_lists_and_dismisses_its_own_notices_only(database: str) -> None:
+    org_a, cookie_a = await owner("ana@example.com")
+    _, cookie_b = await owner("bob@example.com")
+    notice = await paused_notice(org_a)
+
+    page_b = tab(NoticesState, cookie_b, url="/dashboard")
+    await NoticesState.load.fn(page_b)
+    assert page_b.items == []
+    await NoticesState.dismiss.fn(page_b, notice)  # someone else's id: nothing changes
+
+    page_a = tab(NoticesState, cookie_a, url="/dashboard")
+    await NoticesState.load.fn(page_a)
+    assert [(i["id"], i["title_pt"]) for i in page_a.items] == [(notice, "Seu webhook do LivChat foi pausado")]
+    await NoticesState.dismiss.fn(page_a, notice)
+    assert page_a.items == []
