@@ -17,8 +17,8 @@ from fastapi import Depends, Request
 
 from livchat.api.problems import ApiError
 from livchat.core.db import db
-from livchat.models import ApiKey, Organization, User, UserSession
-from livchat.services import api_keys, auth
+from livchat.models import ApiKey, Organization
+from livchat.services import api_keys
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="livchat"'}
 
@@ -54,22 +54,3 @@ async def api_key_principal(request: Request) -> ApiKeyPrincipal:
 
 
 ApiKeyAuth = Annotated[ApiKeyPrincipal, Depends(api_key_principal)]
-
-
-@dataclass(frozen=True)
-class BrowserPrincipal:
-    user: User
-    user_session: UserSession
-
-
-async def browser_principal(request: Request) -> BrowserPrincipal:
-    """The signed-in user from the session cookie (for browser-facing HTTP routes)."""
-    async with db.session() as session:
-        found = await auth.resolve_session(session, request.cookies.get(auth.SESSION_COOKIE))
-    if found is None:
-        raise ApiError(401, "unauthorized", "Sign in first.")
-    user_session, user = found
-    return BrowserPrincipal(user=user, user_session=user_session)
-
-
-BrowserAuth = Annotated[BrowserPrincipal, Depends(browser_principal)]
