@@ -104,7 +104,7 @@ async def _measure(api: httpx.AsyncClient, ids: list[str], concurrency: int) -> 
 async def _bench(api_url: str, sandbox_url: str, key: str) -> list[dict[str, object]]:
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30,
-                                 limits=limits) as api, httpx.AsyncClient(base_url=sandbox_url) as control:
+                                 limits=limits) as api, httpx.AsyncClient(base_url=sandbox_url, headers={"Authorization": ADMIN}) as control:
         ids = await _linked_instances(api, control)
         return [await _measure(api, ids, c) for c in (1, 50)]
 

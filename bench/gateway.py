@@ -80,7 +80,8 @@ async def _measure(client: WuzapiClient, token: str, concurrency: int) -> dict[s
 
 
 async def _bench(base: str) -> list[dict[str, object]]:
-    async with WuzapiClient(base, ADMIN) as client, httpx.AsyncClient(base_url=base) as control:
+    async with WuzapiClient(base, ADMIN) as client, \
+            httpx.AsyncClient(base_url=base, headers={"Authorization": ADMIN}) as control:  # control API auth
         await client.create_user("bench", "bench-token")
         await client.connect("bench-token", [])
         session = (await control.get("/sandbox/control/sessions")).json()["sessions"][0]

@@ -17,6 +17,7 @@ from livchat.integrations.amqp_ingest import amqp_lifespan
 from livchat.pages import dashboard
 from livchat.pages.landing import landing
 from livchat.pages.sign_in import sign_in
+from livchat.sandbox.install import sandbox_lifespan
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
 
 configure_logging(get_settings().log_level)
@@ -32,6 +33,7 @@ app = rx.App(
 # AMQP_URL is set. Each runs once per worker; the dispatcher is safe with several (SKIP LOCKED).
 app.register_lifespan_task(dispatcher_lifespan)
 app.register_lifespan_task(amqp_lifespan)
+app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rotation, from startup
 
 app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", alias="LIVCHAT_SECRET_KEY")
     webhook_allow_private: bool = Field(default=False, alias="LIVCHAT_WEBHOOK_ALLOW_PRIVATE")
     log_level: str = Field(default="INFO", alias="LIVCHAT_LOG_LEVEL")
+    # JSON overriding rows of the plan table (livchat/services/limits.py), e.g. for a benchmark.
+    plan_limits: str = Field(default="", alias="LIVCHAT_PLAN_LIMITS")
+    # One deadline for fetching media given by URL to a send (connect, redirects, whole body).
+    media_fetch_seconds: float = Field(default=30.0, alias="LIVCHAT_MEDIA_FETCH_SECONDS")
 
     @property
     def resolved_database_url(self) -> str:

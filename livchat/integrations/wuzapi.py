@@ -2,7 +2,9 @@
 
 One pooled httpx client per base URL. User routes authenticate with the `token` header, admin
 routes with the raw `Authorization` header. Errors become typed exceptions; sends are never
-retried (a timeout may still have sent the message — the caller decides, with the message id).
+retried. Transport failures say what they mean for a send: `NotSent` (connect/pool phase:
+nothing reached WuzAPI) or `OutcomeUnknown` (`GatewayTimeout`, `ConnectionLost`: the request
+was written, the message may have gone out — the caller decides, with the message id).
 """
 
 from __future__ import annotations
@@ -60,16 +62,40 @@ class BadRequest(WuzapiError):
     """Any other 4xx: missing field, undecodable payload, invalid event, …"""
 
 
+class SendRejected(BadRequest):
+    """A send WuzAPI refused as invalid (4xx), e.g. `failed to fetch image from url: …`: not sent."""
+
+
 class NotFound(WuzapiError):
     """Admin: no such user (404)."""
 
 
 class GatewayUnavailable(WuzapiError):
-    """Connection refused, DNS failure, 5xx without a known meaning, or a non-JSON reply."""
+    """WuzAPI answered something we cannot use: a 5xx without a known meaning, or a non-JSON reply."""
 
 
-class GatewayTimeout(WuzapiError):
-    """No answer in time. For a send, the message may or may not have gone out."""
+class NotSent(GatewayUnavailable):
+    """The request never reached WuzAPI (connection refused, DNS failure, connect or pool timeout):
+    nothing happened there, so even a send may be retried."""
+
+
+class OutcomeUnknown(WuzapiError):
+    """The request was written (or partly) but no answer came back: a send may or may not have gone
+    out. Never retry it blindly; match it later by its message id."""
+
+
+class GatewayTimeout(OutcomeUnknown):
+    """No answer in time after the request was sent (read or write timeout)."""
+
+
+class ConnectionLost(OutcomeUnknown):
+    """The connection broke after the request was sent (read/write error, closed without a reply)."""
+
+
+# httpx's transport errors by what they say about the request: never sent, or maybe processed.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+             httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+_TIMED_OUT = (httpx.ReadTimeout, httpx.WriteTimeout)
 
 
 _ERROR_TEXTS: list[tuple[str, type[WuzapiError]]] = [
@@ -190,10 +216,13 @@ class WuzapiClient:
             headers["token"] = token
         try:
             response = await self._http.request(method, path, headers=headers, json=json, params=params)
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeout(f"WuzAPI did not answer {method} {path} in time") from exc
+        except _NOT_SENT as exc:
+            raise NotSent(f"WuzAPI unreachable ({type(exc).__name__}); {method} {path} was not sent") from exc
+        except _TIMED_OUT as exc:
+            raise GatewayTimeout(f"WuzAPI did not answer {method} {path} in time; the outcome is unknown") from exc
         except httpx.TransportError as exc:
-            raise GatewayUnavailable(f"WuzAPI unreachable: {exc.__class__.__name__}") from exc
+            raise ConnectionLost(f"the connection to WuzAPI broke ({type(exc).__name__}) after {method} {path} "
+                                 "was sent; the outcome is unknown") from exc
         try:
             body = response.json()
         except ValueError:
@@ -315,7 +344,10 @@ class WuzapiClient:
     # -- chat --
 
     async def _send(self, token: str, kind: str, payload: dict[str, Any]) -> SendResult:
-        data = await self._request("POST", f"/chat/send/{kind}", token=token, json=payload)
+        try:
+            data = await self._request("POST", f"/chat/send/{kind}", token=token, json=payload)
+        except BadRequest as exc:  # refused as invalid: a client error, nothing was sent
+            raise SendRejected(exc.message, exc.status) from exc
         return SendResult(message_id=str(data.get("Id", "")), timestamp=_unix(data.get("Timestamp")))
 
     async def send_text(self, token: str, phone: str, body: str, *, message_id: str | None = None,

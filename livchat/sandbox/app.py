@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -22,8 +25,15 @@ def control_app(sandbox: Sandbox) -> Starlette:
 
 
 def standalone_app(sandbox: Sandbox) -> Starlette:
-    """WuzAPI at root paths plus the control API at /sandbox/control, like `livchat sandbox`."""
+    """WuzAPI at root paths plus the control API at /sandbox/control, like `livchat sandbox`. Its
+    lifespan runs the sandbox's background work (QR rotation) from startup."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with sandbox.background():
+            yield
+
     return Starlette(
         routes=[Mount(CONTROL_PREFIX, app=control_app(sandbox)), *build_routes(sandbox)],
-        exception_handlers=_NOT_FOUND,
+        exception_handlers=_NOT_FOUND, lifespan=lifespan,
     )

@@ -26,6 +26,8 @@ class SandboxConfig:
     webhook_format: str = "form"  # WuzAPI's WEBHOOK_FORMAT: "json", anything else is form-encoded
     connect_wait_s: float = 10.0  # WuzAPI sleeps 10 s on a connect without Immediate
     qr_period_s: float = 20.0  # a new QR code every 20 s while unlinked
+    qr_grace_s: float = 5.0  # the previous code still links this long after a rotation
+    reconnect_s: float = 0.0  # a paired device's socket comes up this long after connect
     retry_count: int = 5  # attempts in total
     retry_delay_s: float = 30.0  # waits are delay, 2·delay, 4·delay, … (30/60/120/240 s)
     webhook_timeout_s: float = 30.0

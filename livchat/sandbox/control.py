@@ -1,6 +1,9 @@
-"""The control API the simulated phone and tests use (JSON under /sandbox/control).
+"""The control API tests, the bench and operators use to play the phone (JSON under
+/sandbox/control). It sees every session, so it takes the sandbox admin token in the raw
+`Authorization` header, exactly like WuzAPI's /admin routes; anything else is a 401. (The
+/sandbox page does not use it: its state calls the sandbox in Python, scoped to the viewer.)
 
-Every route is a thin call into the `Sandbox` methods the /sandbox page also calls.
+Every route is a thin call into the `Sandbox` methods.
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from livchat.core.crypto import constant_time_equals
 from livchat.sandbox.engine import ControlError, Sandbox
+
+AUTH_HEADER = "authorization"
 
 
 def build_control_routes(sandbox: Sandbox) -> list[Route]:
     def route(path: str, method: str, handler: Callable[[dict[str, Any]], Awaitable[Any] | Any]) -> Route:
         async def endpoint(request: Request) -> Response:
-            sandbox.ensure_background()
+            given = request.headers.get(AUTH_HEADER, "")
+            if not given or not constant_time_equals(given, sandbox.config.admin_token):
+                return JSONResponse({"error": "unauthorized", "code": "unauthorized"}, status_code=401)
             body: dict[str, Any] = dict(request.query_params)
             if method == "POST":
                 try:
@@ -67,8 +75,18 @@ def build_control_routes(sandbox: Sandbox) -> list[Route]:
     def disconnect(body: dict[str, Any]) -> Any:
         return {"session": sandbox.phone_disconnect(session_of(body)).as_json()}
 
+    def reconnect(body: dict[str, Any]) -> Any:
+        return {"session": sandbox.phone_reconnect(session_of(body)).as_json()}
+
     def logout(body: dict[str, Any]) -> Any:
         return {"session": sandbox.phone_logout(session_of(body)).as_json()}
+
+    def webhook_errors(body: dict[str, Any]) -> Any:
+        """Deliveries that failed every attempt (WuzAPI's webhook_errors queue), newest first."""
+        user = session_of(body) if body.get("token") or body.get("id") else None
+        return {"errors": [{"userId": e.user_id, "url": e.url, "type": e.event_type, "body": e.body,
+                            "attempts": e.attempts, "lastError": e.last_error, "failedAt": e.failed_at}
+                           for e in sandbox.webhook_errors(user)]}
 
     return [
         route("/sessions", "GET", sessions),
@@ -77,5 +95,7 @@ def build_control_routes(sandbox: Sandbox) -> list[Route]:
         route("/receipt", "POST", receipt),
         route("/outbox", "GET", outbox),
         route("/disconnect", "POST", disconnect),
+        route("/reconnect", "POST", reconnect),
         route("/logout", "POST", logout),
+        route("/webhook-errors", "GET", webhook_errors),
     ]

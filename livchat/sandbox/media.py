@@ -1,25 +1,33 @@
 """Media given by URL to `/chat/send/{image,audio,video,document}`: WuzAPI fetches it server-side
-with a size cap and an SSRF guard (contract §5), so the sandbox does too — a URL that would fail
-against the real gateway fails here, before anything is "sent".
+(`fetchURLBytes`: any 2xx, a per-kind size cap, redirects followed), so the sandbox does too — a
+URL that would fail against the real gateway fails here, with WuzAPI's words, before anything is
+"sent":
 
-Private, loopback and link-local addresses are refused, as WuzAPI refuses them, unless the sandbox
-runs with `allow_private_media` (SANDBOX_ALLOW_PRIVATE_MEDIA=1, for media served on a laptop).
+    failed to fetch image from url: unexpected status code 404
+    failed to fetch audio: response exceeds allowed size (16777216 bytes)
+
+The whole fetch (every hop, the whole body) has one deadline; proxies from the environment are
+ignored. Private, loopback and link-local addresses are refused at every hop (`ssrf.safe_client`
+pins the checked address) unless the sandbox runs with `allow_private_media`
+(SANDBOX_ALLOW_PRIVATE_MEDIA=1, for media served on a laptop).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from urllib.parse import urljoin
-
 import httpx
 
 from livchat.sandbox.engine import GatewayError
 from livchat.services import ssrf
 
 MB = 1024 * 1024
-# WhatsApp's own ceilings: 16 MB for image, audio and video, 100 MB for documents.
-MAX_MEDIA_BYTES = {"image": 16 * MB, "audio": 16 * MB, "video": 16 * MB, "document": 100 * MB}
-MAX_REDIRECTS = 5
+# WuzAPI's fetch caps (fetchImageMaxBytes, fetchAudioMaxBytes, fetchVideoMaxBytes, fetchDocumentMaxBytes).
+MAX_MEDIA_BYTES = {"image": 16 * MB, "audio": 16 * MB, "video": 100 * MB, "document": 100 * MB}
+# How each handler words a failed fetch (handlers.go): audio says neither "from" nor "url".
+FAILURE_PREFIX = {"image": "failed to fetch image from url", "audio": "failed to fetch audio",
+                  "video": "failed to fetch video from url", "document": "failed to fetch document from url"}
+MAX_REDIRECTS = 10  # Go's http.Client default
 
 
 @dataclass(frozen=True)
@@ -32,47 +40,54 @@ def is_url(value: object) -> bool:
     return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
+class _FetchFailed(Exception):
+    """The `<err>` part of WuzAPI's message."""
+
+
 async def fetch(url: str, kind: str, *, allow_private: bool, timeout: float) -> FetchedMedia:
-    """Download the media (bounded), checking every hop's address; a GatewayError(400) otherwise.
-    A client per fetch: sends by URL are rare, and a client is bound to the loop that made it."""
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        return await _fetch(client, url, MAX_MEDIA_BYTES[kind], allow_private)
-
-
-async def _fetch(client: httpx.AsyncClient, url: str, limit: int, allow_private: bool) -> FetchedMedia:
-    for _ in range(MAX_REDIRECTS + 1):
-        await _check_address(url, allow_private)
-        try:
-            async with client.stream("GET", url, follow_redirects=False) as response:
-                if response.is_redirect and "location" in response.headers:
-                    url = urljoin(url, response.headers["location"])
-                    continue
-                if response.status_code != 200:
-                    raise GatewayError(400, f"failed to fetch media from URL: HTTP {response.status_code}")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise GatewayError(400, f"media from URL exceeds {limit // MB} MB")
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise GatewayError(400, f"media from URL exceeds {limit // MB} MB")
-                if size == 0:
-                    raise GatewayError(400, "failed to fetch media from URL: empty body")
-                mime = response.headers.get("content-type", "").split(";", 1)[0].strip()
-                return FetchedMedia(size, mime or "application/octet-stream")
-        except httpx.HTTPError as exc:
-            raise GatewayError(400, f"failed to fetch media from URL: {type(exc).__name__}") from None
-    raise GatewayError(400, "failed to fetch media from URL: too many redirects")
-
-
-async def _check_address(url: str, allow_private: bool) -> None:
+    """Download the media (bounded in size and time) through the SSRF-safe transport, which checks
+    every hop's address and connects to exactly the address it checked; a GatewayError(400) with
+    WuzAPI's text otherwise. A client per fetch: sends by URL are rare, and a client is bound to
+    the loop that made it."""
     try:
-        host, port = ssrf.parse_webhook_url(url)
-        if allow_private:
-            return
-        addresses = await ssrf.resolve(host, port)
-    except ssrf.UnsafeWebhookUrl:
-        raise GatewayError(400, "failed to fetch media from URL: invalid or unresolvable URL") from None
-    if not addresses or not all(ssrf.is_public_address(a) for a in addresses):
-        raise GatewayError(400, "failed to fetch media from URL: address not allowed")
+        async with asyncio.timeout(timeout), ssrf.safe_client(
+                timeout=timeout, allow_private=allow_private, follow_redirects=True,
+                max_redirects=MAX_REDIRECTS) as client:
+            size, content_type = await _fetch(client, url, MAX_MEDIA_BYTES[kind])
+    except TimeoutError:
+        raise GatewayError(400, f"{FAILURE_PREFIX[kind]}: context deadline exceeded") from None
+    except _FetchFailed as exc:
+        raise GatewayError(400, f"{FAILURE_PREFIX[kind]}: {exc}") from None
+    return FetchedMedia(size, _mime(kind, content_type))
+
+
+async def _fetch(client: httpx.AsyncClient, url: str, limit: int) -> tuple[int, str]:
+    try:
+        async with client.stream("GET", url) as response:
+            if not 200 <= response.status_code < 300:
+                raise _FetchFailed(f"unexpected status code {response.status_code}")
+            too_large = _FetchFailed(f"response exceeds allowed size ({limit} bytes)")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+            return size, response.headers.get("content-type", "")
+    except ssrf.UnsafeWebhookUrl as exc:  # an address of this hop (or a redirect's) is not public
+        raise _FetchFailed(f'Get "{url}": {exc.detail}') from None
+    except httpx.TooManyRedirects:
+        raise _FetchFailed(f'Get "{url}": stopped after {MAX_REDIRECTS} redirects') from None
+    except httpx.HTTPError as exc:
+        raise _FetchFailed(f'Get "{url}": {exc or type(exc).__name__}') from None
+
+
+def _mime(kind: str, content_type: str) -> str:
+    """The type WuzAPI records when the request gives none (handlers.go, per kind)."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    fallback = {"image": "image/jpeg", "video": "video/mpeg", "audio": "", "document": ""}[kind]
+    if kind in {"image", "video", "audio"} and not mime.startswith(f"{kind}/"):
+        return fallback
+    return content_type.strip() if kind == "audio" else mime or "application/octet-stream"

@@ -95,8 +95,12 @@ def disconnected_event() -> dict[str, Any]:
     return {"type": "Disconnected", "event": {}}
 
 
-def logged_out_event() -> dict[str, Any]:
-    return {"type": "LoggedOut", "event": {"OnConnect": False, "Reason": 0}}
+# whatsmeow's ConnectFailureReason when the phone removes the linked device (events.LoggedOut).
+LOGGED_OUT_REASON = 401
+
+
+def logged_out_event(*, on_connect: bool = False) -> dict[str, Any]:
+    return {"type": "LoggedOut", "event": {"OnConnect": on_connect, "Reason": LOGGED_OUT_REASON}}
 
 
 def qr_event(data_url: str) -> dict[str, Any]:

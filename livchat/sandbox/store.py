@@ -1,7 +1,8 @@
 """The sandbox's own SQLite file (not part of the app's models or migrations).
 
 Everything a restart must keep lives here: users and their keys, webhooks, the linked state and
-the QR seed (so a session waiting for a QR still waits, with the same codes), and messages.
+the QR seed (so a session waiting for a QR still waits, with the same codes), messages, and the
+webhook deliveries that failed every attempt.
 One connection behind a lock: the sandbox may be driven from more than one thread (tests, the
 Reflex page and the HTTP app) and each statement is short.
 """
@@ -33,7 +34,9 @@ CREATE TABLE IF NOT EXISTS users (
     qr_started_at REAL NOT NULL DEFAULT 0,
     pairing_code TEXT NOT NULL DEFAULT '',
     pairing_phone TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL DEFAULT 0
+    created_at REAL NOT NULL DEFAULT 0,
+    socket_up_at REAL NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -49,7 +52,20 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_id ON messages (id);
 CREATE INDEX IF NOT EXISTS messages_by_user ON messages (user_id, direction, seq);
+CREATE TABLE IF NOT EXISTS webhook_errors (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_errors_by_user ON webhook_errors (user_id, seq);
 """
+# Columns added after the first release: ALTERed into an older file on open.
+ADDED_USER_COLUMNS = {"socket_up_at": "REAL NOT NULL DEFAULT 0", "deleted": "INTEGER NOT NULL DEFAULT 0"}
 
 
 @dataclass
@@ -63,7 +79,7 @@ class User:
     osname: str = ""
     history: int = 0
     hmac_key: str = ""  # encrypted
-    connected: int = 0  # a live client exists (connect called, not disconnected)
+    connected: int = 0  # a live client exists (connect called, not disconnected or logged out)
     jid: str = ""  # paired device; "" when unlinked
     lid: str = ""
     qr_seed: str = ""
@@ -71,14 +87,26 @@ class User:
     pairing_code: str = ""
     pairing_phone: str = ""
     created_at: float = 0.0
+    # When the client's websocket is (or comes) up; -1 while it is down with the client kept
+    # (the phone side dropped it: WuzAPI answers "not connected" until it reconnects).
+    socket_up_at: float = 0.0
+    # Plain DELETE /admin/users/{id}: the row is gone for the admin API, the live session stays
+    # (its token still works) until the process restarts.
+    deleted: int = 0
 
-    @property
-    def logged_in(self) -> bool:
-        return bool(self.connected and self.jid)
 
-    @property
-    def waiting_for_qr(self) -> bool:
-        return bool(self.connected and not self.jid)
+@dataclass
+class WebhookError:
+    """A delivery that failed every attempt: WuzAPI's `webhook_errors` queue, kept here."""
+
+    seq: int
+    user_id: str
+    url: str
+    event_type: str
+    body: str
+    attempts: int
+    last_error: str
+    failed_at: float
 
 
 @dataclass
@@ -107,6 +135,13 @@ class SandboxStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(users)")}
+        for name, declaration in ADDED_USER_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE users ADD COLUMN {name} {declaration}")
+        # A restart ends the live sessions of deleted users: only then do their rows go.
+        self._db.execute("DELETE FROM messages WHERE user_id IN (SELECT id FROM users WHERE deleted = 1)")
+        self._db.execute("DELETE FROM users WHERE deleted = 1")
 
     def close(self) -> None:
         with self._lock:
@@ -127,8 +162,9 @@ class SandboxStore:
         self._run(f"INSERT INTO users ({','.join(_USER_COLUMNS)}) VALUES ({placeholders})",
                   tuple(getattr(user, c) for c in _USER_COLUMNS))
 
-    def users(self) -> list[User]:
-        return [User(**dict(row)) for row in self._all("SELECT * FROM users ORDER BY created_at, id")]
+    def users(self, *, include_deleted: bool = True) -> list[User]:
+        where = "" if include_deleted else "WHERE deleted = 0 "
+        return [User(**dict(row)) for row in self._all(f"SELECT * FROM users {where}ORDER BY created_at, id")]
 
     def user_by(self, column: str, value: str) -> User | None:
         assert column in {"id", "token"}
@@ -143,6 +179,7 @@ class SandboxStore:
     def delete_user(self, user_id: str) -> bool:
         with self._lock:
             self._db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
+            self._db.execute("DELETE FROM webhook_errors WHERE user_id = ?", (user_id,))
             return self._db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
 
     # -- messages --
@@ -167,6 +204,18 @@ class SandboxStore:
 
     def set_message_status(self, seq: int, status: str) -> None:
         self._run("UPDATE messages SET status = ? WHERE seq = ?", (status, seq))
+
+    # -- webhook errors --
+
+    def add_webhook_error(self, *, user_id: str, url: str, event_type: str, body: str, attempts: int,
+                          last_error: str, failed_at: float) -> None:
+        self._run("INSERT INTO webhook_errors (user_id, url, event_type, body, attempts, last_error, failed_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)", (user_id, url, event_type, body, attempts, last_error, failed_at))
+
+    def webhook_errors(self, user_id: str | None = None, limit: int = 50) -> list[WebhookError]:
+        where, params = ("WHERE user_id = ? ", (user_id,)) if user_id else ("", ())
+        rows = self._all(f"SELECT * FROM webhook_errors {where}ORDER BY seq DESC LIMIT ?", (*params, limit))
+        return [WebhookError(**dict(row)) for row in rows]
 
 
 def _message(row: sqlite3.Row) -> Message:

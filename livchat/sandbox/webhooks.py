@@ -3,7 +3,9 @@
 
 Deliveries run as background tasks, bounded in concurrency and in number. A user's events leave
 in the order they happened (each delivery's first attempt waits for the previous one's), while
-retries run on their own so one failing receiver does not hold back later events for long.
+retries run on their own so one failing receiver does not hold back later events for long. A
+delivery that fails every attempt goes to `on_give_up` (WuzAPI puts it on its `webhook_errors`
+queue; the sandbox keeps it in its store, listed by the control API).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +32,7 @@ class Delivery:
     url: str
     body: bytes
     headers: dict[str, str]
+    event_type: str = ""
 
 
 def build_delivery(*, url: str, inner: dict[str, Any], user_id: str, instance_name: str, hmac_key: str,
@@ -43,7 +47,7 @@ def build_delivery(*, url: str, inner: dict[str, Any], user_id: str, instance_na
     headers = {"Content-Type": content_type}
     if hmac_key:
         headers["x-hmac-signature"] = hmac.new(hmac_key.encode(), body, hashlib.sha256).hexdigest()
-    return Delivery(url=url, body=body, headers=headers)
+    return Delivery(url=url, body=body, headers=headers, event_type=str(inner.get("type", "")))
 
 
 def _go_json(value: Any) -> str:
@@ -61,9 +65,13 @@ class _LoopState:
     last_first_attempt: dict[str, asyncio.Event] = field(default_factory=dict)
 
 
+GiveUp = Callable[[str, Delivery, str], None]  # (user id, delivery, last error)
+
+
 class WebhookDispatcher:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, on_give_up: GiveUp | None = None) -> None:
         self.config = config
+        self.on_give_up = on_give_up
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
 
     def _state(self) -> _LoopState:
@@ -83,33 +91,38 @@ class WebhookDispatcher:
             return
         previous = state.last_first_attempt.get(user_id)
         first_done = state.last_first_attempt[user_id] = asyncio.Event()
-        task = asyncio.get_running_loop().create_task(self._deliver(state, delivery, previous, first_done))
+        task = asyncio.get_running_loop().create_task(self._deliver(state, user_id, delivery, previous, first_done))
         state.tasks.add(task)
         task.add_done_callback(state.tasks.discard)
 
-    async def _deliver(self, state: _LoopState, delivery: Delivery, previous: asyncio.Event | None,
+    async def _deliver(self, state: _LoopState, user_id: str, delivery: Delivery, previous: asyncio.Event | None,
                        first_done: asyncio.Event) -> None:
         try:
             if previous is not None:
                 await previous.wait()
+            error = ""
             for attempt in range(self.config.retry_count):
-                if await self._attempt(state, delivery):
+                error = await self._attempt(state, delivery)
+                if not error:
                     return
                 first_done.set()
                 if attempt + 1 < self.config.retry_count:
                     await asyncio.sleep(self.config.retry_delay_s * 2**attempt)
             log.warning("sandbox webhook gave up", extra={"url": delivery.url, "attempts": self.config.retry_count})
+            if self.on_give_up is not None:
+                self.on_give_up(user_id, delivery, error)
         finally:
             first_done.set()
 
-    async def _attempt(self, state: _LoopState, delivery: Delivery) -> bool:
+    async def _attempt(self, state: _LoopState, delivery: Delivery) -> str:
+        """"" when the receiver took it (2xx), else why not."""
         async with state.semaphore:
             try:
                 response = await state.client.post(delivery.url, content=delivery.body, headers=delivery.headers)
             except httpx.HTTPError as exc:
                 log.info("sandbox webhook failed", extra={"url": delivery.url, "error": exc.__class__.__name__})
-                return False
-        return 200 <= response.status_code < 300
+                return type(exc).__name__
+        return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for this loop's pending deliveries (tests, shutdown)."""

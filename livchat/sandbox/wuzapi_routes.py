@@ -57,7 +57,6 @@ async def payload(request: Request) -> dict[str, Any]:
 def build_routes(sandbox: Sandbox) -> list[Route]:
     def user_route(path: str, method: str, handler: Handler, bad_payload: str = "could not decode Payload") -> Route:
         async def endpoint(request: Request) -> Response:
-            sandbox.ensure_background()
             token = request.headers.get("token") or request.query_params.get("token", "")
             user = sandbox.user_by_token(token)
             if user is None:
@@ -73,7 +72,6 @@ def build_routes(sandbox: Sandbox) -> list[Route]:
 
     def admin_route(path: str, method: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
         async def endpoint(request: Request) -> Response:
-            sandbox.ensure_background()
             given = request.headers.get("authorization", "")
             if not given or not constant_time_equals(given, sandbox.config.admin_token):
                 return error(401, "unauthorized")
@@ -110,14 +108,14 @@ def build_routes(sandbox: Sandbox) -> list[Route]:
     async def delete_user(request: Request) -> Response:
         user_id = request.path_params["user_id"]
         try:
-            sandbox.delete_user(user_id)
+            sandbox.delete_user(user_id)  # the row only: a live session stays up
         except GatewayError:
             return raw({"code": 404, "error": "user not found", "success": False,
                         "details": f"No user found with ID: {user_id}"}, 404)
         return raw({"code": 200, "data": {"id": user_id}, "success": True, "details": "user deleted successfully"})
 
     async def delete_user_full(request: Request) -> Response:
-        user = sandbox.delete_user(request.path_params["user_id"])
+        user = sandbox.delete_user(request.path_params["user_id"], full=True)
         return raw({"code": 200, "data": {"id": user.id, "name": user.name, "jid": user.jid}, "success": True,
                     "details": "user instance removed completely"})
 
@@ -175,11 +173,12 @@ def build_routes(sandbox: Sandbox) -> list[Route]:
 
     async def webhook_update(request: Request, user: User) -> Response:
         body = await payload(request)
-        active = bool(body.get("active"))
+        active = bool(body.get("active"))  # missing counts as false: URL and events are cleared
+        given = [str(e) for e in body.get("events") or []]
+        valid = [e for e in given if e in protocol.VALID_EVENTS]  # unknown names dropped
         url = str(body.get("webhook") or "") if active else ""
-        events = [str(e) for e in body.get("events") or []] if active else []
-        sandbox.set_webhook(user, url, events)
-        return ok({"webhook": url, "events": events, "active": active})
+        sandbox.set_webhook(user, url, (valid if active else []) if given else None)  # no events: URL only
+        return ok({"webhook": url, "events": valid or None, "active": active})
 
     async def webhook_delete(request: Request, user: User) -> Response:
         sandbox.set_webhook(user, "", [])
@@ -253,18 +252,19 @@ _S3 = {"enabled": False, "endpoint": "", "region": "", "bucket": "", "access_key
 
 
 def _current_qr_url(sandbox: Sandbox, user: User) -> str:
-    return protocol.qr_data_url(sandbox.current_qr(user)[1]) if user.waiting_for_qr else ""
+    return protocol.qr_data_url(sandbox.current_qr(user)[1]) if sandbox.is_waiting(user) else ""
 
 
 def admin_user_json(sandbox: Sandbox, user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "token": user.token, "webhook": user.webhook, "jid": user.jid,
-            "qrcode": _current_qr_url(sandbox, user), "connected": bool(user.connected),
-            "loggedIn": user.logged_in, "expiration": user.expiration, "proxy_url": "", "events": user.events,
-            "osname": user.osname, "proxy_config": _PROXY, "s3_config": _S3}
+            "qrcode": _current_qr_url(sandbox, user), "connected": sandbox.is_online(user),
+            "loggedIn": sandbox.is_logged_in(user), "expiration": user.expiration, "proxy_url": "",
+            "events": user.events, "osname": user.osname, "proxy_config": _PROXY, "s3_config": _S3}
 
 
 def status_json(sandbox: Sandbox, user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "connected": bool(user.connected), "loggedIn": user.logged_in,
-            "token": user.token, "jid": user.jid, "webhook": user.webhook, "events": user.events,
-            "proxy_url": "", "qrcode": _current_qr_url(sandbox, user), "history": str(user.history),
-            "proxy_config": _PROXY, "s3_config": _S3, "hmac_configured": bool(user.hmac_key)}
+    return {"id": user.id, "name": user.name, "connected": sandbox.is_online(user),
+            "loggedIn": sandbox.is_logged_in(user), "token": user.token, "jid": user.jid, "webhook": user.webhook,
+            "events": user.events, "proxy_url": "", "qrcode": _current_qr_url(sandbox, user),
+            "history": str(user.history), "proxy_config": _PROXY, "s3_config": _S3,
+            "hmac_configured": bool(user.hmac_key)}

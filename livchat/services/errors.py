@@ -71,6 +71,18 @@ class GatewayTimeout(ServiceError):
     status = 504
 
 
+class MessageRejected(InvalidInput):
+    """WuzAPI refused a send as invalid (a 4xx); nothing was sent. `detail` carries its reason."""
+
+    code = "message_rejected"
+
+
+class MediaUnreachable(MessageRejected):
+    """WuzAPI could not fetch the media given by URL (404, too large, refused address, …)."""
+
+    code = "media_unreachable"
+
+
 class MalformedEvent(ServiceError):
     """An inbound WuzAPI event we cannot parse; nothing of it is stored."""
 

@@ -49,9 +49,13 @@ def service_error(exc: wuzapi.WuzapiError) -> errors.ServiceError:
         return errors.InstanceAlreadyConnected("already_connected")
     if isinstance(exc, wuzapi.BadPhone):
         return errors.InvalidInput("invalid_phone")
-    if isinstance(exc, wuzapi.GatewayTimeout):
+    if isinstance(exc, wuzapi.SendRejected):  # the caller's message is at fault, not the gateway
+        if exc.message.lower().startswith("failed to fetch"):
+            return errors.MediaUnreachable(exc.message)
+        return errors.MessageRejected(f"WhatsApp refused the message: {exc.message}")
+    if isinstance(exc, wuzapi.OutcomeUnknown):  # written, no answer: may have been sent
         return errors.GatewayTimeout("gateway_timeout")
-    # unauthorized, unknown user, bad request, 5xx, unreachable
+    # not sent (unreachable), unauthorized, unknown user, other 4xx outside a send, 5xx
     return errors.GatewayUnavailable(f"WhatsApp gateway error: {exc.message}")
 
 

@@ -52,21 +52,23 @@ def test_inbound_message_reaches_a_customer_webhook_signed(live_app: str, live_e
          "--org", org)
     key = _cli(live_env, "create-api-key", "--org", org)
     auth = {"Authorization": f"Bearer {key}"}
+    # The sandbox control API takes the sandbox admin token (the served app wrote it to its data dir).
+    control = {"Authorization": (Path(live_env["LIVCHAT_DATA_DIR"]) / "sandbox-admin.token").read_text().strip()}
     server, received = _receiver()
     with httpx.Client(base_url=live_app, headers=auth, timeout=20) as api:
         instance = api.post("/api/v1/instances", json={"name": "Served"}).json()
         assert api.get(f"/api/v1/instances/{instance['id']}/qr").status_code == 200
-        waiting = next(s for s in api.get("/sandbox/control/sessions").json()["sessions"]
+        waiting = next(s for s in api.get("/sandbox/control/sessions", headers=control).json()["sessions"]
                        if s["name"] == instance["id"])
         phone = "55119" + str(random.randrange(10_000_000, 99_999_999))
-        assert api.post("/sandbox/control/link", json={"qr": waiting["qr"], "phone": phone}).status_code == 200
+        assert api.post("/sandbox/control/link", headers=control, json={"qr": waiting["qr"], "phone": phone}).status_code == 200
 
         hook = api.put(f"/api/v1/instances/{instance['id']}/webhook",
                        json={"url": f"http://127.0.0.1:{server.server_port}/hook", "events": ["message.received"]})
         assert hook.status_code == 200, hook.text
         secret = hook.json()["secret"]
 
-        assert api.post("/sandbox/control/inbound",
+        assert api.post("/sandbox/control/inbound", headers=control,
                         json={"phone": phone, "from": "5511912345678", "text": "Is my order ready?"}).status_code == 200
         delivery = received.get(timeout=WAIT_S)  # bounded wait for the dispatcher's POST
         server.shutdown()

@@ -1,4 +1,5 @@
-"""The control API the simulated phone uses: its answers, its errors, and the events it causes."""
+"""The control API the simulated phone uses: the admin token it requires, its answers, its
+errors, and the events it causes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,24 @@ def served(make_sandbox, receiver) -> Iterator[tuple[httpx.Client, Sandbox]]:  #
     with serve_in_thread(standalone_app(sandbox)) as base, httpx.Client(base_url=base) as http:
         http.post("/admin/users", headers={"Authorization": sandbox.config.admin_token},
                   json={"name": "shop", "token": "tok", "webhook": receiver.url, "events": "All"})
+        http.headers["Authorization"] = sandbox.config.admin_token  # the control API's credential
         yield http, sandbox
+
+
+def test_control_api_needs_the_admin_token(served) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = served
+    http.post("/session/connect", headers={"token": "tok"}, json={"Subscribe": ["All"], "Immediate": True})
+    waiting = http.get("/sandbox/control/sessions").json()["sessions"][0]
+    calls = [("GET", "/sandbox/control/sessions", None), ("POST", "/sandbox/control/link", {"qr": waiting["qr"]}),
+             ("GET", "/sandbox/control/outbox", None), ("POST", "/sandbox/control/inbound", {"token": "tok"}),
+             ("GET", "/sandbox/control/webhook-errors", None)]
+    for credential in (None, "", "Bearer " + sandbox.config.admin_token, "tok", sandbox.config.admin_token + "x"):
+        headers = {} if credential is None else {"Authorization": credential}
+        for method, path, body in calls:
+            with httpx.Client(base_url=str(http.base_url)) as anonymous:
+                reply = anonymous.request(method, path, json=body, headers=headers)
+            assert (reply.status_code, reply.json()) == (401, {"error": "unauthorized", "code": "unauthorized"}), path
+    assert http.get("/sandbox/control/sessions").json()["sessions"][0]["state"] == "waiting"  # nothing linked
 
 
 def test_control_errors_are_clear_and_change_nothing(served) -> None:  # type: ignore[no-untyped-def]
@@ -35,6 +53,7 @@ def test_control_errors_are_clear_and_change_nothing(served) -> None:  # type: i
          "The receipt state must be Delivered or Read."),
         ("POST", "/sandbox/control/receipt", {"messageId": "3EB0X", "state": "Read"}, 404, "No sent message has this id."),
         ("POST", "/sandbox/control/disconnect", {"token": "tok"}, 409, "This session is not connected."),
+        ("POST", "/sandbox/control/reconnect", {"token": "tok"}, 409, "This session is not offline: nothing to reconnect."),
         ("POST", "/sandbox/control/logout", {"token": "tok"}, 409, "This session is not linked and online."),
     ]
     for method, path, body, status, text in cases:
@@ -76,6 +95,56 @@ def test_phone_session_from_link_to_logout(served, receiver) -> None:  # type: i
     assert (after["state"], after["jid"]) == ("disconnected", "")
     status = http.get("/session/status", headers=h).json()["data"]
     assert (status["connected"], status["loggedIn"], status["jid"]) == (False, False, "")
+    assert http.post("/session/logout", headers=h).json()["error"] == "no session"  # the client is gone
     received = receiver.wait_until(lambda got: any(b'"LoggedOut"' in r.body for r in got))
     logged_out = json.loads(received[-1].body)
-    assert logged_out["type"] == "LoggedOut" and logged_out["event"] == {"OnConnect": False, "Reason": 0}
+    # whatsmeow reports the phone removing the device as ConnectFailureReason 401.
+    assert logged_out["type"] == "LoggedOut" and logged_out["event"] == {"OnConnect": False, "Reason": 401}
+
+
+def test_phone_side_drop_keeps_the_client_not_connected_until_it_reconnects(served, receiver) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = served
+    h = {"token": "tok"}
+    http.post("/session/connect", headers=h, json={"Subscribe": ["All"], "Immediate": True})
+    qr = http.get("/sandbox/control/sessions").json()["sessions"][0]["qr"]
+    http.post("/sandbox/control/link", json={"qr": qr, "phone": "5511933332222"}).raise_for_status()
+
+    offline = http.post("/sandbox/control/disconnect", json={"token": "tok"}).json()["session"]
+    assert (offline["state"], offline["connected"], offline["loggedIn"]) == ("offline", False, False)
+    status = http.get("/session/status", headers=h).json()["data"]
+    assert (status["connected"], status["loggedIn"]) == (False, False) and status["jid"].startswith("5511933332222:")
+    # The client is still there: WuzAPI's "not connected" answers, not "no session".
+    errors = [
+        (http.post("/chat/send/text", headers=h, json={"Phone": "5511912345678", "Body": "x"}),
+         "error sending message: websocket not connected"),
+        (http.get("/session/qr", headers=h), "not connected"),
+        (http.post("/session/disconnect", headers=h), "cannot disconnect because it is not logged in"),
+        (http.post("/session/logout", headers=h), "could not disconnect as it was not connected"),
+    ]
+    for reply, text in errors:
+        assert (reply.status_code, reply.json()["error"]) == (500, text)
+
+    back = http.post("/sandbox/control/reconnect", json={"token": "tok"}).json()["session"]
+    assert (back["state"], back["loggedIn"]) == ("linked", True)
+    assert http.post("/chat/send/text", headers=h, json={"Phone": "5511912345678", "Body": "back"}).status_code == 200
+    received = receiver.wait_until(lambda got: [json.loads(r.body)["type"] for r in got].count("Connected") == 2)
+    assert [json.loads(r.body)["type"] for r in received][-3:] == ["Connected", "Disconnected", "Connected"]
+
+
+async def test_a_delivery_that_fails_every_attempt_is_kept_and_listed(make_sandbox, receiver) -> None:  # type: ignore[no-untyped-def]
+    receiver.fail_first = 1000
+    sandbox = make_sandbox(retry_count=3)
+    user = sandbox.create_user({"name": "shop", "token": "tok", "webhook": receiver.url, "events": "QR"})
+    other = sandbox.create_user({"name": "quiet", "token": "tok2"})
+    sandbox.connect(user, ["QR"])
+    await sandbox.webhooks.drain()
+    assert receiver.attempts == 3
+    with serve_in_thread(standalone_app(sandbox)) as base, httpx.Client(base_url=base) as http:
+        http.headers["Authorization"] = sandbox.config.admin_token
+        errors = http.get("/sandbox/control/webhook-errors", params={"token": "tok"}).json()["errors"]
+        assert http.get("/sandbox/control/webhook-errors", params={"id": other.id}).json()["errors"] == []
+        assert http.get("/sandbox/control/webhook-errors").json()["errors"] == errors
+    [failed] = errors
+    assert (failed["userId"], failed["url"], failed["type"], failed["attempts"], failed["lastError"]) == (
+        user.id, receiver.url, "QR", 3, "HTTP 500")
+    assert "jsonData=" in failed["body"] and "QR" in failed["body"]

@@ -47,7 +47,7 @@ async def test_page_state_links_sends_and_marks() -> None:
 
         await state.disconnect()
         assert state.notice_key == "sandbox.done.disconnected"
-        assert next(s for s in state.sessions if s["id"] == user.id)["state"] == "disconnected"
+        assert next(s for s in state.sessions if s["id"] == user.id)["state"] == "offline"
         assert state.active_session != user.id
         await state.logout()  # nothing linked and selected any more
         assert state.notice_ok is False

@@ -65,7 +65,8 @@ async def test_restart_mid_pairing_keeps_waiting_and_links(make_sandbox, receive
 
     after = make_sandbox(clock=clock, webhook_format="json")  # same file, a new process's worth of state
     with serve_in_thread(standalone_app(after)) as base:
-        async with WuzapiClient(base, after.config.admin_token) as client, httpx.AsyncClient(base_url=base) as http:
+        async with WuzapiClient(base, after.config.admin_token) as client, \
+                httpx.AsyncClient(base_url=base, headers={"Authorization": after.config.admin_token}) as http:
             status = await client.status("tok")
             assert (status.connected, status.logged_in) == (True, False)
             assert await client.qr("tok") == qr_before  # same code at the same moment

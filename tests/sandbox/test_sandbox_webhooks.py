@@ -37,28 +37,30 @@ def new_linked_user(sandbox: Sandbox, webhook: str, events: str = "All", key: st
     user = sandbox.connect(user, events.split(","))
     sandbox.link(qr=sandbox.view(user).qr, phone="5511988887777")
     linked = sandbox.user(user.id)
-    assert linked is not None and linked.logged_in
+    assert linked is not None and sandbox.is_logged_in(linked)
     return linked
 
 
 def test_form_deliveries_over_http_in_order_and_signed(make_sandbox, receiver) -> None:  # type: ignore[no-untyped-def]
     sandbox = make_sandbox()
     with serve_in_thread(standalone_app(sandbox)) as base, httpx.Client(base_url=base) as http:
-        admin = {"Authorization": sandbox.config.admin_token}
+        admin = {"Authorization": sandbox.config.admin_token}  # /admin and the control API
         user_id = http.post("/admin/users", headers=admin, json={
             "name": "Shop", "token": "tok", "webhook": receiver.url, "events": "All", "hmacKey": HMAC_KEY,
         }).json()["data"]["id"]
         http.post("/session/connect", headers={"token": "tok"}, json={"Subscribe": ["All"], "Immediate": True})
         qr = http.get("/session/qr", headers={"token": "tok"}).json()["data"]["QRCode"]
-        payload = http.get("/sandbox/control/sessions").json()["sessions"][0]["qr"]
-        http.post("/sandbox/control/link", json={"qr": payload, "phone": "5511988887777"}).raise_for_status()
-        inbound = http.post("/sandbox/control/inbound",
+        payload = http.get("/sandbox/control/sessions", headers=admin).json()["sessions"][0]["qr"]
+        http.post("/sandbox/control/link", headers=admin,
+                  json={"qr": payload, "phone": "5511988887777"}).raise_for_status()
+        inbound = http.post("/sandbox/control/inbound", headers=admin,
                             json={"phone": "5511988887777", "from": "5511912345678", "text": "hello"}).json()
         sent = http.post("/chat/send/text", headers={"token": "tok"},
                          json={"Phone": "5511912345678", "Body": "hi"}).json()["data"]
-        http.post("/sandbox/control/receipt", json={"messageId": sent["Id"], "state": "Delivered"}).raise_for_status()
-        http.post("/sandbox/control/receipt", json={"messageId": sent["Id"], "state": "Read"}).raise_for_status()
-        http.post("/sandbox/control/disconnect", json={"token": "tok"}).raise_for_status()
+        for state in ("Delivered", "Read"):
+            http.post("/sandbox/control/receipt", headers=admin,
+                      json={"messageId": sent["Id"], "state": state}).raise_for_status()
+        http.post("/sandbox/control/disconnect", headers=admin, json={"token": "tok"}).raise_for_status()
         received = receiver.wait_for(7)
 
     assert all(signed(r) for r in received)

@@ -34,7 +34,8 @@ TINY_PNG = base64.b64encode(bytes.fromhex(
 async def exercise_client(base_url: str, control_url: str, admin_token: str, media: str) -> None:
     """Every client call the services use, with the answers the contract promises."""
     token = f"tok-{os.urandom(6).hex()}"
-    async with WuzapiClient(base_url, admin_token) as client, httpx.AsyncClient(base_url=control_url) as control:
+    async with WuzapiClient(base_url, admin_token) as client, \
+            httpx.AsyncClient(base_url=control_url, headers={"Authorization": admin_token}) as control:
         created = await client.create_user("shop", token, webhook="", hmac_key="k" * 40)
         assert re.fullmatch(r"[0-9a-f]{32}", created.id)
         assert created.token == token and created.events == "All"

@@ -14,6 +14,7 @@ import pytest
 from livchat.sandbox.app import standalone_app
 from livchat.sandbox.engine import Sandbox
 from livchat.sandbox.testing import serve_in_thread
+from tests.sandbox.conftest import ADMIN_TOKEN
 
 ENVELOPE_OK = {"code", "data", "success"}
 ENVELOPE_ERROR = {"code", "error", "success"}
@@ -52,7 +53,8 @@ def new_user(http: httpx.Client, sandbox: Sandbox, token: str, **extra: Any) -> 
 
 def link(http: httpx.Client, token: str, phone: str = "5511900001111") -> None:
     code = http.post("/session/pairphone", headers={"token": token}, json={"Phone": phone}).json()["data"]
-    assert http.post("/sandbox/control/link", json={"pairingCode": code["LinkingCode"]}).status_code == 200
+    assert http.post("/sandbox/control/link", json={"pairingCode": code["LinkingCode"]},
+                     headers={"Authorization": ADMIN_TOKEN}).status_code == 200
 
 
 def test_health_and_unknown_paths(wuz) -> None:  # type: ignore[no-untyped-def]
@@ -102,6 +104,11 @@ def test_admin_routes_auth_and_raw_replies(wuz) -> None:  # type: ignore[no-unty
     raw_error(http.post("/admin/users", headers=admin(sandbox), json={"name": "n", "token": "t3", "events": "Nope"}),
               400, "invalid event type", details="invalid event: Nope")
     raw_error(http.post("/admin/users", headers=admin(sandbox), content=b"{not json"), 400, "invalid request payload")
+    # `events` is a CSV string: an array does not decode (Go), whatever it holds.
+    raw_error(http.post("/admin/users", headers=admin(sandbox), json={"name": "n", "token": "t7", "events": ["All"]}),
+              400, "invalid request payload")
+    raw_error(http.post("/admin/users", headers=admin(sandbox), json={"name": 5, "token": "t8"}), 400,
+              "invalid request payload")
 
     assert http.put(f"/admin/users/{user_id}", headers=admin(sandbox), json={"name": "New"}).json() == {
         "code": 200, "message": "user updated successfully", "success": True}
@@ -274,3 +281,81 @@ def test_webhook_and_hmac_config(wuz) -> None:  # type: ignore[no-untyped-def]
     http.post("/session/hmac/config", headers=h, json={"hmac_key": "s" * 40})
     stored = sandbox.user_by_token("tok")
     assert stored is not None and "s" * 40 not in stored.hmac_key  # encrypted at rest
+
+
+def test_plain_delete_removes_only_the_row_and_the_live_session_stays(wuz, receiver) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = wuz
+    user = new_user(http, sandbox, "tok", webhook=receiver.url, events="Message")
+    h = {"token": "tok"}
+    http.post("/session/connect", headers=h, json={"Subscribe": ["Message"], "Immediate": True})
+    link(http, "tok", "5511944440000")
+    assert http.delete(f"/admin/users/{user['id']}", headers=admin(sandbox)).status_code == 200
+
+    assert assert_ok(http.get("/admin/users", headers=admin(sandbox))) == []
+    assert assert_ok(http.get(f"/admin/users/{user['id']}", headers=admin(sandbox))) == []
+    assert http.delete(f"/admin/users/{user['id']}/full", headers=admin(sandbox)).status_code == 404
+    # WuzAPI keeps the client (and its cached token) running until a restart.
+    status = assert_ok(http.get("/session/status", headers=h))
+    assert status["connected"] and status["loggedIn"]
+    assert assert_ok(http.post("/chat/send/text", headers=h, json={"Phone": "5511912345678", "Body": "still"}))
+    control = {"Authorization": sandbox.config.admin_token}
+    http.post("/sandbox/control/inbound", headers=control,
+              json={"token": "tok", "from": "5511912345678", "text": "still here"}).raise_for_status()
+    assert b"still+here" in receiver.wait_for(1)[0].body  # form-encoded
+    assert http.get("/health").json()["total_users"] == 0
+
+    restarted = type(sandbox)(sandbox.config)  # a new process on the same file: the session is gone
+    assert restarted.user_by_token("tok") is None and restarted.sessions() == []
+    restarted.store.close()
+
+
+def test_webhook_config_drops_unknown_event_names(wuz) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = wuz
+    new_user(http, sandbox, "tok")
+    h = {"token": "tok"}
+    assert_ok(http.post("/webhook", headers=h, json={"webhookurl": "http://x/h", "events": ["Message", "Bogus"]}))
+    assert assert_ok(http.get("/webhook", headers=h)) == {"webhook": "http://x/h", "subscribe": ["Message"]}
+    assert_ok(http.post("/webhook", headers=h, json={"webhookurl": "http://x/h", "events": ["Nope"]}))
+    assert assert_ok(http.get("/webhook", headers=h)) == {"webhook": "http://x/h", "subscribe": [""]}
+    updated = assert_ok(http.put("/webhook", headers=h, json={"webhook": "http://y/h", "events": ["QR", "Junk"],
+                                                              "active": True}))
+    assert updated == {"webhook": "http://y/h", "events": ["QR"], "active": True}
+    assert assert_ok(http.get("/webhook", headers=h)) == {"webhook": "http://y/h", "subscribe": ["QR"]}
+    # No events given: only the URL changes.
+    assert_ok(http.put("/webhook", headers=h, json={"webhook": "http://z/h", "active": True}))
+    assert assert_ok(http.get("/webhook", headers=h)) == {"webhook": "http://z/h", "subscribe": ["QR"]}
+
+
+def test_media_data_urls_follow_each_handlers_rules(wuz) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = wuz
+    new_user(http, sandbox, "tok")
+    h = {"token": "tok"}
+    http.post("/session/connect", headers=h, json={"Immediate": True})
+    link(http, "tok")
+    to = {"Phone": "5511912345678"}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("image", {"Image": "AAAA"}, 'Image data should start with "data:image/png;base64,"'),
+        ("image", {"Image": "data:image/png;base64,@@@"}, "could not decode base64 encoded data from payload"),
+        ("audio", {"Audio": "data:video/mp4;base64,AAAA"}, "audio must be base64 (data:audio/) or valid HTTP URL"),
+        ("audio", {"Audio": "ftp://host/a.ogg"}, "audio must be base64 (data:audio/) or valid HTTP URL"),
+        ("audio", {"Audio": "data:audio/ogg;base64,***"}, "could not decode base64 encoded data"),
+        ("video", {"Video": "clip.mp4"}, 'data should start with "data:mime/type;base64,"'),
+        ("video", {"Video": "data:video/mp4;base64,%%%"}, "could not decode base64 encoded data from payload"),
+        ("document", {"Document": "JVBERi0=", "FileName": "a.pdf"},
+         'document data should start with "data:" or be a valid HTTP URL'),
+        ("document", {"Document": "data:application/pdf;base64,!", "FileName": "a.pdf"},
+         "could not decode base64 encoded data from payload"),
+    ]
+    for kind, body, text in cases:
+        assert_error(http.post(f"/chat/send/{kind}", headers=h, json={**to, **body}), 400, text)
+    # What each accepts: any data: type for a document or a video, percent-encoded data URLs too.
+    accepted = [
+        ("document", {"Document": "data:text/plain,hello%20world", "FileName": "a.txt"}, 11),
+        ("video", {"Video": "data:application/octet-stream;base64,AAECAw=="}, 4),
+        ("audio", {"Audio": "data:audio/ogg;codecs=opus;base64,T2dnUw=="}, 4),
+        ("image", {"Image": "data:image/jpeg;base64," + "A" * 400}, 300),
+    ]
+    for kind, body, size in accepted:
+        sent = assert_ok(http.post(f"/chat/send/{kind}", headers=h, json={**to, **body}))
+        stored = sandbox.store.message(sent["Id"], "out")
+        assert stored is not None and stored.content["size"] == size, kind  # decoded bytes, not the URL's length

@@ -19,6 +19,7 @@ from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
+from livchat.sandbox.config import sandbox_admin_token
 from livchat.services.gateway import close_gateway
 
 
@@ -77,7 +78,8 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
             break
         await asyncio.sleep(0.01)
     assert server.started, "uvicorn did not start"
-    async with httpx.AsyncClient(base_url=url + "/sandbox/control") as control, \
+    control_auth = {"Authorization": sandbox_admin_token()}  # the control API takes the admin token
+    async with httpx.AsyncClient(base_url=url + "/sandbox/control", headers=control_auth) as control, \
             httpx.AsyncClient(base_url=url) as http:
         app = LiveApp(url=url, control=control, http=http)
         unsubscribe = [bus.subscribe(cls, app.record) for cls in (
