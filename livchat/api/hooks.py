@@ -1,6 +1,8 @@
 """Inbound WuzAPI webhooks: `POST /api/hooks/wuzapi/{instance_id}`.
 
-The signature is checked over the raw body before anything is parsed. An unknown instance gets
+The body is read as a stream with a running byte count: past MAX_BODY_BYTES the request is
+answered 413 at once, whatever Content-Length said (or did not say, for a chunked body). The
+signature is then checked over the raw body before anything is parsed. An unknown instance gets
 the same 401 as a bad signature, so the endpoint does not reveal which instance ids exist.
 """
 
@@ -18,11 +20,27 @@ MAX_BODY_BYTES = 160 * 1024 * 1024  # a 100 MB document, base64-encoded, inside 
 SIGNATURE_HEADER = "x-hmac-signature"
 
 
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", f"The event body is larger than {MAX_BODY_BYTES} bytes.")
+
+
+async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused as soon as it grows past `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def wuzapi_hook(instance_id: str, request: Request) -> JSONResponse:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", "The event body is too large.")
-    body = await request.body()
+    body = await read_capped(request)
     async with db.session() as session:
         instance = await find_by_id(session, instance_id)
         if not ingest.instance_signature_valid(instance, body, request.headers.get(SIGNATURE_HEADER)):

@@ -271,3 +271,29 @@ def test_form_body_is_parsed_like_wuzapi_sends_it() -> None:
     raw = base64.b64encode(b"x").decode()
     assert ingest.parse_queue_message(json.dumps({"type": "Message", "userID": "u", "base64": raw, "event": {
         "Info": {"ID": "1", "Chat": CONTACT}, "Message": {}}}).encode()).user_id == "u"
+
+
+async def test_a_body_past_the_cap_is_413_without_reading_the_rest() -> None:
+    """A chunked body (no Content-Length) is counted as it streams in: refused at the cap."""
+    from livchat.api.app import create_api
+    from livchat.api.hooks import MAX_BODY_BYTES
+
+    mb = 1024 * 1024
+    produced = 0
+
+    async def endless() -> Any:
+        nonlocal produced
+        while produced < MAX_BODY_BYTES * 3:
+            produced += mb
+            yield b"x" * mb
+
+    transport = httpx.ASGITransport(app=create_api())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post("/api/hooks/wuzapi/inst_unknown", content=endless(),
+                                     headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+        assert MAX_BODY_BYTES < produced <= MAX_BODY_BYTES + 2 * mb  # it stopped reading right there
+        declared = await client.post("/api/hooks/wuzapi/inst_unknown", content=b"{}",
+                                     headers={"Content-Type": "application/json",
+                                              "Content-Length": str(MAX_BODY_BYTES + 1)})
+        assert declared.status_code == 413
