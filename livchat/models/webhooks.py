@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Column, Index, false
 from sqlmodel import Field, SQLModel
 
 from livchat.models._base import (
@@ -21,7 +22,9 @@ from livchat.models.enums import DeliveryStatus
 
 
 class WebhookEndpoint(SQLModel, table=True):
-    """One per instance. The signing secret is encrypted; the previous one signs too for 24 h."""
+    """One per instance. The signing secret is encrypted; each rotated-out one keeps signing for
+    24 h after its rotation (`previous_secrets`: `{"secret": encrypted, "expiresAt": ISO 8601}`,
+    newest first)."""
 
     __tablename__ = "webhook_endpoints"
 
@@ -33,8 +36,8 @@ class WebhookEndpoint(SQLModel, table=True):
     active: bool = Field(default=True)
     secret_encrypted: str = Field(max_length=500)
     secret_prefix: str = Field(max_length=20)
-    previous_secret_encrypted: str | None = Field(default=None, max_length=500)
-    previous_secret_expires_at: datetime | None = timestamp()
+    previous_secrets: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     failing_since: datetime | None = timestamp()
     paused_at: datetime | None = timestamp()
     created_at: datetime = created_at()
@@ -66,6 +69,9 @@ class WebhookDelivery(SQLModel, table=True):
     max_attempts: int = Field(default=3)
     next_attempt_at: datetime | None = timestamp()
     locked_until: datetime | None = timestamp()  # lease held by a dispatcher while it posts
+    # Redelivery asked for while a dispatcher held the lease: its holder queues the row again.
+    redeliver_requested: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    failure_reason: str | None = Field(default=None, max_length=40)  # when failed: endpoint_paused | attempts_exhausted
     last_attempt_at: datetime | None = timestamp()
     response_status: int | None = None
     latency_ms: int | None = None

@@ -5,6 +5,12 @@ due rows and leases them (`locked_until = now + lease`) — on PostgreSQL throug
 `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite (one writer at a time) through the same
 `UPDATE … RETURNING`. A dispatcher that dies mid-batch loses nothing: its leases run out and
 the rows are claimed again, re-sent with the same `webhook-id` so receivers can drop duplicates.
+The lease is also the fence: an outcome is recorded only while `locked_until` is still the value
+its claim set (a row taken over after a lapsed lease belongs to its new holder).
+
+Posts go through `ssrf.safe_client()`: the host is resolved and checked on every new connection
+and the connection goes to exactly the checked address (no DNS rebinding between check and
+connect). One deadline (`timeout`) covers a whole post, up to reading the first 1 KB back.
 
 The loop wakes on a nudge from the outbox (a new row was committed in this process) or
 after `poll_interval` (rows from other processes, retries coming due).
@@ -20,7 +26,7 @@ import contextlib
 import math
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import bindparam, insert, or_, tuple_, update
 from sqlmodel import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,9 +46,15 @@ from livchat.models.accounts import Organization
 from livchat.models.enums import DeliveryStatus
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.services import usage
-from livchat.services.ssrf import UnsafeWebhookUrl, check_webhook_url
+from livchat.services.ssrf import UnsafeWebhookUrl, safe_client
 from livchat.services.webhooks import notify_endpoint_paused, secrets_in_use
-from livchat.services.webhook_outbox import DEFAULT_RETRY_POLICY, RetryPolicy, register_wakeup
+from livchat.services.webhook_outbox import (
+    ATTEMPTS_EXHAUSTED,
+    DEFAULT_RETRY_POLICY,
+    ENDPOINT_PAUSED,
+    RetryPolicy,
+    register_wakeup,
+)
 from livchat.services.webhook_signing import signed_headers
 
 log = get_logger("webhooks.dispatcher")
@@ -63,7 +75,7 @@ class DispatcherConfig:
     concurrency: int = 32
     batch_size: int = 100  # rows claimed per statement
     lease: timedelta = timedelta(seconds=60)  # > timeout + queueing: a live dispatcher keeps its rows
-    timeout: float = 10.0
+    timeout: float = 10.0  # the whole post: connect, send, status line and the first 1 KB back
     poll_interval: float = 1.0
     pause_after: timedelta = timedelta(hours=24)
     record_batch: int = 500  # outcomes written per transaction, at most
@@ -90,10 +102,9 @@ class _Claimed:
 @dataclass
 class _Target:
     url: str
-    secrets: list[str]  # current first; the rotated-out one while it still signs
+    secrets: list[str]  # current first, then the rotated-out ones still signing
     paused: bool
     plan: str
-    refusal: str | None = None  # why the URL may not be posted to now (SSRF check at send time)
 
 
 @dataclass
@@ -105,6 +116,7 @@ class _Outcome:
     latency_ms: int | None = None
     snippet: str | None = None
     error: str | None = None
+    posted: bool = True  # False: the endpoint is paused, gone or inactive, nothing was attempted
 
 
 _Work = tuple[_Claimed, "_Target | None"]
@@ -137,8 +149,7 @@ class Dispatcher:
         if not self._clients:
             count = max(1, math.ceil(self.config.concurrency / CLIENT_CONNECTIONS))
             limits = httpx.Limits(max_connections=CLIENT_CONNECTIONS, max_keepalive_connections=CLIENT_CONNECTIONS)
-            self._clients = [httpx.AsyncClient(timeout=self.config.timeout, follow_redirects=False, limits=limits)
-                             for _ in range(count)]
+            self._clients = [safe_client(timeout=self.config.timeout, limits=limits) for _ in range(count)]
         return self._clients[poster % len(self._clients)]
 
     async def aclose(self) -> None:
@@ -212,8 +223,12 @@ class Dispatcher:
         """Claim one batch, post it, record the outcomes. Returns how many rows it handled."""
         batch = await self.claim(self.config.batch_size)
         if batch:
-            await self.record(list(await asyncio.gather(*(self._deliver(c, t, n) for n, (c, t) in enumerate(batch)))))
+            await self.record(await self.deliver(batch))
         return len(batch)
+
+    async def deliver(self, batch: list[_Work]) -> list[_Outcome]:
+        """Post a claimed batch all at once (the loop spreads rows over its posters instead)."""
+        return list(await asyncio.gather(*(self._deliver(c, t, n) for n, (c, t) in enumerate(batch))))
 
     # --- claim ----------------------------------------------------------------------------
 
@@ -241,7 +256,6 @@ class Dispatcher:
             claimed = [_Claimed(*row, leased_until=now + self.config.lease) for row in rows]
             targets = await self._targets(session, {c.endpoint_id for c in claimed}, now) if claimed else {}
             await session.commit()
-        await self._check_urls([t for t in targets.values() if not t.paused])
         return [(c, targets.get(c.endpoint_id)) for c in claimed]
 
     async def _targets(self, session: AsyncSession, endpoint_ids: set[str], now: datetime) -> dict[str, _Target]:
@@ -256,88 +270,149 @@ class Dispatcher:
                                            paused=endpoint.paused_at is not None or not endpoint.active, plan=plan)
         return targets
 
-    @staticmethod
-    async def _check_urls(targets: list[_Target]) -> None:
-        """DNS answers can change after a URL was saved: check each target again before posting."""
-        async def check(target: _Target) -> None:
-            try:
-                await check_webhook_url(target.url)
-            except UnsafeWebhookUrl as exc:
-                target.refusal = exc.detail
-
-        await asyncio.gather(*(check(t) for t in targets))
-
     # --- post -----------------------------------------------------------------------------
 
     async def _deliver(self, claimed: _Claimed, target: _Target | None, poster: int = 0) -> _Outcome:
         if target is None or target.paused:
-            return _Outcome(claimed, target, ok=False, error="webhook endpoint is paused or inactive")
-        if target.refusal:
-            return _Outcome(claimed, target, ok=False, error=target.refusal)
+            return _Outcome(claimed, target, ok=False, posted=False)
         return await self._post(claimed, target, self._client(poster))
 
     async def _post(self, claimed: _Claimed, target: _Target, client: httpx.AsyncClient) -> _Outcome:
         body = claimed.payload.encode()
         headers = signed_headers(target.secrets, claimed.event_id, int(self.clock().timestamp()), body)
         started = time.perf_counter()
+        status: int | None = None
+        snippet: str | None = None
         try:
-            async with client.stream("POST", target.url, content=body, headers=headers) as response:
-                snippet = await _read_snippet(response)
-        except httpx.TimeoutException:
-            return _Outcome(claimed, target, ok=False, latency_ms=_ms(started),
-                            error=f"timed out after {self.config.timeout:g} s")
+            # httpx's timeout bounds each read, not the request: a receiver sending a byte now and
+            # then would hold a poster forever. This deadline bounds all of it (DNS included).
+            async with asyncio.timeout(self.config.timeout) as deadline:
+                async with client.stream("POST", target.url, content=body, headers=headers) as response:
+                    chunks = response.aiter_raw()
+                    snippet = await _read_snippet(chunks)
+                    status = response.status_code
+                    # Decided. Reading the rest of a small body (within the deadline) only lets the
+                    # connection be reused; failing to is no failure of the delivery.
+                    ends_at, _ = deadline.when(), deadline.reschedule(None)
+                    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+                        async with asyncio.timeout_at(ends_at):
+                            await _drain(chunks)
+        except (TimeoutError, httpx.TimeoutException):
+            if status is None:
+                return _Outcome(claimed, target, ok=False, latency_ms=_ms(started),
+                                error=f"timed out after {self.config.timeout:g} s")
+        except UnsafeWebhookUrl as exc:  # the address the host resolves to now is not public
+            return _Outcome(claimed, target, ok=False, latency_ms=_ms(started), error=exc.detail[:ERROR_CHARS])
         except httpx.HTTPError as exc:
-            return _Outcome(claimed, target, ok=False, latency_ms=_ms(started),
-                            error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS] or type(exc).__name__)
-        ok = 200 <= response.status_code < 300
-        return _Outcome(claimed, target, ok=ok, response_status=response.status_code, latency_ms=_ms(started),
-                        snippet=snippet, error=None if ok else f"HTTP {response.status_code}")
+            if status is None:
+                return _Outcome(claimed, target, ok=False, latency_ms=_ms(started),
+                                error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS] or type(exc).__name__)
+        ok = 200 <= status < 300
+        return _Outcome(claimed, target, ok=ok, response_status=status, latency_ms=_ms(started),
+                        snippet=snippet, error=None if ok else f"HTTP {status}")
 
     # --- record ---------------------------------------------------------------------------
 
     async def record(self, outcomes: list[_Outcome]) -> None:
+        """Write the outcomes of rows whose lease is still ours, their attempts, the usage counts
+        and the endpoints' health, in one transaction. An outcome whose lease lapsed is dropped:
+        the row may have been claimed, posted and recorded by another dispatcher since (ours was a
+        duplicate under the same webhook-id, which receivers drop).
+
+        Every dispatcher locks in one order — delivery rows by id, endpoint rows by id, usage rows
+        by (organization, instance) — so two recording at once never wait on each other in a circle."""
+        if not outcomes:
+            return
         now = self.clock()
-        updates: list[dict[str, Any]] = []
-        attempts: list[dict[str, Any]] = []
-        counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"webhooks_delivered": 0,
-                                                                           "webhooks_failed": 0})
-        endpoint_ok: dict[str, bool] = {}
-        for outcome in outcomes:
-            c, target = outcome.claimed, outcome.target
-            attempt = c.attempts + 1
-            if outcome.ok:
-                status, next_at = DeliveryStatus.DELIVERED, None
-                counts[(c.organization_id, c.instance_id)]["webhooks_delivered"] += 1
-            elif attempt >= c.max_attempts or target is None or target.paused:
-                status, next_at = DeliveryStatus.FAILED, None
-                counts[(c.organization_id, c.instance_id)]["webhooks_failed"] += 1
-            else:
-                status, next_at = DeliveryStatus.PENDING, now + timedelta(
-                    seconds=self._delay(c, attempt, target.plan))
-            if target is not None and not target.paused:
-                endpoint_ok[c.endpoint_id] = endpoint_ok.get(c.endpoint_id, False) or outcome.ok
-            updates.append({"b_id": c.id, "b_status": status, "b_attempts": attempt, "b_next": next_at,
-                            "b_last": now, "b_response": outcome.response_status, "b_latency": outcome.latency_ms,
-                            "b_now": now})
-            attempts.append({"id": new_id("att"), "organization_id": c.organization_id, "delivery_id": c.id,
-                             "attempt": attempt, "response_status": outcome.response_status,
-                             "latency_ms": outcome.latency_ms, "response_snippet": outcome.snippet,
-                             "error": outcome.error[:ERROR_CHARS] if outcome.error else None, "created_at": now})
+        by_id = {o.claimed.id: o for o in outcomes}
         async with self._writer() as session:
-            await session.exec(
-                update(_deliveries).where(_deliveries.c.id == bindparam("b_id")).values(
-                    status=bindparam("b_status"), attempts=bindparam("b_attempts"),
-                    next_attempt_at=bindparam("b_next"), last_attempt_at=bindparam("b_last"),
-                    response_status=bindparam("b_response"), latency_ms=bindparam("b_latency"),
-                    locked_until=None, updated_at=bindparam("b_now")),
-                params=updates,
-            )
-            await session.exec(insert(_attempts), params=attempts)
-            for (organization_id, instance_id), counters in counts.items():
-                await usage.increment(session, organization_id, instance_id, **counters)
-            for endpoint_id, ok in endpoint_ok.items():
-                await self._track_health(session, endpoint_id, ok, now)
+            held = await self._hold(session, outcomes)
+            if len(held) < len(by_id):
+                log.warning("dropped %d webhook outcomes whose lease had lapsed", len(by_id) - len(held))
+            posted: list[dict[str, Any]] = []
+            unposted: list[dict[str, Any]] = []
+            attempts: list[dict[str, Any]] = []
+            counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+            endpoint_ok: dict[str, tuple[bool, str, str]] = {}
+            for delivery_id in sorted(held):
+                outcome = by_id[delivery_id]
+                c = outcome.claimed
+                tally = counts[(c.organization_id, c.instance_id)]
+                if not outcome.posted:
+                    unposted.append({"b_id": c.id, "b_now": now})
+                    tally["webhooks_failed"] += 1
+                    continue
+                status, next_at, reason = self._settle(outcome, *held[delivery_id], now)
+                tally["webhooks_delivered"] += outcome.ok
+                tally["webhooks_failed"] += status == DeliveryStatus.FAILED
+                ok_before = endpoint_ok.get(c.endpoint_id, (False,))[0]
+                endpoint_ok[c.endpoint_id] = (ok_before or outcome.ok, c.organization_id, c.instance_id)
+                posted.append({"b_id": c.id, "b_status": status, "b_attempts": c.attempts + 1, "b_next": next_at,
+                               "b_response": outcome.response_status, "b_latency": outcome.latency_ms,
+                               "b_reason": reason, "b_now": now})
+                attempts.append({"id": new_id("att"), "organization_id": c.organization_id, "delivery_id": c.id,
+                                 "attempt": c.attempts + 1, "response_status": outcome.response_status,
+                                 "latency_ms": outcome.latency_ms, "response_snippet": outcome.snippet,
+                                 "error": outcome.error[:ERROR_CHARS] if outcome.error else None,
+                                 "created_at": now})
+            this_row = _deliveries.c.id == bindparam("b_id")
+            if posted:
+                await session.exec(
+                    update(_deliveries).where(this_row).values(
+                        status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                        next_attempt_at=bindparam("b_next"), last_attempt_at=bindparam("b_now"),
+                        response_status=bindparam("b_response"), latency_ms=bindparam("b_latency"),
+                        failure_reason=bindparam("b_reason"), locked_until=None, redeliver_requested=False,
+                        updated_at=bindparam("b_now")),
+                    params=posted,
+                )
+                await session.exec(insert(_attempts), params=attempts)
+            if unposted:  # the endpoint is paused: failed, nothing attempted, redeliverable once resumed
+                await session.exec(
+                    update(_deliveries).where(this_row).values(
+                        status=DeliveryStatus.FAILED, next_attempt_at=None, failure_reason=ENDPOINT_PAUSED,
+                        locked_until=None, redeliver_requested=False, updated_at=bindparam("b_now")),
+                    params=unposted,
+                )
+            for endpoint_id in sorted(endpoint_ok):
+                ok, organization_id, instance_id = endpoint_ok[endpoint_id]
+                counts[(organization_id, instance_id)]["webhooks_failed"] += await self._track_health(
+                    session, endpoint_id, ok, now)
+            for key in sorted(counts):
+                await usage.increment(session, *key, **counts[key])
             await session.commit()
+
+    def _settle(self, outcome: _Outcome, redeliver_requested: bool, max_attempts: int,
+                now: datetime) -> tuple[str, datetime | None, str | None]:
+        """Status, next attempt and failure reason of a row after a post."""
+        c, attempt = outcome.claimed, outcome.claimed.attempts + 1
+        if redeliver_requested:  # asked for while this attempt was in flight: go again now
+            return DeliveryStatus.PENDING, now, None
+        if outcome.ok:
+            return DeliveryStatus.DELIVERED, None, None
+        if attempt >= max_attempts:  # the row's, not the claim's: a redelivery may have raised it
+            return DeliveryStatus.FAILED, None, ATTEMPTS_EXHAUSTED
+        plan = outcome.target.plan if outcome.target else ""
+        return DeliveryStatus.PENDING, now + timedelta(seconds=self._delay(c, attempt, plan)), None
+
+    async def _hold(self, session: AsyncSession, outcomes: list[_Outcome]) -> dict[str, tuple[bool, int]]:
+        """Lock the rows still leased to us, in id order, and read what a redelivery may have
+        changed meanwhile: `{id: (redeliver_requested, max_attempts)}`."""
+        d = _deliveries.c
+        ours = (select(d.id, d.redeliver_requested, d.max_attempts)
+                .where(tuple_(d.id, d.locked_until).in_([(o.claimed.id, o.claimed.leased_until) for o in outcomes]),
+                       d.status == DeliveryStatus.PENDING)
+                .order_by(d.id))
+        if session.get_bind().dialect.name == "postgresql":
+            # FOR NO KEY UPDATE: the lock the UPDATE below takes anyway (FOR UPDATE would also
+            # hold up foreign-key checks against these rows).
+            rows = (await session.exec(ours.with_for_update(key_share=True))).all()
+        else:  # SQLite locks by writing: a no-op write takes its write lock now, until the commit
+            rows = (await session.exec(
+                update(_deliveries).where(d.id.in_(ours.with_only_columns(d.id).scalar_subquery()))
+                .values(locked_until=d.locked_until)
+                .returning(d.id, d.redeliver_requested, d.max_attempts))).all()
+        return {row[0]: (bool(row[1]), row[2]) for row in rows}
 
     def _delay(self, claimed: _Claimed, attempts_made: int, plan: str) -> float:
         # A redelivery adds a fresh budget to max_attempts: count from where that schedule began.
@@ -345,39 +420,55 @@ class Dispatcher:
         schedule_start = claimed.max_attempts - policy.attempts_for(plan)
         return policy.full_delay(max(1, attempts_made - schedule_start)) * random.uniform(0.5, 1.0)
 
-    async def _track_health(self, session: AsyncSession, endpoint_id: str, ok: bool, now: datetime) -> None:
+    async def _track_health(self, session: AsyncSession, endpoint_id: str, ok: bool, now: datetime) -> int:
         """`failing_since` marks the first failure in a row, a success clears it, and 24 h of
-        failures pauses the endpoint. Conditional updates: several dispatchers may race here."""
+        failures pauses the endpoint: its waiting rows are failed (and the count returned, for the
+        usage). Conditional updates: several dispatchers may race here."""
         table = WebhookEndpoint.__table__
         this = table.c.id == endpoint_id
         if ok:
             await session.exec(update(table).where(this, table.c.failing_since.is_not(None)).values(failing_since=None))
-            return
+            return 0
         await session.exec(update(table).where(this, table.c.failing_since.is_(None)).values(failing_since=now))
         paused = await session.exec(
             update(table).where(this, table.c.paused_at.is_(None),
                                 table.c.failing_since <= now - self.config.pause_after)
             .values(paused_at=now, updated_at=now))
-        if paused.rowcount:  # type: ignore[attr-defined]
-            await session.exec(
-                update(_deliveries)
-                .where(_deliveries.c.endpoint_id == endpoint_id, _deliveries.c.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.FAILED, next_attempt_at=None, locked_until=None, updated_at=now))
-            await notify_endpoint_paused(session, endpoint_id)
+        if not paused.rowcount:  # type: ignore[attr-defined]
+            return 0
+        # Rows leased to another dispatcher are left to it: it records its attempt, and the next
+        # claim finds the endpoint paused. SKIP LOCKED: never wait here on a row it is recording.
+        waiting = select(_deliveries.c.id).where(
+            _deliveries.c.endpoint_id == endpoint_id, _deliveries.c.status == DeliveryStatus.PENDING,
+            or_(_deliveries.c.locked_until.is_(None), _deliveries.c.locked_until < now))
+        if session.get_bind().dialect.name == "postgresql":
+            waiting = waiting.with_for_update(skip_locked=True)
+        failed = await session.exec(
+            update(_deliveries).where(_deliveries.c.id.in_(waiting.scalar_subquery()))
+            .values(status=DeliveryStatus.FAILED, next_attempt_at=None, locked_until=None,
+                    failure_reason=ENDPOINT_PAUSED, redeliver_requested=False, updated_at=now))
+        await notify_endpoint_paused(session, endpoint_id)
+        return failed.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-async def _read_snippet(response: httpx.Response) -> str:
-    """The first 1 KB. A body up to READ_LIMIT is read to its end so the connection is reused;
-    past that we stop reading and the connection is dropped."""
+async def _read_snippet(chunks: AsyncIterator[bytes]) -> str:
+    """The first 1 KB of the body (less if it ends sooner)."""
     buffer = b""
+    async for chunk in chunks:
+        buffer += chunk
+        if len(buffer) >= SNIPPET_BYTES:
+            break
+    return buffer[:SNIPPET_BYTES].decode("utf-8", errors="replace")
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read a body up to READ_LIMIT to its end, so the connection is reused; past that we stop
+    reading and the connection is dropped."""
     read = 0
-    async for chunk in response.aiter_raw():
-        if len(buffer) < SNIPPET_BYTES:
-            buffer += chunk[:SNIPPET_BYTES - len(buffer)]
+    async for chunk in chunks:
         read += len(chunk)
         if read > READ_LIMIT:
             break
-    return buffer.decode("utf-8", errors="replace")
 
 
 def _ms(started: float) -> int:

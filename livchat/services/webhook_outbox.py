@@ -24,7 +24,12 @@ from livchat.core.ids import new_id
 from livchat.models.accounts import Organization
 from livchat.models.enums import DeliveryStatus, Plan
 from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
+from livchat.services import usage
 from livchat.services.whatsapp_events import WhatsAppEvent
+
+# Why a delivery row is `failed` (its `failure_reason`); the attempt log tells what each post got.
+ENDPOINT_PAUSED = "endpoint_paused"  # the endpoint was paused or inactive: nothing was posted
+ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 
 
 @dataclass(frozen=True)
@@ -82,25 +87,30 @@ async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
 
 async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
                            policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> int:
-    """The transactional subscriber: inserts the delivery row in `session` (the caller commits)."""
+    """The transactional subscriber: inserts the delivery row in `session` (the caller commits).
+    An event for a paused endpoint is written `failed` (endpoint_paused) and counted, so it shows
+    in the log and can be redelivered once the endpoint is resumed."""
     if event.organization_id is None or not event.webhook_type:
         return 0  # anonymous test-panel instances have no webhooks
     row = (await session.exec(
-        select(WebhookEndpoint.id, WebhookEndpoint.events, Organization.plan)
+        select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.active, WebhookEndpoint.paused_at,
+               Organization.plan)
         .join(Organization, Organization.id == WebhookEndpoint.organization_id)  # type: ignore[arg-type]
         .where(WebhookEndpoint.instance_id == event.instance_id,
-               WebhookEndpoint.organization_id == event.organization_id,
-               WebhookEndpoint.active.is_(True),  # type: ignore[attr-defined]
-               WebhookEndpoint.paused_at.is_(None))  # type: ignore[union-attr]
+               WebhookEndpoint.organization_id == event.organization_id)
     )).first()
     if row is None or event.webhook_type not in row[1]:
         return 0
-    endpoint_id, _, plan = row
+    endpoint_id, _, active, paused_at, plan = row
     payload = event_payload(event.id, event.webhook_type, event.instance_id, event.occurred_at, event.data)
-    await add_delivery(session, new_delivery(
+    values = new_delivery(
         organization_id=event.organization_id, endpoint_id=endpoint_id, instance_id=event.instance_id,
         event_id=event.id, event_type=event.webhook_type, payload=payload,
-        max_attempts=policy.attempts_for(plan), now=event.occurred_at))
+        max_attempts=policy.attempts_for(plan), now=event.occurred_at)
+    if paused_at is not None or not active:
+        values.update(status=DeliveryStatus.FAILED, next_attempt_at=None, failure_reason=ENDPOINT_PAUSED)
+        await usage.increment(session, event.organization_id, event.instance_id, webhooks_failed=1)
+    await add_delivery(session, values)
     return 1
 
 

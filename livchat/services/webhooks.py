@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +39,9 @@ from livchat.services.webhook_signing import display_prefix, new_secret
 from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
 
 ROTATION_OVERLAP = timedelta(hours=24)
+# Rotated-out secrets still signing at once: each adds ~50 bytes to `webhook-signature`, and
+# receivers' proxies refuse headers past a few KB, so an 11th rotation within 24 h is refused.
+MAX_PREVIOUS_SECRETS = 10
 TEST_EVENT_TYPE = "webhook.test"
 MAX_PAGE = 100
 
@@ -57,7 +61,7 @@ def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
             "status": delivery.status, "attempts": delivery.attempts,
             "lastAttemptAt": _iso(delivery.last_attempt_at), "nextAttemptAt": _iso(delivery.next_attempt_at),
             "responseStatus": delivery.response_status, "latencyMs": delivery.latency_ms,
-            "createdAt": _iso(delivery.created_at)}
+            "failureReason": delivery.failure_reason, "createdAt": _iso(delivery.created_at)}
 
 
 def attempt_view(attempt: WebhookAttempt) -> dict[str, Any]:
@@ -144,25 +148,31 @@ async def delete_endpoint(session: AsyncSession, organization_id: str, instance_
 
 async def rotate_secret(session: AsyncSession, organization_id: str, instance_id: str, *,
                         now: datetime | None = None) -> dict[str, Any]:
-    """A new secret (in the view, shown once); the current one keeps signing beside it for 24 h."""
+    """A new secret (in the view, shown once). The current one keeps signing beside it for 24 h,
+    as does every earlier one until its own 24 h are over."""
     endpoint = await _endpoint(session, organization_id, instance_id)
     now = now or utcnow()
+    previous = _still_signing(endpoint.previous_secrets, now)
+    if len(previous) >= MAX_PREVIOUS_SECRETS:
+        raise Conflict("webhook_rotation_limit")
     secret = new_secret()
-    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
-    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    endpoint.previous_secrets = [
+        {"secret": endpoint.secret_encrypted, "expiresAt": (now + ROTATION_OVERLAP).isoformat()}, *previous]
     endpoint.secret_encrypted, endpoint.secret_prefix = encrypt(secret), display_prefix(secret)
     endpoint.updated_at = now
     await session.commit()
     return {**endpoint_view(endpoint), "secret": secret}
 
 
+def _still_signing(previous: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    return [p for p in previous if datetime.fromisoformat(p["expiresAt"]) > now]
+
+
 def secrets_in_use(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The secrets that sign now: the current one first, then the rotated-out one during its 24 h."""
-    secrets = [decrypt(endpoint.secret_encrypted)]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret_encrypted and expires and expires > now:
-        secrets.append(decrypt(endpoint.previous_secret_encrypted))
-    return secrets
+    """The secrets that sign now: the current one first, then each rotated-out one (newest first)
+    until 24 h after its rotation."""
+    return [decrypt(endpoint.secret_encrypted),
+            *(decrypt(p["secret"]) for p in _still_signing(endpoint.previous_secrets, now))]
 
 
 async def list_deliveries(session: AsyncSession, organization_id: str, instance_id: str, *,
@@ -208,16 +218,25 @@ async def _plan(session: AsyncSession, organization_id: str) -> str:
 
 async def redeliver(session: AsyncSession, organization_id: str, delivery_id: str, *,
                     now: datetime | None = None, policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> dict[str, Any]:
-    """Queue it again now with a fresh attempt schedule; it keeps its `webhook-id` (the event id)."""
+    """Queue it again now with a fresh attempt schedule; it keeps its `webhook-id` (the event id).
+    A row a dispatcher is posting right now stays its own (making it claimable would post it twice
+    at once): it is flagged, and that dispatcher queues it again when the attempt in flight ends."""
     delivery = await _delivery(session, organization_id, delivery_id)
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or endpoint.paused_at is not None or not endpoint.active:
         raise Conflict("webhook_paused")
     now = now or utcnow()
-    delivery.status = DeliveryStatus.PENDING
-    delivery.max_attempts = delivery.attempts + policy.attempts_for(await _plan(session, organization_id))
-    delivery.next_attempt_at, delivery.locked_until, delivery.updated_at = now, None, now
+    budget = policy.attempts_for(await _plan(session, organization_id))
+    table = WebhookDelivery.__table__
+    leased = table.c.locked_until.is_not(None) & (table.c.locked_until > now)
+    # One statement, so a claim in between sees the row either before or after it. A leased row
+    # is pending with its due time passed already: only the flag and the budget differ.
+    await session.exec(update(table).where(table.c.id == delivery.id).values(  # type: ignore[call-overload]
+        status=DeliveryStatus.PENDING, next_attempt_at=now, failure_reason=None, updated_at=now,
+        redeliver_requested=leased,
+        max_attempts=table.c.attempts + case((leased, 1), else_=0) + budget))  # + the attempt in flight
     await session.commit()
+    await session.refresh(delivery)
     nudge()
     return delivery_view(delivery)
 

@@ -17,6 +17,7 @@ from livchat.services import webhooks
 from livchat.services.errors import Conflict, InvalidInput, NotFound
 from livchat.services.ssrf import UnsafeWebhookUrl
 from livchat.services.webhook_dispatcher import Dispatcher
+from livchat.services.webhook_signing import hex_signature
 
 
 @pytest.mark.usefixtures("allow_private")
@@ -62,36 +63,59 @@ async def test_another_organizations_ids_answer_not_found(tenant: Tenant, receiv
 
 
 @pytest.mark.usefixtures("allow_private")
-async def test_rotation_signs_with_both_secrets_for_24_hours_then_only_the_new_one(
+async def test_every_rotated_out_secret_signs_until_its_own_24_hours_are_over(
         tenant: Tenant, receiver: Receiver, outbox: None) -> None:
-    old = (await save(tenant, receiver.url))["secret"]
-    dispatcher = Dispatcher(FAST)
+    first = (await save(tenant, receiver.url))["secret"]
+    now = utcnow()
+    rotated = []
     async with db.session() as session:
-        # Rotated an hour ago (the clock is injected): the old secret still signs.
-        rotated = await webhooks.rotate_secret(session, tenant.organization_id, tenant.instance_id,
-                                               now=utcnow() - timedelta(hours=1))
-    new = rotated["secret"]
-    assert new != old and rotated["secretPrefix"] == new[:12]
+        # Rotations in the past (the clock is injected): the first secret's 24 h are over, the
+        # second's and the third's are not, although they were rotated out within 2 h of each other.
+        for hours_ago in (25, 2, 1):
+            rotated.append(await webhooks.rotate_secret(session, tenant.organization_id, tenant.instance_id,
+                                                        now=now - timedelta(hours=hours_ago)))
+    second, third, current = (r["secret"] for r in rotated)
+    assert rotated[-1]["secretPrefix"] == current[:12] and len({first, second, third, current}) == 4
+
     await emit(tenant, {"id": "during"})
+    dispatcher = Dispatcher(FAST)
     assert await dispatcher.run_once() == 1
+    await dispatcher.aclose()
     request = receiver.requests[-1]
-    assert len(request.headers["webhook-signature"].split(" ")) == 2
-    assert Webhook(old).verify(request.body, request.headers)["data"] == {"id": "during"}
-    assert Webhook(new).verify(request.body, request.headers)["data"] == {"id": "during"}
+    assert len(request.headers["webhook-signature"].split(" ")) == 3
+    for signing in (current, third, second):
+        assert Webhook(signing).verify(request.body, request.headers)["data"] == {"id": "during"}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(first).verify(request.body, request.headers)
+    # x-hmac-signature has one value: the current secret's.
+    assert request.headers["x-hmac-signature"] == hex_signature(current, request.body)
 
     async with db.session() as session:
-        # Rotated 25 hours ago: the overlap is over, only the newest secret signs.
-        newest = (await webhooks.rotate_secret(session, tenant.organization_id, tenant.instance_id,
-                                               now=utcnow() - timedelta(hours=25)))["secret"]
-    await emit(tenant, {"id": "after"})
-    assert await dispatcher.run_once() == 1
-    request = receiver.requests[-1]
-    assert len(request.headers["webhook-signature"].split(" ")) == 1
-    assert Webhook(newest).verify(request.body, request.headers)["data"] == {"id": "after"}
-    for expired in (new, old):
-        with pytest.raises(WebhookVerificationError):
-            Webhook(expired).verify(request.body, request.headers)
-    await dispatcher.aclose()
+        endpoint = (await session.exec(select(WebhookEndpoint))).one()
+    assert webhooks.secrets_in_use(endpoint, now) == [current, third, second]
+    assert webhooks.secrets_in_use(endpoint, now + timedelta(hours=22, minutes=1)) == [current, third]
+    assert webhooks.secrets_in_use(endpoint, now + timedelta(hours=23, minutes=1)) == [current]
+
+
+async def test_an_eleventh_rotation_within_24_hours_is_refused(tenant: Tenant) -> None:
+    """Each secret still signing adds a signature to every delivery's headers: they stay bounded."""
+    from livchat.state.whatsapp_common import problem_key
+
+    async with db.session() as session:
+        await webhooks.save_endpoint(session, tenant.organization_id, tenant.instance_id,
+                                     "https://93.184.216.34/hook")
+        now = utcnow()
+        for _ in range(webhooks.MAX_PREVIOUS_SECRETS):
+            await webhooks.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=now)
+        with pytest.raises(Conflict) as refused:
+            await webhooks.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=now)
+        assert refused.value.detail == "webhook_rotation_limit"
+        assert problem_key(refused.value) == "dashboard_whatsapp.errors.webhook_rotation_limit"  # it says why
+        later = now + timedelta(hours=24, seconds=1)  # the earlier ones have expired: allowed again
+        rotated = await webhooks.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=later)
+        endpoint = (await session.exec(select(WebhookEndpoint))).one()
+        assert webhooks.secrets_in_use(endpoint, later)[0] == rotated["secret"]
+        assert len(endpoint.previous_secrets) == 1  # the expired ones are gone from the row
 
 
 @pytest.mark.usefixtures("allow_private")
@@ -112,7 +136,8 @@ async def test_delivery_log_filters_by_status_and_paginates_by_cursor(tenant: Te
         assert first["data"][0] | {"lastAttemptAt": None} == {
             "id": ids[-1], "eventId": events[-1].id, "eventType": "message.received", "status": "pending",
             "attempts": 0, "lastAttemptAt": None, "nextAttemptAt": first["data"][0]["nextAttemptAt"],
-            "responseStatus": None, "latencyMs": None, "createdAt": first["data"][0]["createdAt"]}
+            "responseStatus": None, "latencyMs": None, "failureReason": None,
+            "createdAt": first["data"][0]["createdAt"]}
         with pytest.raises(InvalidInput):
             await webhooks.list_deliveries(session, tenant.organization_id, tenant.instance_id, status="lost")
     assert await dispatcher.run_once() == 5
@@ -231,6 +256,7 @@ async def test_paused_endpoint_refuses_redeliver_and_test_events_until_saved_aga
             await webhooks.send_test_event(session, tenant.organization_id, tenant.instance_id)
         assert (await webhooks.get_endpoint(session, tenant.organization_id, tenant.instance_id))["active"] is False
     await emit(tenant, {"id": "while paused"})
-    assert len(await deliveries(tenant)) == 1  # a paused endpoint gets no new rows
+    _, paused = await deliveries(tenant)  # logged as failed, never attempted
+    assert (paused.status, paused.failure_reason, paused.attempts) == ("failed", "endpoint_paused", 0)
     resumed = await save(tenant, receiver.url)
     assert resumed["active"] is True and resumed["pausedAt"] is None

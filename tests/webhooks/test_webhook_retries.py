@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from bench.webhook_receiver import Receiver
-from webhook_helpers import FAST, Tenant, deliveries, emit, save, wait_status
+from webhook_helpers import FAST, Clock, Tenant, deliveries, emit, save, usage_of, wait_status
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models.accounts import Membership, User
@@ -65,14 +65,6 @@ async def test_receiver_down_then_slow_then_back(tenant: Tenant, outbox: None) -
         await receiver.stop()
 
 
-@dataclasses.dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def _person(tenant: Tenant, role: str, locale: str = "en") -> str:
     email = f"{new_id('u')}@example.com"
     async with db.session() as session:
@@ -117,7 +109,9 @@ async def test_endpoint_failing_for_24_hours_is_paused_and_the_organization_told
     assert notice.kind == "webhook_paused" and receiver.url in notice.body
     assert sorted((e.to_email, e.subject) for e in emails) == sorted([
         (owner, "Your LivChat webhook was paused"), (admin, "Seu webhook do LivChat foi pausado")])
-    assert {r.status for r in rows} == {"failed"}  # visibly failed, can be redelivered once resumed
+    # Visibly failed (can be redelivered once resumed) and counted as failed deliveries.
+    assert {(r.status, r.failure_reason) for r in rows} == {("failed", "endpoint_paused")}
+    assert await usage_of(tenant) == (0, 2)
     assert await worker.run_once() == 0  # nothing more goes to a paused endpoint
     await worker.aclose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -16,7 +16,7 @@ from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.models.accounts import Organization
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
-from livchat.models.whatsapp import Instance
+from livchat.models.whatsapp import Instance, UsageDaily
 from livchat.services import webhooks
 from livchat.services.webhook_dispatcher import DispatcherConfig
 from livchat.services.webhook_outbox import RetryPolicy
@@ -114,3 +114,20 @@ class FakeDNS:
             return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
 
         self.monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@dataclass
+class Clock:
+    """An injected clock a test moves forward (leases lapse, retries come due, 24 h pass)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def usage_of(tenant: Tenant) -> tuple[int, int]:
+    """(webhooks_delivered, webhooks_failed) of the tenant's instance, all days together."""
+    async with db.session() as session:
+        rows = list(await session.exec(select(UsageDaily).where(UsageDaily.instance_id == tenant.instance_id)))
+    return sum(r.webhooks_delivered for r in rows), sum(r.webhooks_failed for r in rows)

@@ -49,6 +49,9 @@ class DeliveryOut(CamelModel):
     next_attempt_at: str | None
     response_status: int | None
     latency_ms: int | None
+    failure_reason: str | None = Field(
+        default=None, description="Why it failed: endpoint_paused (the endpoint was paused, nothing was sent; "
+                                  "redeliver it once the endpoint is saved again) | attempts_exhausted")
     created_at: str | None = None
 
 

@@ -15,6 +15,8 @@ EN = {
     "dashboard_whatsapp.errors.unsafe_webhook_url": "This webhook URL cannot be used. It must be http(s) and reach a "
                                                     "public address:",
     "dashboard_whatsapp.errors.webhook_paused": "This webhook is paused. Save it again to resume it.",
+    "dashboard_whatsapp.errors.webhook_rotation_limit": "This secret was rotated 10 times in the last 24 hours, "
+                                                        "and every old secret still signs. Try again later.",
     "dashboard_whatsapp.errors.rate_limited": "Too many messages per second for your plan. Wait a moment.",
     "dashboard_whatsapp.errors.quota_exceeded": "Today's message quota of your plan is used up. Upgrade or wait "
                                                 "until tomorrow (UTC).",
@@ -117,6 +119,8 @@ PT_BR = {
     "dashboard_whatsapp.errors.unsafe_webhook_url": "Esta URL de webhook não pode ser usada. Ela deve ser http(s) e "
                                                     "apontar para um endereço público:",
     "dashboard_whatsapp.errors.webhook_paused": "Este webhook está pausado. Salve-o novamente para retomá-lo.",
+    "dashboard_whatsapp.errors.webhook_rotation_limit": "Este segredo foi trocado 10 vezes nas últimas 24 horas, "
+                                                        "e cada segredo antigo ainda assina. Tente mais tarde.",
     "dashboard_whatsapp.errors.rate_limited": "Mensagens demais por segundo para o seu plano. Aguarde um instante.",
     "dashboard_whatsapp.errors.quota_exceeded": "A cota diária de mensagens do seu plano acabou. Mude de plano ou "
                                                 "aguarde até amanhã (UTC).",

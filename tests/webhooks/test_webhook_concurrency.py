@@ -1,0 +1,72 @@
+"""Two dispatchers on one database at the same time: disjoint claims, no deadlock."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+
+from sqlmodel import func, select
+
+from bench.webhook_receiver import Receiver
+from livchat.core.db import db
+from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
+from livchat.services.webhook_dispatcher import Dispatcher
+from webhook_helpers import FAST, Tenant, emit, make_tenant, save, usage_of
+
+EVENTS = 300
+ROUNDS = 10
+
+
+async def test_two_dispatchers_at_once_claim_disjoint_rows_each_event_delivered_exactly_once(
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+    """Both claim in the same instant (`FOR UPDATE SKIP LOCKED` on PostgreSQL): each skips what
+    the other holds, so every event goes out once and none is left behind."""
+    await save(tenant, receiver.url)
+    events = await emit(tenant, *({"n": n} for n in range(EVENTS)))
+    config = dataclasses.replace(FAST, batch_size=25)
+    first, second = Dispatcher(config), Dispatcher(config)
+    handled = Counter[str]()
+    for _ in range(2 * EVENTS // config.batch_size):  # bounded: more rounds than needed
+        a, b = await asyncio.gather(first.run_once(), second.run_once())
+        handled.update(first=a, second=b)
+        if a == b == 0:
+            break
+    await first.aclose()
+    await second.aclose()
+
+    assert handled["first"] > 0 and handled["second"] > 0  # both really took part
+    assert handled["first"] + handled["second"] == EVENTS
+    assert sorted(receiver.ids()) == sorted(e.id for e in events)  # each exactly once
+    async with db.session() as session:
+        delivered = (await session.exec(select(func.count()).select_from(WebhookDelivery).where(
+            WebhookDelivery.status == "delivered", WebhookDelivery.attempts == 1))).one()
+        attempts = (await session.exec(select(func.count()).select_from(WebhookAttempt))).one()
+    assert delivered == attempts == EVENTS
+    assert await usage_of(tenant) == (EVENTS, 0)
+
+
+async def test_two_dispatchers_recording_the_same_instances_in_opposite_order_do_not_deadlock(
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+    """Each records outcomes of both instances: usage and endpoint rows are written in one sorted
+    order, so the two transactions never wait on each other in a circle (PostgreSQL would abort
+    one). Whether two transactions interleave that way is a matter of timing: several rounds."""
+    other = await make_tenant()
+    await save(tenant, receiver.url)
+    await save(other, receiver.url)
+    config = dataclasses.replace(FAST, batch_size=2)
+    first, second = Dispatcher(config), Dispatcher(config)
+    order = [tenant.instance_id, other.instance_id]
+    for _ in range(ROUNDS):
+        for who in (tenant, other, other, tenant):
+            await emit(who, {"for": who.instance_id})
+        first_batch, second_batch = await first.claim(2), await second.claim(2)
+        # Posts finish in any order, so outcomes come to record() in any order: here, opposite ones.
+        first_batch.sort(key=lambda work: order.index(work[0].instance_id))
+        second_batch.sort(key=lambda work: order.index(work[0].instance_id), reverse=True)
+        assert [c.instance_id for c, _ in first_batch] == order == [c.instance_id for c, _ in second_batch][::-1]
+        outcomes = await asyncio.gather(first.deliver(first_batch), second.deliver(second_batch))
+        await asyncio.wait_for(asyncio.gather(first.record(outcomes[0]), second.record(outcomes[1])), 30)
+    await first.aclose()
+    await second.aclose()
+    assert await usage_of(tenant) == (2 * ROUNDS, 0) and await usage_of(other) == (2 * ROUNDS, 0)
