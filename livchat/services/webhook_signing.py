@@ -4,7 +4,7 @@ A secret is `whsec_` + base64 of 32 random bytes (Standard Webhooks). The signin
 32 bytes — the base64-DECODED part after `whsec_` — for both headers:
 
 - `webhook-signature: v1,<base64(HMAC-SHA256(key, f"{webhook-id}.{webhook-timestamp}.{body}"))>`;
-  while a rotated-out secret still signs (24 h), a second `v1,...` follows, space-separated;
+  each rotated-out secret still signing (24 h after its rotation) adds a `v1,...`, space-separated;
 - `x-hmac-signature: <hex(HMAC-SHA256(key, body))>` with the current secret only
   (for clients written against WuzAPI).
 """
@@ -49,6 +49,8 @@ def signed_headers(secrets_in_use: list[str], webhook_id: str, timestamp: int, b
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(sign(s, webhook_id, timestamp, body) for s in secrets_in_use),
+        # The current secret only: a header of one value cannot carry the overlap, so a WuzAPI-style
+        # client verifies with the new secret from the moment it rotates (docs.html says so).
         "x-hmac-signature": hex_signature(secrets_in_use[0], body),
         "content-type": "application/json",
         "user-agent": "LivChat-Webhooks/1.0",
