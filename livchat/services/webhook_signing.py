@@ -50,7 +50,7 @@ def signed_headers(secrets_in_use: list[str], webhook_id: str, timestamp: int, b
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(sign(s, webhook_id, timestamp, body) for s in secrets_in_use),
         # The current secret only: a header of one value cannot carry the overlap, so a WuzAPI-style
-        # client verifies with the new secret from the moment it rotates (docs.html says so).
+        # client verifies with the new secret from the moment it rotates.
         "x-hmac-signature": hex_signature(secrets_in_use[0], body),
         "content-type": "application/json",
         "user-agent": "LivChat-Webhooks/1.0",
