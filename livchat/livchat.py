@@ -18,6 +18,7 @@ from livchat.pages import dashboard
 from livchat.pages.landing import landing
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
+from livchat.services import idempotency
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
 
 configure_logging(get_settings().log_level)
@@ -34,6 +35,7 @@ app = rx.App(
 app.register_lifespan_task(dispatcher_lifespan)
 app.register_lifespan_task(amqp_lifespan)
 app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rotation, from startup
+app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
 
 app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")

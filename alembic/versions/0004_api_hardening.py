@@ -1,12 +1,15 @@
 """api: idempotency and quotas
 
+Idempotency keys keep the headers of the stored response, a lease while the first request runs,
+and when it may have left for WuzAPI. usage_daily gets the exact daily quota counter.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0004'
@@ -16,8 +19,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('response_headers', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('dispatched_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('usage_daily', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('quota_used', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('usage_daily', schema=None) as batch_op:
+        batch_op.drop_column('quota_used')
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_column('dispatched_at')
+        batch_op.drop_column('lease_expires_at')
+        batch_op.drop_column('response_headers')

@@ -11,23 +11,37 @@ from typing import Any
 from fastapi import Request
 
 from livchat.api.problems import ApiError
-from livchat.services.limits import RateLimitResult
+from livchat.services.limits import QuotaExceeded, RateLimited, RateLimitResult
 
 _STATE_KEY = "rate_limit_headers"
+RATE_LIMITED_DETAIL = "Too many requests; retry after the Retry-After header's seconds."
 
 
 def enforce(request: Request, result: RateLimitResult, code: str = "rate_limited",
-            detail: str = "Too many requests; retry after the Retry-After header's seconds.") -> None:
-    """Record the limit's headers for the response; refuse with 429 (and Retry-After) when over.
-
-    With several limits on one request, the most constrained (lowest remaining) one is shown.
-    """
-    headers = result.headers()
+            detail: str = RATE_LIMITED_DETAIL) -> None:
+    """Record the limit's headers for the response; refuse with 429 (and Retry-After) when over."""
     if not result.allowed:
-        raise ApiError(429, code, detail, headers=headers)
+        raise ApiError(429, code, detail, headers=result.headers())
+    record(request, result)
+
+
+def record(request: Request, result: RateLimitResult) -> None:
+    """Keep a passed limit's headers for the response. With several limits on one request, the
+    most constrained (lowest remaining) one is shown."""
+    headers = result.headers()
     current = getattr(request.state, _STATE_KEY, None)
     if headers and (current is None or int(headers["RateLimit-Remaining"]) < int(current["RateLimit-Remaining"])):
         setattr(request.state, _STATE_KEY, headers)
+
+
+def refused(exc: RateLimited) -> ApiError:
+    """The 429 for a limit a service refused (its result carries the headers)."""
+    if isinstance(exc, QuotaExceeded):
+        detail = (f"The plan's {exc.result.limit} messages a day are used up; the quota resets at 00:00 UTC "
+                  "(see Retry-After), or upgrade the plan.")
+    else:
+        detail = RATE_LIMITED_DETAIL
+    return ApiError(429, exc.code, detail, headers=exc.result.headers())
 
 
 class RateLimitHeadersMiddleware:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from livchat.models._base import (
@@ -117,4 +117,7 @@ class UsageDaily(SQLModel, table=True):
     webhooks_delivered: int = Field(default=0)
     webhooks_failed: int = Field(default=0)
     api_requests: int = Field(default=0)
+    # Organization-wide row only: messages counted against the plan's daily quota (taken before a
+    # send, given back when it fails), so the quota is exact across workers and restarts.
+    quota_used: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     updated_at: datetime = updated_at()

@@ -2,34 +2,58 @@
 
 Claiming a key is an INSERT on the unique (organization_id, key): of two concurrent requests
 with one key, exactly one proceeds; the other sees it in progress (or, later, its response).
+A claim is a lease: if its holder dies, the key is free again once the lease lapses — unless
+the holder had already reached the point where its request may have left for WuzAPI
+(`mark_dispatched`); then the key answers `OutcomeUnknown` and never runs the request again.
+The request fingerprint is over canonical JSON, so whitespace and key order do not matter.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-from dataclasses import dataclass
-from datetime import timedelta
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import delete, select
+from sqlmodel import delete, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
+from livchat.core.logging import get_logger
 from livchat.models import IdempotencyKey
-from livchat.services.errors import Conflict, InvalidInput
+from livchat.services.errors import Conflict, InvalidInput, ServiceError
+
+log = get_logger("idempotency")
 
 TTL = timedelta(hours=24)
+# Longer than any request runs (media fetch deadline + WuzAPI timeout): only a dead holder lapses.
+LEASE = timedelta(minutes=2)
+IN_PROGRESS_RETRY_AFTER = 1  # seconds: the first request is running and usually done by then
 MAX_KEY_LENGTH = 255
+PURGE_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
 class StoredResponse:
     status: int
     body: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class KeyInProgress(Conflict):
     code = "idempotency_in_progress"
+
+
+class OutcomeUnknown(ServiceError):
+    """The first request with the key died after it may have reached WuzAPI: never run again."""
+
+    code = "outcome_unknown"
+    status = 500
 
 
 class KeyReused(InvalidInput):
@@ -39,7 +63,12 @@ class KeyReused(InvalidInput):
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+    """Same method, path and JSON (any whitespace or key order) → same fingerprint."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body  # not JSON: the bytes as they are
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
 async def claim(organization_id: str, key: str, method: str, path: str, fingerprint: str) -> StoredResponse | None:
@@ -47,11 +76,12 @@ async def claim(organization_id: str, key: str, method: str, path: str, fingerpr
     A StoredResponse: replay it. Raises KeyInProgress or KeyReused."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput("invalid_idempotency_key")
-    for _ in range(2):  # second pass after removing an expired row
+    for _ in range(3):  # again after removing an expired row or losing a race for a lapsed lease
+        now = utcnow()
         async with db.session() as session:
             session.add(IdempotencyKey(
                 id=new_id("idk"), organization_id=organization_id, key=key, request_hash=fingerprint,
-                method=method, path=path, expires_at=utcnow() + TTL,
+                method=method, path=path, lease_expires_at=now + LEASE, expires_at=now + TTL,
             ))
             try:
                 await session.commit()
@@ -62,31 +92,56 @@ async def claim(organization_id: str, key: str, method: str, path: str, fingerpr
                 IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key))).first()
             if existing is None:
                 continue
-            if existing.expires_at <= utcnow():
+            if existing.expires_at <= now:
                 await session.exec(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))  # type: ignore[call-overload]
                 await session.commit()
                 continue
             if existing.request_hash != fingerprint:
                 raise KeyReused()
-            if existing.response_status is None:
+            if existing.response_status is not None:
+                return StoredResponse(existing.response_status, existing.response_body or "",
+                                      dict(existing.response_headers or {}))
+            if existing.lease_expires_at is not None and existing.lease_expires_at > now:
                 raise KeyInProgress()
-            return StoredResponse(existing.response_status, existing.response_body or "")
+            if existing.dispatched_at is not None:  # its holder died with the outcome unknown
+                raise OutcomeUnknown()
+            if await _take_over(session, existing.id, now):
+                return None
     raise KeyInProgress()
 
 
-async def complete(organization_id: str, key: str, status: int, body: str) -> None:
+async def _take_over(session: AsyncSession, row_id: str, now: datetime) -> bool:
+    """The holder's lease lapsed before it dispatched (it died): the key is ours if we win the race."""
+    taken = await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
+        IdempotencyKey.id == row_id, IdempotencyKey.response_status.is_(None),  # type: ignore[union-attr]
+        IdempotencyKey.dispatched_at.is_(None), IdempotencyKey.lease_expires_at <= now,  # type: ignore[union-attr,operator]
+    ).values(lease_expires_at=now + LEASE))
+    await session.commit()
+    return bool(taken.rowcount == 1)
+
+
+async def mark_dispatched(organization_id: str, key: str) -> None:
+    """The request may leave for WuzAPI now: whatever happens next, it is never run again."""
     async with db.session() as session:
-        row = (await session.exec(select(IdempotencyKey).where(
-            IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key))).first()
-        if row is not None:
-            row.response_status = status
-            row.response_body = body
-            session.add(row)
-            await session.commit()
+        await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
+            IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key,
+            IdempotencyKey.response_status.is_(None)).values(dispatched_at=utcnow()))  # type: ignore[union-attr]
+        await session.commit()
+
+
+async def complete(organization_id: str, key: str, status: int, body: str,
+                   headers: dict[str, str] | None = None) -> None:
+    async with db.session() as session:
+        await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
+            IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key,
+            IdempotencyKey.response_status.is_(None)).values(  # type: ignore[union-attr]
+            response_status=status, response_body=body, response_headers=headers or {}, lease_expires_at=None))
+        await session.commit()
 
 
 async def release(organization_id: str, key: str) -> None:
-    """The request failed on our side (5xx or crash): let the client retry with the same key."""
+    """The request certainly did nothing (refused, or failed before it could send): the client
+    may retry with the same key."""
     async with db.session() as session:
         await session.exec(delete(IdempotencyKey).where(  # type: ignore[call-overload]
             IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key,
@@ -99,3 +154,26 @@ async def purge_expired() -> int:
         result = await session.exec(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow()))  # type: ignore[call-overload]
         await session.commit()
         return result.rowcount or 0
+
+
+async def run_purge(stop: asyncio.Event, every_seconds: float = PURGE_EVERY_SECONDS) -> None:
+    """Delete expired keys now and then every `every_seconds` until `stop` is set."""
+    while not stop.is_set():
+        try:
+            await purge_expired()
+        except Exception:  # the database may be briefly away: try again next round
+            log.exception("purging expired idempotency keys failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)
+
+
+@contextlib.asynccontextmanager
+async def purge_lifespan(every_seconds: float = PURGE_EVERY_SECONDS) -> AsyncIterator[None]:
+    """For the app's lifespan: the expired-keys purge runs meanwhile (each worker; harmless twice)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_purge(stop, every_seconds), name="idempotency-purge")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

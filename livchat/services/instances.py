@@ -87,6 +87,20 @@ async def list_instances(session: AsyncSession, organization_id: str | None, *,
     return list((await session.exec(query)).all())
 
 
+async def page_instances(session: AsyncSession, organization_id: str, *, limit: int = 50,
+                         cursor: str | None = None) -> tuple[list[Instance], str | None]:
+    """Newest first, `limit` (≤ 100) at a time: (page, next cursor or None). Ids are time-ordered,
+    so the cursor is `id < cursor`."""
+    limit = max(1, min(int(limit), 100))
+    query = select(Instance).where(Instance.organization_id == organization_id)
+    if cursor:
+        query = query.where(Instance.id < cursor)
+    rows = list((await session.exec(query.order_by(Instance.id.desc()).limit(limit + 1))).all())  # type: ignore[attr-defined]
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].id
+    return rows, None
+
+
 async def create_instance(session: AsyncSession, organization_id: str | None, name: str, *,
                           anonymous_session_id: str | None = None) -> Instance:
     """A WuzAPI user with its own random token and HMAC key, its webhook pointed at us."""

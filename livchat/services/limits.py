@@ -6,24 +6,29 @@
 | starter | 5         | unlimited       | 10/s               | 1,000 a minute       |
 | scale   | 20        | unlimited       | 50/s               | 5,000 a minute       |
 
+LIVCHAT_PLAN_LIMITS (JSON by plan) overrides fields of this table, e.g. for a benchmark.
+
 Rate checks use a moving window (exact: N requests in any window pass, the N+1st is refused)
 and return a `RateLimitResult` — a tuple `(allowed, limit, remaining, reset_epoch, retry_after)`
 whose `headers()` are what a router sets on the response (`RateLimit-Limit`,
 `RateLimit-Remaining`, `RateLimit-Reset` in seconds from now, and `Retry-After` when refused).
-Routers raise `RateLimited(result)` (429 `rate_limited`) or `QuotaExceeded(result)`
-(429 `quota_exceeded`, the daily message quota); `check_instance_count` raises
-`PlanLimitReached` (402 `plan_limit`).
+The daily message quota is not a rate window but a counter in the database, exact per UTC day
+across workers (`livchat.services.usage.take_daily_quota`); it raises `QuotaExceeded(result)`
+(429 `quota_exceeded`), a refused rate check `RateLimited(result)` (429 `rate_limited`), and
+`check_instance_count` raises `PlanLimitReached` (402 `plan_limit`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -52,7 +57,22 @@ PLANS: dict[str, PlanLimits] = {
 
 def plan_limits(plan: str) -> PlanLimits:
     """An unknown plan name gets the free plan's limits."""
-    return PLANS.get(plan, PLANS[Plan.FREE])
+    plans = _configured_plans(get_settings().plan_limits)
+    return plans.get(plan, plans[Plan.FREE])
+
+
+@lru_cache(maxsize=4)
+def _configured_plans(overrides: str) -> dict[str, PlanLimits]:
+    """PLANS with LIVCHAT_PLAN_LIMITS applied; a typo is an error, not a silent default."""
+    if not overrides.strip():
+        return PLANS
+    try:
+        parsed = json.loads(overrides)
+        return {**PLANS, **{plan: dataclasses.replace(PLANS[plan], **fields) for plan, fields in parsed.items()}}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"LIVCHAT_PLAN_LIMITS must be JSON like {{\"scale\": {{\"sends_per_second\": 100}}}} "
+                         f"with plans {sorted(PLANS)} and fields {[f.name for f in dataclasses.fields(PlanLimits)]}: "
+                         f"{exc!r}") from None
 
 
 class RateLimitResult(NamedTuple):
@@ -125,13 +145,6 @@ class RateLimits:
 
     async def send(self, instance_id: str, plan: str) -> RateLimitResult:
         return await self.hit(RateLimitItemPerSecond(plan_limits(plan).sends_per_second), "send", instance_id)
-
-    async def daily_message(self, organization_id: str, plan: str) -> RateLimitResult:
-        """The free plan's 50 messages in any 24 h; unlimited plans always pass (no headers)."""
-        quota = plan_limits(plan).messages_per_day
-        if quota is None:
-            return UNLIMITED
-        return await self.hit(RateLimitItemPerDay(quota), "messages", organization_id)
 
     async def clear(self, item: RateLimitItem, *identifiers: str) -> None:
         await self._limiter.clear(item, self.key_prefix, *identifiers)

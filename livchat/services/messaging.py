@@ -1,40 +1,60 @@
 """Sending WhatsApp messages (six types), message history, read marks.
 
-A send validates everything first (number, type, media), then commits a `pending` row that
-already carries the WhatsApp message id we chose (so a receipt or an echo of it can always be
-matched), then calls WuzAPI once: `sent`, or `failed` with the reason. A timeout is never
-retried blindly: the row is `failed` with an error saying the outcome is unknown.
+A send checks everything first — number, type, content, and media (given by URL it is fetched
+here, through the SSRF guard, with the same size and type rules as base64) — so a bad send costs
+no limit. Then the plan's limits: sends per second per instance (the `limits` library) and the
+daily quota (a database counter, given back if the send fails). Then it commits a `pending` row
+that already carries the WhatsApp message id we chose (so a receipt or an echo of it can always
+be matched), and calls WuzAPI once: `sent`, or `failed` with the reason — also when the send is
+cancelled or breaks on something unexpected. A timeout is never retried blindly: the row is
+`failed` with an error saying the outcome is unknown.
+
+    prepared = await prepare_send(...)        # 4xx for bad input; nothing counted
+    await check_send_rate(prepared, plan)     # 429 rate_limited
+    delivered = await deliver(session, prepared, plan=plan)   # 429 quota_exceeded, gateway errors
+
+`send_message` does the three; the API calls them one by one for its headers and idempotency.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.db import utcnow
+from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
+from livchat.core.logging import get_logger
+from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
+from livchat.models.accounts import Organization
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
-from livchat.services import usage
-from livchat.services.errors import InvalidInput, NotFound, PayloadTooLarge
+from livchat.services import ssrf, usage
+from livchat.services.errors import InvalidInput, MediaUnreachable, NotFound, PayloadTooLarge
 from livchat.services.gateway import get_gateway, service_error
 from livchat.services.instances import get_instance, wuzapi_token
+from livchat.services.limits import RateLimited, RateLimitResult, get_rate_limits
 from livchat.services.phones import normalize_phone
 from livchat.services.whatsapp_events import MessageFailed, MessageSent
+
+log = get_logger("messaging")
 
 MB = 1024 * 1024
 MAX_TEXT_LENGTH = 65_536
 MAX_CAPTION_LENGTH = 1024
+MAX_MEDIA_REDIRECTS = 5
 # What WhatsApp accepts per type (base mime type → allowed), and how big.
 MEDIA_RULES: dict[str, tuple[frozenset[str] | None, int]] = {
     MessageType.IMAGE: (frozenset({"image/jpeg", "image/png", "image/webp"}), 5 * MB),
@@ -44,9 +64,29 @@ MEDIA_RULES: dict[str, tuple[frozenset[str] | None, int]] = {
     MessageType.DOCUMENT: (None, 100 * MB),  # any well-formed mime type
 }
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+# Parameters after the type, as in `audio/ogg; codecs=opus` (kept: WuzAPI gets the full type).
+_MIME_PARAMS = re.compile(r'^(?:\s*;\s*[a-z0-9_.+-]+=("?)[a-z0-9_.+-]+\1)*\s*$')
 _DATA_URL = re.compile(r"^data:([^;,]+)((?:;[^;,]+)*);base64,(.*)$", re.DOTALL)
-TIMEOUT_ERROR = ("WhatsApp gateway timed out: the message may or may not have been sent; "
-                 "it was not retried (check whatsappMessageId)")
+TIMEOUT_ERROR = ("WhatsApp gateway timed out or dropped the connection: the message may or may not have been "
+                 "sent; it was not retried (check whatsappMessageId)")
+INTERRUPTED_ERROR = ("the send was interrupted ({reason}) before the WhatsApp gateway answered: the message "
+                     "may or may not have been sent; it was not retried (check whatsappMessageId)")
+
+
+class MediaTooLarge(InvalidInput):
+    """Media given by URL is over its type's size (base64 that is too big is a 413 instead)."""
+
+    code = "media_too_large"
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported_media_type"
+
+
+class LocationOnZeroAxis(InvalidInput):
+    """WuzAPI rejects a latitude or a longitude of exactly 0 (it reads 0 as "missing")."""
+
+    code = "location_zero_coordinate"
 
 
 @dataclass(frozen=True)
@@ -68,11 +108,30 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class _Media:
-    """Media ready for WuzAPI: a `data:` URL or an http(s) URL."""
+    """Media for WuzAPI: `value` is a `data:` URL once ready (`source_url` while still to fetch).
+    `mime` is the full declared type (`audio/ogg; codecs=opus`), None until known."""
 
     value: str
     mime: str | None
     size: int | None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    """A send that passed every check (number, content, media fetched): only limits remain."""
+
+    instance: Instance
+    message: OutgoingMessage
+    phone: str
+    media: _Media | None
+    reply_to: str | None
+
+
+@dataclass(frozen=True)
+class Delivered:
+    message: Message
+    quota: RateLimitResult  # the daily quota after this send (UNLIMITED on plans without one)
 
 
 def new_whatsapp_message_id() -> str:
@@ -81,6 +140,7 @@ def new_whatsapp_message_id() -> str:
 
 
 def _validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
+    """Every check that needs no I/O."""
     phone = normalize_phone(message.to)
     kind = message.type
     if kind not in set(MessageType):
@@ -95,8 +155,10 @@ def _validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
         return phone, None
     if kind == MessageType.LOCATION:
         lat, lon = message.latitude, message.longitude
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise InvalidInput("invalid_location")
+        if lat == 0 or lon == 0:
+            raise LocationOnZeroAxis("location_zero_coordinate")
         return phone, None
     if kind == MessageType.DOCUMENT and not (message.file_name or "").strip():
         raise InvalidInput("file_name_required")
@@ -107,21 +169,18 @@ def _media(kind: str, message: OutgoingMessage) -> _Media:
     allowed, max_size = MEDIA_RULES[kind]
     if bool(message.media_url) == bool(message.media_base64):
         raise InvalidInput("media_required")
-    declared = _base_mime(message.mime_type) if message.mime_type else None
+    declared = _full_mime(message.mime_type, allowed) if message.mime_type else None
     if message.media_url:
         if not re.match(r"^https?://[^\s/]+", message.media_url) or len(message.media_url) > 2000:
             raise InvalidInput("invalid_media_url")
-        if declared:
-            _check_mime(declared, allowed)
-        return _Media(message.media_url, declared, None)
+        return _Media("", declared, None, source_url=message.media_url)
     raw = message.media_base64 or ""
     match = _DATA_URL.match(raw.strip())
     if match:
-        declared = declared or _base_mime(match.group(1))
+        declared = declared or _full_mime(match.group(1) + match.group(2).replace(";", "; "), allowed)
         raw = match.group(3)
     if not declared:
         raise InvalidInput("mime_type_required")
-    _check_mime(declared, allowed)
     compact = re.sub(r"\s+", "", raw)
     # Reject before decoding: base64 is 4/3 of the bytes.
     if len(compact) * 3 // 4 > max_size + 3:
@@ -134,54 +193,171 @@ def _media(kind: str, message: OutgoingMessage) -> _Media:
         raise InvalidInput("media_required")
     if len(data) > max_size:
         raise PayloadTooLarge("media_too_large")
-    return _Media(f"data:{declared};base64,{base64.b64encode(data).decode()}", declared, len(data))
+    return _data_url_media(declared, data)
+
+
+def _data_url_media(mime: str, data: bytes, source_url: str | None = None) -> _Media:
+    return _Media(f"data:{_base_mime(mime)};base64,{base64.b64encode(data).decode()}", mime, len(data), source_url)
 
 
 def _base_mime(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
-def _check_mime(mime: str, allowed: frozenset[str] | None) -> None:
-    if not _MIME.match(mime) or (allowed is not None and mime not in allowed):
-        raise InvalidInput("unsupported_media_type")
+def _full_mime(value: str, allowed: frozenset[str] | None) -> str:
+    """`value` checked against the type's rules; the base type lower-cased, parameters kept."""
+    base, _, params = value.strip().partition(";")
+    base = base.strip().lower()
+    full = f"{base}; {params.strip()}" if params.strip() else base
+    if (not _MIME.match(base) or (allowed is not None and base not in allowed)
+            or not _MIME_PARAMS.match(";" + params if params else "") or len(full) > 100):
+        raise UnsupportedMediaType("unsupported_media_type")
+    return full
 
 
-async def send_message(session: AsyncSession, organization_id: str | None, instance_id: str,
-                       message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> Message:
-    """Validate, record, send once. Returns the row (`sent`); on a gateway failure the row is
-    `failed` (committed, `MessageFailed` emitted) and the mapped service error is raised."""
+async def _fetch_media(kind: str, media: _Media) -> _Media:
+    """Download media given by URL — through the SSRF guard (every hop's address checked and
+    pinned), within one total deadline, under the type's size cap — into a `data:` URL."""
+    allowed, max_size = MEDIA_RULES[kind]
+    url = media.source_url or ""
+    seconds = get_settings().media_fetch_seconds
+    try:
+        async with asyncio.timeout(seconds), ssrf.safe_client(
+                timeout=seconds, follow_redirects=True, max_redirects=MAX_MEDIA_REDIRECTS) as client, \
+                client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise MediaUnreachable(f"the media URL answered HTTP {response.status_code}")
+            served = response.headers.get("content-type", "")
+            mime = media.mime or (_full_mime(served, allowed) if served else None)
+            if mime is None:
+                raise InvalidInput("mime_type_required")
+            declared_size = response.headers.get("content-length", "")
+            if declared_size.isdigit() and int(declared_size) > max_size:
+                raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > max_size:
+                    raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
+    except TimeoutError:
+        raise MediaUnreachable(f"fetching the media URL took longer than {seconds:g} s") from None
+    except ssrf.UnsafeWebhookUrl as exc:
+        raise MediaUnreachable(f"the media URL is not allowed: {exc.detail}") from None
+    except httpx.TooManyRedirects:
+        raise MediaUnreachable(f"the media URL redirects more than {MAX_MEDIA_REDIRECTS} times") from None
+    except httpx.HTTPError as exc:
+        raise MediaUnreachable(f"the media URL could not be fetched ({type(exc).__name__})") from None
+    if not data:
+        raise MediaUnreachable("the media URL answered an empty body")
+    return _data_url_media(mime, bytes(data), url)
+
+
+async def prepare_send(session: AsyncSession, organization_id: str | None, instance_id: str,
+                       message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> PreparedSend:
+    """Every check of a send, cheapest first (the instance is 404 before media is fetched)."""
     phone, media = _validate(message)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
+    if media is not None and media.source_url and not media.value:
+        media = await _fetch_media(message.type, media)
+    return PreparedSend(instance, message, phone, media, reply_to)
+
+
+async def check_send_rate(prepared: PreparedSend, plan: str) -> RateLimitResult:
+    """The plan's sends per second for the instance; raises RateLimited when over."""
+    result = await get_rate_limits().send(prepared.instance.id, plan)
+    if not result.allowed:
+        raise RateLimited(result)
+    return result
+
+
+async def send_message(session: AsyncSession, organization_id: str | None, instance_id: str,
+                       message: OutgoingMessage, *, plan: str | None = None,
+                       anonymous_session_id: str | None = None) -> Message:
+    """Check, apply the plan's limits (an organization's instance; `plan` is looked up when not
+    given), record, send once. Returns the row (`sent`); on a gateway failure the row is `failed`
+    (committed, `MessageFailed` emitted) and the mapped service error is raised."""
+    prepared = await prepare_send(session, organization_id, instance_id, message,
+                                  anonymous_session_id=anonymous_session_id)
+    if prepared.instance.organization_id is not None:
+        plan = plan or await _plan_of(session, prepared.instance.organization_id)
+        await check_send_rate(prepared, plan)
+    return (await deliver(session, prepared, plan=plan)).message
+
+
+async def _plan_of(session: AsyncSession, organization_id: str) -> str:
+    return (await session.exec(select(Organization.plan).where(Organization.id == organization_id))).one()
+
+
+async def deliver(session: AsyncSession, prepared: PreparedSend, *, plan: str | None,
+                  on_dispatch: Callable[[], Awaitable[None]] | None = None) -> Delivered:
+    """Take the daily quota (raises QuotaExceeded), record the row, call WuzAPI once.
+    `on_dispatch` runs right before the request may leave for WuzAPI."""
+    instance, message, media = prepared.instance, prepared.message, prepared.media
+    quota_day, quota = await usage.take_daily_quota(session, instance.organization_id, plan)
     row = Message(
         id=new_id("msg"), organization_id=instance.organization_id, instance_id=instance.id,
-        direction=MessageDirection.OUTBOUND, chat_jid=f"{phone}@s.whatsapp.net", phone=phone, type=message.type,
-        text=message.text if message.type == MessageType.TEXT else None, caption=message.caption or None,
-        media_url=media.value if media and not media.value.startswith("data:") else None,
+        direction=MessageDirection.OUTBOUND, chat_jid=f"{prepared.phone}@s.whatsapp.net", phone=prepared.phone,
+        type=message.type, text=message.text if message.type == MessageType.TEXT else None,
+        caption=message.caption or None, media_url=media.source_url if media else None,
         media_mime=media.mime if media else None, media_size=media.size if media else None,
         file_name=message.file_name or None, latitude=message.latitude, longitude=message.longitude,
-        reply_to=reply_to, whatsapp_message_id=new_whatsapp_message_id(),
+        reply_to=prepared.reply_to, whatsapp_message_id=new_whatsapp_message_id(),
         status=MessageStatus.PENDING,
     )
     session.add(row)
-    await session.commit()
+    await session.commit()  # the row and the quota it took, together
     try:
-        result = await _call_gateway(wuzapi_token(instance), phone, message, media, row.whatsapp_message_id or "",
-                                     reply_to)
+        if on_dispatch is not None:
+            await on_dispatch()
+        result = await _call_gateway(wuzapi_token(instance), prepared, row.whatsapp_message_id or "")
+        row.status = MessageStatus.SENT
+        row.whatsapp_message_id = result.message_id or row.whatsapp_message_id
+        row.sent_at = datetime.fromtimestamp(result.timestamp, UTC) if result.timestamp else utcnow()
+        row.updated_at = utcnow()
+        await usage.increment(session, instance.organization_id, instance.id, messages_sent=1,
+                              media_bytes=media.size if media and media.size else 0)
+        await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
+                                            message_id=row.id, data=message_data(row)))
+        await bus.commit_and_publish(session)
     except wuzapi.WuzapiError as exc:
         error = service_error(exc)
-        await _fail(session, row, TIMEOUT_ERROR if isinstance(exc, wuzapi.GatewayTimeout) else _failure_text(exc))
+        await _fail(session, row, quota_day, TIMEOUT_ERROR if isinstance(exc, wuzapi.OutcomeUnknown)
+                    else _failure_text(exc))
         raise error from exc
-    row.status = MessageStatus.SENT
-    row.whatsapp_message_id = result.message_id or row.whatsapp_message_id
-    row.sent_at = datetime.fromtimestamp(result.timestamp, UTC) if result.timestamp else utcnow()
-    row.updated_at = utcnow()
-    await usage.increment(session, instance.organization_id, instance.id, messages_sent=1,
-                          media_bytes=media.size if media and media.size else 0)
-    await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
-                                        message_id=row.id, data=message_data(row)))
-    await bus.commit_and_publish(session)
-    return row
+    except BaseException as exc:
+        # Cancelled mid-flight, or broken by something else: never leave the row pending. In a
+        # session of its own (this one may be unusable), shielded from a second cancellation.
+        reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else type(exc).__name__
+        await _shielded(_fail_elsewhere(session, row.id, quota_day, INTERRUPTED_ERROR.format(reason=reason)))
+        raise
+    return Delivered(row, quota)
+
+
+def sent_nothing(error: BaseException) -> bool:
+    """True when a failed send certainly sent nothing: WuzAPI was never reached (so a retry is safe)."""
+    return isinstance(error.__cause__, wuzapi.NotSent)
+
+
+async def _shielded(work: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])  # cancelled again: finish the write anyway, then go on unwinding
+        raise
+    except Exception:
+        log.exception("could not record a failed send")
+
+
+async def _fail_elsewhere(broken: AsyncSession, message_id: str, quota_day: date | None, error: str) -> None:
+    # First end its transaction (it may hold SQLite's write lock). close(), not rollback(): the
+    # caller's objects stay readable (detached) instead of expired.
+    await broken.close()
+    async with db.session() as session:
+        row = await session.get(Message, message_id)
+        if row is not None and row.status == MessageStatus.PENDING:
+            await _fail(session, row, quota_day, error)
 
 
 def _failure_text(exc: wuzapi.WuzapiError) -> str:
@@ -189,10 +365,11 @@ def _failure_text(exc: wuzapi.WuzapiError) -> str:
     return f"{mapped.code}: {exc.message}" if exc.message else mapped.code
 
 
-async def _fail(session: AsyncSession, row: Message, error: str) -> None:
+async def _fail(session: AsyncSession, row: Message, quota_day: date | None, error: str) -> None:
     row.status = MessageStatus.FAILED
-    row.error = error
+    row.error = error[:500]
     row.updated_at = utcnow()
+    await usage.give_back_daily_quota(session, row.organization_id, quota_day)
     await bus.emit(session, MessageFailed(organization_id=row.organization_id, instance_id=row.instance_id,
                                           message_id=row.id, data=message_data(row)))
     await bus.commit_and_publish(session)
@@ -211,30 +388,29 @@ async def _reply_target(session: AsyncSession, instance_id: str, reply_to: str |
     return original.whatsapp_message_id
 
 
-async def _call_gateway(token: str, phone: str, message: OutgoingMessage, media: _Media | None,
-                        wamid: str, reply_to: str | None) -> wuzapi.SendResult:
+async def _call_gateway(token: str, prepared: PreparedSend, wamid: str) -> wuzapi.SendResult:
     gateway = get_gateway()
+    message, phone, media = prepared.message, prepared.phone, prepared.media
     caption = message.caption or ""
     match message.type:
         case MessageType.TEXT:
-            return await gateway.send_text(token, phone, message.text or "", message_id=wamid, reply_to=reply_to)
+            return await gateway.send_text(token, phone, message.text or "", message_id=wamid,
+                                           reply_to=prepared.reply_to)
         case MessageType.LOCATION:
             return await gateway.send_location(token, phone, float(message.latitude or 0),
                                                float(message.longitude or 0), name=message.text or "",
                                                message_id=wamid)
+    assert media is not None
+    match message.type:
         case MessageType.IMAGE:
-            assert media is not None
             return await gateway.send_image(token, phone, media.value, caption=caption, mime_type=media.mime,
                                             message_id=wamid)
         case MessageType.AUDIO:
-            assert media is not None
             return await gateway.send_audio(token, phone, media.value, mime_type=media.mime, message_id=wamid)
         case MessageType.VIDEO:
-            assert media is not None
             return await gateway.send_video(token, phone, media.value, caption=caption, mime_type=media.mime,
                                             message_id=wamid)
         case _:
-            assert media is not None
             return await gateway.send_document(token, phone, media.value, message.file_name or "document",
                                                caption=caption, mime_type=media.mime, message_id=wamid)
 

@@ -1,16 +1,22 @@
-"""Daily usage counters (`usage_daily`), incremented atomically.
+"""Daily usage counters (`usage_daily`), incremented atomically, and the daily message quota.
 
 One `INSERT … ON CONFLICT (organization_id, instance_id, day) DO UPDATE SET x = usage_daily.x +
 excluded.x` per call: concurrent increments on SQLite or PostgreSQL never lose a count, and no
 row has to exist first. The caller commits (so a count goes with the change it counts).
+
+The quota is the organization-wide row's `quota_used`, taken by a conditional upsert (`… DO
+UPDATE … WHERE quota_used < quota RETURNING`): the row lock (PostgreSQL) or the single writer
+(SQLite) makes the 50th of any number of concurrent sends pass and the 51st fail, in every worker
+and after a restart; /usage reports what remains from the same counter.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +25,7 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Instance, UsageDaily
 from livchat.services.errors import InvalidInput
-from livchat.services.limits import plan_limits
+from livchat.services.limits import UNLIMITED, QuotaExceeded, RateLimitResult, plan_limits
 
 COUNTERS = ("messages_sent", "messages_received", "media_bytes", "webhooks_delivered", "webhooks_failed",
             "api_requests")
@@ -38,9 +44,8 @@ async def increment(session: AsyncSession, organization_id: str | None, instance
     if not counters:
         return
     table = UsageDaily.__table__
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
-    statement = insert(table).values(
+    statement = _insert_for(session)(table).values(
         id=new_id("use"), organization_id=organization_id, instance_id=instance_id or "",
         day=day or now.date(), updated_at=now,
         **{name: counters.get(name, 0) for name in COUNTERS},
@@ -52,7 +57,60 @@ async def increment(session: AsyncSession, organization_id: str | None, instance
     await session.exec(statement)
 
 
+def _insert_for(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def next_utc_midnight(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def _quota_result(quota: int, used: int, now: datetime) -> RateLimitResult:
+    """The quota as RateLimit-* headers: it resets at the next UTC midnight."""
+    reset = next_utc_midnight(now)
+    allowed = used <= quota
+    retry_after = 0 if allowed else max(1, math.ceil((reset - now).total_seconds()))
+    return RateLimitResult(allowed, quota, max(0, quota - used), reset.timestamp(), retry_after)
+
+
+async def take_daily_quota(session: AsyncSession, organization_id: str | None, plan: str | None,
+                           *, now: datetime | None = None) -> tuple[date | None, RateLimitResult]:
+    """Count one message against the plan's quota for today (UTC). Returns the day it was taken
+    on (for `give_back_daily_quota`; None when nothing was taken: no organization or plan, or an
+    unlimited plan) and the quota's state. Raises QuotaExceeded when today's quota is used up.
+    The caller commits, with the send's row."""
+    quota = plan_limits(plan).messages_per_day if organization_id is not None and plan is not None else None
+    if quota is None:
+        return None, UNLIMITED
+    now = now or utcnow()
+    day = now.date()
+    if quota > 0:
+        table = UsageDaily.__table__
+        statement = _insert_for(session)(table).values(
+            id=new_id("use"), organization_id=organization_id, instance_id="", day=day, updated_at=now,
+            quota_used=1, **{name: 0 for name in COUNTERS})
+        statement = statement.on_conflict_do_update(
+            index_elements=["organization_id", "instance_id", "day"],
+            set_={"quota_used": table.c.quota_used + 1, "updated_at": now},
+            where=table.c.quota_used < quota,
+        ).returning(table.c.quota_used)
+        used = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
+        if used is not None:
+            return day, _quota_result(quota, used, now)
+    raise QuotaExceeded(_quota_result(quota, quota + 1, now))
+
+
+async def give_back_daily_quota(session: AsyncSession, organization_id: str | None, day: date | None) -> None:
+    """A send that failed does not count: return what `take_daily_quota` took on `day`."""
+    if organization_id is None or day is None:
+        return
+    await session.exec(update(UsageDaily).where(  # type: ignore[call-overload]
+        UsageDaily.organization_id == organization_id, UsageDaily.instance_id == "", UsageDaily.day == day,
+        UsageDaily.quota_used > 0).values(quota_used=UsageDaily.quota_used - 1))
+
+
 MAX_REPORT_DAYS = 366
+REPORTED = ("messages_sent", "messages_received", "media_bytes", "webhooks_delivered", "webhooks_failed")
 
 
 async def report(session: AsyncSession, organization_id: str, plan: str, start: date, end: date,
@@ -68,10 +126,9 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
                                  UsageDaily.day >= start, UsageDaily.day <= end)
         .order_by(UsageDaily.day, UsageDaily.instance_id))).all()
     today = today or utcnow().date()
-    sent_today = sum(r.messages_sent for r in rows if r.day == today)
-    if not start <= today <= end:
-        sent_today = (await session.exec(select(func.coalesce(func.sum(UsageDaily.messages_sent), 0)).where(
-            UsageDaily.organization_id == organization_id, UsageDaily.day == today))).one()
+    sent_today, quota_used = (await session.exec(
+        select(func.coalesce(func.sum(UsageDaily.messages_sent), 0), func.coalesce(func.sum(UsageDaily.quota_used), 0))
+        .where(UsageDaily.organization_id == organization_id, UsageDaily.day == today))).one()
     instance_count = (await session.exec(select(func.count()).select_from(Instance).where(
         Instance.organization_id == organization_id))).one()
     limits = plan_limits(plan)
@@ -81,10 +138,13 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
                    "sendsPerSecond": limits.sends_per_second, "apiRequestsPerMinute": limits.api_per_minute},
         "today": {
             "day": today.isoformat(), "messagesSent": sent_today,
-            "messagesRemaining": None if limits.messages_per_day is None else max(0, limits.messages_per_day - sent_today),
+            # From the counter sends take (in-flight sends included), so it is what the next send sees.
+            "messagesRemaining": None if limits.messages_per_day is None else max(0, limits.messages_per_day - quota_used),
             "instances": instance_count, "instancesRemaining": max(0, limits.instances - instance_count),
         },
+        # The organization-wide row carries only the quota counter: it has nothing to report.
         "data": [{"day": r.day.isoformat(), "instanceId": r.instance_id or None, "messagesSent": r.messages_sent,
                   "messagesReceived": r.messages_received, "mediaBytes": r.media_bytes,
-                  "webhooksDelivered": r.webhooks_delivered, "webhooksFailed": r.webhooks_failed} for r in rows],
+                  "webhooksDelivered": r.webhooks_delivered, "webhooksFailed": r.webhooks_failed}
+                 for r in rows if any(getattr(r, name) for name in REPORTED)],
     }

@@ -15,7 +15,6 @@ from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus
 from livchat.services import instances, messaging, webhooks
 from livchat.services.errors import NotFound, ServiceError
-from livchat.services.limits import get_rate_limits
 from livchat.services.messaging import OutgoingMessage
 from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
 from livchat.state.auth import AuthContext, authorized, current_context
@@ -290,15 +289,10 @@ class InstanceDetailState(rx.State):
         ctx = await current_context(self)
         org = ctx.organization
         error: ServiceError | None = None
-        try:
-            limiter = get_rate_limits()
-            if not (await limiter.send(instance_id, org.plan)).allowed:
-                raise ServiceError("rate_limited")
-            if not (await limiter.daily_message(org.id, org.plan)).allowed:
-                raise ServiceError("quota_exceeded")
+        try:  # the service checks the input first, then the plan's limits
             async with db.session() as session:
                 await messaging.send_message(session, org.id, instance_id, OutgoingMessage(
-                    to=str(form_data.get("to") or ""), text=str(form_data.get("text") or "")))
+                    to=str(form_data.get("to") or ""), text=str(form_data.get("text") or "")), plan=org.plan)
         except ServiceError as exc:
             error = exc
         async with self:

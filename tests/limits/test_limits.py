@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
+from livchat.core.settings import reset_settings_cache
 from livchat.services.limits import (
     PLANS,
-    UNLIMITED,
     PlanLimitReached,
-    QuotaExceeded,
     RateLimits,
     check_instance_count,
     plan_limits,
@@ -69,19 +68,6 @@ async def test_sends_per_second_per_instance_and_the_window_resets(limits: RateL
     assert again.allowed  # the oldest request left the window: room for exactly that one more
 
 
-async def test_free_plan_sends_fifty_messages_a_day_and_paid_plans_are_unlimited(limits: RateLimits) -> None:
-    results = [await limits.daily_message("org_a", "free") for _ in range(51)]
-    assert [r.allowed for r in results] == [True] * 50 + [False]
-    refused = results[-1]
-    assert refused.limit == 50 and refused.remaining == 0
-    assert 86_000 < refused.retry_after <= 86_400
-    error = QuotaExceeded(refused)
-    assert (error.code, error.status, error.result) == ("quota_exceeded", 429, refused)
-    for plan in ("starter", "scale"):
-        assert all([await limits.daily_message("org_a", plan) == UNLIMITED for _ in range(200)])
-    assert UNLIMITED.headers() == {}
-
-
 @pytest.mark.parametrize("plan,instances", [("free", 1), ("starter", 5), ("scale", 20)])
 def test_instance_count_per_plan(plan: str, instances: int) -> None:
     check_instance_count(plan, instances - 1)
@@ -94,6 +80,22 @@ def test_plan_table_and_unknown_plans() -> None:
     assert {p: (v.instances, v.messages_per_day, v.sends_per_second, v.api_per_minute) for p, v in PLANS.items()} == {
         "free": (1, 50, 1, 100), "starter": (5, None, 10, 1_000), "scale": (20, None, 50, 5_000)}
     assert plan_limits("enterprise-typo") == PLANS["free"]
+
+
+def test_plan_limits_can_be_overridden_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVCHAT_PLAN_LIMITS", '{"scale": {"instances": 200, "sends_per_second": 100000}}')
+    reset_settings_cache()
+    try:
+        scale = plan_limits("scale")
+        assert (scale.instances, scale.sends_per_second, scale.api_per_minute) == (200, 100_000, 5_000)
+        assert plan_limits("free") == PLANS["free"]
+        monkeypatch.setenv("LIVCHAT_PLAN_LIMITS", '{"scale": {"sends_per_sec": 1}}')  # a typo is refused, loudly
+        reset_settings_cache()
+        with pytest.raises(ValueError, match="LIVCHAT_PLAN_LIMITS"):
+            plan_limits("scale")
+    finally:
+        monkeypatch.delenv("LIVCHAT_PLAN_LIMITS")
+        reset_settings_cache()
 
 
 async def test_a_redis_outage_allows_requests_instead_of_failing_them() -> None:

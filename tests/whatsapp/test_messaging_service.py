@@ -1,11 +1,16 @@
 """Messaging service: six message types through the in-process sandbox over HTTP, validation
-(phones, media types and sizes, corrupt base64), failures and timeouts, history, read marks."""
+(phones, media types and sizes, corrupt base64, media fetched by URL), the plan's limits after
+validation, failures, timeouts and cancellation, history, read marks."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import os
 import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -13,15 +18,18 @@ import uvicorn
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from livchat.api.problems import service_error_code
 from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
+from livchat.models.accounts import Organization
 from livchat.models.whatsapp import Instance, Message, UsageDaily
-from livchat.services import messaging
+from livchat.sandbox.testing import serve_in_thread
+from livchat.services import instances, messaging
 from livchat.services.errors import (
     GatewayTimeout,
     InstanceNotConnected,
@@ -30,9 +38,10 @@ from livchat.services.errors import (
     PayloadTooLarge,
 )
 from livchat.services.gateway import close_gateway
+from livchat.services.limits import RateLimited, reset_rate_limits
 from livchat.services.messaging import OutgoingMessage
 from livchat.services.whatsapp_events import MessageFailed, MessageRead, MessageReceived, MessageSent
-from livchat.services import instances
+from tests.conftest import MEDIA_BYTES
 from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 
 PNG = base64.b64encode(bytes.fromhex(
@@ -52,8 +61,36 @@ async def rows(instance_id: str) -> list[Message]:
         return list((await s.exec(select(Message).where(Message.instance_id == instance_id))).all())
 
 
-async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, session, media_server: str) -> None:
-    org = await make_org(session)
+async def paid_org(session: Any, name: str = "Acme") -> str:
+    """An organization on the starter plan (10 sends a second, no daily quota)."""
+    org_id = await make_org(session, name)
+    org = await session.get(Organization, org_id)
+    org.plan = "starter"
+    session.add(org)
+    await session.commit()
+    return org_id
+
+
+async def quota_used(org: str) -> int:
+    async with db.session() as s:
+        found = (await s.exec(select(UsageDaily.quota_used).where(UsageDaily.organization_id == org,
+                                                                   UsageDaily.instance_id == ""))).all()
+    return sum(found)
+
+
+@pytest.fixture
+def private_media_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The media server of the tests is on 127.0.0.1, which the SSRF guard refuses otherwise."""
+    monkeypatch.setenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", "1")
+    reset_settings_cache()
+    yield
+    monkeypatch.delenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE")
+    reset_settings_cache()
+
+
+async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, session, media_server: str,
+                                                           private_media_allowed: None) -> None:
+    org = await paid_org(session)
     instance = await linked_instance(live, session, org)
     to = "+55 11 91234-5678"
     sends = [
@@ -80,18 +117,25 @@ async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, sessio
 
     async with db.session() as s:
         usage = (await s.exec(select(UsageDaily).where(UsageDaily.organization_id == org))).one()
-    media_bytes = len(base64.b64decode(PNG)) + len(base64.b64decode(OGG)) + len(base64.b64decode(PDF))
-    assert (usage.messages_sent, usage.media_bytes) == (6, media_bytes)
+    media_bytes = len(base64.b64decode(PNG)) + len(base64.b64decode(OGG)) + len(MEDIA_BYTES) + len(base64.b64decode(PDF))
+    assert (usage.messages_sent, usage.media_bytes) == (6, media_bytes)  # the video fetched by URL counts too
+    video = sent[3]
+    assert (video.media_url, video.media_size, video.media_mime) == (media_server + "/clip.mp4", len(MEDIA_BYTES),
+                                                                     "video/mp4")
 
 
 @pytest.mark.parametrize("to", ["", "123", "not a phone", "+99 1234 5678", "5511", "+55 11 9123", "55119123456789012"])
 async def test_bad_phone_numbers_are_rejected_before_anything_is_stored(live: LiveApp, session, to: str) -> None:
-    org = await make_org(session)
+    org = await make_org(session)  # the free plan: 1 send a second, 50 a day
     instance = await linked_instance(live, session, org)
     with pytest.raises(InvalidInput) as raised:
         await messaging.send_message(session, org, instance.id, OutgoingMessage(to=to, text="hi"))
     assert raised.value.detail == "invalid_phone"
     assert await rows(instance.id) == [] and await outbox(live, instance) == []
+    # Checked before any limit: the second's only send and the day's quota are still there.
+    assert (await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="ok"))
+            ).status == "sent"
+    assert await quota_used(org) == 1
 
 
 BIG_IMAGE = base64.b64encode(bytes(5 * 1024 * 1024 + 1)).decode()
@@ -112,7 +156,13 @@ BIG_IMAGE = base64.b64encode(bytes(5 * 1024 * 1024 + 1)).decode()
     (OutgoingMessage(to="5511912345678", type="image"), InvalidInput, "media_required"),
     (OutgoingMessage(to="5511912345678", type="document", media_base64=PDF, mime_type="application/pdf"),
      InvalidInput, "file_name_required"),
-    (OutgoingMessage(to="5511912345678", type="location", latitude=91, longitude=0), InvalidInput, "invalid_location"),
+    (OutgoingMessage(to="5511912345678", type="location", latitude=91, longitude=10), InvalidInput, "invalid_location"),
+    (OutgoingMessage(to="5511912345678", type="location", latitude=0, longitude=-46.6), InvalidInput,
+     "location_zero_coordinate"),
+    (OutgoingMessage(to="5511912345678", type="location", latitude=-23.5, longitude=0.0), InvalidInput,
+     "location_zero_coordinate"),
+    (OutgoingMessage(to="5511912345678", type="audio", media_base64=OGG, mime_type="audio/ogg; codecs=\"op us\""),
+     InvalidInput, "unsupported_media_type"),
     (OutgoingMessage(to="5511912345678", type="text", text="   "), InvalidInput, "text_required"),
     (OutgoingMessage(to="5511912345678", type="sticker", text="x"), InvalidInput, "invalid_message_type"),
 ])
@@ -122,12 +172,13 @@ async def test_bad_media_and_content_get_clear_errors_and_store_nothing(live: Li
     instance = await linked_instance(live, session, org)
     with pytest.raises(error) as raised:
         await messaging.send_message(session, org, instance.id, message)
-    assert raised.value.detail == code
+    assert service_error_code(raised.value)[0] == code
     assert await rows(instance.id) == [] and await outbox(live, instance) == []
+    assert await quota_used(org) == 0
 
 
-async def test_unlinked_instance_fails_the_row_and_says_why(live: LiveApp, session) -> None:
-    org = await make_org(session)
+async def test_unlinked_instance_fails_the_row_says_why_and_gives_the_quota_back(live: LiveApp, session) -> None:
+    org = await make_org(session)  # free plan
     instance = await instances.create_instance(session, org, "Shop")
     with pytest.raises(InstanceNotConnected) as raised:
         await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
@@ -136,45 +187,59 @@ async def test_unlinked_instance_fails_the_row_and_says_why(live: LiveApp, sessi
     assert row.status == "failed" and "instance_not_connected" in (row.error or "")
     [failed] = [e for e in live.seen if isinstance(e, MessageFailed)]
     assert failed.message_id == row.id and failed.data["status"] == "failed"
+    assert await quota_used(org) == 0  # a failed send does not count
 
 
-async def test_gateway_timeout_marks_failed_unknown_and_sends_once(session) -> None:
-    """A WuzAPI that accepts the request and never answers: one attempt, then a clear failure."""
-    org = await make_org(session)
-    hits: list[bytes] = []
-    release = asyncio.Event()
+async def test_limits_apply_after_validation(live: LiveApp, session) -> None:
+    org = await make_org(session)  # free plan: 1 send a second, 50 a day
+    instance = await linked_instance(live, session, org)
+    send = OutgoingMessage(to="5511912345678", text="hi")
+    await messaging.send_message(session, org, instance.id, send)
+    with pytest.raises(RateLimited) as limited:
+        await messaging.send_message(session, org, instance.id, send)
+    assert limited.value.code == "rate_limited" and limited.value.result.retry_after == 1
+    assert len(await rows(instance.id)) == 1 and await quota_used(org) == 1  # refused: nothing recorded or taken
 
-    async def hang(request: Request) -> Response:
-        hits.append(await request.body())
-        await release.wait()
-        return Response("{}")
 
+@dataclass
+class FakeWuzapi:
+    """A WuzAPI on a real socket that records every request. `mode`: "ok" answers like WuzAPI,
+    "hang" never answers, "bogus" answers success with a timestamp no clock can hold."""
+
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    mode: str = "ok"
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        self.requests.append((request.url.path, body))
+        self.arrived.set()
+        if self.mode == "hang":
+            await self.release.wait()
+        timestamp = 10**18 if self.mode == "bogus" else 1_767_000_000
+        return Response(json.dumps({"code": 200, "success": True, "data": {
+            "Details": "Sent", "Timestamp": timestamp, "Id": body.get("Id", "")}}), media_type="application/json")
+
+
+@pytest.fixture
+async def fake_wuzapi() -> AsyncIterator[FakeWuzapi]:
+    fake = FakeWuzapi()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/chat/send/text", hang, methods=["POST"])]),
-                                           log_level="warning", lifespan="off"))
+    routes = [Route(f"/chat/send/{kind}", fake.handle, methods=["POST"])
+              for kind in ("text", "image", "audio", "video", "document", "location")]
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    import os
-
     saved = {k: os.environ.get(k) for k in ("WUZAPI_URL", "WUZAPI_TIMEOUT_SECONDS")}
     os.environ["WUZAPI_URL"] = f"http://127.0.0.1:{sock.getsockname()[1]}"
     os.environ["WUZAPI_TIMEOUT_SECONDS"] = "0.5"
     reset_settings_cache()
+    reset_rate_limits()
     try:
-        instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id="u1",
-                            wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40),
-                            status="connected", logged_in=True)
-        session.add(instance)
-        await session.commit()
-        with pytest.raises(GatewayTimeout) as raised:
-            await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
-        assert raised.value.status == 504
-        assert len(hits) == 1  # never retried
-        [row] = await rows(instance.id)
-        assert row.status == "failed" and "may or may not have been sent" in (row.error or "")
-        assert row.whatsapp_message_id and row.whatsapp_message_id.encode() in hits[0]  # matchable later
+        yield fake
     finally:
-        release.set()
+        fake.release.set()
         await close_gateway()
         for key, value in saved.items():
             if value is None:
@@ -187,8 +252,141 @@ async def test_gateway_timeout_marks_failed_unknown_and_sends_once(session) -> N
         sock.close()
 
 
+async def connected_instance(session: Any, org: str) -> Instance:
+    """An instance row that believes it is linked (for a fake WuzAPI: no sandbox session)."""
+    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id="u1",
+                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40),
+                        status="connected", logged_in=True)
+    session.add(instance)
+    await session.commit()
+    return instance
+
+
+async def test_gateway_timeout_marks_failed_unknown_and_sends_once(session, fake_wuzapi: FakeWuzapi) -> None:
+    """A WuzAPI that accepts the request and never answers: one attempt, then a clear failure."""
+    org = await make_org(session)
+    fake_wuzapi.mode = "hang"
+    instance = await connected_instance(session, org)
+    with pytest.raises(GatewayTimeout) as raised:
+        await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+    assert raised.value.status == 504
+    assert len(fake_wuzapi.requests) == 1  # never retried
+    [row] = await rows(instance.id)
+    assert row.status == "failed" and "may or may not have been sent" in (row.error or "")
+    assert row.whatsapp_message_id and fake_wuzapi.requests[0][1]["Id"] == row.whatsapp_message_id  # matchable later
+    assert await quota_used(org) == 0
+
+
+async def test_a_send_cancelled_mid_flight_is_failed_not_pending(session, fake_wuzapi: FakeWuzapi) -> None:
+    org = await make_org(session)
+    fake_wuzapi.mode = "hang"
+    instance = await connected_instance(session, org)
+    sending = asyncio.create_task(messaging.send_message(session, org, instance.id,
+                                                         OutgoingMessage(to="5511912345678", text="hi")))
+    await asyncio.wait_for(fake_wuzapi.arrived.wait(), 10)  # the request is at WuzAPI
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    [row] = await rows(instance.id)
+    assert row.status == "failed" and "interrupted (cancelled)" in (row.error or "")
+    assert await quota_used(org) == 0
+
+
+async def test_a_non_gateway_error_fails_the_row(session, fake_wuzapi: FakeWuzapi) -> None:
+    """WuzAPI answers a timestamp no datetime holds: the error is ours, the row still settles."""
+    org = await make_org(session)
+    fake_wuzapi.mode = "bogus"
+    instance = await connected_instance(session, org)
+    with pytest.raises((ValueError, OverflowError, OSError)):
+        await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+    [row] = await rows(instance.id)
+    assert row.status == "failed" and "interrupted (" in (row.error or "")
+
+
+async def test_audio_keeps_its_full_mime_type_for_wuzapi(session, fake_wuzapi: FakeWuzapi) -> None:
+    org = await paid_org(session)
+    instance = await connected_instance(session, org)
+    row = await messaging.send_message(session, org, instance.id, OutgoingMessage(
+        to="5511912345678", type="audio", media_base64=OGG, mime_type="audio/ogg; codecs=opus"))
+    [(path, body)] = fake_wuzapi.requests
+    assert path == "/chat/send/audio" and body["mimetype"] == "audio/ogg; codecs=opus"
+    assert body["Audio"].startswith("data:audio/ogg;base64,") and row.media_mime == "audio/ogg; codecs=opus"
+
+
+async def test_media_by_url_is_fetched_here_and_sent_as_a_data_url(session, fake_wuzapi: FakeWuzapi,
+                                                                   media_server: str,
+                                                                   private_media_allowed: None) -> None:
+    org = await paid_org(session)
+    instance = await connected_instance(session, org)
+    row = await messaging.send_message(session, org, instance.id, OutgoingMessage(
+        to="5511912345678", type="video", media_url=media_server + "/moved", caption="clip"))  # a redirect
+    [(path, body)] = fake_wuzapi.requests
+    assert path == "/chat/send/video" and body["Video"].startswith("data:video/mp4;base64,")
+    assert base64.b64decode(body["Video"].split(",", 1)[1]) == MEDIA_BYTES and body["MimeType"] == "video/mp4"
+    assert (row.media_url, row.media_size, row.media_mime) == (media_server + "/moved", len(MEDIA_BYTES), "video/mp4")
+    async with db.session() as s:
+        usage = (await s.exec(select(UsageDaily).where(UsageDaily.instance_id == instance.id))).one()
+    assert usage.media_bytes == len(MEDIA_BYTES)
+
+
+async def _dribble(request: Request) -> Response:
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"\x00" * 10
+            await asyncio.sleep(0.1)
+
+    return StreamingResponse(body(), media_type="video/mp4")
+
+
+@pytest.fixture(scope="module")
+def dribbling_media() -> Iterator[str]:
+    with serve_in_thread(Starlette(routes=[Route("/slow.mp4", _dribble)])) as base:
+        yield base + "/slow.mp4"
+
+
+@pytest.mark.parametrize("path, kind, code, detail", [
+    ("/huge", "video", "media_too_large", "over 16 MB"),  # 17 MB streamed without Content-Length
+    ("/missing.mp4", "video", "media_unreachable", "HTTP 404"),
+    ("/clip.mp4", "image", "unsupported_media_type", ""),  # served as video/mp4
+])
+async def test_media_by_url_gets_the_same_rules_as_base64(session, fake_wuzapi: FakeWuzapi, media_server: str,
+                                                         private_media_allowed: None, path: str, kind: str,
+                                                         code: str, detail: str) -> None:
+    org = await make_org(session)
+    instance = await connected_instance(session, org)
+    with pytest.raises(InvalidInput) as raised:
+        await messaging.send_message(session, org, instance.id, OutgoingMessage(
+            to="5511912345678", type=kind, media_url=media_server + path))
+    assert service_error_code(raised.value)[0] == code and raised.value.status == 422
+    assert detail in raised.value.detail
+    assert fake_wuzapi.requests == [] and await rows(instance.id) == [] and await quota_used(org) == 0
+
+
+async def test_media_by_url_is_refused_on_a_private_address_and_past_the_deadline(
+        session, fake_wuzapi: FakeWuzapi, media_server: str, dribbling_media: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    org = await make_org(session)
+    instance = await connected_instance(session, org)
+    video = OutgoingMessage(to="5511912345678", type="video", media_url=media_server + "/clip.mp4")
+    with pytest.raises(InvalidInput) as private:  # 127.0.0.1, and private addresses are not allowed
+        await messaging.send_message(session, org, instance.id, video)
+    assert service_error_code(private.value)[0] == "media_unreachable" and "not allowed" in private.value.detail
+
+    monkeypatch.setenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("LIVCHAT_MEDIA_FETCH_SECONDS", "0.5")  # the body takes 10 s to dribble in
+    reset_settings_cache()
+    with pytest.raises(InvalidInput) as slow:
+        await messaging.send_message(session, org, instance.id, OutgoingMessage(
+            to="5511912345678", type="video", media_url=dribbling_media))
+    assert service_error_code(slow.value)[0] == "media_unreachable" and "longer than 0.5 s" in slow.value.detail
+    assert fake_wuzapi.requests == [] and await rows(instance.id) == []
+    monkeypatch.delenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE")
+    monkeypatch.delenv("LIVCHAT_MEDIA_FETCH_SECONDS")
+    reset_settings_cache()
+
+
 async def test_history_receipts_read_marks_and_isolation(live: LiveApp, session) -> None:
-    org, other_org = await make_org(session, "Mine"), await make_org(session, "Other")
+    org, other_org = await paid_org(session, "Mine"), await make_org(session, "Other")
     instance = await linked_instance(live, session, org)
     token = instances.wuzapi_token(instance)
     to_ana = [await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text=f"a{i}"))

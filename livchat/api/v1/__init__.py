@@ -8,11 +8,8 @@ from typing import Any
 
 import fastapi_offline
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from livchat import __version__
 from livchat.core.settings import get_settings
 
 PREFIX = "/api/v1"
@@ -24,6 +21,9 @@ ROUTER_MODULES: list[str] = [
     "livchat.api.v1.usage",
 ]
 _DOCS_HTML = Path(__file__).with_name("docs.html")
+# What docs.html loads, and nothing else of the bundled Swagger UI.
+_DOCS_ASSETS = {name: Path(fastapi_offline.__file__).parent / "static" / name
+                for name in ("swagger-ui-bundle.js", "swagger-ui.css")}
 
 
 def install(app: FastAPI) -> None:
@@ -39,37 +39,22 @@ def install(app: FastAPI) -> None:
         html = _DOCS_HTML.read_text().replace("{{PUBLIC_URL}}", get_settings().public_url.rstrip("/"))
         return HTMLResponse(html)
 
-    assets = Path(fastapi_offline.__file__).parent / "static"
-    app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
+    for name, path in _DOCS_ASSETS.items():  # one fixed route per file: nothing else is reachable
+        app.add_api_route(f"/docs/assets/{name}", _asset_route(path), methods=["GET"], include_in_schema=False)
+
+
+def _asset_route(path: Path) -> Any:
+    async def asset() -> FileResponse:
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+    return asset
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """Built once per app (routes do not change after start-up)."""
+    from livchat.api.v1 import openapi  # here: it imports the routers' models, installed first
+
     cached = getattr(app.state, "v1_openapi", None)
     if cached is None:
-        cached = app.state.v1_openapi = _build_openapi(app.routes)
+        cached = app.state.v1_openapi = openapi.build(app.routes, get_settings().public_url.rstrip("/"))
     return cached
-
-
-def _build_openapi(routes: list[Any]) -> dict[str, Any]:
-    document = get_openapi(
-        title="LivChat API",
-        version=__version__,
-        openapi_version="3.1.0",
-        summary="WhatsApp instances, messages, signed webhooks and usage.",
-        description=(
-            "Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem details "
-            "with a stable `code`. Lists are cursor-paginated. POSTs that create or send accept an "
-            "`Idempotency-Key` header (24 h)."
-        ),
-        routes=routes,
-        servers=[{"url": get_settings().public_url.rstrip("/")}],
-    )
-    # Other routers (inbound hooks, sandbox, accounts) are not part of the public contract.
-    document["paths"] = {path: ops for path, ops in document.get("paths", {}).items() if path.startswith(PREFIX)}
-    components = document.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http", "scheme": "bearer", "description": "An API key (`lc_live_…`) from the dashboard.",
-    }
-    document["security"] = [{"bearerAuth": []}]
-    return document

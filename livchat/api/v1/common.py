@@ -2,74 +2,119 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from livchat.api.problems import ApiError, error_response
-from livchat.services import idempotency
+from livchat.api.problems import PROBLEM_JSON, ApiError, error_response, service_error_code
+from livchat.core.logging import get_logger
+from livchat.services import idempotency, messaging
 from livchat.services.errors import ServiceError
 
-T = TypeVar("T")
+log = get_logger("api")
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size (max 100).")]
 Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.")]
+# Declared on the routes that honour it (so OpenAPI shows it); `idempotent` reads the header itself.
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH, examples=["order-1234"],
+    description="Retrying with the same key within 24 h returns the first response and never sends twice.")]
 
 
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
-class Page(CamelModel, Generic[T]):
-    data: list[T]
-    next_cursor: str | None = None
-
-
-def page_of(items: list[Any], limit: int, id_of: Callable[[Any], str] = lambda x: x.id) -> tuple[list[Any], str | None]:
-    """Callers fetch `limit + 1` rows ordered by id descending; the extra row means "more"."""
-    if len(items) > limit:
-        return items[:limit], id_of(items[limit - 1])
-    return items, None
-
-
 def rfc3339(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-async def idempotent(
-    request: Request, organization_id: str, produce: Callable[[], Awaitable[Response]]
-) -> Response:
-    """Run `produce` once per Idempotency-Key (24 h); replay the first response afterwards."""
+class Attempt:
+    """Handed to an idempotent route's `produce`: it calls `dispatching()` right before its request
+    may leave for WuzAPI. From then on the key keeps whatever the request ends with (a retry never
+    sends twice); before it, a failure of ours releases the key."""
+
+    def __init__(self, organization_id: str, key: str | None) -> None:
+        self.organization_id, self.key, self.dispatched = organization_id, key, False
+
+    async def dispatching(self) -> None:
+        if self.key is not None:
+            await idempotency.mark_dispatched(self.organization_id, self.key)
+        self.dispatched = True
+
+
+# Headers a replay must not repeat: per-response, or computed afresh (RateLimit-*, by middleware).
+_NOT_STORED = {"content-length", "date", "server", "set-cookie", "retry-after", "ratelimit-limit",
+               "ratelimit-remaining", "ratelimit-reset", "x-request-id"}
+
+
+async def idempotent(request: Request, organization_id: str,
+                     produce: Callable[[Attempt], Awaitable[Response]]) -> Response:
+    """Run `produce` once per Idempotency-Key (24 h); replay the first response afterwards.
+
+    Stored: every answer once the request may have left for WuzAPI, and 4xx answers before it.
+    Released (the client may retry): refusals that did nothing (429, an in-progress key),
+    failures of ours before anything was sent, and WuzAPI failures that certainly sent nothing."""
     key = request.headers.get("idempotency-key")
+    attempt = Attempt(organization_id, key)
     if key is None:
-        return await produce()
-    body = await request.body()
-    fingerprint = idempotency.request_fingerprint(request.method, request.url.path, body)
-    stored = await idempotency.claim(organization_id, key, request.method, request.url.path, fingerprint)
-    if stored is not None:
-        return Response(stored.body, status_code=stored.status, media_type=_media_type(stored.status),
-                        headers={"Idempotent-Replayed": "true"})
+        return await produce(attempt)
+    fingerprint = idempotency.request_fingerprint(request.method, request.url.path, await request.body())
     try:
-        response = await produce()
+        stored = await idempotency.claim(organization_id, key, request.method, request.url.path, fingerprint)
+    except idempotency.KeyInProgress as exc:
+        raise ApiError(409, exc.code, service_error_code(exc)[1],
+                       headers={"Retry-After": str(idempotency.IN_PROGRESS_RETRY_AFTER)}) from exc
+    if stored is not None:
+        return Response(stored.body, status_code=stored.status,
+                        headers={**stored.headers, "Idempotent-Replayed": "true"},
+                        media_type=None if "content-type" in stored.headers else _media_type(stored.status))
+    sent_nothing = False
+    try:
+        response = await produce(attempt)
     except (ApiError, ServiceError) as exc:
-        response = error_response(exc)  # a 4xx answer is the answer: replay it too
-    except BaseException:
-        await idempotency.release(organization_id, key)
+        response, sent_nothing = error_response(exc), messaging.sent_nothing(exc)
+    except asyncio.CancelledError:
+        await asyncio.shield(_settle_interrupted(attempt))
         raise
-    if response.status_code >= 500:
+    except Exception:
+        if not attempt.dispatched:
+            await idempotency.release(organization_id, key)
+            raise
+        log.exception("idempotent request failed after it may have reached WuzAPI")
+        response = _outcome_unknown()
+    if response.status_code == 429 or ((not attempt.dispatched or sent_nothing) and response.status_code >= 500):
         await idempotency.release(organization_id, key)
     else:
-        await idempotency.complete(organization_id, key, response.status_code, bytes(response.body).decode())
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in _NOT_STORED}
+        await idempotency.complete(organization_id, key, response.status_code, bytes(response.body).decode(), headers)
     return response
 
 
+async def _settle_interrupted(attempt: Attempt) -> None:
+    """The request was cancelled (client gone, shutdown): free the key, or, if it may have sent,
+    keep the honest answer so a retry does not send again."""
+    assert attempt.key is not None
+    if attempt.dispatched:
+        response = _outcome_unknown()
+        await idempotency.complete(attempt.organization_id, attempt.key, response.status_code,
+                                   bytes(response.body).decode(), {"content-type": PROBLEM_JSON})
+    else:
+        await idempotency.release(attempt.organization_id, attempt.key)
+
+
+def _outcome_unknown() -> Response:
+    return error_response(idempotency.OutcomeUnknown())
+
+
 def _media_type(status: int) -> str:
-    return "application/problem+json" if status >= 400 else "application/json"
+    return PROBLEM_JSON if status >= 400 else "application/json"
 
 
 def json_response(model: BaseModel, status: int = 200) -> JSONResponse:

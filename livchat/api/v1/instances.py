@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.api import tenancy
 from livchat.api.problems import ApiError
 from livchat.api.v1.auth import Caller
-from livchat.api.v1.common import CamelModel, Page, idempotent, rfc3339
+from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent, rfc3339
 from livchat.core.crypto import encrypt, new_token
 from livchat.core.db import db
 from livchat.core.ids import new_id
@@ -25,73 +25,123 @@ router = APIRouter(tags=["instances"])
 
 
 class InstanceCreate(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Sales"}]})
+
     name: str = Field(min_length=1, max_length=100, examples=["Sales"])
 
 
 class PairPhone(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+55 11 91234-5678"}]})
+
     phone: str = Field(examples=["+55 11 91234-5678"])
 
 
+class InstanceWebhook(CamelModel):
+    url: str
+    events: list[str]
+    active: bool
+    secret_prefix: str
+    paused_at: str | None = None
+    failing_since: str | None = None
+
+
+_INSTANCE_EXAMPLE = {
+    "id": "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "name": "Sales", "status": "connected",
+    "whatsappJid": "5511912345678@s.whatsapp.net", "whatsappName": "Acme Sales",
+    "webhook": {"url": "https://example.com/hooks/whatsapp", "events": ["message.received"], "active": True,
+                "secretPrefix": "whsec_AbCd", "pausedAt": None, "failingSince": None},
+    "createdAt": "2026-01-15T12:00:00Z", "lastConnectedAt": "2026-01-15T12:03:10Z",
+}
+
+
 class InstanceOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_INSTANCE_EXAMPLE]})
+
     id: str
     name: str
     status: str = Field(description="disconnected | connecting | connected")
     whatsapp_jid: str | None
     whatsapp_name: str | None
-    webhook: dict[str, Any] | None = Field(description="The instance's webhook endpoint, or null.")
+    webhook: InstanceWebhook | None = Field(description="The instance's webhook endpoint, or null.")
     created_at: str
     last_connected_at: str | None
 
 
+class InstancePage(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_INSTANCE_EXAMPLE], "nextCursor": None}]})
+
+    data: list[InstanceOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
+
+
 class StatusOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"connected": True, "loggedIn": True, "whatsappJid": "5511912345678@s.whatsapp.net"}]})
+
     connected: bool
     logged_in: bool
     whatsapp_jid: str | None
 
 
 class ConnectOut(StatusOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"connected": True, "loggedIn": False, "whatsappJid": None, "status": "connecting", "qrAvailable": True}]})
+
     status: str = Field(description="connecting | connected")
     qr_available: bool
 
 
 class QrOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"qrCode": "data:image/png;base64,iVBORw0KGgo...", "expiresIn": 20}]})
+
     qr_code: str = Field(description="data:image/png;base64,…")
-    expires_in: int
+    expires_in: int = Field(description="Seconds until the code rotates.")
 
 
 class PairingOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pairingCode": "ABCD-EFGH", "expiresIn": 160}]})
+
     pairing_code: str = Field(examples=["ABCD-EFGH"])
     expires_in: int
 
 
-async def instance_out(session: AsyncSession, organization_id: str, instance: Instance) -> dict[str, Any]:
+def instance_out(instance: Instance, webhook: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": instance.id, "name": instance.name, "status": instance.status,
-        "whatsappJid": instance.whatsapp_jid, "whatsappName": instance.whatsapp_name,
-        "webhook": await webhooks.find_endpoint(session, organization_id, instance.id),
+        "whatsappJid": instance.whatsapp_jid, "whatsappName": instance.whatsapp_name, "webhook": webhook,
         "createdAt": rfc3339(instance.created_at), "lastConnectedAt": rfc3339(instance.last_connected_at),
     }
+
+
+async def _webhooks_of(session: AsyncSession, instance_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The webhook views of a page of instances, in one query."""
+    if not instance_ids:
+        return {}
+    found = await session.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id.in_(instance_ids)))  # type: ignore[attr-defined]
+    return {e.instance_id: webhooks.endpoint_view(e) for e in found}
 
 
 def _status(view: instances.StatusView) -> dict[str, Any]:
     return view.as_json()
 
 
-@router.get("/instances", response_model=Page[InstanceOut], summary="List instances")
-async def list_instances(caller: Caller) -> dict[str, Any]:
-    org_id = caller.organization.id
+@router.get("/instances", response_model=InstancePage, summary="List instances, newest first")
+async def list_instances(caller: Caller, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     async with db.session() as session:
-        rows = await instances.list_instances(session, org_id)
-        return {"data": [await instance_out(session, org_id, i) for i in rows], "nextCursor": None}
+        rows, next_cursor = await instances.page_instances(session, caller.organization.id, limit=limit, cursor=cursor)
+        hooks = await _webhooks_of(session, [i.id for i in rows])
+    return {"data": [instance_out(i, hooks.get(i.id)) for i in rows], "nextCursor": next_cursor}
 
 
 @router.post("/instances", status_code=201, response_model=InstanceOut, summary="Create an instance",
              responses={402: {"description": "`plan_limit`: the plan's instance count is reached"}},
              openapi_extra={tenancy.PROBE_BODY: {"name": "Probe"}})
-async def create_instance(caller: Caller, body: InstanceCreate, request: Request) -> Response:
+async def create_instance(caller: Caller, body: InstanceCreate, request: Request,
+                          idempotency_key: IdempotencyKeyHeader = None) -> Response:
     org = caller.organization
 
-    async def produce() -> JSONResponse:
+    async def produce(attempt: Attempt) -> JSONResponse:
         async with db.session() as session:
             count = (await session.exec(select(func.count()).select_from(Instance)
                                         .where(Instance.organization_id == org.id))).one()
@@ -99,8 +149,9 @@ async def create_instance(caller: Caller, body: InstanceCreate, request: Request
                 limits.check_instance_count(org.plan, count)
             except limits.PlanLimitReached as exc:
                 raise ApiError(402, "plan_limit", exc.detail) from exc
+            # No `attempt.dispatching()`: a creation that fails removes what it made, so it may be retried.
             instance = await instances.create_instance(session, org.id, body.name)
-            return JSONResponse(await instance_out(session, org.id, instance), status_code=201)
+            return JSONResponse(instance_out(instance, None), status_code=201)
 
     return await idempotent(request, org.id, produce)
 
@@ -109,7 +160,7 @@ async def create_instance(caller: Caller, body: InstanceCreate, request: Request
 async def get_instance(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
         instance = await instances.get_instance(session, caller.organization.id, instance_id)
-        return await instance_out(session, caller.organization.id, instance)
+        return instance_out(instance, (await _webhooks_of(session, [instance.id])).get(instance.id))
 
 
 @router.delete("/instances/{instance_id}", status_code=204, summary="Delete an instance (logs out in WuzAPI too)")

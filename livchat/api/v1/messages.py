@@ -6,50 +6,80 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.api import tenancy
-from livchat.api.ratelimit import enforce
+from livchat.api.ratelimit import record, refused
 from livchat.api.v1.auth import Caller
-from livchat.api.v1.common import CamelModel, Cursor, Limit, idempotent
+from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent
 from livchat.core.crypto import encrypt, new_token
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models import Instance, Message
 from livchat.models.enums import MessageDirection, MessageStatus
 from livchat.services import instances, messaging
-from livchat.services.limits import get_rate_limits
+from livchat.services.limits import RateLimited
 
 router = APIRouter(tags=["messages"])
 
 
 class SendMessage(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"to": "+55 11 91234-5678", "type": "text", "text": "Your order has shipped"},
+        {"to": "5511912345678", "type": "image", "mediaUrl": "https://example.com/receipt.png", "caption": "Receipt"},
+        {"to": "5511912345678", "type": "audio", "mediaBase64": "T2dnUwACAAAAAAAAAAA...",
+         "mimeType": "audio/ogg; codecs=opus"},
+        {"to": "5511912345678", "type": "location", "latitude": -23.5505, "longitude": -46.6333, "text": "Sé"},
+    ]})
+
     to: str = Field(examples=["+55 11 91234-5678"], description="Any common form; normalised to E.164 digits.")
     type: str = Field(default="text", description="text | image | audio | video | document | location")
-    text: str | None = Field(default=None, examples=["Hello from LivChat"])
-    media_url: str | None = None
-    media_base64: str | None = Field(default=None, description="Raw base64 or a data: URL.")
-    mime_type: str | None = None
-    file_name: str | None = None
-    caption: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    text: str | None = Field(default=None, examples=["Hello from LivChat"],
+                             description="The text (type text), or the place's name (type location).")
+    media_url: str | None = Field(default=None, description=(
+        "http(s) URL of the media; fetched by LivChat (public addresses only, same size and type rules as "
+        "mediaBase64). Exactly one of mediaUrl and mediaBase64."))
+    media_base64: str | None = Field(default=None, description="Raw base64 (with mimeType) or a data: URL.")
+    mime_type: str | None = Field(default=None, examples=["audio/ogg; codecs=opus"],
+                                  description="Image: jpeg, png, webp (5 MB). Audio: ogg, mpeg, mp4, aac, amr, opus; "
+                                              "video: mp4, 3gpp (16 MB). Documents: any type (100 MB).")
+    file_name: str | None = Field(default=None, description="Required for documents.")
+    caption: str | None = Field(default=None, max_length=1024)
+    latitude: float | None = Field(default=None, description="-90 to 90, not exactly 0 (WhatsApp refuses it).")
+    longitude: float | None = Field(default=None, description="-180 to 180, not exactly 0.")
     reply_to: str | None = Field(default=None, description="Our id or the WhatsApp id of the quoted message.")
 
 
 class SentOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "msg_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "whatsappMessageId": "3EB0A1B2C3D4E5F6A7B8C9",
+         "status": "sent", "timestamp": "2026-01-15T12:05:00Z"}]})
+
     id: str
     whatsapp_message_id: str | None
     status: str
     timestamp: str | None
 
 
+_MESSAGE_EXAMPLE = {
+    "id": "msg_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "instanceId": "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1A",
+    "whatsappMessageId": "3EB0A1B2C3D4E5F6A7B8C9", "direction": "outbound",
+    "chatJid": "5511912345678@s.whatsapp.net", "phone": "5511912345678", "type": "text",
+    "text": "Your order has shipped", "caption": None, "mediaUrl": None, "mimeType": None, "mediaSize": None,
+    "fileName": None, "latitude": None, "longitude": None, "replyTo": None, "pushName": None, "status": "read",
+    "error": None, "timestamp": "2026-01-15T12:05:00Z", "sentAt": "2026-01-15T12:05:00Z",
+    "deliveredAt": "2026-01-15T12:05:02Z", "readAt": "2026-01-15T12:06:30Z",
+}
+
+
 class MessageOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE_EXAMPLE]})
+
     id: str
     instance_id: str
     whatsapp_message_id: str | None
-    direction: str
+    direction: str = Field(description="inbound | outbound")
     chat_jid: str
     phone: str | None
     type: str
@@ -72,30 +102,42 @@ class MessageOut(CamelModel):
 
 
 class MessagePage(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_MESSAGE_EXAMPLE], "nextCursor": None}]})
+
     data: list[MessageOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
 
 
 @router.post("/instances/{instance_id}/messages", status_code=201, response_model=SentOut, summary="Send a message",
-             responses={422: {"description": "`invalid_phone`, `validation_error`, `unsupported_media_type`"},
-                        409: {"description": "`instance_not_connected`"},
-                        429: {"description": "`rate_limited` (sends per second) or `quota_exceeded` (free plan's day)"}},
+             responses={
+                 409: {"description": "`instance_not_connected`, or `idempotency_in_progress` (see Retry-After)"},
+                 413: {"description": "`media_too_large`: mediaBase64 over its type's size"},
+                 422: {"description": "`invalid_phone`, `validation_error`, `unsupported_media_type`, "
+                                      "`media_unreachable`, `media_too_large` (mediaUrl), `location_zero_coordinate`, "
+                                      "`idempotency_key_reused`, …"},
+                 429: {"description": "`rate_limited` (sends per second per instance) or `quota_exceeded` (the "
+                                      "plan's messages a day, until 00:00 UTC)"},
+                 502: {"description": "`gateway_unavailable`: nothing was sent"},
+                 504: {"description": "`gateway_timeout`: the message may or may not have been sent (not retried)"}},
              openapi_extra={tenancy.PROBE_BODY: {"to": "+55 11 91234-5678", "type": "text", "text": "hi"}})
-async def send(caller: Caller, instance_id: str, body: SendMessage, request: Request) -> Response:
+async def send(caller: Caller, instance_id: str, body: SendMessage, request: Request,
+               idempotency_key: IdempotencyKeyHeader = None) -> Response:
     org = caller.organization
 
-    async def produce() -> JSONResponse:
+    async def produce(attempt: Attempt) -> JSONResponse:
         async with db.session() as session:
-            instance = await instances.get_instance(session, org.id, instance_id)  # 404 before any limit
-            limiter = get_rate_limits()
-            enforce(request, await limiter.send(instance.id, org.plan))
-            enforce(request, await limiter.daily_message(org.id, org.plan), "quota_exceeded",
-                    "The free plan's 50 messages a day are used up; upgrade or wait for the reset.")
-            row = await messaging.send_message(session, org.id, instance.id, messaging.OutgoingMessage(
+            # Checks first (404, 422): a bad send costs no limit. Then the limits, then one send.
+            prepared = await messaging.prepare_send(session, org.id, instance_id, messaging.OutgoingMessage(
                 **body.model_dump(exclude_none=True)))
-            data = messaging.message_data(row)
+            try:
+                record(request, await messaging.check_send_rate(prepared, org.plan))
+                delivered = await messaging.deliver(session, prepared, plan=org.plan, on_dispatch=attempt.dispatching)
+            except RateLimited as exc:
+                raise refused(exc) from exc
+            record(request, delivered.quota)
+            row = delivered.message
             sent = {"id": row.id, "whatsappMessageId": row.whatsapp_message_id, "status": row.status,
-                    "timestamp": data["timestamp"]}
+                    "timestamp": messaging.message_data(row)["timestamp"]}
             return JSONResponse(sent, status_code=201)
 
     return await idempotent(request, org.id, produce)

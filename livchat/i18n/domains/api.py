@@ -9,6 +9,8 @@ EN = {
     "api.errors.rate_limited": "Too many requests; retry after the Retry-After header's seconds.",
     "api.errors.quota_exceeded": "The daily message quota is used up; upgrade or wait for the reset.",
     "api.errors.plan_limit": "Your plan's limit is reached; upgrade to add more.",
+    "api.errors.outcome_unknown": "The first request with this Idempotency-Key stopped after it may have reached "
+                                  "WhatsApp; it is not run again. Check the message history for the outcome.",
 }
 
 PT_BR = {
@@ -20,4 +22,6 @@ PT_BR = {
     "api.errors.rate_limited": "Requisições demais; tente de novo após os segundos do cabeçalho Retry-After.",
     "api.errors.quota_exceeded": "A cota diária de mensagens acabou; faça upgrade ou aguarde a renovação.",
     "api.errors.plan_limit": "O limite do seu plano foi atingido; faça upgrade para adicionar mais.",
+    "api.errors.outcome_unknown": "A primeira requisição com esta Idempotency-Key parou depois de talvez ter chegado "
+                                  "ao WhatsApp; ela não é executada de novo. Veja o resultado no histórico de mensagens.",
 }

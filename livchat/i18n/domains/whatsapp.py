@@ -17,6 +17,10 @@ EN = {
     "whatsapp.errors.text_too_long": "The message text is too long (at most 65,536 characters).",
     "whatsapp.errors.caption_too_long": "The caption is too long (at most 1,024 characters).",
     "whatsapp.errors.invalid_location": "Give a valid latitude (-90 to 90) and longitude (-180 to 180).",
+    "whatsapp.errors.location_zero_coordinate": "WhatsApp does not accept a latitude or a longitude of exactly 0; "
+                                                "move the point slightly (e.g. 0.0001).",
+    "whatsapp.errors.media_unreachable": "The media URL could not be fetched. Check that it is public and answers "
+                                         "with the file.",
     "whatsapp.errors.file_name_required": "A document needs a file name.",
     "whatsapp.errors.media_required": "Give the media either as mediaUrl or as mediaBase64 (exactly one).",
     "whatsapp.errors.invalid_media_url": "The media URL must be an http or https address.",
@@ -49,6 +53,10 @@ PT_BR = {
     "whatsapp.errors.text_too_long": "O texto da mensagem é longo demais (no máximo 65.536 caracteres).",
     "whatsapp.errors.caption_too_long": "A legenda é longa demais (no máximo 1.024 caracteres).",
     "whatsapp.errors.invalid_location": "Informe uma latitude (-90 a 90) e uma longitude (-180 a 180) válidas.",
+    "whatsapp.errors.location_zero_coordinate": "O WhatsApp não aceita latitude ou longitude exatamente 0; desloque "
+                                                "o ponto um pouco (ex.: 0.0001).",
+    "whatsapp.errors.media_unreachable": "Não foi possível baixar a mídia da URL. Verifique se ela é pública e "
+                                         "responde com o arquivo.",
     "whatsapp.errors.file_name_required": "Um documento precisa de um nome de arquivo.",
     "whatsapp.errors.media_required": "Envie a mídia como mediaUrl ou como mediaBase64 (exatamente um dos dois).",
     "whatsapp.errors.invalid_media_url": "A URL da mídia deve ser um endereço http ou https.",

@@ -1,0 +1,213 @@
+"""The OpenAPI 3.1 document of /api/v1: FastAPI's, completed with what every route shares.
+
+Every 4xx/5xx answer is the one `Problem` schema (application/problem+json); every route lists
+401, 429 (with RateLimit-* and Retry-After) and 500, routes with an id 404, routes with input 422,
+and their 2xx answers the RateLimit-* headers; the `webhooks` section describes what an endpoint
+receives. Schemas nothing refers to are dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+from livchat import __version__
+from livchat.api.problems import PROBLEM_JSON
+from livchat.api.v1.common import CamelModel
+from livchat.api.v1.messages import MessageOut
+from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+
+PREFIX = "/api/v1"
+REF = "#/components/schemas/"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. `to` or `query.limit`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is the stable machine string to branch on."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "https://livchat.ai/problems/invalid-phone", "title": "Unprocessable Entity", "status": 422,
+        "detail": "Enter a valid phone number with its country code, e.g. +55 11 91234-5678.",
+        "code": "invalid_phone"}]})
+
+    type: str = Field(description="A URI naming the problem type.")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="`invalid_phone`, `not_found`, `unauthorized`, `rate_limited`, `quota_exceeded`, …")
+    errors: list[FieldError] | None = Field(default=None, description="`validation_error` only: each field's problem.")
+
+
+class InstanceEventData(CamelModel):
+    instance_id: str
+    status: str = Field(description="disconnected | connecting | connected")
+    logged_in: bool
+    whatsapp_jid: str | None
+    qr_code: str | None = Field(default=None, description="instance.qr_updated only: data:image/png;base64,…")
+
+
+MESSAGE_EVENTS = [t for t in WEBHOOK_EVENT_TYPES if t.startswith("message.")]
+INSTANCE_EVENTS = [t for t in WEBHOOK_EVENT_TYPES if t.startswith("instance.")]
+_MESSAGE = MessageOut.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+_INSTANCE_ID = "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1A"
+
+
+class _Event(CamelModel):
+    id: str = Field(description="evt_…; also the `webhook-id` header, the same on every retry: deduplicate on it.")
+    instance_id: str
+    timestamp: str = Field(description="RFC 3339 UTC, when it happened.")
+
+
+class MessageEvent(_Event):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0W", "type": "message.received", "instanceId": _MESSAGE["instanceId"],
+        "timestamp": "2026-01-15T12:07:00Z", "data": {**_MESSAGE, "direction": "inbound", "status": "received"}}]})
+
+    type: str = Field(description=" | ".join(MESSAGE_EVENTS))
+    data: MessageOut
+
+
+class InstanceEvent(_Event):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0X", "type": "instance.connected", "instanceId": _INSTANCE_ID,
+        "timestamp": "2026-01-15T12:03:10Z", "data": {"instanceId": _INSTANCE_ID, "status": "connected",
+                                                      "loggedIn": True,
+                                                      "whatsappJid": "5511912345678@s.whatsapp.net"}}]})
+
+    type: str = Field(description=" | ".join(INSTANCE_EVENTS))
+    data: InstanceEventData
+
+
+_RATE_HEADERS = {
+    "RateLimit-Limit": "Requests allowed in the current window (the most constrained limit of this route).",
+    "RateLimit-Remaining": "Requests left in that window.",
+    "RateLimit-Reset": "Seconds until the window has room again.",
+}
+_RETRY_AFTER = "Seconds to wait before trying again."
+_DEFAULT_DESCRIPTIONS = {
+    401: "`unauthorized`: no API key, or an unknown or revoked one",
+    404: "`not_found`: no such resource in your organization",
+    422: "`validation_error` (see `errors`), or a precise code such as `invalid_phone`",
+    429: "`rate_limited`: the organization's API requests per minute",
+    500: "`internal_error`",
+}
+_SIGNATURE_HEADERS = [
+    ("webhook-id", "The event id (evt_…), the same on every retry."),
+    ("webhook-timestamp", "Unix seconds when this attempt was signed; refuse it if older than 5 minutes."),
+    ("webhook-signature", "`v1,<base64 HMAC-SHA256 of \"id.timestamp.body\">`, keyed with your `whsec_` secret's "
+                          "decoded bytes; during the 24 h after a rotation, several space-separated."),
+    ("x-hmac-signature", "Hex HMAC-SHA256 of the raw body with the same key (for clients written for WuzAPI)."),
+]
+
+
+def build(routes: list[Any], server_url: str) -> dict[str, Any]:
+    document = get_openapi(
+        title="LivChat API",
+        version=__version__,
+        openapi_version="3.1.0",
+        summary="WhatsApp instances, messages, signed webhooks and usage.",
+        description=(
+            "Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem details "
+            "with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor` = the previous "
+            "`nextCursor`). POSTs that create or send accept an `Idempotency-Key` header (24 h). Every "
+            "route answers RateLimit-* headers; a 429 adds Retry-After."
+        ),
+        routes=routes,
+        servers=[{"url": server_url}],
+    )
+    # Other routers (inbound hooks, sandbox, accounts) are not part of the public contract.
+    document["paths"] = {path: ops for path, ops in document.get("paths", {}).items() if path.startswith(PREFIX)}
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for model in (Problem, MessageEvent, InstanceEvent):
+        _add_schema(schemas, model)
+    components["headers"] = {name: {"description": text, "schema": {"type": "integer"}}
+                             for name, text in {**_RATE_HEADERS, "Retry-After": _RETRY_AFTER}.items()}
+    components["securitySchemes"] = {"bearerAuth": {
+        "type": "http", "scheme": "bearer", "description": "An API key (`lc_live_…`) from the dashboard."}}
+    document["security"] = [{"bearerAuth": []}]
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            _complete(path, operation)
+    document["webhooks"] = _webhooks()
+    _drop_unreferenced(document)
+    return document
+
+
+def _add_schema(schemas: dict[str, Any], model: type[BaseModel]) -> None:
+    schema = model.model_json_schema(by_alias=True, ref_template=REF + "{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_JSON: {"schema": {"$ref": REF + "Problem"}}}
+
+
+def _headers(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _complete(path: str, operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    defaults = [401, 429, 500]
+    if "{" in path:
+        defaults.append(404)
+    if operation.get("parameters") or operation.get("requestBody"):
+        defaults.append(422)
+    for status in defaults:
+        responses.setdefault(str(status), {"description": _DEFAULT_DESCRIPTIONS[status]})
+    idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+    if idempotent:
+        conflict = responses.setdefault("409", {"description": "`idempotency_in_progress`"})
+        conflict["headers"] = _headers("Retry-After")
+    for status, response in responses.items():
+        if status.startswith(("4", "5")):
+            if response.get("description") in ("Validation Error", "Successful Response", None):
+                response["description"] = _DEFAULT_DESCRIPTIONS.get(int(status), "Error")
+            response["content"] = _problem_content()
+        elif status.startswith("2"):
+            response["headers"] = {**response.get("headers", {}), **_headers(*_RATE_HEADERS)}
+    responses["429"]["headers"] = _headers(*_RATE_HEADERS, "Retry-After")
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _webhooks() -> dict[str, Any]:
+    """One entry per event type: the POST a customer's endpoint receives."""
+    parameters = [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": text}
+                  for name, text in _SIGNATURE_HEADERS]
+    hooks: dict[str, Any] = {}
+    for event_type in WEBHOOK_EVENT_TYPES:
+        model = MessageEvent if event_type in MESSAGE_EVENTS else InstanceEvent
+        hooks[event_type] = {"post": {
+            "summary": f"`{event_type}`",
+            "description": ("Sent to the instance's webhook URL, signed (Standard Webhooks). Answer 2xx within "
+                            "10 s; anything else is retried with backoff (24 h on paid plans, 3 attempts on free)."),
+            "parameters": copy.deepcopy(parameters),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": REF + model.__name__}}}},
+            "responses": {"2XX": {"description": "Received."}},
+            "security": [],
+        }}
+    return hooks
+
+
+def _drop_unreferenced(document: dict[str, Any]) -> None:
+    """Keep only schemas reachable from paths and webhooks (FastAPI adds HTTPValidationError…)."""
+    schemas = document["components"]["schemas"]
+    reachable: set[str] = set()
+    pending = [json.dumps({"paths": document["paths"], "webhooks": document["webhooks"]})]
+    while pending:
+        text = pending.pop()
+        for name in schemas:
+            if name not in reachable and f'"{REF}{name}"' in text:
+                reachable.add(name)
+                pending.append(json.dumps(schemas[name]))
+    document["components"]["schemas"] = {name: schemas[name] for name in sorted(reachable)}
