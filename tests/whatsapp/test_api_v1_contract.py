@@ -1,18 +1,45 @@
-"""One test per row group of ../shared/API.md "v1", over HTTP with an API key, against the real
-app served on a socket with the in-process WuzAPI sandbox (fixtures in conftest.py)."""
+"""Every row of ../shared/API.md "v1", over HTTP with an API key, against the real app served on
+a socket with the in-process WuzAPI sandbox (fixtures in conftest.py): paths, methods, status
+codes and the exact field names of each answer."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import random
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from livchat.core.settings import reset_settings_cache
 from livchat.models.enums import Plan
+from livchat.sandbox.testing import serve_in_thread
 from livchat.services import accounts, api_keys
 from livchat.services.limits import reset_rate_limits
+from livchat.services.webhook_dispatcher import DispatcherConfig, dispatcher_lifespan
 from livchat.services.whatsapp_events import InstanceConnected, MessageRead, MessageReceived
+
+INSTANCE_FIELDS = {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt"}
+SENT_FIELDS = {"id", "whatsappMessageId", "status", "timestamp"}
+MESSAGE_FIELDS = {"id", "instanceId", "whatsappMessageId", "direction", "chatJid", "phone", "type", "text", "caption",
+                  "mediaUrl", "mimeType", "mediaSize", "fileName", "latitude", "longitude", "replyTo", "pushName",
+                  "status", "error", "timestamp", "sentAt", "deliveredAt", "readAt"}
+WEBHOOK_FIELDS = {"url", "events", "active", "secretPrefix"}
+DELIVERY_FIELDS = {"id", "eventId", "eventType", "status", "attempts", "lastAttemptAt", "nextAttemptAt",
+                   "responseStatus", "latencyMs"}
+USAGE_DAY_FIELDS = {"day", "instanceId", "messagesSent", "messagesReceived", "mediaBytes", "webhooksDelivered",
+                    "webhooksFailed"}
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")).decode()
 
 PROBLEM = "application/problem+json"
 
@@ -54,16 +81,20 @@ async def _linked(live: Any, headers: dict[str, str], phone: str = "") -> str:
 
 async def test_instances_lifecycle(live, session) -> None:  # type: ignore[no-untyped-def]
     _, headers = await _org(session)
+    created = await live.http.post("/api/v1/instances", json={"name": "Front desk"}, headers=headers)
+    assert created.status_code == 201 and set(created.json()) == INSTANCE_FIELDS
+    assert created.json()["status"] == "disconnected" and created.json()["webhook"] is None
     instance_id = await _linked(live, headers, "5511988887777")
 
     listed = await live.http.get("/api/v1/instances", headers=headers)
-    assert listed.status_code == 200 and [i["id"] for i in listed.json()["data"]] == [instance_id]
-    assert listed.json()["nextCursor"] is None
+    assert listed.status_code == 200 and set(listed.json()) == {"data", "nextCursor"}
+    assert [i["id"] for i in listed.json()["data"]] == [instance_id, created.json()["id"]]  # newest first
+    assert all(set(i) == INSTANCE_FIELDS for i in listed.json()["data"]) and listed.json()["nextCursor"] is None
 
     one = (await live.http.get(f"/api/v1/instances/{instance_id}", headers=headers)).json()
-    assert set(one) == {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt"}
+    assert set(one) == INSTANCE_FIELDS
     assert one["status"] == "connected" and one["whatsappJid"] == "5511988887777@s.whatsapp.net"
-    assert one["createdAt"].endswith("Z") and one["lastConnectedAt"]
+    assert one["createdAt"].endswith("Z") and one["lastConnectedAt"] and one["name"] == "Shop"
 
     status = await live.http.get(f"/api/v1/instances/{instance_id}/status", headers=headers)
     assert status.json() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
@@ -74,14 +105,43 @@ async def test_instances_lifecycle(live, session) -> None:  # type: ignore[no-un
 
     off = await live.http.post(f"/api/v1/instances/{instance_id}/disconnect", headers=headers)
     assert off.status_code == 200 and off.json()["connected"] is False
+    assert set(off.json()) == {"connected", "loggedIn", "whatsappJid"}
+    # Disconnect keeps the pairing: connecting again needs no QR.
+    back = await live.http.post(f"/api/v1/instances/{instance_id}/connect", headers=headers)
+    assert back.status_code == 200 and set(back.json()) == {"connected", "loggedIn", "whatsappJid", "status",
+                                                            "qrAvailable"}
+
+    async def reconnected() -> None:
+        while not (await live.http.get(f"/api/v1/instances/{instance_id}/status", headers=headers)).json()["loggedIn"]:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(reconnected(), 30)
     out = await live.http.post(f"/api/v1/instances/{instance_id}/logout", headers=headers)
     assert out.status_code == 200 and out.json() == {"connected": False, "loggedIn": False, "whatsappJid": None}
+    unpaired = await live.http.post(f"/api/v1/instances/{instance_id}/connect", headers=headers)
+    assert unpaired.json()["qrAvailable"] is True  # logout unpaired it: a QR again
 
     gone = await live.http.delete(f"/api/v1/instances/{instance_id}", headers=headers)
     assert gone.status_code == 204
     missing = await live.http.get(f"/api/v1/instances/{instance_id}", headers=headers)
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     assert instance_id not in [s["name"] for s in (await live.control.get("/sessions")).json()["sessions"]]
+
+
+async def test_instance_list_is_cursor_paginated(live, session) -> None:  # type: ignore[no-untyped-def]
+    _, headers = await _org(session)
+    _, other = await _org(session)
+    ids = [(await live.http.post("/api/v1/instances", json={"name": f"n{n}"}, headers=headers)).json()["id"]
+           for n in range(3)]
+    first = (await live.http.get("/api/v1/instances", params={"limit": 2}, headers=headers)).json()
+    assert [i["id"] for i in first["data"]] == ids[::-1][:2] and first["nextCursor"]
+    rest = (await live.http.get("/api/v1/instances", params={"limit": 2, "cursor": first["nextCursor"]},
+                                headers=headers)).json()
+    assert [i["id"] for i in rest["data"]] == [ids[0]] and rest["nextCursor"] is None
+    for bad in (0, 101):
+        refused = await live.http.get("/api/v1/instances", params={"limit": bad}, headers=headers)
+        assert refused.status_code == 422 and refused.json()["code"] == "validation_error"
+    assert (await live.http.get("/api/v1/instances", headers=other)).json() == {"data": [], "nextCursor": None}
 
 
 async def test_pairing_code(live, session) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +177,7 @@ async def test_messages_send_history_status_and_idempotency(live, session) -> No
     first = await live.http.post(base, json=send, headers={**headers, "Idempotency-Key": "order-1"})
     assert first.status_code == 201, first.text
     sent = first.json()
-    assert set(sent) == {"id", "whatsappMessageId", "status", "timestamp"} and sent["status"] == "sent"
+    assert set(sent) == SENT_FIELDS and sent["status"] == "sent"
     replay = await live.http.post(base, json=send, headers={**headers, "Idempotency-Key": "order-1"})
     assert replay.status_code == 201 and replay.json() == sent
     assert replay.headers["idempotent-replayed"] == "true"
@@ -128,11 +188,13 @@ async def test_messages_send_history_status_and_idempotency(live, session) -> No
     await live.wait_event(MessageRead, lambda e: e.message_id == sent["id"])
     one = await live.http.get(f"/api/v1/messages/{sent['id']}", headers=headers)
     assert one.status_code == 200 and one.json()["status"] == "read" and one.json()["direction"] == "outbound"
+    assert set(one.json()) == MESSAGE_FIELDS and one.json()["readAt"]
 
     await live.control.post("/inbound", json={"phone": phone, "from": "5511912345678", "text": "Thanks!"})
     await live.wait_event(MessageReceived, lambda e: e.instance_id == instance_id)
     history = (await live.http.get(base, params={"chat": "+55 11 91234-5678", "limit": 1}, headers=headers)).json()
     assert history["data"][0]["text"] == "Thanks!" and history["data"][0]["direction"] == "inbound"
+    assert set(history) == {"data", "nextCursor"} and set(history["data"][0]) == MESSAGE_FIELDS
     older = (await live.http.get(base, params={"chat": "5511912345678", "cursor": history["nextCursor"]},
                                  headers=headers)).json()
     assert [m["id"] for m in older["data"]] == [sent["id"]] and older["nextCursor"] is None
@@ -151,6 +213,85 @@ async def test_send_limits_answer_429_with_headers(live, session) -> None:  # ty
     assert int(second.headers["retry-after"]) >= 1 and second.headers["ratelimit-remaining"] == "0"
 
 
+async def test_a_bad_send_costs_no_limit_and_a_failed_one_gives_the_quota_back(live, session) -> None:  # type: ignore[no-untyped-def]
+    _, headers = await _org(session, Plan.FREE)  # 1 send a second, 50 a day
+    instance_id = await _linked(live, headers)
+    base = f"/api/v1/instances/{instance_id}/messages"
+    for bad in ({"to": "12", "type": "text", "text": "x"}, {"to": "5511912345678", "type": "text", "text": " "},
+                {"to": "5511912345678", "type": "location", "latitude": 0, "longitude": -46.6}):
+        refused = await live.http.post(base, json=bad, headers=headers)
+        assert refused.status_code == 422, refused.text
+    assert (await live.http.post(base, json={"to": "5511912345678", "text": "ok"}, headers=headers)).status_code == 201
+    assert (await _usage_today(live, headers))["messagesRemaining"] == 49
+    await live.http.post(f"/api/v1/instances/{instance_id}/disconnect", headers=headers)
+
+    async def refused_as_not_connected() -> None:  # the send second frees up; then WuzAPI says "not connected"
+        while (answer := await live.http.post(base, json={"to": "5511912345678", "text": "x"},
+                                              headers=headers)).json()["code"] == "rate_limited":
+            await asyncio.sleep(0.1)
+        assert answer.status_code == 409 and answer.json()["code"] == "instance_not_connected"
+
+    await asyncio.wait_for(refused_as_not_connected(), 10)
+    assert (await _usage_today(live, headers))["messagesRemaining"] == 49  # the failed send gave it back
+
+
+async def _usage_today(live: Any, headers: dict[str, str]) -> dict[str, Any]:
+    return (await live.http.get("/api/v1/usage", headers=headers)).json()["today"]
+
+
+def _seconds_to_utc_midnight() -> float:
+    now = datetime.now(UTC)
+    return (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC) - now).total_seconds()
+
+
+@pytest.fixture
+def fast_free_plan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The free plan's quota, without its 1 send a second and 100 requests a minute in the way."""
+    monkeypatch.setenv("LIVCHAT_PLAN_LIMITS", '{"free": {"sends_per_second": 1000, "api_per_minute": 100000}}')
+    reset_settings_cache()
+    reset_rate_limits()
+    yield
+    monkeypatch.delenv("LIVCHAT_PLAN_LIMITS")
+    reset_settings_cache()
+    reset_rate_limits()
+
+
+async def test_the_free_plans_fiftieth_message_passes_and_the_fifty_first_is_429(  # type: ignore[no-untyped-def]
+        live, session, fast_free_plan) -> None:
+    _, headers = await _org(session, Plan.FREE)
+    instance_id = await _linked(live, headers)
+    base = f"/api/v1/instances/{instance_id}/messages"
+    body = {"to": "5511912345678", "type": "text", "text": "hi"}
+    for n in range(49):
+        assert (await live.http.post(base, json=body, headers=headers)).status_code == 201, n
+    fiftieth = await live.http.post(base, json=body, headers=headers)
+    assert fiftieth.status_code == 201 and fiftieth.headers["ratelimit-remaining"] == "0"
+    assert fiftieth.headers["ratelimit-limit"] == "50"
+    over = await live.http.post(base, json=body, headers=headers)
+    assert over.status_code == 429 and over.headers["content-type"] == PROBLEM
+    assert over.json()["code"] == "quota_exceeded"
+    assert abs(int(over.headers["retry-after"]) - _seconds_to_utc_midnight()) <= 5  # until 00:00 UTC
+    assert over.headers["ratelimit-limit"] == "50" and over.headers["ratelimit-remaining"] == "0"
+    today = await _usage_today(live, headers)
+    assert (today["messagesSent"], today["messagesRemaining"]) == (50, 0)
+
+
+async def test_concurrent_sends_stop_exactly_at_the_quota(live, session, fast_free_plan) -> None:  # type: ignore[no-untyped-def]
+    _, headers = await _org(session, Plan.FREE)
+    phone = _new_phone()
+    instance_id = await _linked(live, headers, phone)
+    base = f"/api/v1/instances/{instance_id}/messages"
+    answers = await asyncio.gather(*(live.http.post(base, json={"to": "5511912345678", "text": f"m{n}"},
+                                                    headers=headers) for n in range(60)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * 50 + [429] * 10
+    assert {a.json()["code"] for a in answers if a.status_code == 429} == {"quota_exceeded"}
+    outbox = (await live.control.get("/outbox", params={"phone": phone, "limit": 100})).json()["messages"]
+    assert len(outbox) == 50
+    today = await _usage_today(live, headers)
+    assert (today["messagesSent"], today["messagesRemaining"]) == (50, 0)
+
+
 async def test_api_rate_limit_per_organization(live, session) -> None:  # type: ignore[no-untyped-def]
     _, headers = await _org(session, Plan.FREE)  # 100 requests a minute
     for n in range(100):
@@ -160,6 +301,35 @@ async def test_api_rate_limit_per_organization(live, session) -> None:  # type: 
     limited = await live.http.get("/api/v1/instances", headers=headers)
     assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) >= 1 and int(limited.headers["ratelimit-reset"]) >= 1
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+async def test_api_rate_limits_run_on_redis_when_it_is_configured(live, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """REDIS_URL set: the per-minute and per-second windows live in the real Redis (shared by workers)."""
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    reset_settings_cache()
+    reset_rate_limits()
+    org_id, headers = await _org(session, Plan.FREE)
+    redis = aioredis.from_url(REDIS_URL)
+    try:
+        for n in range(100):
+            ok = await live.http.get("/api/v1/instances", headers=headers)
+            assert ok.status_code == 200 and ok.headers["ratelimit-remaining"] == str(99 - n), n
+        limited = await live.http.get("/api/v1/instances", headers=headers)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert [key async for key in redis.scan_iter(f"*{org_id}*")]  # the window is Redis's
+        reset_rate_limits()  # a new worker (or a restart) sees the same window
+        assert (await live.http.get("/api/v1/instances", headers=headers)).status_code == 429
+    finally:
+        keys = [key async for key in redis.scan_iter(f"*{org_id}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        monkeypatch.delenv("REDIS_URL")
+        reset_settings_cache()
+        reset_rate_limits()
 
 
 async def test_webhook_config_rotation_deliveries_and_redeliver(live, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -181,6 +351,7 @@ async def test_webhook_config_rotation_deliveries_and_redeliver(live, session, m
     updated = await live.http.put(hook, json={"url": live.url + "/receiver"}, headers=headers)
     assert "secret" not in updated.json()  # shown the first time only
     view = (await live.http.get(hook, headers=headers)).json()
+    assert WEBHOOK_FIELDS <= set(view)
     assert view["secretPrefix"] and secret.startswith(view["secretPrefix"]) and view["active"] is True
 
     rotated = (await live.http.post(f"{hook}/rotate-secret", headers=headers)).json()
@@ -192,7 +363,9 @@ async def test_webhook_config_rotation_deliveries_and_redeliver(live, session, m
     await live.control.post("/inbound", json={"phone": phone, "from": "5511912345678", "text": "hello"})
     event = await live.wait_event(MessageReceived, lambda e: e.instance_id == instance_id)
     log = (await live.http.get(f"{hook}/deliveries", headers=headers)).json()
-    assert [d["eventId"] for d in log["data"]] == [event.id]
+    assert [d["eventId"] for d in log["data"]] == [event.id] and log["nextCursor"] is None
+    assert DELIVERY_FIELDS <= set(log["data"][0])  # the contract's names (more may follow them)
+    assert log["data"][0]["eventType"] == "message.received"
     delivery_id = log["data"][0]["id"]
     assert (await live.http.get(f"{hook}/deliveries", params={"status": "failed"}, headers=headers)).json()["data"] == []
 
@@ -206,19 +379,52 @@ async def test_webhook_config_rotation_deliveries_and_redeliver(live, session, m
     reset_settings_cache()
 
 
-async def test_usage_counts_and_plan(live, session) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    """A customer's webhook endpoint that takes everything."""
+    async def take(request: Request) -> Response:
+        await request.body()
+        return Response("ok")
+
+    with serve_in_thread(Starlette(routes=[Route("/hook", take, methods=["POST"])])) as base:
+        yield base + "/hook"
+
+
+async def test_usage_counts_and_plan(live, session, receiver, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver is on 127.0.0.1
+    reset_settings_cache()
     _, headers = await _org(session, Plan.FREE)
-    instance_id = await _linked(live, headers)
-    sent = await live.http.post(f"/api/v1/instances/{instance_id}/messages",
-                                json={"to": "5511912345678", "type": "text", "text": "hi"}, headers=headers)
-    assert sent.status_code == 201
-    usage = (await live.http.get("/api/v1/usage", headers=headers)).json()
-    assert usage["plan"] == "free"
+    phone = _new_phone()
+    instance_id = await _linked(live, headers, phone)
+    assert (await live.http.put(f"/api/v1/instances/{instance_id}/webhook", json={"url": receiver},
+                                headers=headers)).status_code == 200
+    sent = await live.http.post(f"/api/v1/instances/{instance_id}/messages", headers=headers, json={
+        "to": "5511912345678", "type": "image", "mediaBase64": f"data:image/png;base64,{PNG}"})
+    assert sent.status_code == 201, sent.text
+    await live.control.post("/inbound", json={"phone": phone, "from": "5511912345678", "text": "hello"})
+    await live.wait_event(MessageReceived, lambda e: e.instance_id == instance_id)
+    async with dispatcher_lifespan(DispatcherConfig(poll_interval=0.05)):
+        async def delivered() -> dict[str, Any]:
+            while True:
+                usage = (await live.http.get("/api/v1/usage", headers=headers)).json()
+                row = next((r for r in usage["data"] if r["instanceId"] == instance_id), {})
+                if row.get("webhooksDelivered", 0) >= 2:  # message.sent and message.received
+                    return usage
+                await asyncio.sleep(0.05)
+
+        usage = await asyncio.wait_for(delivered(), 20)
+    assert set(usage) == {"from", "to", "plan", "limits", "today", "data"} and usage["plan"] == "free"
     assert usage["limits"] == {"instances": 1, "messagesPerDay": 50, "sendsPerSecond": 1, "apiRequestsPerMinute": 100}
-    assert usage["today"]["messagesSent"] == 1 and usage["today"]["messagesRemaining"] == 49
-    assert usage["today"]["instancesRemaining"] == 0
-    row = next(r for r in usage["data"] if r["instanceId"] == instance_id)
-    assert row["messagesSent"] == 1
+    assert usage["today"] == {"day": datetime.now(UTC).date().isoformat(), "messagesSent": 1, "messagesRemaining": 49,
+                              "instances": 1, "instancesRemaining": 0}
+    [row] = [r for r in usage["data"] if r["instanceId"] == instance_id]
+    assert set(row) == USAGE_DAY_FIELDS and row["day"] == usage["today"]["day"]
+    assert (row["messagesSent"], row["messagesReceived"], row["mediaBytes"]) == (1, 1, len(base64.b64decode(PNG)))
+    assert (row["webhooksDelivered"], row["webhooksFailed"]) == (2, 0)
+    older = (await live.http.get("/api/v1/usage", params={"from": "2026-01-01", "to": "2026-01-02"},
+                                 headers=headers)).json()
+    assert older["data"] == [] and older["today"]["messagesRemaining"] == 49  # today, whatever the range
+    reset_settings_cache()
     reversed_range = await live.http.get("/api/v1/usage", params={"from": "2026-02-02", "to": "2026-02-01"},
                                          headers=headers)
     assert reversed_range.status_code == 422 and reversed_range.json()["code"] == "usage_range_reversed"
