@@ -3,6 +3,11 @@
 Parsing is strict and happens before anything is written: a malformed event raises
 `MalformedEvent` and stores nothing. Ingest is idempotent: a Message is keyed on its WhatsApp id
 (unique per instance), receipts only move a status forward, instance events only emit on a change.
+
+Instance events (Connected, Disconnected, LoggedOut, QR) carry no timestamp or nonce, so a signed
+one can be replayed as is. They are treated as hints: the instance's live status is asked of
+WuzAPI and that is what is applied (`instances.settle`), so a replayed Connected or LoggedOut
+cannot flip an instance against what WuzAPI says.
 """
 
 from __future__ import annotations
@@ -29,17 +34,16 @@ from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.core.settings import get_settings
-from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, MessageType
+from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
 from livchat.services import usage
+from livchat.services import instances
 from livchat.services.errors import MalformedEvent
-from livchat.services.instances import apply_status, hmac_key, instance_data
+from livchat.services.gateway import gateway_errors, get_gateway
+from livchat.services.instances import hmac_key, instance_data
 from livchat.services.messaging import message_data
 from livchat.services.phones import bare_jid, jid_phone
 from livchat.services.whatsapp_events import (
-    InstanceConnected,
-    InstanceDisconnected,
-    InstanceLoggedOut,
     InstanceQrUpdated,
     MessageDelivered,
     MessageRead,
@@ -328,46 +332,42 @@ async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEv
     return result
 
 
-async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiEvent,
-                       events: list[DomainEvent]) -> IngestResult:
+async def _on_pair_success(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+                           events: list[DomainEvent]) -> IngestResult:
+    """The phone scanned the code. The pairing itself is taken from WuzAPI's status when Connected
+    follows; only the business name is kept from here."""
     result = IngestResult(event.type)
-    owner = {"organization_id": instance.organization_id, "instance_id": instance.id}
-    if event.type == "PairSuccess":
-        jid = bare_jid(event.event["ID"])
-        changed = instance.whatsapp_jid != jid or not instance.logged_in
-        instance.whatsapp_jid = jid
-        instance.logged_in = True
-        business = event.event.get("BusinessName")
-        if isinstance(business, str) and business:
-            instance.whatsapp_name = business
-        result.updated = int(changed)
-    elif event.type == "Connected":
-        if apply_status(instance, connected=True, logged_in=True, jid=instance.whatsapp_jid):
-            events.append(InstanceConnected(**owner, data=instance_data(instance)))
-            result.updated = 1
-    elif event.type == "Disconnected":
-        if instance.status != InstanceStatus.DISCONNECTED:
-            instance.status = InstanceStatus.DISCONNECTED
-            events.append(InstanceDisconnected(**owner, data=instance_data(instance)))
-            result.updated = 1
-    elif event.type == "LoggedOut":
-        if instance.logged_in or instance.whatsapp_jid or instance.status != InstanceStatus.DISCONNECTED:
-            instance.status = InstanceStatus.DISCONNECTED
-            instance.logged_in = False
-            instance.whatsapp_jid = None
-            events.append(InstanceLoggedOut(**owner, data=instance_data(instance)))
-            result.updated = 1
-    elif event.type == "QR":
-        code = event.payload.get("qrCodeBase64")
-        if instance.status == InstanceStatus.DISCONNECTED:
-            instance.status = InstanceStatus.CONNECTING
-            result.updated = 1
-        events.append(InstanceQrUpdated(**owner, data={**instance_data(instance),
-                                                       "qrCode": code if isinstance(code, str) else ""}))
-    if result.updated:
+    business = event.event.get("BusinessName")
+    if isinstance(business, str) and business and business != instance.whatsapp_name:
+        instance.whatsapp_name = business
         instance.updated_at = utcnow()
+        result.updated = 1
     return result
 
 
-_HANDLERS = {"Message": _on_message, "ReadReceipt": _on_receipt, "PairSuccess": _on_instance,
+async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+                       events: list[DomainEvent]) -> IngestResult:
+    """Connected, Disconnected, LoggedOut, QR: confirmed with WuzAPI's live status first."""
+    result = IngestResult(event.type)
+    with gateway_errors():  # unreachable: the event fails and WuzAPI (or the queue) delivers it again
+        live = await get_gateway().status(instances.wuzapi_token(instance))
+    waiting = live.connected and not live.logged_in
+    if event.type == "LoggedOut" and not live.logged_in:
+        decide = instances.logged_out
+    elif event.type == "QR" and not waiting:
+        return result  # not showing codes (linked, or no session): a stale or replayed code
+    else:
+        decide = instances.observed(live)
+    before = (instance.status, instance.logged_in, instance.whatsapp_jid)
+    await instances.settle(session, instance, decide)
+    result.updated = int(before != (instance.status, instance.logged_in, instance.whatsapp_jid))
+    if event.type == "QR":
+        code = event.payload.get("qrCodeBase64")
+        events.append(InstanceQrUpdated(organization_id=instance.organization_id, instance_id=instance.id,
+                                        data={**instance_data(instance),
+                                              "qrCode": code if isinstance(code, str) else ""}))
+    return result
+
+
+_HANDLERS = {"Message": _on_message, "ReadReceipt": _on_receipt, "PairSuccess": _on_pair_success,
              "Connected": _on_instance, "Disconnected": _on_instance, "LoggedOut": _on_instance, "QR": _on_instance}

@@ -3,28 +3,45 @@ anonymous test-panel session (`organization_id=None`, `anonymous_session_id` set
 
 Every function takes the owner explicitly: `organization_id`, or `None` plus
 `anonymous_session_id=`. An instance of another owner is `NotFound`, exactly like a missing one.
+
+Status changes all go through `settle()`: a compare-and-set on (status, logged_in, whatsapp_jid),
+so whichever path sees a change first — connect, disconnect, logout, a status sync, or WuzAPI's
+own event arriving through ingest — publishes the `instance.*` event, and only once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import decrypt, encrypt, new_token
 from livchat.core.db import utcnow
+from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
+from livchat.models.accounts import Organization
 from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
-from livchat.services.errors import InvalidInput, NotFound
+from livchat.services import limits
+from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
 from livchat.services.gateway import gateway_errors, get_gateway, service_error
 from livchat.services.phones import bare_jid, normalize_phone
+from livchat.services.whatsapp_events import (
+    InstanceConnected,
+    InstanceDisconnected,
+    InstanceLoggedOut,
+    WhatsAppEvent,
+)
 
 log = get_logger("instances")
 
@@ -33,6 +50,11 @@ SUBSCRIBED_EVENTS = ["Message", "ReadReceipt", "Connected", "PairSuccess", "Disc
 QR_EXPIRES_IN = 20  # seconds: WhatsApp rotates the code about every 20 s while unlinked
 PAIRING_CODE_EXPIRES_IN = 160  # seconds a linking code stays valid on WhatsApp's side
 MAX_NAME_LENGTH = 100
+# WuzAPI connects in the background (a paired device retries 3 times, 5 s then 10 s apart): how
+# long logout waits for a restarted session to come up before it can unpair.
+LOGIN_WAIT_SECONDS = 20.0
+LOGIN_POLL_SECONDS = 0.2
+UNPAIRED_AFTER_SECONDS = 2.0  # up but not logged in for this long: nothing is paired
 
 
 @dataclass(frozen=True)
@@ -103,7 +125,8 @@ async def page_instances(session: AsyncSession, organization_id: str, *, limit: 
 
 async def create_instance(session: AsyncSession, organization_id: str | None, name: str, *,
                           anonymous_session_id: str | None = None) -> Instance:
-    """A WuzAPI user with its own random token and HMAC key, its webhook pointed at us."""
+    """A WuzAPI user with its own random token and HMAC key, its webhook pointed at us. For an
+    organization, the plan's instance limit is enforced here, atomically (`_reserve`)."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput("invalid_instance_name")
@@ -111,26 +134,53 @@ async def create_instance(session: AsyncSession, organization_id: str | None, na
         raise InvalidInput("instance_owner_required")
     instance_id = new_id("inst")
     token, key = new_token(nbytes=32), new_token(nbytes=32)  # 43 characters each
+    instance = Instance(
+        id=instance_id, organization_id=organization_id, anonymous_session_id=anonymous_session_id,
+        name=name, wuzapi_token_encrypted=encrypt(token), hmac_key_encrypted=encrypt(key),
+        status=InstanceStatus.DISCONNECTED,
+    )
+    await _reserve(session, instance)
     gateway = get_gateway()
-    with gateway_errors():
-        user = await gateway.create_user(instance_id, token, webhook=webhook_url(instance_id),
-                                         events=SUBSCRIBED_EVENTS, hmac_key=key)
+    user: wuzapi.WuzapiUser | None = None
     try:
         with gateway_errors():
+            user = await gateway.create_user(instance_id, token, webhook=webhook_url(instance_id),
+                                             events=SUBSCRIBED_EVENTS, hmac_key=key)
             # A key given at creation may not sign until it is set again (contract §6).
             await gateway.set_hmac_key(token, key)
-        instance = Instance(
-            id=instance_id, organization_id=organization_id, anonymous_session_id=anonymous_session_id,
-            name=name, wuzapi_user_id=user.id, wuzapi_token_encrypted=encrypt(token),
-            hmac_key_encrypted=encrypt(key), status=InstanceStatus.DISCONNECTED,
-        )
+        instance.wuzapi_user_id = user.id
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        await session.exec(delete(Instance).where(Instance.id == instance_id))  # give the slot back
+        await session.commit()
+        if user is not None:
+            await _forget_user(user.id)
+        raise
+    return instance
+
+
+async def _reserve(session: AsyncSession, instance: Instance) -> None:
+    """Commit the row, counted against the plan under a lock on the organization: the UPDATE takes
+    its row lock on PostgreSQL and the write lock on SQLite, so two creates at the limit cannot
+    both see room. The WuzAPI user is made after, outside the lock."""
+    await session.commit()  # start a fresh transaction: its first statement takes the lock
+    try:
+        if instance.organization_id is not None:
+            locked = await session.exec(update(Organization).where(Organization.id == instance.organization_id)
+                                        .values(plan=Organization.plan))  # a no-op write, for the lock
+            if locked.rowcount != 1:
+                raise NotFound("not_found")
+            plan = (await session.exec(select(Organization.plan)
+                                       .where(Organization.id == instance.organization_id))).one()
+            count = (await session.exec(select(func.count()).select_from(Instance)
+                                        .where(Instance.organization_id == instance.organization_id))).one()
+            limits.check_instance_count(plan, count)
         session.add(instance)
         await session.commit()
     except BaseException:
         await session.rollback()
-        await _forget_user(user.id)
         raise
-    return instance
 
 
 async def _forget_user(user_id: str) -> None:
@@ -172,9 +222,8 @@ async def qr_code(session: AsyncSession, organization_id: str | None, instance_i
             code = await gateway.qr(token)
     except wuzapi.WuzapiError as exc:
         raise service_error(exc) from exc
-    if instance.status == InstanceStatus.DISCONNECTED:
-        instance.status = InstanceStatus.CONNECTING
-        await session.commit()
+    await settle(session, instance, _waiting)
+    await bus.commit_and_publish(session)
     return {"qrCode": code, "expiresIn": QR_EXPIRES_IN if code else 0}
 
 
@@ -193,9 +242,8 @@ async def pair_phone(session: AsyncSession, organization_id: str | None, instanc
             code = await gateway.pair_phone(token, digits)
     except wuzapi.WuzapiError as exc:
         raise service_error(exc) from exc
-    if instance.status == InstanceStatus.DISCONNECTED:
-        instance.status = InstanceStatus.CONNECTING
-        await session.commit()
+    await settle(session, instance, _waiting)
+    await bus.commit_and_publish(session)
     return {"pairingCode": code, "expiresIn": PAIRING_CODE_EXPIRES_IN}
 
 
@@ -209,29 +257,9 @@ async def sync_status(session: AsyncSession, organization_id: str | None, instan
 async def _sync(session: AsyncSession, instance: Instance) -> StatusView:
     with gateway_errors():
         live = await get_gateway().status(wuzapi_token(instance))
-    apply_status(instance, connected=live.connected, logged_in=live.logged_in,
-                 jid=bare_jid(live.jid) if live.jid else None)
-    await session.commit()
+    await settle(session, instance, observed(live))
+    await bus.commit_and_publish(session)
     return StatusView(live.connected, live.logged_in, instance.whatsapp_jid)
-
-
-def apply_status(instance: Instance, *, connected: bool, logged_in: bool, jid: str | None) -> bool:
-    """Set the row from WuzAPI's live (connected, loggedIn, jid); True when the status changed.
-
-    Without a live client WuzAPI reports false/false even for a paired device, so the pairing
-    (logged_in, jid) is only updated while connected; LoggedOut events clear it.
-    """
-    new_status = (InstanceStatus.CONNECTED if connected and logged_in
-                  else InstanceStatus.CONNECTING if connected else InstanceStatus.DISCONNECTED)
-    changed = instance.status != new_status
-    if new_status == InstanceStatus.CONNECTED and changed:
-        instance.last_connected_at = utcnow()
-    instance.status = new_status
-    if connected:
-        instance.logged_in = logged_in
-        instance.whatsapp_jid = (jid or instance.whatsapp_jid) if logged_in else None
-    instance.updated_at = utcnow()
-    return changed
 
 
 async def disconnect(session: AsyncSession, organization_id: str | None, instance_id: str, *,
@@ -244,15 +272,16 @@ async def disconnect(session: AsyncSession, organization_id: str | None, instanc
         pass
     except wuzapi.WuzapiError as exc:
         raise service_error(exc) from exc
-    instance.status = InstanceStatus.DISCONNECTED
-    instance.updated_at = utcnow()
-    await session.commit()
+    await settle(session, instance, _offline)
+    await bus.commit_and_publish(session)
     return StatusView(False, instance.logged_in, instance.whatsapp_jid)
 
 
 async def logout(session: AsyncSession, organization_id: str | None, instance_id: str, *,
                  anonymous_session_id: str | None = None) -> StatusView:
-    """Unpair the phone. Needs a live session, so one is started if there is none."""
+    """Unpair the phone. WuzAPI can only log out a session whose socket is up and logged in; with
+    no session one is started and, as WuzAPI connects in the background, awaited before the
+    logout — a logout sent at once would be refused ("not connected") and unpair nothing."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
     gateway = get_gateway()
@@ -261,17 +290,130 @@ async def logout(session: AsyncSession, organization_id: str | None, instance_id
             await gateway.logout(token)
         except wuzapi.NoSession:
             await _ensure_connected(instance)
-            await gateway.logout(token)
-    except wuzapi.NotConnected:  # "not logged in": nothing to unpair
-        pass
+            if not await _logout_when_up(token):
+                await gateway.disconnect(token)  # we started it only to log out: leave none running
+        except wuzapi.NotConnected:  # the socket is down or coming up, or nothing is paired
+            await _logout_when_up(token)
     except wuzapi.WuzapiError as exc:
         raise service_error(exc) from exc
-    instance.status = InstanceStatus.DISCONNECTED
-    instance.logged_in = False
-    instance.whatsapp_jid = None
-    instance.updated_at = utcnow()
-    await session.commit()
+    await settle(session, instance, logged_out)
+    await bus.commit_and_publish(session)
     return StatusView(False, False, None)
+
+
+async def _logout_when_up(token: str) -> bool:
+    """Wait (bounded) for the session to log in, then log it out: True. A session that stays up
+    without a pairing (QR codes) has nothing to unpair: False. One that never comes up is an error."""
+    gateway = get_gateway()
+    started = time.monotonic()
+    unpaired_since: float | None = None
+    while True:
+        live = await gateway.status(token)
+        if live.logged_in:
+            await gateway.logout(token)
+            return True
+        now = time.monotonic()
+        if live.connected:  # up, not logged in: QR codes, or a login still finishing
+            unpaired_since = unpaired_since or now
+            if now - unpaired_since >= UNPAIRED_AFTER_SECONDS:
+                return False
+        else:
+            unpaired_since = None
+        if now - started >= LOGIN_WAIT_SECONDS:
+            raise GatewayUnavailable("WhatsApp gateway error: the session did not come up to log out; try again")
+        await asyncio.sleep(LOGIN_POLL_SECONDS)  # WuzAPI has no event to wait on for this
+
+
+# --- status changes -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    """What an instance's (status, logged_in, whatsapp_jid) should become, and the event that
+    announces the change (None: none)."""
+
+    status: str
+    logged_in: bool
+    jid: str | None
+    event: type[WhatsAppEvent] | None = None
+
+
+Decide = Callable[[Instance], Target]
+
+
+def observed(live: wuzapi.SessionStatus) -> Decide:
+    """From WuzAPI's live status. Without a live client it reports false/false even for a paired
+    device, so the pairing (logged_in, jid) is only taken from it while connected."""
+    def decide(instance: Instance) -> Target:
+        status = (InstanceStatus.CONNECTED if live.connected and live.logged_in
+                  else InstanceStatus.CONNECTING if live.connected else InstanceStatus.DISCONNECTED)
+        if live.connected:
+            jid = (bare_jid(live.jid) if live.jid else instance.whatsapp_jid) if live.logged_in else None
+            logged_in = live.logged_in
+        else:
+            jid, logged_in = instance.whatsapp_jid, instance.logged_in
+        return Target(status, logged_in, jid, _transition_event(instance.status, status))
+    return decide
+
+
+def _offline(instance: Instance) -> Target:
+    """No client any more (an API disconnect); the pairing is kept."""
+    return Target(InstanceStatus.DISCONNECTED, instance.logged_in, instance.whatsapp_jid,
+                  _transition_event(instance.status, InstanceStatus.DISCONNECTED))
+
+
+def _waiting(instance: Instance) -> Target:
+    """A QR code or a pairing code is out: connecting, unless it already is (or more)."""
+    if instance.status != InstanceStatus.DISCONNECTED:
+        return Target(instance.status, instance.logged_in, instance.whatsapp_jid)
+    return Target(InstanceStatus.CONNECTING, instance.logged_in, instance.whatsapp_jid)
+
+
+def logged_out(instance: Instance) -> Target:
+    """Unpaired: our logout, or the phone removing the device (a confirmed LoggedOut event)."""
+    paired = instance.logged_in or instance.whatsapp_jid or instance.status != InstanceStatus.DISCONNECTED
+    return Target(InstanceStatus.DISCONNECTED, False, None, InstanceLoggedOut if paired else None)
+
+
+def _transition_event(old: str, new: str) -> type[WhatsAppEvent] | None:
+    if old == new:
+        return None
+    if new == InstanceStatus.CONNECTED:
+        return InstanceConnected
+    if new == InstanceStatus.DISCONNECTED:
+        return InstanceDisconnected
+    return None  # connecting: the QR event tells it
+
+
+async def settle(session: AsyncSession, instance: Instance, decide: Decide) -> WhatsAppEvent | None:
+    """Apply `decide` to the row with a compare-and-set on what it was decided from; if another
+    writer got there first, decide again on the fresh row. Emits (in this transaction) and returns
+    the event of the change, or None when nothing changed; the caller commits."""
+    for _ in range(5):
+        seen = (instance.status, instance.logged_in, instance.whatsapp_jid)
+        target = decide(instance)
+        if (target.status, target.logged_in, target.jid) == seen:
+            return None
+        now = utcnow()
+        values: dict[str, Any] = {"status": target.status, "logged_in": target.logged_in,
+                                  "whatsapp_jid": target.jid, "updated_at": now}
+        if target.status == InstanceStatus.CONNECTED:
+            values["last_connected_at"] = now
+        result = await session.exec(
+            update(Instance)
+            .where(Instance.id == instance.id, Instance.status == seen[0], Instance.logged_in == seen[1],
+                   Instance.whatsapp_jid.is_not_distinct_from(seen[2]))  # type: ignore[union-attr]
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            for name, value in values.items():
+                set_committed_value(instance, name, value)
+            if target.event is None:
+                return None
+            event = target.event(organization_id=instance.organization_id, instance_id=instance.id,
+                                 data=instance_data(instance))
+            await bus.emit(session, event)
+            return event
+        await session.refresh(instance)  # someone else changed it meanwhile
+    raise RuntimeError(f"instance {instance.id} kept changing under us")
 
 
 async def delete_instance(session: AsyncSession, organization_id: str | None, instance_id: str, *,

@@ -22,10 +22,12 @@ from livchat.core.ids import new_id
 from livchat.core.settings import get_settings
 from livchat.models.whatsapp import Instance, Message, UsageDaily
 from livchat.sandbox import protocol
+from livchat.sandbox.runtime import get_sandbox
 from livchat.sandbox.webhooks import build_delivery
-from livchat.services import ingest
+from livchat.services import ingest, instances
 from livchat.services.whatsapp_events import (
     InstanceConnected,
+    InstanceDisconnected,
     InstanceLoggedOut,
     InstanceQrUpdated,
     MessageDelivered,
@@ -219,24 +221,59 @@ async def test_our_own_send_echoed_back_is_not_stored_twice(api, session) -> Non
     assert (phone_row.direction, phone_row.status) == ("outbound", "sent")
 
 
-async def test_instance_events_update_status_once(api, session, published) -> None:
+async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_nothing(live, session) -> None:  # type: ignore[no-untyped-def]
+    """Instance events carry no nonce: a validly signed old Connected/LoggedOut can be replayed as
+    is. Each is checked against WuzAPI's live status, so only real changes move the row."""
     org = await make_org(session)
-    instance = await add_instance(session, org)
-    steps = [protocol.qr_event("data:image/png;base64,AAAA"),
-             protocol.pair_success_event("5511988887777:12@s.whatsapp.net", "1@lid"),
-             protocol.connected_event(), protocol.connected_event(), protocol.logged_out_event()]
-    states = []
-    for inner in steps:
-        body, headers = signed(instance, inner, fmt="json")
-        assert (await post(api, instance.id, body, headers)).status_code == 200
+    instance = await instances.create_instance(session, org, "Shop")
+    token = instances.wuzapi_token(instance)
+
+    async def replay(inner: dict[str, Any]) -> dict[str, Any]:
+        body, headers = signed(instance, inner, key=instances.hmac_key(instance))
+        response = await live.http.post(f"/api/hooks/wuzapi/{instance.id}", content=body, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def row() -> tuple[str, bool, str | None]:
         async with db.session() as s:
-            row = await s.get(Instance, instance.id)
-            states.append((row.status, row.logged_in, row.whatsapp_jid))
+            fresh = await s.get(Instance, instance.id)
+            return fresh.status, fresh.logged_in, fresh.whatsapp_jid
+
+    def mine(kind: type) -> list[Any]:
+        return [e for e in live.seen if isinstance(e, kind) and e.instance_id == instance.id]
+
     jid = "5511988887777@s.whatsapp.net"
-    assert states == [("connecting", False, None), ("connecting", True, jid), ("connected", True, jid),
-                      ("connected", True, jid), ("disconnected", False, None)]
-    assert [type(e).__name__ for e in published] == ["InstanceQrUpdated", "InstanceConnected", "InstanceLoggedOut"]
-    assert published[0].data["qrCode"] == "data:image/png;base64,AAAA"
+    assert (await replay(protocol.connected_event()))["updated"] == 0  # no session at all yet
+    assert (await replay(protocol.qr_event("data:image/png;base64,OLD")))["updated"] == 0
+    assert await row() == ("disconnected", False, None) and mine(InstanceQrUpdated) == []
+
+    await instances.qr_code(session, org, instance.id)
+    waiting = await live.session_of(instance.wuzapi_user_id or "")
+    await live.link(qr=waiting["qr"], phone="5511988887777")
+    await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
+    assert await row() == ("connected", True, jid)
+    for inner in (protocol.logged_out_event(), protocol.disconnected_event(),
+                  protocol.qr_event("data:image/png;base64,OLD")):
+        assert (await replay(inner))["updated"] == 0  # WuzAPI says linked and online
+    assert await row() == ("connected", True, jid)
+
+    await live.control.post("/disconnect", json={"token": token})  # the connection really drops
+    await live.wait_event(InstanceDisconnected, lambda e: e.instance_id == instance.id)
+    assert (await replay(protocol.connected_event()))["updated"] == 0
+    assert await row() == ("disconnected", True, jid)  # still paired, just offline
+
+    [first] = mine(InstanceConnected)
+    await live.control.post("/reconnect", json={"token": token})
+    await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id and e.id != first.id)
+    await live.control.post("/logout", json={"token": token})  # the phone removes the device
+    await live.wait_event(InstanceLoggedOut, lambda e: e.instance_id == instance.id)
+    assert (await replay(protocol.connected_event()))["updated"] == 0
+    assert (await replay(protocol.pair_success_event("5511988887777:12@s.whatsapp.net", "1@lid")))["updated"] == 0
+    assert await row() == ("disconnected", False, None)
+    await get_sandbox().webhooks.drain()
+    assert [len(mine(k)) for k in (InstanceConnected, InstanceDisconnected, InstanceLoggedOut)] == [2, 1, 1]
+    assert len(mine(InstanceQrUpdated)) == 1  # the real first code only
+    await instances.delete_instance(session, org, instance.id)
 
 
 async def test_concurrent_duplicate_deliveries_store_one_row(api, session) -> None:

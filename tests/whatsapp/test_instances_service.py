@@ -3,7 +3,10 @@ webhooks flowing back into our ingest endpoint, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,8 +15,10 @@ from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import AnonymousSession, Instance
 from livchat.core.db import utcnow
+from livchat.sandbox.runtime import get_sandbox
 from livchat.services import instances
 from livchat.services.errors import InstanceAlreadyConnected, InvalidInput, NotFound
+from livchat.services.limits import PlanLimitReached
 from livchat.services.gateway import get_gateway
 from livchat.services.whatsapp_events import (
     InstanceConnected,
@@ -22,7 +27,7 @@ from livchat.services.whatsapp_events import (
     InstanceQrUpdated,
 )
 from livchat.sandbox import protocol
-from tests.whatsapp.wa_support import LiveApp, make_org
+from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 
 PAIRING_CODE = re.compile(r"^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$")
 
@@ -161,3 +166,85 @@ async def test_bad_names_are_rejected_before_anything_is_created(live: LiveApp, 
         with pytest.raises(InvalidInput):
             await instances.create_instance(session, org, name)
     assert len(await get_gateway().list_users()) == before
+
+
+def events_of(live: LiveApp, instance_id: str) -> list[str]:
+    kinds = (InstanceConnected, InstanceDisconnected, InstanceLoggedOut)
+    return [type(e).__name__ for e in live.seen if isinstance(e, kinds) and e.instance_id == instance_id]
+
+
+async def test_service_status_changes_publish_once_even_when_wuzapi_echoes_them(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    instance = await linked_instance(live, session, org)
+    sandbox = get_sandbox()
+    assert events_of(live, instance.id) == ["InstanceConnected"]
+
+    await instances.disconnect(session, org, instance.id)  # WuzAPI sends nothing for an API disconnect
+    assert events_of(live, instance.id) == ["InstanceConnected", "InstanceDisconnected"]
+    await instances.sync_status(session, org, instance.id)
+    await instances.disconnect(session, org, instance.id)
+
+    await instances.connect(session, org, instance.id)  # the sync and WuzAPI's echoed Connected race
+    await sandbox.webhooks.drain()
+    await instances.sync_status(session, org, instance.id)
+    assert events_of(live, instance.id) == ["InstanceConnected", "InstanceDisconnected", "InstanceConnected"]
+
+    await instances.logout(session, org, instance.id)
+    await sandbox.webhooks.drain()
+    await instances.sync_status(session, org, instance.id)
+    assert events_of(live, instance.id) == ["InstanceConnected", "InstanceDisconnected", "InstanceConnected",
+                                            "InstanceLoggedOut"]
+    logged_out = next(e for e in live.seen if isinstance(e, InstanceLoggedOut) and e.instance_id == instance.id)
+    assert logged_out.data == {"instanceId": instance.id, "status": "disconnected", "loggedIn": False,
+                               "whatsappJid": None}
+
+
+@pytest.fixture
+def slow_reconnect() -> Iterator[None]:
+    """Like real WuzAPI: after a connect, a paired device's socket comes up a moment later."""
+    config = get_sandbox().config
+    saved, config.reconnect_s = config.reconnect_s, 0.6
+    yield
+    config.reconnect_s = saved
+
+
+async def test_logout_without_a_session_waits_for_the_reconnect_then_unpairs(live: LiveApp, session,
+                                                                            slow_reconnect: None) -> None:
+    org = await make_org(session)
+    instance = await linked_instance(live, session, org)
+    await instances.disconnect(session, org, instance.id)  # no client left: logout gets `no session`
+
+    status = await instances.logout(session, org, instance.id)
+    assert status.as_json() == {"connected": False, "loggedIn": False, "whatsappJid": None}
+    sandbox_side = await live.session_of(instance.wuzapi_user_id or "")
+    assert (sandbox_side["jid"], sandbox_side["state"]) == ("", "disconnected")  # really unpaired at WuzAPI
+    row = await fresh(instance.id)
+    assert (row.status, row.logged_in, row.whatsapp_jid) == ("disconnected", False, None)
+
+    # Never linked: the session started for the logout shows QR codes; nothing to unpair, none left running.
+    other = await instances.create_instance(session, await make_org(session, "Other"), "Fresh")
+    await instances.logout(session, other.organization_id, other.id)
+    assert (await live.session_of(other.wuzapi_user_id or ""))["state"] == "disconnected"
+
+
+async def test_two_creates_at_the_plan_limit_exactly_one_wins(live: LiveApp, session) -> None:
+    org = await make_org(session)  # free plan: one instance
+    before = {u.id for u in await get_gateway().list_users()}
+
+    async def create(name: str) -> Any:
+        async with db.session() as own:
+            try:
+                return await instances.create_instance(own, org, name)
+            except PlanLimitReached as exc:
+                return exc
+
+    results = await asyncio.gather(create("First"), create("Second"))
+    created = [r for r in results if isinstance(r, Instance)]
+    refused = [r for r in results if isinstance(r, PlanLimitReached)]
+    assert len(created) == 1 and len(refused) == 1
+    assert (refused[0].status, refused[0].code) == (402, "plan_limit")
+    assert [i.id for i in await instances.list_instances(session, org)] == [created[0].id]
+    # The refused one made nothing at WuzAPI either.
+    assert {u.id for u in await get_gateway().list_users()} - before == {created[0].wuzapi_user_id}
+    with pytest.raises(PlanLimitReached):
+        await instances.create_instance(session, org, "Third")

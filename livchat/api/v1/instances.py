@@ -143,12 +143,7 @@ async def create_instance(caller: Caller, body: InstanceCreate, request: Request
 
     async def produce(attempt: Attempt) -> JSONResponse:
         async with db.session() as session:
-            count = (await session.exec(select(func.count()).select_from(Instance)
-                                        .where(Instance.organization_id == org.id))).one()
-            try:
-                limits.check_instance_count(org.plan, count)
-            except limits.PlanLimitReached as exc:
-                raise ApiError(402, "plan_limit", exc.detail) from exc
+            # The service enforces the plan's instance limit (402 plan_limit), atomically.
             # No `attempt.dispatching()`: a creation that fails removes what it made, so it may be retried.
             instance = await instances.create_instance(session, org.id, body.name)
             return JSONResponse(instance_out(instance, None), status_code=201)
