@@ -13,12 +13,12 @@ from livchat.core.error_reporting import init_error_reporting
 from livchat.core.logging import configure_logging
 from livchat.core.settings import get_settings
 from livchat.i18n import translate
-from livchat.integrations.amqp_ingest import amqp_lifespan
 from livchat.pages import dashboard
 from livchat.pages.landing import landing
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
+from livchat.services.queue_ingest import queue_ingest_lifespan
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
 
 configure_logging(get_settings().log_level)
@@ -33,7 +33,7 @@ app = rx.App(
 # Background work of the served app: webhook deliveries, and WuzAPI's RabbitMQ queue when
 # AMQP_URL is set. Each runs once per worker; the dispatcher is safe with several (SKIP LOCKED).
 app.register_lifespan_task(dispatcher_lifespan)
-app.register_lifespan_task(amqp_lifespan)
+app.register_lifespan_task(queue_ingest_lifespan)
 app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rotation, from startup
 app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
 

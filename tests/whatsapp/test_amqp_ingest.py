@@ -1,5 +1,6 @@
 """RabbitMQ ingest against the real broker at 127.0.0.1 (a unique queue per test): stored then
-acked, failures redelivered, duplicates stored once, poison rejected without requeue."""
+acked, failures redelivered, duplicates stored once, poison moved to the dead-letter queue with
+its reason, one instance's events applied in order."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.core.ids import new_id
-from livchat.integrations.amqp_ingest import AmqpIngest
+from livchat.integrations.amqp_ingest import REASON_HEADER, AmqpConsumer, dead_letter_queue_name
 from livchat.models.whatsapp import Instance, Message
 from livchat.sandbox import protocol
 from livchat.services import ingest
-from livchat.services.whatsapp_events import MessageReceived
+from livchat.services.queue_ingest import QueueIngest
+from livchat.services.whatsapp_events import MessageRead, MessageReceived
 from tests.whatsapp.wa_support import make_org
 
 AMQP_URL = os.environ.get("LIVCHAT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -37,6 +39,7 @@ async def queue_name() -> AsyncIterator[str]:
     async with connection:
         channel = await connection.channel()
         await channel.queue_delete(name)
+        await channel.queue_delete(dead_letter_queue_name(name))
 
 
 async def publish(queue: str, *bodies: bytes) -> None:
@@ -79,14 +82,14 @@ async def stored(instance_id: str) -> list[Message]:
 
 
 @pytest.fixture
-async def consumer(queue_name: str) -> AsyncIterator[AmqpIngest]:
-    running = AmqpIngest(AMQP_URL, queue_name, retry_delay=0.05)
+async def consumer(queue_name: str) -> AsyncIterator[QueueIngest]:
+    running = QueueIngest(AmqpConsumer(AMQP_URL, queue_name), retry_delay=0.05)
     await running.start()
     yield running
     await running.stop()
 
 
-async def test_event_is_stored_then_acked(session, queue_name: str, consumer: AmqpIngest) -> None:
+async def test_event_is_stored_then_acked(session, queue_name: str, consumer: QueueIngest) -> None:
     instance = await add_instance(session, await make_org(session))
     seen: list[Any] = []
 
@@ -107,7 +110,7 @@ async def test_event_is_stored_then_acked(session, queue_name: str, consumer: Am
 
 
 async def test_processing_failure_is_redelivered_until_stored(session, queue_name: str,
-                                                              consumer: AmqpIngest) -> None:
+                                                              consumer: QueueIngest) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
     # Media cannot be written while a file sits where the organization's media folder goes.
@@ -132,7 +135,7 @@ async def test_processing_failure_is_redelivered_until_stored(session, queue_nam
     assert await queue_depth(queue_name) == 0
 
 
-async def test_duplicate_event_is_stored_once(session, queue_name: str, consumer: AmqpIngest) -> None:
+async def test_duplicate_event_is_stored_once(session, queue_name: str, consumer: QueueIngest) -> None:
     instance = await add_instance(session, await make_org(session))
     body = queued(instance, "3EB0Q3")
     await publish(queue_name, body, body)
@@ -140,15 +143,74 @@ async def test_duplicate_event_is_stored_once(session, queue_name: str, consumer
     assert len(await stored(instance.id)) == 1
 
 
-async def test_poison_messages_are_rejected_without_requeue(session, queue_name: str, consumer: AmqpIngest) -> None:
+async def dead_letters(queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        dead = await channel.declare_queue(dead_letter_queue_name(queue), durable=True, passive=True)
+        found = []
+        while (message := await dead.get(fail=False)) is not None:
+            await message.ack()
+            found.append(message)
+        return found
+
+
+async def test_poison_goes_to_the_dead_letter_queue_with_its_reason(session, queue_name: str,
+                                                                    consumer: QueueIngest) -> None:
     instance = await add_instance(session, await make_org(session))
     unknown = json.loads(queued(instance, "3EB0Q4"))
     unknown["userID"] = "no-such-user"
-    await publish(queue_name, b"{not json", json.dumps({"type": "Message", "userID": instance.wuzapi_user_id,
-                                                        "event": {}}).encode(),
-                  json.dumps(unknown).encode(), queued(instance, "3EB0Q5"))
-    stats = await consumer.wait_until(lambda s: s.rejected + s.acked == 4)
-    assert (stats.rejected, stats.acked, stats.requeued) == (3, 1, 0)
+    shapeless = json.dumps({"type": "Message", "userID": instance.wuzapi_user_id, "event": {}}).encode()
+    await publish(queue_name, b"{not json", shapeless, json.dumps(unknown).encode(), queued(instance, "3EB0Q5"))
+    stats = await consumer.wait_until(lambda s: s.dead_lettered + s.acked == 4)
+    assert (stats.dead_lettered, stats.acked, stats.requeued) == (3, 1, 0)
     assert [m.whatsapp_message_id for m in await stored(instance.id)] == ["3EB0Q5"]
     await consumer.stop()
     assert await queue_depth(queue_name) == 0
+    parked = await dead_letters(queue_name)
+    assert [m.body for m in parked] == [b"{not json", shapeless, json.dumps(unknown).encode()]  # kept as sent
+    reasons = [str(m.headers[REASON_HEADER]) for m in parked]
+    assert "not valid JSON" in reasons[0] and "Info.ID" in reasons[1] and "no-such-user" in reasons[2]
+    assert all(m.headers["x-original-queue"] == queue_name for m in parked)
+
+
+async def test_one_instances_events_apply_in_order(session, queue_name: str, consumer: QueueIngest) -> None:
+    """Messages typed on the phone, each followed at once by its read receipt: with 16 in flight,
+    a receipt overtaking its message would find nothing to mark read."""
+    instance = await add_instance(session, await make_org(session))
+    read: list[Any] = []
+
+    async def record(event: Any) -> None:
+        read.append(event)
+
+    bodies = []
+    for i in range(12):
+        wamid = f"3EB0ORDER{i:013d}"
+        mine = protocol.message_event(message_id=wamid, sender=CONTACT, push_name="", unix=1_800_000_000,
+                                      text=f"typed {i}")
+        mine["event"]["Info"]["IsFromMe"] = True
+        receipt = protocol.read_receipt_event(chat=CONTACT, message_ids=[wamid], state="Read", unix=1_800_000_001)
+        for inner in (mine, receipt):
+            bodies.append(json.dumps({**inner, "userID": instance.wuzapi_user_id, "instanceName": "Shop"}).encode())
+    undo = bus.subscribe(MessageRead, record)
+    try:
+        await publish(queue_name, *bodies)
+        await consumer.wait_until(lambda s: s.acked == len(bodies), timeout=30)
+    finally:
+        undo()
+    rows = await stored(instance.id)
+    assert len(rows) == 12 and {r.status for r in rows} == {"read"}
+    assert len(read) == 12
+
+
+def test_the_integration_is_only_the_broker_client() -> None:
+    """Layering: integrations/ talks to RabbitMQ; storing events is the services' business."""
+    import ast
+    from pathlib import Path
+
+    import livchat.integrations.amqp_ingest as client
+
+    tree = ast.parse(Path(client.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {m for m in imported if m.startswith(("livchat.services", "livchat.core.db", "livchat.models"))}
