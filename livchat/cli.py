@@ -59,6 +59,7 @@ async def _emails(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from livchat.models import EmailOutbox
+    from livchat.services.email import body_of  # bodies are encrypted at rest
 
     async with db.session() as session:
         query = select(EmailOutbox).order_by(EmailOutbox.id.desc()).limit(args.limit)  # type: ignore[attr-defined]
@@ -66,7 +67,7 @@ async def _emails(args: argparse.Namespace) -> int:
             query = query.where(EmailOutbox.to_email == args.to.strip().lower())
         rows = (await session.exec(query)).all()
     for row in rows:
-        print(f"--- {row.created_at:%Y-%m-%d %H:%M} UTC  to {row.to_email}  [{row.status}]\n{row.subject}\n\n{row.body_text}\n")
+        print(f"--- {row.created_at:%Y-%m-%d %H:%M} UTC  to {row.to_email}  [{row.status}]\n{row.subject}\n\n{body_of(row)}\n")
     if not rows:
         print("no emails", file=sys.stderr)
     return 0

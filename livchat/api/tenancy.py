@@ -1,16 +1,21 @@
-"""How the tenant-isolation test (tests/accounts/test_tenant_isolation.py) probes each route.
+"""How the tenant-isolation test (tests/accounts/test_tenant_isolation.py) probes each route and handler.
 
-Every FastAPI route with a path parameter is either
-- authenticated by `ApiKeyAuth`: then each of its path parameters needs an id factory here, an
-  `async (session, organization_id) -> id` that makes a fresh row in that organization, and the
-  test asks for that row with ANOTHER organization's key, expecting 404 and no change; or
-- declared outside any organization with `openapi_extra={TENANT_SCOPE: "public"}` (sandbox,
-  signed inbound hooks, ...).
-A new route that is neither makes the test fail. Routes with a JSON body give the test a valid
-body with `openapi_extra={PROBE_BODY: {...}}` (else it sends `{}`), or load their row in a
-dependency so the 404 comes before body validation.
+An id-like input (a name ending in `_id`/`Id`/`_key`, or `id`/`key`) anywhere a caller can put
+one needs an id factory here, an `async (session, organization_id) -> id` that makes a fresh row
+in that organization. The test then makes a row of organization A and calls with it as B:
+- FastAPI routes behind `ApiKeyAuth`: path parameters, query parameters and JSON body fields
+  (`instanceId` uses the `instance_id` factory). Expected: 404, nothing of A's changed, nothing
+  of A's in the answer; list routes (no id) show B none of A's rows. Routes outside any
+  organization say so with `openapi_extra={TENANT_SCOPE: "public"}` (sandbox, signed inbound hooks).
+  Routes with a JSON body give the test a valid body with `openapi_extra={PROBE_BODY: {...}}`
+  (else it sends `{}` plus the ids), or load their row in a dependency so the 404 comes first.
+- Reflex event handlers of every state: arguments, the form fields they read, and the route
+  parameters of the app's dynamic pages (`[instance_key]`). Expected: nothing of A's changed,
+  nothing of A's in B's tab state or returned events. An input that is not an organization's row
+  is declared in PUBLIC_INPUTS (`"State.handler(param)": reason`); a whole state in PUBLIC_STATES.
+A new input that is neither makes the test fail.
 
-Register factories next to the router that uses the parameter:
+Register factories next to the router or state that uses the parameter:
 
     @tenancy.id_factory("instance_id")
     async def _instance_in(session, organization_id): ...
@@ -29,12 +34,24 @@ IdFactory = Callable[[AsyncSession, str], Awaitable[str]]
 ID_FACTORIES: dict[str, IdFactory] = {}
 
 
+ID_ALIASES: dict[str, str] = {}
+
+
 def id_factory(param: str) -> Callable[[IdFactory], IdFactory]:
     def register(factory: IdFactory) -> IdFactory:
         ID_FACTORIES[param] = factory
         return factory
 
     return register
+
+
+def same_rows(param: str, as_param: str) -> None:
+    """`param` names the same kind of row as `as_param` (a page's route parameter, say)."""
+    ID_ALIASES[param] = as_param
+
+
+def factory_for(param: str) -> IdFactory | None:
+    return ID_FACTORIES.get(param) or ID_FACTORIES.get(ID_ALIASES.get(param, ""))
 
 
 PUBLIC = {TENANT_SCOPE: "public"}
@@ -47,3 +64,4 @@ PUBLIC_ROUTES: dict[str, str] = {
 PUBLIC_STATES: dict[str, str] = {
     "livchat.state.sandbox_phone.SandboxPhoneState": "the simulated phone: sandbox sessions, no organization data",
 }
+PUBLIC_INPUTS: dict[str, str] = {}

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     clerk_secret_key: str = ""
     clerk_jwt_key: str = ""
     clerk_webhook_secret: str = ""
+    # Origins allowed as a Clerk session token's `azp`, comma-separated; empty: PUBLIC_URL's origin.
+    clerk_authorized_parties: str = ""
+    # Reverse proxies in front of the app that append to X-Forwarded-For (0: use the peer address).
+    trusted_proxy_hops: int = Field(default=0, ge=0)
 
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
@@ -89,6 +93,17 @@ class Settings(BaseSettings):
     @property
     def clerk_enabled(self) -> bool:
         return bool(self.clerk_publishable_key and self.clerk_secret_key)
+
+    @property
+    def public_origin(self) -> str:
+        """`scheme://host[:port]` of PUBLIC_URL (what browsers send as Origin)."""
+        scheme, _, rest = self.public_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    @property
+    def clerk_azp(self) -> list[str]:
+        parties = [p.strip().rstrip("/") for p in self.clerk_authorized_parties.split(",") if p.strip()]
+        return parties or [self.public_origin]
 
 
 @lru_cache

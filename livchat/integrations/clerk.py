@@ -1,7 +1,11 @@
 """Clerk: session JWTs verified on our server (networkless with CLERK_JWT_KEY) and svix-signed webhooks.
 
-Clerk's SDK checks the signature, expiry and `azp`; it deliberately skips `iss`, so we check the
-issuer against the Frontend API host encoded in the publishable key.
+Clerk's SDK checks the signature (RS256 only), `exp`/`nbf`/`iat` when present and `azp`; it skips
+`iss`, so we check the issuer against the Frontend API host encoded in the publishable key, and we
+require what a session token always has: `exp`, `iat`, `sub`, an `azp` from our list, and a session
+that is not `pending` (signed in, but a step such as choosing an organization is still due).
+Machine tokens, API keys and OAuth tokens are refused before the SDK sees them: it would verify
+those over the network against Clerk's API.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from clerk_backend_api.security.types import TokenVerificationError, VerifyToken
 from clerk_backend_api.security.verifytoken import verify_token_async
 
 WEBHOOK_TOLERANCE_S = 5 * 60
+NOT_SESSION_TOKEN_PREFIXES = ("mt_", "m2m_", "ak_", "oat_")
+REQUIRED_CLAIMS = ("exp", "iat", "sub")
 
 
 class ClerkTokenError(Exception):
@@ -59,8 +65,12 @@ async def verify_session_token(
     jwt_key: str,
     publishable_key: str,
     secret_key: str | None = None,
-    authorized_parties: list[str] | None = None,
+    authorized_parties: list[str],
 ) -> ClerkSession:
+    if not token or token.startswith(NOT_SESSION_TOKEN_PREFIXES):
+        raise ClerkTokenError("token-not-a-session")
+    if not authorized_parties:  # None would make the SDK skip the `azp` check
+        raise ClerkTokenError("token-invalid-authorized-parties")
     options = VerifyTokenOptions(
         jwt_key=jwt_key or None,
         secret_key=None if jwt_key else secret_key,
@@ -74,8 +84,10 @@ async def verify_session_token(
         raise ClerkTokenError("token-invalid") from exc
     if claims.get("iss") != issuer_from_publishable_key(publishable_key):
         raise ClerkTokenError("token-invalid-issuer")
-    if not claims.get("sub"):
-        raise ClerkTokenError("token-invalid")
+    if any(not claims.get(claim) for claim in REQUIRED_CLAIMS):
+        raise ClerkTokenError("token-missing-claims")
+    if claims.get("sts") == "pending":
+        raise ClerkTokenError("session-pending")
     org = claims.get("o") if isinstance(claims.get("o"), dict) else {}
     return ClerkSession(
         user_id=claims["sub"],

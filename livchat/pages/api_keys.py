@@ -7,7 +7,7 @@ import reflex as rx
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
 from livchat.pages.auth import error_callout
-from livchat.state.api_keys import ApiKeysState
+from livchat.state.api_keys import SECRET_ELEMENT, ApiKeysState
 
 SECTION = Section("api_keys", "key-round")
 
@@ -33,22 +33,24 @@ def _key_row(key: rx.Var) -> rx.Component:
 
 
 def _new_secret() -> rx.Component:
-    return rx.cond(
-        ApiKeysState.new_secret != "",
-        rx.callout(
-            rx.vstack(
-                rx.text(t("accounts.keys.created_once"), weight="bold"),
-                rx.hstack(
-                    rx.code(ApiKeysState.new_secret, id="new-api-key", size="3"),
-                    rx.button(t("accounts.keys.copy"), on_click=rx.set_clipboard(ApiKeysState.new_secret), size="1"),
-                    rx.button(t("accounts.keys.done"), on_click=ApiKeysState.dismiss_secret, size="1", variant="soft"),
-                    align="center",
-                    wrap="wrap",
-                ),
+    """Always in the page, hidden until a key is created: the key is written into `#new-api-key`
+    by the create event itself (it never enters the state; see livchat.state.api_keys)."""
+    copy = f"navigator.clipboard.writeText(document.getElementById('{SECRET_ELEMENT}').textContent)"
+    return rx.callout(
+        rx.vstack(
+            rx.text(t("accounts.keys.created_once"), weight="bold"),
+            rx.hstack(
+                rx.code(id=SECRET_ELEMENT, size="3"),
+                rx.button(t("accounts.keys.copy"), on_click=rx.call_script(copy), size="1"),
+                rx.button(t("accounts.keys.done"), on_click=ApiKeysState.dismiss_secret, size="1", variant="soft"),
+                align="center",
+                wrap="wrap",
             ),
-            icon="key-round",
-            color_scheme="green",
         ),
+        icon="key-round",
+        color_scheme="green",
+        id="new-api-key-callout",
+        display=rx.cond(ApiKeysState.showing_secret, "flex", "none"),
     )
 
 

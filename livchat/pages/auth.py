@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from livchat.components.clerk import clerk_sign_up
+from livchat.components.clerk import clerk_sign_out, clerk_sign_up
 from livchat.components.i18n import t
 from livchat.components.layout import public_page
 from livchat.core.settings import get_settings
@@ -215,12 +215,26 @@ def select_organization() -> rx.Component:
     )
 
 
+def signed_out() -> rx.Component:
+    """Where sign-out lands: with Clerk, Clerk's session ends here too; then /sign-in."""
+    settings = get_settings()
+    if settings.clerk_enabled:
+        return public_page(rx.center(rx.spinner(size="3"), clerk_sign_out(settings.clerk_publishable_key),
+                                     padding_y="48px"))
+    return public_page(rx.center(rx.spinner(size="3"), padding_y="48px",
+                                 on_mount=rx.call_script("window.location.assign('/sign-in')")))
+
+
 def register(app: rx.App) -> list[str]:
     from livchat.pages import api_keys, members
 
     app.add_page(sign_up, route="/sign-up", title="LivChat — Sign up", on_load=SignUpState.load)
-    app.add_page(forgot_password, route="/forgot-password", title="LivChat — Password", on_load=PasswordResetState.load)
-    app.add_page(reset_password, route="/reset-password", title="LivChat — Password", on_load=PasswordResetState.load)
+    if not get_settings().clerk_enabled:  # with Clerk, passwords (and their reset) are Clerk's
+        app.add_page(forgot_password, route="/forgot-password", title="LivChat — Password",
+                     on_load=PasswordResetState.load)
+        app.add_page(reset_password, route="/reset-password", title="LivChat — Password",
+                     on_load=PasswordResetState.load)
+    app.add_page(signed_out, route="/signed-out", title="LivChat — Signed out")
     app.add_page(invite, route="/invite", title="LivChat — Invitation", on_load=InviteState.load)
     app.add_page(select_organization, route="/select-organization", title="LivChat — Organizations",
                  on_load=OrganizationsState.load)

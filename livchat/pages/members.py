@@ -19,6 +19,8 @@ def role_label(role: rx.Var) -> rx.Component:
 
 def _member_row(member: rx.Var) -> rx.Component:
     me = member["me"] != ""
+    # Admins manage admins and members; only owners touch owners (the services refuse it anyway).
+    manageable = MembersState.can_manage & ~me & (MembersState.is_owner | (member["role"] != "owner"))
     return rx.table.row(
         rx.table.cell(rx.vstack(
             rx.hstack(rx.text(member["name"], weight="medium"),
@@ -28,7 +30,7 @@ def _member_row(member: rx.Var) -> rx.Component:
         )),
         rx.table.cell(
             rx.cond(
-                MembersState.can_manage & ~me,
+                manageable,
                 rx.select.root(
                     rx.select.trigger(),
                     rx.select.content(*[rx.select.item(t(f"accounts.role.{r}"), value=r) for r in ROLES]),
@@ -44,7 +46,7 @@ def _member_row(member: rx.Var) -> rx.Component:
                 rx.cond(MembersState.is_owner & ~me & (member["role"] != "owner"),
                         rx.button(t("accounts.members.make_owner"), on_click=MembersState.make_owner(member["id"]),
                                   size="1", variant="soft")),
-                rx.cond(MembersState.can_manage & ~me,
+                rx.cond(manageable,
                         rx.button(t("accounts.members.remove"), on_click=MembersState.remove(member["id"]),
                                   size="1", variant="soft", color_scheme="red")),
             )
@@ -105,8 +107,7 @@ def _outbox() -> rx.Component:
                     rx.vstack(
                         rx.hstack(rx.text(mail["to"], weight="medium"), rx.spacer(),
                                   rx.text(mail["created"], size="1", color_scheme="gray"), width="100%"),
-                        rx.text(mail["subject"], size="2"),
-                        rx.text(mail["body"], size="1", white_space="pre-wrap", class_name="outbox-body"),
+                        rx.text(mail["subject"], size="2", class_name="outbox-subject"),
                         spacing="1",
                         width="100%",
                     ),

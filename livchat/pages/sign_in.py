@@ -11,9 +11,19 @@ from livchat.state.account_forms import SignInState
 
 
 def sign_in() -> rx.Component:
+    """Already signed in: on to the dashboard. A failed sign-in link or Clerk exchange comes back
+    here with `?error=` and is shown translated (SignInState.load runs on mount)."""
     settings = get_settings()
     if settings.clerk_enabled:  # decided when the pages compile
-        return public_page(rx.center(clerk_sign_in(settings.clerk_publishable_key), padding_y="48px"))
+        return public_page(rx.center(
+            rx.vstack(error_callout(SignInState.error, "sign-in-error"),
+                      clerk_sign_in(settings.clerk_publishable_key), align="center"),
+            padding_y="48px", on_mount=SignInState.load,
+        ))
+    return rx.box(_local_sign_in(), on_mount=SignInState.load)
+
+
+def _local_sign_in() -> rx.Component:
     return auth_card(
         "accounts.sign_in.title",
         error_callout(SignInState.error, "sign-in-error"),

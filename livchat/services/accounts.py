@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.ids import new_id
+from livchat.i18n import DEFAULT_LANGUAGE, normalize_language
 from livchat.models import Membership, Organization, Subscription, User
 from livchat.models.enums import Plan, Role
 from livchat.services.errors import Conflict, InvalidInput
@@ -53,7 +54,10 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.exec(select(User).where(User.email == email.strip().lower()))).first()
 
 
-async def create_user(session: AsyncSession, email: str, password: str | None, name: str = "") -> User:
+async def create_user(
+    session: AsyncSession, email: str, password: str | None, name: str = "", locale: str = DEFAULT_LANGUAGE
+) -> User:
+    """A user; `locale` is the language their emails are written in."""
     email = normalize_email(email)
     if await get_user_by_email(session, email):
         raise Conflict("email_taken")
@@ -62,6 +66,7 @@ async def create_user(session: AsyncSession, email: str, password: str | None, n
         email=email,
         name=name.strip()[:120],
         password_hash=hash_password(password) if password is not None else None,
+        locale=normalize_language(locale),
     )
     session.add(user)
     await session.flush()

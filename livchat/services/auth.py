@@ -2,8 +2,11 @@
 
 A browser session is a random token in an HttpOnly cookie; only its SHA-256 is stored. Signing in
 from the Reflex UI goes through a one-time ticket: the websocket handler checks the password and
-issues a short-lived ticket, and the browser trades it at an HTTP route that sets the cookie
-(a websocket cannot set an HttpOnly cookie).
+issues a short-lived ticket, and the browser POSTs it, from our own page, to an HTTP route that
+sets the cookie (a websocket cannot set an HttpOnly cookie).
+
+With Clerk configured, Clerk owns identities: every local-account entry point here refuses
+(`require_local_accounts`), whoever calls it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from limits import parse
+from limits import parse, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from sqlmodel import select, update
@@ -22,22 +25,31 @@ from livchat.core.crypto import hash_token, new_token
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.settings import get_settings
+from livchat.i18n import DEFAULT_LANGUAGE
 from livchat.models import AuthToken, Organization, User, UserSession
 from livchat.models.enums import TokenPurpose
-from livchat.services import accounts, organizations
-from livchat.services.email import send_email
-from livchat.services.errors import InvalidInput, NotFound, ServiceError
+from livchat.services import accounts, email, invitations, organizations
+from livchat.services.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 
 SESSION_COOKIE = "livchat_session"
 SESSION_LIFETIME = timedelta(days=30)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # one write a minute per session, not one per event
 TICKET_LIFETIME = timedelta(minutes=2)
 RESET_LIFETIME = timedelta(hours=1)
 SIGN_IN_TICKET = "sign_in_ticket"  # AuthToken.purpose alongside TokenPurpose's values
 
-# Failed sign-ins allowed before a pause: per account (guessing one password) and per IP
-# (trying many accounts). A success does not reset the IP budget.
-ACCOUNT_FAILURES = parse("5/15 minutes")
-IP_FAILURES = parse("30/15 minutes")
+# Sign-in attempts, each counted (atomically) before the password is checked:
+# - per (account, IP): one client guessing one password; forgiven by a success from that client;
+# - per IP: one client trying many accounts (behind a proxy, set TRUSTED_PROXY_HOPS);
+# - per account from every IP together: a staircase that backs off (minutes, then an hour, then a
+#   day) instead of locking. A client stopped by its own (account, IP) limit no longer counts
+#   here, so one attacker cannot lock the account's owner out.
+SIGN_IN_PER_ACCOUNT_IP = parse("5/15 minutes")
+SIGN_IN_PER_IP = parse("50/15 minutes")
+SIGN_IN_PER_ACCOUNT = parse_many("10/5 minutes;30/hour;100/day")
+# Password reset requests, per email address and per IP (each one sends an email).
+RESET_PER_EMAIL = parse("3/hour")
+RESET_PER_IP = parse("20/hour")
 
 
 def safe_next(value: str | None, default: str = "/dashboard") -> str:
@@ -57,6 +69,12 @@ class TooManyAttempts(ServiceError):
     status = 429
 
 
+def require_local_accounts() -> None:
+    """Local sign-in, sign-up and password reset exist only without Clerk."""
+    if get_settings().clerk_enabled:
+        raise PermissionDenied("local_accounts_disabled")
+
+
 @lru_cache
 def _limiter() -> MovingWindowRateLimiter:
     redis_url = get_settings().redis_url
@@ -70,18 +88,21 @@ def reset_throttle() -> None:
     _limiter.cache_clear()
 
 
-async def _throttled(email: str, ip: str | None) -> bool:
+async def _count_sign_in(email_key: str, ip: str | None) -> None:
+    """Count one attempt (test-and-increment, atomic in memory and in Redis) or TooManyAttempts."""
     limiter = _limiter()
-    if not await limiter.test(ACCOUNT_FAILURES, "sign-in-account", email):
-        return True
-    return bool(ip) and not await limiter.test(IP_FAILURES, "sign-in-ip", ip or "")
+    client = ip or "unknown"
+    if not await limiter.hit(SIGN_IN_PER_ACCOUNT_IP, "sign-in-account-ip", email_key, client):
+        raise TooManyAttempts()
+    if ip and not await limiter.hit(SIGN_IN_PER_IP, "sign-in-ip", ip):
+        raise TooManyAttempts()
+    for step in SIGN_IN_PER_ACCOUNT:
+        if not await limiter.hit(step, "sign-in-account", email_key):
+            raise TooManyAttempts()
 
 
-async def _record_failure(email: str, ip: str | None) -> None:
-    limiter = _limiter()
-    await limiter.hit(ACCOUNT_FAILURES, "sign-in-account", email)
-    if ip:
-        await limiter.hit(IP_FAILURES, "sign-in-ip", ip)
+async def _forgive_sign_in(email_key: str, ip: str | None) -> None:
+    await _limiter().clear(SIGN_IN_PER_ACCOUNT_IP, "sign-in-account-ip", email_key, ip or "unknown")
 
 
 @dataclass(frozen=True)
@@ -91,24 +112,36 @@ class SignedUp:
 
 
 async def sign_up(
-    session: AsyncSession, email: str, password: str, name: str = "", organization_name: str = ""
+    session: AsyncSession, email: str, password: str, name: str = "", organization_name: str = "",
+    locale: str = DEFAULT_LANGUAGE,
 ) -> SignedUp:
     """A new user and their first organization, which they own."""
-    user = await accounts.create_user(session, email, password, name=name)
+    require_local_accounts()
+    user = await accounts.create_user(session, email, password, name=name, locale=locale)
     org_name = organization_name.strip() or (name.strip() or user.email.split("@")[0])
     org = await organizations.create_for(session, user, org_name)
     return SignedUp(user, org)
 
 
+async def sign_up_invited(
+    session: AsyncSession, token: str, email: str, password: str, name: str = "", locale: str = DEFAULT_LANGUAGE
+) -> User:
+    """A new user who joins the organization that invited them (and gets none of their own)."""
+    require_local_accounts()
+    user = await accounts.create_user(session, email, password, name=name, locale=locale)
+    await invitations.accept(session, token, user)
+    return user
+
+
 async def check_password(session: AsyncSession, email: str, password: str, ip: str | None = None) -> User:
     """The user these credentials belong to, or InvalidCredentials / TooManyAttempts."""
+    require_local_accounts()
     key = email.strip().lower()
-    if await _throttled(key, ip):
-        raise TooManyAttempts()
+    await _count_sign_in(key, ip)
     user = await accounts.get_user_by_email(session, key) if key else None
     if not accounts.verify_password(password, user.password_hash if user else None) or user is None:
-        await _record_failure(key, ip)
         raise InvalidCredentials()
+    await _forgive_sign_in(key, ip)
     return user
 
 
@@ -151,18 +184,30 @@ async def _consume_token(session: AsyncSession, token: str, purpose: str) -> Aut
     return (await session.exec(select(AuthToken).where(AuthToken.token_hash == hash_token(token)))).first()
 
 
+async def _spend_tokens(session: AsyncSession, user_id: str, *purposes: str) -> None:
+    """Every still-valid token of the user for these purposes stops working."""
+    await session.exec(  # type: ignore[call-overload]
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.purpose.in_(purposes),  # type: ignore[arg-type,attr-defined]
+               AuthToken.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=utcnow())
+    )
+
+
 async def issue_sign_in_ticket(session: AsyncSession, user_id: str) -> str:
     return await _issue_token(session, user_id, SIGN_IN_TICKET, TICKET_LIFETIME)
 
 
 async def redeem_sign_in_ticket(
-    session: AsyncSession, ticket: str, ip: str | None = None, user_agent: str | None = None
+    session: AsyncSession, ticket: str, ip: str | None = None, user_agent: str | None = None,
+    replaces: str | None = None,
 ) -> str | None:
-    """A new session token for a valid ticket, or None."""
+    """A new session token for a valid ticket, or None. `replaces`: the browser's previous session
+    token, which ends now (one browser, one session)."""
     used = await _consume_token(session, ticket, SIGN_IN_TICKET)
     if used is None:
         return None
-    _, token = await create_session(session, used.user_id, ip=ip, user_agent=user_agent)
+    _, token = await create_session(session, used.user_id, ip=ip, user_agent=user_agent, replaces=replaces)
     return token
 
 
@@ -170,8 +215,10 @@ async def redeem_sign_in_ticket(
 
 
 async def create_session(
-    session: AsyncSession, user_id: str, ip: str | None = None, user_agent: str | None = None
+    session: AsyncSession, user_id: str, ip: str | None = None, user_agent: str | None = None,
+    *, clerk_session_id: str | None = None, replaces: str | None = None,
 ) -> tuple[UserSession, str]:
+    await revoke_session(session, replaces)
     token = new_token("", 32)
     row = UserSession(
         id=new_id("ses"),
@@ -179,6 +226,7 @@ async def create_session(
         token_hash=hash_token(token),
         ip_address=(ip or None) and ip[:64],
         user_agent=(user_agent or None) and user_agent[:500],
+        clerk_session_id=clerk_session_id,
         expires_at=utcnow() + SESSION_LIFETIME,
         last_seen_at=utcnow(),
     )
@@ -188,7 +236,10 @@ async def create_session(
 
 
 async def resolve_session(session: AsyncSession, token: str | None) -> tuple[UserSession, User] | None:
-    """The live session and its user for a cookie token; None if unknown, expired or revoked."""
+    """The live session and its user for a cookie token; None if unknown, expired or revoked.
+
+    Marks it seen (at most once a minute; persisted when the caller commits).
+    """
     if not token:
         return None
     row = (
@@ -202,7 +253,14 @@ async def resolve_session(session: AsyncSession, token: str | None) -> tuple[Use
             )
         )
     ).first()
-    return (row[0], row[1]) if row else None
+    if row is None:
+        return None
+    user_session, user = row
+    now = utcnow()
+    if user_session.last_seen_at is None or now - user_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        user_session.last_seen_at = now
+        session.add(user_session)
+    return user_session, user
 
 
 async def revoke_session(session: AsyncSession, token: str | None) -> None:
@@ -221,6 +279,16 @@ async def revoke_all_sessions(session: AsyncSession, user_id: str) -> None:
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
         .values(revoked_at=utcnow())
     )
+
+
+async def revoke_clerk_session(session: AsyncSession, clerk_session_id: str) -> int:
+    """End our sessions opened for one Clerk session (it ended or was revoked at Clerk)."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(UserSession)
+        .where(UserSession.clerk_session_id == clerk_session_id, UserSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount or 0)
 
 
 async def select_organization(session: AsyncSession, user_session: UserSession, organization_id: str) -> Organization:
@@ -260,35 +328,63 @@ def _link(path: str, token: str) -> str:
     return f"{get_settings().public_url.rstrip('/')}{path}?token={token}"
 
 
-async def request_password_reset(session: AsyncSession, email: str) -> None:
-    """Email a reset link if the account exists. Says nothing either way (no account probing)."""
-    user = await accounts.get_user_by_email(session, email)
-    if user is None:
+async def count_password_reset(email_address: str, ip: str | None) -> None:
+    """Count one reset request for this address and this client, or TooManyAttempts.
+
+    Called before anything looks the address up, so the answer never depends on whether it exists.
+    """
+    require_local_accounts()
+    limiter = _limiter()
+    if not await limiter.hit(RESET_PER_EMAIL, "reset-email", email_address.strip().lower()):
+        raise TooManyAttempts()
+    if ip and not await limiter.hit(RESET_PER_IP, "reset-ip", ip):
+        raise TooManyAttempts()
+
+
+async def request_password_reset(session: AsyncSession, email_address: str) -> None:
+    """Email a reset link if a local account has this address. Says nothing either way, and does
+    the same work either way (token, hash, email written and encrypted), so neither the answer nor
+    its timing tells whether the account exists. Accounts that sign in with Clerk get nothing:
+    their password is Clerk's."""
+    require_local_accounts()
+    user = await accounts.get_user_by_email(session, email_address)
+    token = new_token("", 32)
+    row = AuthToken(id=new_id("atk"), user_id=user.id if user else "", purpose=TokenPurpose.PASSWORD_RESET,
+                    token_hash=hash_token(token), expires_at=utcnow() + RESET_LIFETIME)
+    mail = email.compose_translated(email_address, "password_reset", user.locale if user else DEFAULT_LANGUAGE,
+                                    link=_link("/reset-password", token))
+    if user is None or user.clerk_user_id:
         return
-    token = await _issue_token(session, user.id, TokenPurpose.PASSWORD_RESET, RESET_LIFETIME)
-    await send_email(
-        session,
-        user.email,
-        "Reset your LivChat password / Redefina sua senha do LivChat",
-        "Open this link within one hour to choose a new password:\n"
-        "Abra este link em até uma hora para escolher uma nova senha:\n\n"
-        f"{_link('/reset-password', token)}\n\n"
-        "If you did not ask for this, ignore this email. / Se não foi você, ignore este email.",
-        template="password_reset",
-    )
+    session.add(row)
+    await session.flush()
+    await email.queue(session, mail)
 
 
 async def reset_password(session: AsyncSession, token: str, new_password: str) -> User:
-    """Set a new password with a reset token; every existing session of that user ends."""
+    """Set a new password with a reset token. Every session of that user ends, and so do their
+    other reset links and sign-in tickets."""
+    require_local_accounts()
     password_hash = accounts.hash_password(new_password)  # validate before spending the token
     used = await _consume_token(session, token, TokenPurpose.PASSWORD_RESET)
     if used is None:
         raise InvalidInput("invalid_reset_token")
     user = await session.get(User, used.user_id)
-    if user is None:
+    if user is None or user.clerk_user_id:  # linked to Clerk since the link was sent
         raise InvalidInput("invalid_reset_token")
     user.password_hash = password_hash
     session.add(user)
     await revoke_all_sessions(session, user.id)
+    await _spend_tokens(session, user.id, TokenPurpose.PASSWORD_RESET, SIGN_IN_TICKET)
     await session.flush()
     return user
+
+
+async def end_local_access(session: AsyncSession, user: User) -> None:
+    """Before a Clerk identity takes over this account: no password, no session, no pending token
+    made by whoever held the account until now."""
+    user.password_hash = None
+    session.add(user)
+    await revoke_all_sessions(session, user.id)
+    await _spend_tokens(session, user.id, TokenPurpose.PASSWORD_RESET, TokenPurpose.EMAIL_VERIFICATION, SIGN_IN_TICKET)
+    await session.flush()
+

@@ -1,13 +1,51 @@
-"""Outgoing email. Every message is stored in the outbox first; a sender (Brevo) drains it later."""
+"""Outgoing email. Every message is stored in the outbox first; a sender (Brevo) drains it later.
+
+Bodies carry live links (password reset for an hour, invitations for a week), so they are
+encrypted at rest (livchat.core.crypto); only the sender and the operator's `livchat emails`
+read them (`body_of`). Lists for the dashboard show who, what and when, never the body.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.crypto import decrypt, encrypt
 from livchat.core.ids import new_id
+from livchat.i18n import translate
 from livchat.models import EmailOutbox
 from livchat.models.enums import EmailStatus
+
+
+def compose(
+    to: str, subject: str, body: str, org_id: str | None = None, *, template: str | None = None
+) -> EmailOutbox:
+    """The outbox row for one email, body encrypted (not yet added to any session)."""
+    return EmailOutbox(
+        id=new_id("eml"),
+        organization_id=org_id,
+        to_email=to.strip().lower(),
+        subject=subject[:300],
+        body_text=encrypt(body),
+        template=template,
+        status=EmailStatus.PENDING,
+    )
+
+
+def compose_translated(
+    to: str, template: str, language: str, org_id: str | None = None, **params: object
+) -> EmailOutbox:
+    """An email in the recipient's language from the `accounts.email.<template>.*` strings."""
+    subject = translate(f"accounts.email.{template}.subject", language, **params)
+    body = translate(f"accounts.email.{template}.body", language, **params)
+    return compose(to, subject, body, org_id, template=template)
+
+
+async def queue(session: AsyncSession, row: EmailOutbox) -> EmailOutbox:
+    """Store a composed email (committed with the caller's transaction: it leaves only if that succeeds)."""
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def send_email(
@@ -19,19 +57,13 @@ async def send_email(
     *,
     template: str | None = None,
 ) -> EmailOutbox:
-    """Queue one email (committed with the caller's transaction, so it leaves only if that succeeds)."""
-    row = EmailOutbox(
-        id=new_id("eml"),
-        organization_id=org_id,
-        to_email=to.strip().lower(),
-        subject=subject[:300],
-        body_text=body,
-        template=template,
-        status=EmailStatus.PENDING,
-    )
-    session.add(row)
-    await session.flush()
-    return row
+    """Queue one email."""
+    return await queue(session, compose(to, subject, body, org_id, template=template))
+
+
+def body_of(row: EmailOutbox) -> str:
+    """The plain-text body of a stored email."""
+    return decrypt(row.body_text)
 
 
 async def outbox_for(session: AsyncSession, to: str, limit: int = 20) -> list[EmailOutbox]:

@@ -11,11 +11,12 @@ from livchat.core.crypto import hash_token, new_token
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.settings import get_settings
+from livchat.i18n import DEFAULT_LANGUAGE
 from livchat.models import Invitation, Membership, Organization, User
 from livchat.models.enums import Role
 from livchat.services import accounts, organizations
-from livchat.services.email import send_email
-from livchat.services.errors import Conflict, InvalidInput, NotFound
+from livchat.services import email as mail
+from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -24,52 +25,58 @@ def invitation_link(token: str) -> str:
     return f"{get_settings().public_url.rstrip('/')}/invite?token={token}"
 
 
+def _may_invite(role: str, invited_role: str) -> bool:
+    return organizations.can(role, "manage_owners" if invited_role == Role.OWNER else "manage_members")
+
+
 async def invite(
     session: AsyncSession,
     organization_id: str,
-    actor_role: str,
+    inviter_user_id: str,
     email: str,
     role: str = Role.MEMBER,
-    invited_by_user_id: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[Invitation, str]:
-    """Create an invitation and email its link. Returns the row and the raw token (shown nowhere else)."""
+    """Create an invitation and email its link. Returns the row and the raw token (shown nowhere else).
+
+    The inviter's role is read here, and read again when the invitation is accepted. The email is
+    in the invitee's language when they already have an account, else in `language` (the inviter's).
+    """
     if role not in organizations.PERMISSIONS:
         raise InvalidInput("invalid_role")
-    organizations.require(actor_role, "manage_owners" if role == Role.OWNER else "manage_members")
-    email = accounts.normalize_email(email)
+    inviter = await organizations.membership_of(session, organization_id, inviter_user_id)
+    if inviter is None:
+        raise NotFound()
+    if not _may_invite(inviter.role, role):
+        raise PermissionDenied("insufficient_role")
+    email_address = accounts.normalize_email(email)
     already = (
         await session.exec(
             select(Membership.id)
             .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
-            .where(Membership.organization_id == organization_id, User.email == email)
+            .where(Membership.organization_id == organization_id, User.email == email_address)
         )
     ).first()
     if already:
         raise Conflict("already_member")
-    org = await session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound()
+    org = inviter.organization
     token = new_token("", 32)
     invitation = Invitation(
         id=new_id("inv"),
         organization_id=organization_id,
-        email=email,
+        email=email_address,
         role=role,
         token_hash=hash_token(token),
-        invited_by_user_id=invited_by_user_id,
+        invited_by_user_id=inviter_user_id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     session.add(invitation)
     await session.flush()
-    await send_email(
-        session,
-        email,
-        f"You are invited to {org.name} on LivChat / Convite para {org.name} no LivChat",
-        f"Join {org.name} on LivChat (valid for 7 days):\n"
-        f"Entre em {org.name} no LivChat (válido por 7 dias):\n\n{invitation_link(token)}\n",
-        org_id=organization_id,
-        template="invitation",
-    )
+    invitee = await accounts.get_user_by_email(session, email_address)
+    await mail.queue(session, mail.compose_translated(
+        email_address, "invitation", invitee.locale if invitee else language, organization_id,
+        organization=org.name, link=invitation_link(token),
+    ))
     return invitation, token
 
 
@@ -98,6 +105,11 @@ async def accept(session: AsyncSession, token: str, user: User) -> Membership:
     invitation, org = found
     if invitation.email != user.email:
         raise Conflict("invitation_email_mismatch")
+    # Whoever invited must still be allowed to: a removed or demoted admin's invitations lapse.
+    inviter = (await organizations.membership_of(session, org.id, invitation.invited_by_user_id)
+               if invitation.invited_by_user_id else None)
+    if inviter is None or not _may_invite(inviter.role, invitation.role):
+        raise InvalidInput("invalid_invitation")
     membership = await accounts.add_member(session, org, user, invitation.role)  # type: ignore[arg-type]
     invitation.accepted_at = utcnow()
     session.add(invitation)
@@ -128,6 +140,8 @@ async def revoke(session: AsyncSession, organization_id: str, actor_role: str, i
     ).first()
     if invitation is None:
         raise NotFound()
+    if not _may_invite(actor_role, invitation.role):  # an admin cannot withdraw an owner's invitation
+        raise PermissionDenied("insufficient_role")
     invitation.revoked_at = utcnow()
     session.add(invitation)
     await session.flush()

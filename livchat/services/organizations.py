@@ -1,10 +1,34 @@
-"""Organizations a user belongs to, roles and what each may do, members, leaving, ownership."""
+"""Organizations a user belongs to, roles and what each may do, members, leaving, ownership.
+
+What each role may do (the dashboard; an API key acts for its whole organization):
+
+| permission           | member | admin | owner | what it covers                                           |
+|----------------------|:------:|:-----:|:-----:|----------------------------------------------------------|
+| read                 |   x    |   x   |   x   | see instances (refresh their status), messages, usage... |
+| use                  |   x    |   x   |   x   | send messages (test send), answer in the inbox           |
+| manage_instances     |        |   x   |   x   | create, QR / pairing code, disconnect, log out, delete   |
+|                      |        |       |       | instances; their webhooks: save, rotate, test, redeliver |
+| manage_members       |        |   x   |   x   | invite admins/members, change their roles, remove them   |
+| manage_keys          |        |   x   |   x   | create and revoke API keys                               |
+| manage_settings      |        |   x   |   x   | rename the organization, widget, knowledge base          |
+| manage_billing       |        |       |   x   | plan and payment                                          |
+| manage_owners        |        |       |   x   | invite owners, promote to / demote or remove an owner    |
+| transfer_ownership   |        |       |   x   | make someone owner and step down to admin                |
+| delete_organization  |        |       |   x   | delete it with everything in it                          |
+
+Members do not connect, pair, disconnect or redeliver: those change what the whole organization
+receives. Admins never touch owners. An organization always keeps one owner: the changes that
+could take the last one away are single conditional statements run under a lock on the
+organization row (PostgreSQL; SQLite serialises writers), so two owners demoting each other at
+the same moment leave one owner, not none.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, delete, exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,9 +37,8 @@ from livchat.models.enums import Role
 from livchat.services import accounts
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
-# What each role may do. Members use and read; admins also run the organization; owners own it.
 _MEMBER = {"read", "use"}
-_ADMIN = _MEMBER | {"manage_members", "manage_keys", "manage_settings"}
+_ADMIN = _MEMBER | {"manage_instances", "manage_members", "manage_keys", "manage_settings"}
 _OWNER = _ADMIN | {"manage_billing", "manage_owners", "transfer_ownership", "delete_organization"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MEMBER: frozenset(_MEMBER),
@@ -96,14 +119,29 @@ async def _member(session: AsyncSession, organization_id: str, membership_id: st
     return row
 
 
-async def _owner_count(session: AsyncSession, organization_id: str) -> int:
-    return (
-        await session.exec(
-            select(func.count()).select_from(Membership).where(
-                Membership.organization_id == organization_id, Membership.role == Role.OWNER
-            )
-        )
-    ).one()
+async def _lock(session: AsyncSession, organization_id: str) -> None:
+    """Serialise owner changes of one organization until commit (a no-op on SQLite, whose writers
+    are serial and whose conditional statements below see the latest committed rows)."""
+    await session.exec(select(Organization.id).where(Organization.id == organization_id).with_for_update())
+
+
+def _keeps_an_owner(member: Membership) -> ColumnElement[bool]:
+    """True for a row whose change leaves the organization an owner: not an owner, or not the last."""
+    other = aliased(Membership)
+    return or_(
+        Membership.role != Role.OWNER,  # type: ignore[arg-type]
+        exists().where(other.organization_id == member.organization_id, other.role == Role.OWNER,
+                       other.id != member.id),
+    )
+
+
+async def _set_role(session: AsyncSession, member: Membership, role: str) -> None:
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Membership).where(Membership.id == member.id, _keeps_an_owner(member)).values(role=role)  # type: ignore[arg-type]
+    )
+    if result.rowcount != 1:
+        raise Conflict("last_owner")
+    await session.refresh(member)
 
 
 def _check_can_manage(actor_role: str, target_role: str, new_role: str | None = None) -> None:
@@ -118,51 +156,66 @@ async def change_role(
 ) -> Membership:
     if new_role not in PERMISSIONS:
         raise InvalidInput("invalid_role")
+    await _lock(session, organization_id)
     member = await _member(session, organization_id, membership_id)
     _check_can_manage(actor_role, member.role, new_role)
-    if member.role == Role.OWNER and new_role != Role.OWNER and await _owner_count(session, organization_id) <= 1:
-        raise Conflict("last_owner")
-    member.role = new_role
-    session.add(member)
-    await session.flush()
+    await _set_role(session, member, new_role)
     return member
 
 
 async def remove_member(session: AsyncSession, organization_id: str, actor_role: str, membership_id: str) -> None:
+    await _lock(session, organization_id)
     member = await _member(session, organization_id, membership_id)
     _check_can_manage(actor_role, member.role)
-    if member.role == Role.OWNER and await _owner_count(session, organization_id) <= 1:
-        raise Conflict("last_owner")
-    await _drop_membership(session, member)
+    await drop_membership(session, member)
 
 
 async def leave(session: AsyncSession, organization_id: str, user_id: str) -> None:
+    await _lock(session, organization_id)
     found = await membership_of(session, organization_id, user_id)
     if found is None:
         raise NotFound()
-    if found.role == Role.OWNER and await _owner_count(session, organization_id) <= 1:
-        raise Conflict("last_owner")
-    await _drop_membership(session, found.membership)
+    await drop_membership(session, found.membership)
 
 
-async def _drop_membership(session: AsyncSession, member: Membership) -> None:
-    # Browsers of that user that had this organization open lose it too.
-    sessions = await session.exec(
-        select(UserSession).where(
-            UserSession.user_id == member.user_id, UserSession.active_organization_id == member.organization_id
-        )
+async def drop_membership(session: AsyncSession, member: Membership) -> None:
+    """Delete a membership unless it is the organization's last owner (Conflict). Call with the
+    organization locked (`_lock`)."""
+    result = await session.exec(  # type: ignore[call-overload]
+        delete(Membership).where(Membership.id == member.id, _keeps_an_owner(member))  # type: ignore[arg-type]
     )
-    for user_session in sessions:
-        user_session.active_organization_id = None
-        session.add(user_session)
-    await session.delete(member)
+    if result.rowcount != 1:
+        raise Conflict("last_owner")
+    # Browsers of that user that had this organization open lose it too.
+    await session.exec(  # type: ignore[call-overload]
+        update(UserSession)
+        .where(UserSession.user_id == member.user_id, UserSession.active_organization_id == member.organization_id)  # type: ignore[arg-type]
+        .values(active_organization_id=None)
+    )
+    session.expunge(member)
     await session.flush()
+
+
+async def drop_synced_membership(session: AsyncSession, member: Membership) -> None:
+    """Clerk removed this membership. If it held the last ownership, the longest-standing admin
+    inherits it; with no admin left it stays (Conflict), so the organization keeps an owner."""
+    await _lock(session, member.organization_id)
+    if member.role == Role.OWNER:
+        heir = (await session.exec(
+            select(Membership).where(Membership.organization_id == member.organization_id,
+                                     Membership.role == Role.ADMIN, Membership.id != member.id)
+            .order_by(Membership.created_at, Membership.id)  # type: ignore[arg-type]
+        )).first()
+        if heir is not None:
+            await _set_role(session, heir, Role.OWNER)
+    await drop_membership(session, member)
 
 
 async def transfer_ownership(
     session: AsyncSession, organization_id: str, actor_user_id: str, membership_id: str
 ) -> None:
     """The target becomes owner; the acting owner steps down to admin."""
+    await _lock(session, organization_id)
     actor = await membership_of(session, organization_id, actor_user_id)
     if actor is None:
         raise NotFound()
@@ -170,11 +223,8 @@ async def transfer_ownership(
     target = await _member(session, organization_id, membership_id)
     if target.id == actor.membership.id:
         raise InvalidInput("invalid_role")
-    target.role = Role.OWNER
-    actor.membership.role = Role.ADMIN
-    session.add(target)
-    session.add(actor.membership)
-    await session.flush()
+    await _set_role(session, target, Role.OWNER)
+    await _set_role(session, actor.membership, Role.ADMIN)
 
 
 async def rename(session: AsyncSession, organization_id: str, actor_role: str, name: str) -> Organization:

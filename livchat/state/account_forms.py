@@ -1,4 +1,8 @@
-"""Sign-in, sign-up, password reset, invitations and organization selection (public pages)."""
+"""Sign-in, sign-up, password reset, invitations and organization selection (public pages).
+
+With Clerk configured the local-account handlers still exist (the pages compile either way) but
+every one of them is refused by the services (`auth.require_local_accounts`), whoever calls it.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,34 @@ from livchat.state.auth import (
     session_token,
     signed_in,
 )
+from livchat.state.i18n import LangState
+
+# What /sign-in?error=… may show: failed ticket or Clerk exchanges (api/accounts.py) land there.
+SIGN_IN_ERRORS = ("sign_in_link_expired", "clerk_sign_in_failed", "clerk_account_pending")
 
 
 def _field(form_data: dict, name: str) -> str:
     return str(form_data.get(name) or "")
 
 
+async def _signed_in_elsewhere(state: rx.State) -> rx.event.EventSpec | None:
+    """Someone already signed in has nothing to do on /sign-in or /sign-up: on to the dashboard."""
+    async with db.session() as session:
+        found = await auth.resolve_session(session, session_token(state))
+    if found is None:
+        return None
+    return rx.redirect(auth.safe_next(state.router.url.query_parameters.get("next")))
+
+
 class SignInState(rx.State):
     error: str = ""
     busy: bool = False
+
+    @rx.event
+    async def load(self):  # type: ignore[no-untyped-def]
+        code = self.router.url.query_parameters.get("error", "")
+        self.error = f"accounts.errors.{code}" if code in SIGN_IN_ERRORS else ""
+        return await _signed_in_elsewhere(self)
 
     @rx.event
     async def sign_in(self, form_data: dict):  # type: ignore[no-untyped-def]
@@ -49,30 +72,32 @@ class SignUpState(rx.State):
     invited_organization: str = ""
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):  # type: ignore[no-untyped-def]
         self.error = ""
         self.invited_email = self.invited_organization = ""
         token = self.router.url.query_parameters.get("invite", "")
-        if token:
-            async with db.session() as session:
-                found = await invitations.pending_by_token(session, token)
-            if found:
-                self.invited_email, self.invited_organization = found[0].email, found[1].name
-            else:
-                self.error = "accounts.errors.invalid_invitation"
+        if not token:
+            return await _signed_in_elsewhere(self)
+        async with db.session() as session:
+            found = await invitations.pending_by_token(session, token)
+        if found:
+            self.invited_email, self.invited_organization = found[0].email, found[1].name
+        else:
+            self.error = "accounts.errors.invalid_invitation"
+        return None
 
     @rx.event
     async def sign_up(self, form_data: dict):  # type: ignore[no-untyped-def]
         self.error = ""
         invite = self.router.url.query_parameters.get("invite", "")
         email, password, name = _field(form_data, "email"), _field(form_data, "password"), _field(form_data, "name")
+        language = (await self.get_state(LangState)).lang
         async with db.session() as session:
             try:
                 if invite:  # joining someone's organization: no organization of one's own
-                    user = await accounts.create_user(session, email, password, name=name)
-                    await invitations.accept(session, invite, user)
+                    user = await auth.sign_up_invited(session, invite, email, password, name=name, locale=language)
                 else:
-                    user = (await auth.sign_up(session, email, password, name=name,
+                    user = (await auth.sign_up(session, email, password, name=name, locale=language,
                                                organization_name=_field(form_data, "organization"))).user
                 ticket = await auth.issue_sign_in_ticket(session, user.id)
                 await session.commit()
@@ -93,17 +118,20 @@ class PasswordResetState(rx.State):
         self.error, self.sent, self.done = "", False, False
 
     @rx.event
-    async def request_link(self, form_data: dict) -> None:
+    async def request_link(self, form_data: dict):  # type: ignore[no-untyped-def]
         self.error = ""
+        email = _field(form_data, "email")
         try:
-            accounts.normalize_email(_field(form_data, "email"))
+            accounts.normalize_email(email)
+            await auth.count_password_reset(email, self.router.session.client_ip)
         except ServiceError as exc:
             self.error = error_key(exc)
             return
-        async with db.session() as session:
-            await auth.request_password_reset(session, _field(form_data, "email"))
-            await session.commit()
         self.sent = True
+        yield  # the page says "sent" before the account is even looked up
+        async with db.session() as session:
+            await auth.request_password_reset(session, email)
+            await session.commit()
 
     @rx.event
     async def save_password(self, form_data: dict) -> None:
@@ -196,4 +224,3 @@ class OrganizationsState(rx.State):
             await auth.select_organization(session, await session.merge(user_session), org.id)
             await session.commit()
         return full_navigation("/dashboard")
-

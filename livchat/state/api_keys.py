@@ -1,7 +1,12 @@
-"""The API keys page: list, create (the full key shown once), revoke — for the session's organization."""
+"""The API keys page: list, create (the full key shown once), revoke — for the session's organization.
+
+The full key of a new key never enters the state: Reflex stores state (on disk, in Redis), so the
+key travels once, in the event that writes it into the page (`show_secret`), and stays in the DOM.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import reflex as rx
@@ -12,14 +17,22 @@ from livchat.services.errors import NotFound, ServiceError
 from livchat.state.auth import authorized, current_context, error_key
 
 
+SECRET_ELEMENT = "new-api-key"
+
+
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def show_secret(secret: str) -> rx.event.EventSpec:
+    """Write the key into the page's (always present, hidden until shown) element, and only there."""
+    return rx.call_script(f"document.getElementById({json.dumps(SECRET_ELEMENT)}).textContent = {json.dumps(secret)}")
 
 
 class ApiKeysState(rx.State):
     keys: list[dict[str, str]] = []
     can_manage: bool = False
-    new_secret: str = ""  # the full key, held only until the user dismisses it
+    showing_secret: bool = False  # the callout with the new key is open (the key itself is only in the page)
     error: str = ""
 
     async def _reload(self, organization_id: str) -> None:
@@ -35,13 +48,13 @@ class ApiKeysState(rx.State):
     @authorized
     async def load(self) -> None:
         ctx = await current_context(self)
-        self.error, self.new_secret = "", ""
+        self.error, self.showing_secret = "", False
         self.can_manage = ctx.can("manage_keys")
         await self._reload(ctx.organization.id)
 
     @rx.event
     @authorized
-    async def create(self, form_data: dict) -> None:
+    async def create(self, form_data: dict):  # type: ignore[no-untyped-def]
         ctx = await current_context(self)
         self.error = ""
         try:
@@ -53,9 +66,10 @@ class ApiKeysState(rx.State):
                 await session.commit()
         except ServiceError as exc:
             self.error = error_key(exc)
-            return
-        self.new_secret = created.secret
+            return None
+        self.showing_secret = True
         await self._reload(ctx.organization.id)
+        return show_secret(created.secret)
 
     @rx.event
     @authorized
@@ -74,5 +88,6 @@ class ApiKeysState(rx.State):
         await self._reload(ctx.organization.id)
 
     @rx.event
-    def dismiss_secret(self) -> None:
-        self.new_secret = ""
+    def dismiss_secret(self):  # type: ignore[no-untyped-def]
+        self.showing_secret = False
+        return show_secret("")

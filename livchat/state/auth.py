@@ -11,23 +11,33 @@ handler receives from the browser, the organization comes from here:
         @authorized
         async def delete(self, instance_id: str):
             ctx = await current_context(self)            # signed out -> redirect to /sign-in
-            ctx.require("manage_settings")               # role check (PermissionDenied)
+            ctx.require("manage_instances")              # role check (PermissionDenied)
             async with db.session() as s:
                 await instances.delete(s, ctx.organization.id, instance_id)  # 404 if not theirs
 
 `authorized` turns `AuthRedirect` into a redirect event; without it the exception propagates.
+
+One organization per tab. The active organization belongs to the browser session (the cookie),
+which every tab shares: switching in one tab must not make another tab's buttons act on the
+other organization. So each tab remembers the organization its page loaded with
+(`TabOrganization`, a backend var): a handler named `load` (a page's on_load, by convention)
+records it, and every other handler requires the session's organization to still be it — else
+the tab reloads on the current organization and says why (`OrganizationChanged`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.istate.proxy import StateProxy
 
 from livchat.core.db import db
 from livchat.i18n import EN
@@ -37,6 +47,10 @@ from livchat.services.errors import ServiceError
 
 SIGN_IN = "/sign-in"
 SELECT_ORGANIZATION = "/select-organization"
+ORGANIZATION_CHANGED = "accounts.orgs.changed_elsewhere"
+PAGE_LOAD_HANDLER = "load"  # handlers with this name are on_load: they record the tab's organization
+
+_page_load: contextvars.ContextVar[bool] = contextvars.ContextVar("livchat_page_load", default=False)
 
 
 class AuthRedirect(Exception):
@@ -49,6 +63,22 @@ class SignedOut(AuthRedirect):
 
 class NoOrganization(AuthRedirect):
     path = SELECT_ORGANIZATION
+
+
+class OrganizationChanged(AuthRedirect):
+    """The session's organization is no longer the one this tab's page loaded with."""
+
+    def __init__(self, organization_id: str) -> None:
+        super().__init__(organization_id)
+        self.organization_id = organization_id
+
+
+class TabOrganization(rx.State):
+    """Per tab (Reflex state is per tab): the organization its page loaded with, and a notice to
+    show after a reload. Backend vars only: never sent to the browser, never set by it."""
+
+    _organization_id: str = ""
+    _notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,9 +113,26 @@ async def signed_in(state: rx.State) -> tuple[UserSession, User]:
     """The live session and user, or SignedOut."""
     async with db.session() as session:
         found = await auth.resolve_session(session, session_token(state))
+        await session.commit()  # last seen
     if found is None:
         raise SignedOut()
     return found
+
+
+async def _tab(state: rx.State, change: Callable[[TabOrganization], Any] | None = None) -> tuple[str, str]:
+    """Read (and change) this tab's TabOrganization: (organization id, notice).
+
+    A background task's proxy holds no lock outside `async with`: take it just for this."""
+    async def run(owner: Any) -> tuple[str, str]:
+        tab = await owner.get_state(TabOrganization)
+        if change is not None:
+            change(tab)
+        return tab._organization_id, tab._notice
+
+    if isinstance(state, StateProxy) and not state._is_mutable():
+        async with state:
+            return await run(state)
+    return await run(state)
 
 
 async def current_context(state: rx.State) -> AuthContext:
@@ -96,22 +143,59 @@ async def current_context(state: rx.State) -> AuthContext:
             raise SignedOut()
         user_session, user = found
         membership = await auth.active_membership(session, user_session)
-        await session.commit()  # active_membership may have picked the only organization
+        await session.commit()  # last seen; active_membership may have picked the only organization
     if membership is None:
         raise NoOrganization()
+    organization_id = membership.organization.id
+    recorded, _ = await _tab(state)
+    if _page_load.get() or not recorded:
+        if recorded != organization_id:
+            await _tab(state, lambda tab: setattr(tab, "_organization_id", organization_id))
+    elif recorded != organization_id:
+        raise OrganizationChanged(organization_id)
     return AuthContext(user=user, organization=membership.organization, role=membership.role,
                        user_session=user_session)
 
 
+async def take_notice(state: rx.State) -> str:
+    """The notice left for this tab before its last reload (once), or ""."""
+    _, notice = await _tab(state)
+    if notice:
+        await _tab(state, lambda tab: setattr(tab, "_notice", ""))
+    return notice
+
+
+def _sign_in_path(state: rx.State) -> str:
+    """/sign-in, coming back here afterwards."""
+    url = state.router.url
+    here = url.path + (f"?{url.query}" if url.query else "")
+    if not url.path or url.path.startswith(SIGN_IN):
+        return SIGN_IN
+    return f"{SIGN_IN}?{urlencode({'next': auth.safe_next(here)})}"
+
+
 def authorized(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap an async event handler: an AuthRedirect becomes a redirect to sign-in / org selection."""
+    """Wrap an async event handler: an AuthRedirect becomes a redirect to sign-in (keeping where
+    the user was) or organization selection; a tab whose organization changed reloads with a notice."""
+    page_load = handler.__name__ == PAGE_LOAD_HANDLER
 
     @functools.wraps(handler)
     async def wrapper(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+        marker = _page_load.set(page_load)
         try:
             return await handler(self, *args, **kwargs)
+        except OrganizationChanged as exc:
+            def remember(tab: TabOrganization) -> None:
+                tab._organization_id, tab._notice = exc.organization_id, ORGANIZATION_CHANGED
+
+            await _tab(self, remember)
+            return rx.call_script("window.location.reload()")
+        except SignedOut:
+            return rx.redirect(_sign_in_path(self))
         except AuthRedirect as exc:
             return rx.redirect(exc.path)
+        finally:
+            _page_load.reset(marker)
 
     return wrapper
 
@@ -130,6 +214,14 @@ def full_navigation(path: str) -> rx.event.EventSpec:
 
 
 def open_session(ticket: str, next_path: str = "/dashboard") -> rx.event.EventSpec:
-    from urllib.parse import urlencode
-
-    return full_navigation("/api/auth/session?" + urlencode({"ticket": ticket, "next": next_path}))
+    """POST the ticket from this page to the route that sets the session cookie (a form post is a
+    real navigation, so the cookie and the redirect apply; the route accepts only our own pages)."""
+    fields = json.dumps({"ticket": ticket, "next": next_path})
+    return rx.call_script(
+        "(() => { const form = document.createElement('form'); form.method = 'POST';"
+        " form.action = '/api/auth/session';"
+        f" for (const [name, value] of Object.entries({fields})) {{"
+        " const input = document.createElement('input'); input.type = 'hidden';"
+        " input.name = name; input.value = value; form.appendChild(input); }"
+        " document.body.appendChild(form); form.submit(); })()"
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 import reflex as rx
 
+from livchat.api import tenancy
 from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus
 from livchat.services import instances, messaging, webhooks
@@ -194,6 +195,7 @@ class InstanceDetailState(rx.State):
         ctx = await current_context(self)
         self.error, self.error_detail, self.notice = "", "", ""
         try:
+            ctx.require(MANAGE)
             async with db.session() as session:
                 await webhooks.redeliver(session, ctx.organization.id, delivery_id)
         except ServiceError as exc:
@@ -302,3 +304,8 @@ class InstanceDetailState(rx.State):
             else:
                 self.notice = "dashboard_whatsapp.messages.sent"
             await self._reload(org.id)
+
+
+# The page's route parameter names an instance: the tenant-isolation probe puts another
+# organization's instance there (livchat.api.tenancy).
+tenancy.same_rows("instance_key", "instance_id")

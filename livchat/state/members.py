@@ -14,6 +14,7 @@ from livchat.services import accounts, email, invitations, organizations
 from livchat.services.errors import ServiceError
 from livchat.state.api_keys import when
 from livchat.state.auth import AuthContext, authorized, current_context, error_key, full_navigation
+from livchat.state.i18n import LangState
 
 
 class MembersState(rx.State):
@@ -39,9 +40,9 @@ class MembersState(rx.State):
         self.invitations = [
             {"id": i.id, "email": i.email, "role": i.role, "expires": when(i.expires_at)} for i in pending
         ]
+        # Who, what and when; never the body: it holds the invitee's link, which is theirs.
         self.emails = [
-            {"id": e.id, "to": e.to_email, "subject": e.subject, "body": e.body_text, "status": e.status,
-             "created": when(e.created_at)}
+            {"id": e.id, "to": e.to_email, "subject": e.subject, "status": e.status, "created": when(e.created_at)}
             for e in sent
         ]
         self.can_manage, self.is_owner = ctx.can("manage_members"), ctx.role == Role.OWNER
@@ -71,8 +72,9 @@ class MembersState(rx.State):
     @authorized
     async def invite(self, form_data: dict) -> None:
         email, role = str(form_data.get("email") or ""), str(form_data.get("role") or Role.MEMBER)
+        language = (await self.get_state(LangState)).lang  # the email's, unless the invitee has an account
         await self._run(
-            lambda s, ctx: invitations.invite(s, ctx.organization.id, ctx.role, email, role, ctx.user.id),
+            lambda s, ctx: invitations.invite(s, ctx.organization.id, ctx.user.id, email, role, language),
             "accounts.members.invited",
         )
 
@@ -121,7 +123,9 @@ async def _membership_in(session: AsyncSession, organization_id: str) -> str:
 async def _invitation_in(session: AsyncSession, organization_id: str) -> str:
     from livchat.core.ids import new_id
 
-    invitation, _ = await invitations.invite(session, organization_id, Role.OWNER, f"{new_id('probe').lower()}@example.com")
+    owner = next(m for m in await organizations.list_members(session, organization_id) if m.membership.role == Role.OWNER)
+    invitation, _ = await invitations.invite(session, organization_id, owner.user.id,
+                                             f"{new_id('probe').lower()}@example.com")
     return invitation.id
 
 

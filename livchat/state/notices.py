@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.api import tenancy
 from livchat.core.db import db
 from livchat.services import notifications
 from livchat.services.errors import NotFound
@@ -36,3 +38,11 @@ class NoticesState(rx.State):
         self.items = [{"id": v.id, "created": f"{v.created_at:%Y-%m-%d %H:%M} UTC",
                        "title_en": v.text["en"][0], "body_en": v.text["en"][1],
                        "title_pt": v.text["pt-BR"][0], "body_pt": v.text["pt-BR"][1]} for v in views]
+
+
+@tenancy.id_factory("notification_id")
+async def _notification_in(session: AsyncSession, organization_id: str) -> str:
+    notice = await notifications.notify(session, organization_id, "webhook_paused",
+                                        url="https://example.com/hook", instance="probe")
+    await session.flush()
+    return notice.id

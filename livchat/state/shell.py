@@ -5,9 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from livchat.core.db import db
+from livchat.core.settings import get_settings
+from livchat.i18n import translate
 from livchat.services import auth, organizations
 from livchat.services.errors import NotFound
-from livchat.state.auth import authorized, current_context, session_token, signed_in
+from livchat.state.auth import TabOrganization, authorized, current_context, session_token, signed_in, take_notice
+from livchat.state.i18n import LangState
+
+# After our session is gone: with Clerk, Clerk's session ends too (on a page that loads Clerk).
+SIGNED_OUT_PAGE = "/signed-out"
 
 
 class ShellState(rx.State):
@@ -31,6 +37,12 @@ class ShellState(rx.State):
         self.organization_id, self.organization_name, self.role = ctx.organization.id, ctx.organization.name, ctx.role
         self.organizations = [{"id": m.organization.id, "name": m.organization.name} for m in mine]
         self.ready = True
+        notice = await take_notice(self)
+        if notice:  # left by a reload: another tab switched the organization
+            language = (await self.get_state(LangState)).lang
+            return rx.toast.warning(translate(notice, language, organization=ctx.organization.name),
+                                    id="organization-changed", duration=10_000)
+        return None
 
     @rx.event
     @authorized
@@ -52,7 +64,9 @@ class ShellState(rx.State):
             await auth.revoke_session(session, session_token(self))
             await session.commit()
         self.reset()
+        tab = await self.get_state(TabOrganization)
+        tab._organization_id, tab._notice = "", ""
+        after = SIGNED_OUT_PAGE if get_settings().clerk_enabled else "/sign-in"
         # The HttpOnly cookie can only be cleared by a response from us; then a real page load.
         return rx.call_script("fetch('/api/auth/sign-out', {method: 'POST', credentials: 'same-origin'})"
-                              ".finally(() => window.location.assign('/sign-in'))")
-
+                              f".finally(() => window.location.assign('{after}'))")

@@ -1,9 +1,16 @@
 """Tenant isolation that grows by itself.
 
-Every FastAPI route and every Reflex event handler of ours that takes an id is found by
-enumeration, given a row of organization A (made by the id factory registered for that parameter
-in `livchat.api.tenancy`) and called as organization B. It must answer 404 (API) and change
-nothing of A's. A new route or handler nobody registered a factory for fails here.
+Every FastAPI route and every Reflex event handler of ours is found by enumeration and called as
+organization B with organization A's ids wherever an id can go in: path, query and body fields
+of a route; arguments, form fields and the page URL's route parameters of a handler. Each id-like
+input needs an id factory (`livchat.api.tenancy`) that makes a fresh row of A, or an explicit
+PUBLIC declaration; a new input nobody registered fails here. After each call nothing of A's may
+have changed, and nothing of A's (ids, names, emails) may be in B's answer or B's tab state.
+
+Positive controls keep the probe honest: the same call as A must reach A's row (a 2xx for a
+route; for a handler, a database statement bound to the id), so a probe that stops early (a
+missing precondition, a filler the handler rejects) fails instead of passing silently. And a
+deliberately leaky route and leaky state are caught by the same machinery.
 """
 
 from __future__ import annotations
@@ -11,6 +18,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -18,26 +29,94 @@ import httpx
 import reflex as rx
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy import event
 from sqlalchemy import select as sa_select
 from starlette.routing import Mount
 
 import livchat.state
+from conftest import event_text, run_handler, tab_with_cookie
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal
 from livchat.core.db import db, utcnow
 from livchat.models import ApiKey, metadata
 from livchat.services import api_keys, auth
-from conftest import tab_with_cookie
-from livchat.state.auth import current_context
 
 PASSWORD = "correct horse battery"
 # Mounted sub-applications with their own authentication, not organization data.
 PUBLIC_MOUNTS = {"/sandbox/control", "/sandbox/wuzapi", "/docs/assets"}
 NOT_IDS = {"path"}  # catch-all `{path:path}` parameters
+# Handlers the probe does not call (by name on every state, or State.handler), and why.
+NOT_PROBED = {
+    "setvar": "dispatches to the state's own set_<var> handlers, each probed on its own",
+    "OrgFeed.link": "takes no input: links the tab to the feed of current_context's organization; "
+                    "linking needs a live Reflex event context",
+}
 
 
-# --- enumeration ------------------------------------------------------------------------------
+def id_like(name: str) -> bool:
+    """`instance_id`, `instanceId`, `instance_key`, `id`, `key`: anything that names a row."""
+    return bool(re.search(r"(^|_)(id|key)$|[a-z](Id|Key)$", name))
+
+
+def factory_name(name: str) -> str:
+    """The factory registry speaks snake_case: `instanceId` -> `instance_id`."""
+    return re.sub(r"(?<=[a-z])([A-Z])", r"_\1", name).lower()
+
+
+# --- organizations A and B, snapshots ---------------------------------------------------------
+
+
+async def _organization(label: str) -> dict[str, str]:
+    email = f"{label}-{uuid4().hex[:8]}@example.com"
+    async with db.session() as session:
+        signed = await auth.sign_up(session, email, PASSWORD, organization_name=f"Org {email.split('@')[0]}")
+        key = await api_keys.create_api_key(session, signed.organization.id, "probe")
+        _, token = await auth.create_session(session, signed.user.id)
+        await session.commit()
+    return {"org": signed.organization.id, "key": key.secret, "cookie": f"{auth.SESSION_COOKIE}={token}",
+            "name": signed.organization.name, "email": email, "user": signed.user.id}
+
+
+async def snapshot(organization_id: str) -> list[tuple]:
+    """Every row that belongs to (or points at) one organization, in a stable order."""
+    rows: list[tuple] = []
+    async with db.async_engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            columns = [c for c in table.columns if c.name.endswith("organization_id")]
+            if table.name == "organizations":
+                columns = [table.c.id]
+            for column in columns:
+                result = await conn.execute(sa_select(table).where(column == organization_id))
+                rows += sorted((table.name, *map(repr, row)) for row in result)
+    return rows
+
+
+async def secrets_of(org: dict[str, str]) -> set[str]:
+    """What of A's must never show on B's side: every id of its rows, its name, its people's emails."""
+    found = {org["org"], org["name"], org["email"], org["user"]}
+    async with db.async_engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            scope = [c for c in table.columns if c.name == "organization_id"]
+            if not scope or "id" not in table.c:
+                continue
+            found |= {str(v) for v in (await conn.execute(sa_select(table.c.id).where(scope[0] == org["org"]))).scalars()}
+    return found
+
+
+def leaks(text: str, secrets: set[str]) -> list[str]:
+    return sorted(s for s in secrets if s and s in text)
+
+
+async def _make_ids(params: list[str], organization_id: str) -> dict[str, str]:
+    async with db.session() as session:
+        ids = {p: await tenancy.factory_for(factory_name(p))(session, organization_id) for p in params}
+        await session.commit()
+    return ids
+
+
+# --- API: enumeration ---------------------------------------------------------------------------
 
 
 def api_routes(app: FastAPI | None = None) -> list[dict[str, Any]]:
@@ -64,19 +143,195 @@ def _calls(dependant) -> set:  # type: ignore[no-untyped-def]
     return calls
 
 
-def _id_params(route: dict[str, Any]) -> list[str]:
+def _path_ids(route: dict[str, Any]) -> list[str]:
     return [p.name for p in route["dependant"].path_params if p.name not in NOT_IDS]
 
 
+def _query_ids(route: dict[str, Any]) -> list[str]:
+    return [p.alias for p in route["dependant"].query_params if id_like(p.alias)]
+
+
+def _body_fields(route: dict[str, Any]) -> list[str]:
+    """Field names (as sent: aliases) of the JSON body, or the form fields."""
+    names = []
+    for param in route["dependant"].body_params:
+        model = param.field_info.annotation
+        fields = getattr(model, "model_fields", None)
+        names += [f.alias or n for n, f in fields.items()] if fields else [param.alias]
+    return names
+
+
+def _body_ids(route: dict[str, Any]) -> list[str]:
+    return [n for n in _body_fields(route) if id_like(n)]
+
+
+def _is_public(route: dict[str, Any]) -> bool:
+    return route.get("extra", {}).get(tenancy.TENANT_SCOPE) == "public" or route.get("path") in tenancy.PUBLIC_ROUTES
+
+
 def takes_an_id(route: dict[str, Any]) -> bool:
-    public = route.get("extra", {}).get(tenancy.TENANT_SCOPE) == "public" or route.get("path") in tenancy.PUBLIC_ROUTES
-    return "path" in route and bool(_id_params(route)) and not public
+    return "path" in route and bool(_path_ids(route) + _query_ids(route) + _body_ids(route)) and not _is_public(route)
+
+
+def behind_api_key(route: dict[str, Any]) -> bool:
+    return api_key_principal in _calls(route["dependant"])
 
 
 def probe_routes(app: FastAPI) -> list[dict[str, Any]]:
-    """Routes behind ApiKeyAuth that take ids, each id with a factory (the others fail the test above)."""
-    return [r for r in api_routes(app) if takes_an_id(r) and api_key_principal in _calls(r["dependant"])
-            and all(p in tenancy.ID_FACTORIES for p in _id_params(r))]
+    """Routes behind ApiKeyAuth that take ids, each id with a factory (the others fail the test below)."""
+    return [r for r in api_routes(app) if takes_an_id(r) and behind_api_key(r)
+            and all(tenancy.factory_for(factory_name(p)) for p in _path_ids(r) + _query_ids(r) + _body_ids(r))]
+
+
+def list_routes(app: FastAPI) -> list[dict[str, Any]]:
+    """GET routes behind ApiKeyAuth that take no id: they answer with the caller's own rows."""
+    return [r for r in api_routes(app) if "path" in r and "GET" in r["methods"] and behind_api_key(r)
+            and not takes_an_id(r)]
+
+
+def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
+    problems = []
+    for route in api_routes():
+        if "mount" in route:
+            if route["mount"] not in PUBLIC_MOUNTS:
+                problems.append(f"mount {route['mount']}: add it to PUBLIC_MOUNTS with a reason, or make it routes")
+            continue
+        if not takes_an_id(route):
+            continue
+        where = f"{route['methods']} {route['path']}"
+        if not behind_api_key(route):
+            problems.append(f"{where}: takes an id but is not behind ApiKeyAuth; declare openapi_extra=tenancy.PUBLIC "
+                            "if it is not organization data")
+        for name in _path_ids(route) + _query_ids(route) + _body_ids(route):
+            if tenancy.factory_for(factory_name(name)) is None:
+                problems.append(f"{where}: register @tenancy.id_factory({factory_name(name)!r})")
+    assert problems == []
+
+
+class _BodyWithAnId(BaseModel):
+    webhookId: str  # noqa: N815 - the API's camelCase
+    text: str
+
+
+def test_the_route_enumeration_sees_query_and_body_ids():
+    """The enumeration itself: an id in a query string or a JSON body counts as much as one in the path."""
+    app = FastAPI()
+
+    @app.get("/q")
+    async def by_query(principal: ApiKeyAuth, key_id: str, limit: int = 10) -> None: ...
+
+    @app.post("/b")
+    async def by_body(principal: ApiKeyAuth, body: _BodyWithAnId) -> None: ...
+
+    found = {r["path"]: r for r in api_routes(app)}
+    assert _query_ids(found["/q"]) == ["key_id"] and takes_an_id(found["/q"])
+    assert _body_ids(found["/b"]) == ["webhookId"] and factory_name("webhookId") == "webhook_id"
+
+
+# --- API: probes ----------------------------------------------------------------------------------
+
+
+async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
+    """Probe every id-taking API-key route of `app` as another organization: (failures, probed)."""
+    a, b = await _organization("a"), await _organization("b")
+    failures, probed = [], []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for route in probe_routes(app):
+            for method in route["methods"]:
+                ids = await _make_ids(_path_ids(route) + _query_ids(route) + _body_ids(route), a["org"])
+                path = route["path"].format(**{p: ids[p] for p in _path_ids(route)})
+                query = {p: ids[p] for p in _query_ids(route)}
+                body = None
+                if route["dependant"].body_params:
+                    body = {**route["extra"].get(tenancy.PROBE_BODY, {}), **{p: ids[p] for p in _body_ids(route)}}
+                secrets = await secrets_of(a)
+                before = await snapshot(a["org"])
+                response = await client.request(method, path, params=query, json=body,
+                                                headers={"Authorization": f"Bearer {b['key']}"})
+                if response.status_code != 404:
+                    failures.append(f"{method} {path} as another organization: {response.status_code} {response.text[:200]}")
+                if await snapshot(a["org"]) != before:
+                    failures.append(f"{method} {path} changed another organization's data")
+                if leaked := leaks(response.text, secrets - set(ids.values())):
+                    failures.append(f"{method} {path} answered another organization with its data: {leaked}")
+                # The probe is real: the owner's own key does reach the row.
+                own = await client.request(method, path, params=query, json=body,
+                                           headers={"Authorization": f"Bearer {a['key']}"})
+                if own.status_code == 404:
+                    failures.append(f"{method} {path}: the id factory made a row its own organization cannot reach")
+                probed.append(f"{method} {route['path']}")
+    return failures, probed
+
+
+async def test_another_organizations_ids_answer_404_and_change_nothing(database):
+    failures, probed = await api_isolation_failures(create_api())
+    assert failures == []
+    assert probed, "enumeration found no route: the test would prove nothing"
+    print("probed API routes:", probed)
+
+
+async def list_route_failures(app: FastAPI) -> tuple[list[str], list[str]]:
+    """Every list route as B, with A holding one row of every kind: none of A's may show."""
+    a, b = await _organization("a"), await _organization("b")
+    await _make_ids(sorted(tenancy.ID_FACTORIES), a["org"])
+    secrets = await secrets_of(a)
+    failures, shown_to_owner = [], []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for route in list_routes(app):
+            theirs = await client.get(route["path"], headers={"Authorization": f"Bearer {b['key']}"})
+            if leaked := leaks(theirs.text, secrets):
+                failures.append(f"GET {route['path']} as another organization shows {leaked}")
+            own = await client.get(route["path"], headers={"Authorization": f"Bearer {a['key']}"})
+            if leaks(own.text, secrets - {a["org"], a["name"]}):
+                shown_to_owner.append(route["path"])
+    return failures, shown_to_owner
+
+
+async def test_list_routes_show_another_organization_none_of_its_rows(database):
+    failures, shown_to_owner = await list_route_failures(create_api())
+    assert failures == []
+    # Positive control: the owner's own lists do show its rows, so "none" above means something.
+    assert "/api/v1/instances" in shown_to_owner
+
+
+async def test_the_probe_catches_a_route_that_forgets_the_organization(database):
+    app = create_api()
+    leaky = APIRouter()
+
+    @leaky.delete("/api/v1/leaky-keys/{key_id}")
+    async def leaky_revoke(principal: ApiKeyAuth, key_id: str) -> dict[str, str]:
+        async with db.session() as session:
+            key = await session.get(ApiKey, key_id)  # no organization filter: the bug under test
+            key.revoked_at = utcnow()
+            session.add(key)
+            await session.commit()
+        return {"revoked": key_id}
+
+    @leaky.get("/api/v1/leaky-key")
+    async def leaky_lookup(principal: ApiKeyAuth, key_id: str) -> dict[str, str]:
+        async with db.session() as session:
+            key = await session.get(ApiKey, key_id)  # the id in the query string, same bug
+            return {"organization": key.organization_id}
+
+    @leaky.get("/api/v1/leaky-everything")
+    async def leaky_list(principal: ApiKeyAuth) -> dict[str, list[str]]:
+        async with db.session() as session:
+            return {"keys": list((await session.exec(sa_select(ApiKey.id))).scalars())}  # every organization's
+
+    for route in reversed(leaky.routes):
+        app.router.routes.insert(0, route)
+    failures, probed = await api_isolation_failures(app)
+    assert {"DELETE /api/v1/leaky-keys/{key_id}", "GET /api/v1/leaky-key"} <= set(probed)
+    assert any("leaky-keys" in f and "as another organization: 200" in f for f in failures)
+    assert any("leaky-keys" in f and "changed another organization's data" in f for f in failures)
+    assert any("leaky-key?" not in f and "/api/v1/leaky-key" in f and "with its data" in f for f in failures)
+    list_failures, _ = await list_route_failures(app)
+    assert any("/api/v1/leaky-everything" in f for f in list_failures)
+
+
+# --- Reflex: enumeration --------------------------------------------------------------------------
 
 
 def reflex_states() -> list[type[rx.State]]:
@@ -93,153 +348,234 @@ def reflex_states() -> list[type[rx.State]]:
             and f"{cls.__module__}.{cls.__name__}" not in tenancy.PUBLIC_STATES]
 
 
-def id_handlers() -> list[tuple[type[rx.State], str, list[str]]]:
-    found = []
-    for cls in reflex_states():
-        for name, handler in cls.event_handlers.items():
-            params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
-            if any(p.endswith("_id") for p in params):
-                found.append((cls, name, params))
-    return found
+def route_params() -> list[str]:
+    """Route parameters of the app's dynamic pages (`/dashboard/instances/[instance_key]`)."""
+    from livchat.livchat import app
+
+    return sorted({name for route in app._unevaluated_pages for name in re.findall(r"\[+(?:\.\.\.)?(\w+)\]+", route)})
 
 
-# --- organizations A and B, snapshots ---------------------------------------------------------
+def handlers(states: list[type[rx.State]]) -> list[tuple[type[rx.State], str, list[str]]]:
+    return [(cls, name, [p for p in inspect.signature(handler.fn).parameters if p != "self"])
+            for cls in states for name, handler in cls.event_handlers.items()
+            if name not in NOT_PROBED and f"{cls.__name__}.{name}" not in NOT_PROBED]
 
 
-async def _organization(email: str) -> dict[str, str]:
-    async with db.session() as session:
-        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
-        key = await api_keys.create_api_key(session, signed.organization.id, "probe")
-        _, token = await auth.create_session(session, signed.user.id)
-        await session.commit()
-    return {"org": signed.organization.id, "key": key.secret, "cookie": token}
+def _declared_public(cls: type[rx.State], name: str, param: str) -> bool:
+    return f"{cls.__name__}.{name}({param})" in tenancy.PUBLIC_INPUTS
 
 
-async def snapshot(organization_id: str) -> list[tuple]:
-    """Every row that belongs to (or points at) one organization, in a stable order."""
-    rows: list[tuple] = []
-    async with db.async_engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if c.name.endswith("organization_id")]
-            if table.name == "organizations":
-                columns = [table.c.id]
-            for column in columns:
-                result = await conn.execute(sa_select(table).where(column == organization_id))
-                rows += sorted((table.name, *map(repr, row)) for row in result)
-    return rows
-
-
-async def _make_ids(params: list[str], organization_id: str) -> dict[str, str]:
-    async with db.session() as session:
-        ids = {p: await tenancy.ID_FACTORIES[p](session, organization_id) for p in params}
-        await session.commit()
-    return ids
-
-
-# --- API --------------------------------------------------------------------------------------
-
-
-def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
-    problems = []
-    for route in api_routes():
-        if "mount" in route:
-            if route["mount"] not in PUBLIC_MOUNTS:
-                problems.append(f"mount {route['mount']}: add it to PUBLIC_MOUNTS with a reason, or make it routes")
-            continue
-        if not takes_an_id(route):
-            continue
-        where = f"{route['methods']} {route['path']}"
-        if api_key_principal not in _calls(route["dependant"]):
-            problems.append(f"{where}: takes an id but is not behind ApiKeyAuth; declare openapi_extra=tenancy.PUBLIC "
-                            "if it is not organization data")
-        for param in _id_params(route):
-            if param not in tenancy.ID_FACTORIES:
-                problems.append(f"{where}: register @tenancy.id_factory({param!r})")
-    assert problems == []
-
-
-async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
-    """Probe every id-taking API-key route of `app` as another organization: (failures, probed)."""
-    a, b = await _organization(f"a-{uuid4().hex[:6]}@example.com"), await _organization(f"b-{uuid4().hex[:6]}@example.com")
-    failures, probed = [], []
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        for route in probe_routes(app):
-            for method in route["methods"]:
-                ids = await _make_ids(_id_params(route), a["org"])
-                path = route["path"].format(**ids)
-                body = route["extra"].get(tenancy.PROBE_BODY, {}) if route["dependant"].body_params else None
-                before = await snapshot(a["org"])
-                response = await client.request(method, path, json=body, headers={"Authorization": f"Bearer {b['key']}"})
-                if response.status_code != 404:
-                    failures.append(f"{method} {path} as another organization: {response.status_code} {response.text[:200]}")
-                if await snapshot(a["org"]) != before:
-                    failures.append(f"{method} {path} changed another organization's data")
-                # The probe is real: the owner's own key does reach the row.
-                own = await client.request(method, path, json=body, headers={"Authorization": f"Bearer {a['key']}"})
-                if own.status_code == 404:
-                    failures.append(f"{method} {path}: the id factory made a row its own organization cannot reach")
-                probed.append(f"{method} {route['path']}")
-    return failures, probed
-
-
-async def test_another_organizations_ids_answer_404_and_change_nothing(database):
-    failures, probed = await api_isolation_failures(create_api())
-    assert failures == []
-    print("probed API routes:", probed)
-
-
-async def test_the_probe_catches_a_route_that_forgets_the_organization(database):
-    app = create_api()
-    leaky = APIRouter()
-
-    @leaky.delete("/api/v1/leaky-keys/{key_id}")
-    async def leaky_revoke(principal: ApiKeyAuth, key_id: str) -> dict[str, str]:
-        async with db.session() as session:
-            key = await session.get(ApiKey, key_id)  # no organization filter: the bug under test
-            key.revoked_at = utcnow()
-            session.add(key)
-            await session.commit()
-        return {"revoked": key_id}
-
-    app.router.routes.insert(0, leaky.routes[0])
-    failures, probed = await api_isolation_failures(app)
-    assert "DELETE /api/v1/leaky-keys/{key_id}" in probed
-    assert any("as another organization: 200" in f for f in failures)
-    assert any("changed another organization's data" in f for f in failures)
-
-
-# --- Reflex event handlers --------------------------------------------------------------------
-
-
-def _tab(state_cls: type[rx.State], cookie_token: str) -> rx.State:
-    return tab_with_cookie(state_cls, f"{auth.SESSION_COOKIE}={cookie_token}")
-
-
-def _filler(param: str) -> Any:
-    return {"role": "owner", "form_data": {}}.get(param, "x")
-
-
-def test_reflex_handlers_that_take_an_id_have_factories():
-    missing = [f"{cls.__name__}.{name}({p})" for cls, name, params in id_handlers()
-               for p in params if p.endswith("_id") and p not in tenancy.ID_FACTORIES]
+def test_every_id_like_input_of_a_handler_or_page_has_a_factory_or_is_declared_public():
+    missing = [f"{cls.__name__}.{name}({p}): register @tenancy.id_factory({factory_name(p)!r}) or declare it in "
+               "tenancy.PUBLIC_INPUTS" for cls, name, params in handlers(reflex_states())
+               for p in params if id_like(p) and tenancy.factory_for(factory_name(p)) is None
+               and not _declared_public(cls, name, p)]
+    missing += [f"page route parameter [{p}]: register @tenancy.id_factory({p!r})" for p in route_params()
+                if id_like(p) and tenancy.factory_for(p) is None]
     assert missing == []
-    assert id_handlers(), "enumeration found no handler: the test would prove nothing"
+    assert route_params() and handlers(reflex_states()), "enumeration found nothing: the test would prove nothing"
 
 
-async def test_reflex_handlers_with_another_organizations_ids_change_nothing(database):
-    a, b = await _organization("a@example.com"), await _organization("b@example.com")
-    probed = []
-    for cls, name, params in id_handlers():
-        ids = await _make_ids([p for p in params if p.endswith("_id")], a["org"])
-        args = [ids.get(p, _filler(p)) for p in params]
-        state = _tab(cls, b["cookie"])
-        before = await snapshot(a["org"])
-        await cls.event_handlers[name].fn(state, *args)
-        assert await snapshot(a["org"]) == before, f"{cls.__name__}.{name} changed another organization's data"
-        assert (await current_context(_tab(cls, b["cookie"]))).organization.id == b["org"], (
-            f"{cls.__name__}.{name} moved the session into another organization"
-        )
-        probed.append(f"{cls.__name__}.{name}")
-    assert probed
-    print("probed handlers:", probed)
+# --- Reflex: probes -------------------------------------------------------------------------------
+
+
+class RecordingDict(dict):  # type: ignore[type-arg]
+    """A dict that notes which keys the handler asked for (form fields, route parameters). Reflex
+    may hand it over wrapped in a proxy, hence the plain `dict` calls on the unwrapped object."""
+
+    def __init__(self, values: dict[str, Any], fill: Any = None) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+        self._fill = fill
+
+    def _lookup(self, key: str, default: Any) -> Any:
+        plain = getattr(self, "__wrapped__", self)
+        plain.read.add(key)
+        if not dict.__contains__(plain, key) and plain._fill is not None:
+            return plain._fill(key)
+        return dict.get(plain, key, default)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._lookup(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        missing = object()
+        value = self._lookup(key, missing)
+        if value is missing:
+            raise KeyError(key)
+        return value
+
+
+def _form_value(name: str) -> str:
+    return {"name": "Probe", "email": f"probe-{uuid4().hex[:8]}@example.com", "password": PASSWORD,
+            "organization": "Probe Org", "role": "member", "phone": "+55 11 91234-5678",
+            "to": "+55 11 91234-5678", "text": "hi", "url": "https://example.com/hook"}.get(name, "x")
+
+
+def _argument(param: str) -> Any:
+    return {"role": "owner", "status": "failed", "event_type": "message.received", "language": "pt-BR"}.get(param, "x")
+
+
+def held_by(tab: rx.State) -> str:
+    """Every var of every state of a tab (frontend and backend), the router (the tab's own URL) aside."""
+    held = []
+
+    def walk(state: rx.State) -> None:
+        owned = {n: getattr(state, n) for n, f in type(state).__fields__.items()
+                 if f._owner is type(state) and not n.startswith(("rx_router", "router_data"))}
+        held.append(repr(owned))
+        for sub in state.substates.values():
+            walk(sub)
+
+    walk(tab._get_root_state())
+    return "\n".join(held)
+
+
+@contextmanager
+def bound_parameters() -> Iterator[list[str]]:
+    """Every value bound to a statement the database runs meanwhile (did a handler reach a row?)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        values = parameters.values() if isinstance(parameters, dict) else (parameters or ())
+        seen.extend(str(v) for v in values)
+
+    engine = db.async_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@dataclass
+class Call:
+    """One handler call in a fresh tab: its page loaded first, as a browser would."""
+
+    cls: type[rx.State]
+    name: str
+    params: list[str]
+    ids: dict[str, str]
+    route: RecordingDict = field(default_factory=lambda: RecordingDict({}))
+    form: RecordingDict = field(default_factory=lambda: RecordingDict({}))
+    tab: rx.State | None = None
+
+    async def run(self, cookie: str, route_ids: dict[str, str], form_ids: dict[str, str]) -> tuple[list[Any], list[str]]:
+        self.route = RecordingDict(route_ids)
+        self.form = RecordingDict(form_ids, fill=_form_value)
+        self.tab = tab_with_cookie(self.cls, cookie, "/dashboard", params=self.route)
+        if "load" in self.cls.event_handlers and self.name != "load":
+            await run_handler(await _call(self.cls.event_handlers["load"].fn, self.tab))
+            self.route.read.clear()  # what the handler itself reads is what counts
+        args = [self.form if p == "form_data" else self.ids.get(p, _argument(p)) for p in self.params]
+        with bound_parameters() as bound:
+            events = await run_handler(await _call(self.cls.event_handlers[self.name].fn, self.tab, *args))
+        return events, bound
+
+
+async def _call(fn: Any, *args: Any) -> Any:
+    result = fn(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def reflex_isolation_failures(
+    states: list[type[rx.State]], page_params: list[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """Probe every handler of `states` as B with A's ids: (failures, probed, reached as A)."""
+    failures, probed, reached = [], [], []
+    for cls, name, params in handlers(states):
+        where = f"{cls.__name__}.{name}"
+        form_ids: dict[str, str] = {}
+        for round_ in range(2):  # a second round when the first shows the handler reads id-like form fields
+            a, b = await _organization("a"), await _organization("b")
+            arg_ids = [p for p in params if id_like(p) and not _declared_public(cls, name, p)]
+            made = await _make_ids(arg_ids + page_params + sorted(form_ids), a["org"])
+            route_ids = {p: made[p] for p in page_params}
+            form_values = {k: made[k] for k in form_ids}
+            secrets = await secrets_of(a)
+            inputs = {p: made[p] for p in arg_ids}
+            probe = Call(cls, name, params, inputs)
+            before = await snapshot(a["org"])
+            events, _ = await probe.run(b["cookie"], route_ids, form_values)
+            if await snapshot(a["org"]) != before:
+                failures.append(f"{where} changed another organization's data")
+            if leaked := leaks(held_by(probe.tab) + event_text(events), secrets):
+                failures.append(f"{where} gave another organization its data: {leaked}")
+            ids_read = {k for k in probe.form.read if id_like(k)}
+            unregistered = sorted(k for k in ids_read if tenancy.factory_for(factory_name(k)) is None)
+            if unregistered:
+                failures.append(f"{where} reads id-like form fields {unregistered}: register factories for them")
+            # Positive control, for whatever id the handler actually took in: as A, it reaches the row.
+            taken = set(inputs.values()) | {route_ids[p] for p in probe.route.read if p in route_ids} | \
+                {form_values[k] for k in probe.form.read if k in form_values}
+            if taken:
+                control = Call(cls, name, params, inputs)
+                _, bound = await control.run(a["cookie"], route_ids, form_values)
+                if taken.isdisjoint(bound):
+                    failures.append(f"{where}: as its own organization the call never reached the row "
+                                    f"(no statement used {sorted(taken)}): the probe proves nothing")
+                else:
+                    reached.append(where)
+            probed.append(where)
+            new_form_ids = {k for k in ids_read if k not in form_ids and tenancy.factory_for(factory_name(k))}
+            if round_ == 1 or not new_form_ids:
+                break
+            form_ids = dict.fromkeys(new_form_ids, "")
+    return failures, probed, reached
+
+
+async def test_reflex_handlers_with_another_organizations_ids_change_and_show_nothing(database):
+    failures, probed, reached = await reflex_isolation_failures(reflex_states(), route_params())
+    assert failures == []
+    # Every handler was called, and the id-taking ones reached A's rows as A (so B's calls counted).
+    assert {"InstancesState.delete", "InstanceDetailState.redeliver", "InstanceDetailState.load",
+            "ApiKeysState.revoke", "MembersState.remove", "ShellState.switch_organization"} <= set(reached)
+    assert len(set(probed)) == len(handlers(reflex_states()))
+    print("probed handlers:", sorted(set(probed)))
+
+
+# --- the probe itself, against a state that forgets the organization -------------------------------
+
+
+class LeakyKeysState(rx.State):
+    """Three ways of taking A's key id, each looked up without the organization (the bug under test)."""
+
+    seen: str = ""
+
+    @rx.event
+    async def reveal(self, key_id: str) -> None:
+        async with db.session() as session:
+            key = await session.get(ApiKey, key_id)
+        self.seen = key.organization_id if key else ""
+
+    @rx.event
+    async def revoke_from_form(self, form_data: dict) -> None:
+        async with db.session() as session:
+            key = await session.get(ApiKey, str(form_data.get("key_id") or ""))
+            if key is not None:
+                key.revoked_at = utcnow()
+                session.add(key)
+                await session.commit()
+
+    @rx.event
+    async def open_from_url(self):  # type: ignore[no-untyped-def]
+        async with db.session() as session:
+            key = await session.get(ApiKey, str(self.router._page.params.get("key_id") or ""))
+        return rx.set_clipboard(key.id) if key else None
+
+    @rx.event
+    async def stops_early(self, key_id: str) -> None:
+        if self.seen == "ready":  # never: a precondition the probe does not meet
+            async with db.session() as session:
+                await session.get(ApiKey, key_id)
+
+
+async def test_the_probe_catches_a_state_that_forgets_the_organization(database):
+    failures, probed, _ = await reflex_isolation_failures([LeakyKeysState], ["key_id"])
+    assert sorted(set(probed)) == ["LeakyKeysState.open_from_url", "LeakyKeysState.reveal",
+                              "LeakyKeysState.revoke_from_form", "LeakyKeysState.stops_early"]
+    text = "\n".join(failures)
+    assert "LeakyKeysState.reveal gave another organization its data" in text  # a handler argument
+    assert "LeakyKeysState.revoke_from_form changed another organization's data" in text  # a form field
+    assert "LeakyKeysState.open_from_url gave another organization its data" in text  # the page URL
+    assert "LeakyKeysState.stops_early: as its own organization the call never reached the row" in text

@@ -35,6 +35,8 @@ EN = {
     "accounts.orgs.create": "Create organization",
     "accounts.orgs.new": "New organization",
     "accounts.orgs.switch": "Switch organization",
+    "accounts.orgs.changed_elsewhere": "Another tab switched the organization: this page now shows {organization}. "
+                                       "Nothing was changed in the previous one.",
     "accounts.user_menu": "Account",
     "accounts.sign_out": "Sign out",
     "accounts.role.owner": "Owner",
@@ -54,7 +56,8 @@ EN = {
     "accounts.members.you": "you",
     "accounts.members.expires": "Expires",
     "accounts.members.outbox": "Emails sent",
-    "accounts.members.outbox_hint": "No email provider is configured: emails wait here. Share a link yourself if needed.",
+    "accounts.members.outbox_hint": "No email provider is configured: emails wait in the outbox. The server's "
+                                    "operator can read them with `livchat emails`.",
     "accounts.keys.subtitle": "Keys let your code call the LivChat API as this organization. "
                               "Send one as `Authorization: Bearer lc_live_…`.",
     "accounts.keys.name": "Key name",
@@ -89,6 +92,16 @@ EN = {
     "accounts.errors.invalid_signature": "The webhook signature is invalid.",
     "accounts.errors.not_found": "It no longer exists.",
     "accounts.errors.unexpected": "Something went wrong. Try again.",
+    "accounts.errors.local_accounts_disabled": "Accounts here sign in with Clerk: use the sign-in page.",
+    "accounts.errors.sign_in_link_expired": "That sign-in did not go through (it expired or was already used). "
+                                            "Sign in again.",
+    "accounts.errors.clerk_sign_in_failed": "Your sign-in could not be verified. Sign in again.",
+    "accounts.errors.clerk_account_pending": "Your account is still being set up. Try again in a few seconds.",
+    "accounts.email.password_reset.subject": "Reset your LivChat password",
+    "accounts.email.password_reset.body": "Open this link within one hour to choose a new password:\n\n{link}\n\n"
+                                          "If you did not ask for this, ignore this email.",
+    "accounts.email.invitation.subject": "You are invited to {organization} on LivChat",
+    "accounts.email.invitation.body": "Join {organization} on LivChat (the link is valid for 7 days):\n\n{link}\n",
 }
 
 PT_BR = {
@@ -126,6 +139,8 @@ PT_BR = {
     "accounts.orgs.create": "Criar organização",
     "accounts.orgs.new": "Nova organização",
     "accounts.orgs.switch": "Trocar de organização",
+    "accounts.orgs.changed_elsewhere": "Outra aba trocou de organização: esta página agora mostra {organization}. "
+                                       "Nada foi alterado na anterior.",
     "accounts.user_menu": "Conta",
     "accounts.sign_out": "Sair",
     "accounts.role.owner": "Proprietário",
@@ -145,7 +160,8 @@ PT_BR = {
     "accounts.members.you": "você",
     "accounts.members.expires": "Expira",
     "accounts.members.outbox": "Emails enviados",
-    "accounts.members.outbox_hint": "Nenhum provedor de email configurado: os emails ficam aqui. Compartilhe o link se precisar.",
+    "accounts.members.outbox_hint": "Nenhum provedor de email configurado: os emails aguardam na fila de saída. "
+                                    "O operador do servidor pode lê-los com `livchat emails`.",
     "accounts.keys.subtitle": "As chaves permitem que seu código chame a API do LivChat como esta organização. "
                               "Envie uma como `Authorization: Bearer lc_live_…`.",
     "accounts.keys.name": "Nome da chave",
@@ -180,4 +196,13 @@ PT_BR = {
     "accounts.errors.invalid_signature": "A assinatura do webhook é inválida.",
     "accounts.errors.not_found": "Isto não existe mais.",
     "accounts.errors.unexpected": "Algo deu errado. Tente novamente.",
+    "accounts.errors.local_accounts_disabled": "Aqui as contas entram pelo Clerk: use a página de login.",
+    "accounts.errors.sign_in_link_expired": "Esse login não foi concluído (expirou ou já foi usado). Entre novamente.",
+    "accounts.errors.clerk_sign_in_failed": "Não foi possível verificar seu login. Entre novamente.",
+    "accounts.errors.clerk_account_pending": "Sua conta ainda está sendo preparada. Tente de novo em alguns segundos.",
+    "accounts.email.password_reset.subject": "Redefina sua senha do LivChat",
+    "accounts.email.password_reset.body": "Abra este link em até uma hora para escolher uma nova senha:\n\n{link}\n\n"
+                                          "Se não foi você quem pediu, ignore este email.",
+    "accounts.email.invitation.subject": "Você foi convidado para {organization} no LivChat",
+    "accounts.email.invitation.body": "Entre em {organization} no LivChat (o link vale por 7 dias):\n\n{link}\n",
 }
