@@ -336,25 +336,26 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(database):
 
 
 async def test_two_owners_leaving_at_once_leave_one_owner(database):
-    async with db.session() as session:
-        owner = await auth.sign_up(session, "o@example.com", PASSWORD, organization_name="Race")
-        second = await accounts.create_user(session, "s@example.com", PASSWORD)
-        await accounts.add_member(session, owner.organization, second, Role.OWNER)
-        await session.commit()
-    org_id = owner.organization.id
-
-    async def leave(user_id: str) -> str:
+    for round_ in range(3):
         async with db.session() as session:
-            try:
-                await organizations.leave(session, org_id, user_id)
-                await session.commit()
-            except Conflict as exc:
-                return exc.detail
-        return "left"
+            owner = await auth.sign_up(session, f"o{round_}@example.com", PASSWORD, organization_name=f"Race {round_}")
+            second = await accounts.create_user(session, f"s{round_}@example.com", PASSWORD)
+            await accounts.add_member(session, owner.organization, second, Role.OWNER)
+            await session.commit()
+        org_id = owner.organization.id
 
-    assert sorted(await asyncio.gather(leave(owner.user.id), leave(second.id))) == ["last_owner", "left"]
-    async with db.session() as session:
-        assert [m.membership.role for m in await organizations.list_members(session, org_id)] == [Role.OWNER]
+        async def leave(user_id: str) -> str:
+            async with db.session() as session:
+                try:
+                    await organizations.leave(session, org_id, user_id)
+                    await session.commit()
+                except Conflict as exc:
+                    return exc.detail
+            return "left"
+
+        assert sorted(await asyncio.gather(leave(owner.user.id), leave(second.id))) == ["last_owner", "left"]
+        async with db.session() as session:
+            assert [m.membership.role for m in await organizations.list_members(session, org_id)] == [Role.OWNER]
 
 
 async def test_delete_organization_is_for_owners_and_takes_its_rows(session):
