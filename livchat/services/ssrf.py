@@ -12,6 +12,7 @@ for development and tests.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -23,6 +24,7 @@ import httpcore
 import httpx
 
 from livchat.core.settings import get_settings
+from livchat.services import http_stream
 from livchat.services.errors import InvalidInput
 
 MAX_URL_LENGTH = 2000
@@ -111,7 +113,6 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, allow_private: bool | None) -> None:
         self._allow_private = allow_private
-        self._tcp = httpcore.AnyIOBackend()
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
@@ -129,8 +130,7 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         failure: Exception = httpcore.ConnectError(f"no address to connect to for {host!r}")
         for address in dict.fromkeys(addresses):  # getaddrinfo's order, each address once
             try:
-                return await self._tcp.connect_tcp(str(address), port, timeout=timeout, local_address=local_address,
-                                                   socket_options=socket_options)
+                return await http_stream.connect(str(address), port, timeout)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         raise failure
@@ -140,20 +140,34 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         raise httpcore.ConnectError("unix sockets are not allowed here")
 
     async def sleep(self, seconds: float) -> None:
-        await self._tcp.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
-class _PinnedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, allow_private: bool | None, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
-        super().__init__(verify=verify, limits=limits)
-        # The pool httpx builds for these options, on the pinning network backend.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PinnedBackend(allow_private))
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~20 ms: once per process, not once per client.
+    return httpx.create_ssl_context()
 
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def safe_pool(*, allow_private: bool | None = None, verify: ssl.SSLContext | bool = True,
+              limits: httpx.Limits = DEFAULT_LIMITS) -> httpcore.AsyncConnectionPool:
+    """The httpcore connection pool under `safe_transport()`, for a hot path that speaks httpcore
+    directly (the webhook dispatcher: httpx's request and response models cost about as much CPU
+    as the rest of a small POST). httpcore uses no proxy and follows no redirect."""
+    context = _default_ssl_context() if verify is True else httpx.create_ssl_context(verify=verify)
+    return httpcore.AsyncConnectionPool(
+        ssl_context=context, max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_PinnedBackend(allow_private))
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        super().__init__(verify=_default_ssl_context())  # builds a pool, replaced by ours
+        self._pool = pool
 
 
 def safe_transport(*, allow_private: bool | None = None, verify: ssl.SSLContext | bool = True,
@@ -166,7 +180,7 @@ def safe_transport(*, allow_private: bool | None = None, verify: ssl.SSLContext 
     why); a host that does not resolve is an `httpx.ConnectError`. Use it with `trust_env=False`
     (or just `safe_client()`), or a proxy from the environment would carry the request instead.
     """
-    return _PinnedTransport(allow_private, verify, limits)
+    return _PinnedTransport(safe_pool(allow_private=allow_private, verify=verify, limits=limits))
 
 
 def safe_client(*, timeout: float, allow_private: bool | None = None, limits: httpx.Limits = DEFAULT_LIMITS,

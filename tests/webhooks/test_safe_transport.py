@@ -3,6 +3,7 @@ verifies the hostname, and proxies from the environment are not used."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ssl
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bench.webhook_receiver import Receiver
+from livchat.services import http_stream
 from livchat.services.ssrf import UnsafeWebhookUrl, safe_client, safe_transport
 from webhook_helpers import FakeDNS
 
@@ -113,3 +115,40 @@ async def test_proxies_from_the_environment_are_not_used(receiver: Receiver, mon
     finally:
         await proxy.stop()
 
+
+
+async def test_a_keep_alive_connection_the_server_closed_is_not_reused() -> None:
+    """httpcore asks an idle connection whether it is readable before reusing it: closed by the
+    server (or bytes nobody asked for) means a new connection, not a request into a dead one."""
+    closed = asyncio.Event()
+
+    async def answer_once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")  # keep-alive, then it hangs up
+        await writer.drain()
+        writer.close()
+        closed.set()
+
+    server = await asyncio.start_server(answer_once_then_close, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with safe_client(timeout=5, allow_private=True) as client:
+            for _ in range(3):  # each request finds its connection closed and opens another
+                closed.clear()
+                assert (await client.get(f"http://127.0.0.1:{port}/")).text == "ok"
+                await closed.wait()
+        stream = await http_stream.connect("127.0.0.1", port, timeout=5)
+        await stream.write(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert await _read_all(stream) == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+        assert stream.get_extra_info("is_readable") is True
+        await stream.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def _read_all(stream: http_stream.AsyncioStream) -> bytes:
+    data = b""
+    while chunk := await stream.read(65536, timeout=5):
+        data += chunk
+    return data
