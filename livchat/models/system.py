@@ -61,6 +61,11 @@ class IdempotencyKey(SQLModel, table=True):
     path: str = Field(max_length=500)
     response_status: int | None = None  # None while the first request is still running
     response_body: str | None = long_text()
+    response_headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # While running: the claim is the holder's until then (a crashed holder does not block the key).
+    lease_expires_at: datetime | None = timestamp()
+    # Set once the request may have left for WuzAPI: from then on a retry never runs it again.
+    dispatched_at: datetime | None = timestamp()
     expires_at: datetime = timestamp(index=True, required=True)
     created_at: datetime = created_at()
 
