@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,12 +24,19 @@ router = APIRouter(tags=["webhooks"])
 
 
 class WebhookIn(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"url": "https://example.com/hooks/whatsapp", "events": ["message.received", "message.read"]}]})
+
     url: str = Field(examples=["https://example.com/hooks/whatsapp"])
     events: list[str] | None = Field(default=None, examples=[["message.received", "message.read"]],
                                      description=f"Any of {', '.join(WEBHOOK_EVENT_TYPES)}; omitted: all.")
 
 
 class WebhookOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"url": "https://example.com/hooks/whatsapp", "events": ["message.received"], "active": True,
+         "secretPrefix": "whsec_AbCd", "secret": "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz012345"}]})
+
     url: str
     events: list[str]
     active: bool
@@ -39,7 +46,15 @@ class WebhookOut(CamelModel):
     secret: str | None = Field(default=None, description="The full signing secret: only when just created or rotated.")
 
 
+_DELIVERY_EXAMPLE = {
+    "id": "dlv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "eventId": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0W",
+    "eventType": "message.received", "status": "delivered", "attempts": 1, "lastAttemptAt": "2026-01-15T12:07:00Z",
+    "nextAttemptAt": None, "responseStatus": 200, "latencyMs": 42, "createdAt": "2026-01-15T12:07:00Z"}
+
+
 class DeliveryOut(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_DELIVERY_EXAMPLE]})
+
     id: str
     event_id: str
     event_type: str
@@ -70,6 +85,8 @@ class DeliveryDetail(DeliveryOut):
 
 
 class DeliveryPage(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_DELIVERY_EXAMPLE], "nextCursor": None}]})
+
     data: list[DeliveryOut]
     next_cursor: str | None
 
