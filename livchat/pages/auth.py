@@ -36,6 +36,12 @@ def error_callout(error_key: rx.Var, element_id: str = "form-error") -> rx.Compo
     )
 
 
+def submit(label_key: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    """A form's submit button, enabled once the page's state has loaded: a submit sent before
+    would be answered, then wiped by the page's own on_load."""
+    return rx.button(t(label_key), type="submit", size="3", width="100%", disabled=~rx.State.is_hydrated, **props)
+
+
 def field(label_key: str, name: str, type_: str = "text", **props) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.vstack(
         rx.text(t(label_key), as_="label", size="2", weight="medium", html_for=f"field-{name}"),
@@ -82,7 +88,7 @@ def sign_up() -> rx.Component:
                       default_value=SignUpState.invited_email, key=SignUpState.invited_email),
                 field("accounts.password", "password", "password", required=True, auto_complete="new-password"),
                 rx.cond(SignUpState.invited_organization == "", field("accounts.org_name", "organization")),
-                rx.button(t("accounts.sign_up.submit"), type="submit", size="3", width="100%", id="sign-up-submit"),
+                submit("accounts.sign_up.submit", id="sign-up-submit"),
                 spacing="3",
                 width="100%",
             ),
@@ -106,7 +112,7 @@ def forgot_password() -> rx.Component:
                 rx.form(
                     rx.vstack(
                         field("accounts.email", "email", "email", required=True),
-                        rx.button(t("accounts.forgot.submit"), type="submit", size="3", width="100%"),
+                        submit("accounts.forgot.submit", id="forgot-submit"),
                         spacing="3",
                         width="100%",
                     ),
@@ -131,7 +137,7 @@ def reset_password() -> rx.Component:
                     rx.vstack(
                         field("accounts.reset.new_password", "password", "password", required=True,
                               auto_complete="new-password"),
-                        rx.button(t("accounts.reset.submit"), type="submit", size="3", width="100%"),
+                        submit("accounts.reset.submit", id="reset-submit"),
                         spacing="3",
                         width="100%",
                     ),
@@ -204,7 +210,7 @@ def select_organization() -> rx.Component:
         rx.form(
             rx.vstack(
                 field("accounts.org_name", "organization", required=True),
-                rx.button(t("accounts.orgs.create"), type="submit", size="3", width="100%", id="create-organization"),
+                submit("accounts.orgs.create", id="create-organization"),
                 spacing="3",
                 width="100%",
             ),

@@ -6,7 +6,7 @@ from livchat.components.clerk import clerk_sign_in
 from livchat.components.i18n import t
 from livchat.components.layout import public_page
 from livchat.core.settings import get_settings
-from livchat.pages.auth import auth_card, error_callout, field
+from livchat.pages.auth import auth_card, error_callout, field, submit
 from livchat.state.account_forms import SignInState
 
 
@@ -31,7 +31,7 @@ def _local_sign_in() -> rx.Component:
             rx.vstack(
                 field("accounts.email", "email", "email", required=True, auto_complete="email"),
                 field("accounts.password", "password", "password", required=True, auto_complete="current-password"),
-                rx.button(t("accounts.sign_in.submit"), type="submit", size="3", width="100%", id="sign-in-submit"),
+                submit("accounts.sign_in.submit", id="sign-in-submit"),
                 spacing="3",
                 width="100%",
             ),
