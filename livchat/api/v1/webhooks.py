@@ -49,7 +49,8 @@ class WebhookOut(CamelModel):
 _DELIVERY_EXAMPLE = {
     "id": "dlv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "eventId": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0W",
     "eventType": "message.received", "status": "delivered", "attempts": 1, "lastAttemptAt": "2026-01-15T12:07:00Z",
-    "nextAttemptAt": None, "responseStatus": 200, "latencyMs": 42, "createdAt": "2026-01-15T12:07:00Z"}
+    "nextAttemptAt": None, "responseStatus": 200, "latencyMs": 42, "failureReason": None,
+    "createdAt": "2026-01-15T12:07:00Z"}
 
 
 class DeliveryOut(CamelModel):
@@ -99,7 +100,8 @@ async def get_webhook(caller: Caller, instance_id: str) -> dict[str, Any]:
 
 
 @router.put("/instances/{instance_id}/webhook", response_model=WebhookOut, response_model_exclude_none=True,
-            summary="Create or update the webhook (the secret is returned the first time only)",
+            summary="Create or update the webhook (the secret is returned the first time only); "
+                    "saving a paused webhook resumes it",
             openapi_extra={tenancy.PROBE_BODY: {"url": "https://example.com/hook", "events": ["message.received"]}})
 async def put_webhook(caller: Caller, instance_id: str, body: WebhookIn) -> dict[str, Any]:
     async with db.session() as session:
