@@ -3,10 +3,10 @@
 A URL must be http(s) and every address its host resolves to must be public: no private,
 loopback, link-local, multicast, reserved, unspecified, shared (CGNAT) or cloud-metadata address.
 `check_webhook_url` judges a URL when it is saved. Sending goes through `safe_client()` (or
-`safe_transport()`), which resolves the host itself on every new connection, checks the answer and
-connects to exactly that address, so a DNS answer that changes between check and connect (DNS
-rebinding) cannot reach a private address. LIVCHAT_WEBHOOK_ALLOW_PRIVATE=1 lifts the address rule
-for development and tests.
+`safe_transport()`, or `safe_pool()` under both), which resolves the host itself on every new
+connection, checks the answer and connects to exactly that address, so a DNS answer that
+changes between check and connect (DNS rebinding) cannot reach a private address.
+LIVCHAT_WEBHOOK_ALLOW_PRIVATE=1 lifts the address rule for development and tests.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ async def check_webhook_url(url: str) -> str:
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host, refuses a non-public answer, and connects to exactly the addresses it
-    checked. httpcore still hands the hostname to TLS (SNI and certificate verification), and
-    httpx sends it as the Host header: only the socket's destination is pinned."""
+    checked. httpcore still hands the hostname to TLS (SNI and certificate verification) and to
+    the Host header: only the socket's destination is pinned."""
 
     def __init__(self, allow_private: bool | None) -> None:
         self._allow_private = allow_private
