@@ -12,7 +12,8 @@ router = APIRouter(tags=["health"])
 log = get_logger("health")
 
 
-@router.api_route("/api/health", methods=["GET", "HEAD"], summary="Liveness and database reachability")
+@router.head("/api/health", include_in_schema=False)  # load balancers probe with HEAD
+@router.get("/api/health", summary="Liveness and database reachability")
 async def health() -> JSONResponse:
     try:
         async with db.session() as session:
