@@ -509,19 +509,47 @@ async def reflex_isolation_failures(
             taken = set(inputs.values()) | {route_ids[p] for p in probe.route.read if p in route_ids} | \
                 {form_values[k] for k in probe.form.read if k in form_values}
             if taken:
-                control = Call(cls, name, params, inputs)
-                _, bound = await control.run(a["cookie"], route_ids, form_values)
-                if taken.isdisjoint(bound):
-                    failures.append(f"{where}: as its own organization the call never reached the row "
-                                    f"(no statement used {sorted(taken)}): the probe proves nothing")
-                else:
+                if await _reaches_the_row(cls, name, params, a, inputs, route_ids, form_values, taken):
                     reached.append(where)
+                else:
+                    failures.append(f"{where}: as its own organization the call never reached the row (no "
+                                    f"statement used {sorted(taken)}, and an unknown id changes nothing in "
+                                    "its outcome): the probe proves nothing")
             probed.append(where)
             new_form_ids = {k for k in ids_read if k not in form_ids and tenancy.factory_for(factory_name(k))}
             if round_ == 1 or not new_form_ids:
                 break
             form_ids = dict.fromkeys(new_form_ids, "")
     return failures, probed, reached
+
+
+def _unknown(row_id: str) -> str:
+    """An id of the same kind that names no row."""
+    prefix, _, rest = row_id.rpartition("_")
+    return f"{prefix}_{'0' * len(rest)}" if prefix else "0" * len(row_id)
+
+
+async def _reaches_the_row(cls: type[rx.State], name: str, params: list[str], a: dict[str, str],
+                           inputs: dict[str, str], route_ids: dict[str, str], form_values: dict[str, str],
+                           taken: set[str]) -> bool:
+    """As A, does the call get to the row its ids name? Either a statement is bound to one of them
+    (looked up in SQL), or the outcome (tab state, returned events, A's rows) differs from the same
+    call with unknown ids (looked up some other way, say among the organization's rows in Python)."""
+    unknown = {real: _unknown(real) for real in {*inputs.values(), *route_ids.values(), *form_values.values()}}
+
+    async def outcome(swap: dict[str, str]) -> tuple[str, bool, list[str]]:
+        call = Call(cls, name, params, {k: swap.get(v, v) for k, v in inputs.items()})
+        before = await snapshot(a["org"])
+        events, bound = await call.run(a["cookie"], {k: swap.get(v, v) for k, v in route_ids.items()},
+                                       {k: swap.get(v, v) for k, v in form_values.items()})
+        seen = held_by(call.tab) + event_text(events)
+        for real, fake in unknown.items():
+            seen = seen.replace(fake, real)
+        return seen, await snapshot(a["org"]) != before, bound
+
+    with_unknown = await outcome(unknown)  # first: the real call may delete the row
+    with_real = await outcome({})
+    return not taken.isdisjoint(with_real[2]) or with_real[:2] != with_unknown[:2]
 
 
 async def test_reflex_handlers_with_another_organizations_ids_change_and_show_nothing(database):
