@@ -61,7 +61,5 @@ PUBLIC = {TENANT_SCOPE: "public"}
 PUBLIC_ROUTES: dict[str, str] = {
     "/api/hooks/wuzapi/{instance_id}": "inbound WuzAPI events, authenticated by the instance's own HMAC secret",
 }
-PUBLIC_STATES: dict[str, str] = {
-    "livchat.state.sandbox_phone.SandboxPhoneState": "the simulated phone: sandbox sessions, no organization data",
-}
+PUBLIC_STATES: dict[str, str] = {}
 PUBLIC_INPUTS: dict[str, str] = {}

@@ -1,5 +1,7 @@
-"""/sandbox: the simulated phone. Link a waiting session (click it, paste its QR payload or type
-a pairing code), then act as contacts. Element ids are stable for browser tests."""
+"""/sandbox: the simulated phone. Link one of your waiting sessions (click it, paste its QR
+payload or type a pairing code), then act as contacts. Only the viewer's own instances show (a
+signed-in user's organization, or the visitor's test-panel session). Element ids are stable for
+browser tests and use our instance ids."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from livchat.i18n import EN
 from livchat.state.sandbox_phone import SandboxPhoneState as S
 
 NOTICE_KEYS = sorted(k for k in EN if k.startswith(("sandbox.done.", "sandbox.error.")))
-STATE_KEYS = ["waiting", "linked", "disconnected"]
+STATE_KEYS = ["waiting", "linked", "offline", "disconnected"]
+TYPE_KEYS = ["text", "image", "audio", "video", "document", "location"]
+STATUS_KEYS = ["sent", "delivered", "read"]
 POLL_MS = 3000
 # One timer per tab; it clicks a hidden button only while this page is shown.
 POLL_SCRIPT = (
@@ -21,21 +25,30 @@ POLL_SCRIPT = (
 )
 
 
+def _translated(value: rx.Var, prefix: str, keys: list[str]) -> rx.Var:
+    return rx.match(value, *[(k, t(f"{prefix}.{k}")) for k in keys], value)
+
+
 def _session_row(session: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.text(session["name"], weight="bold", size="2"),
-            rx.text(rx.match(session["state"], *[(k, t(f"sandbox.state.{k}")) for k in STATE_KEYS], ""),
-                    " ", session["phone"], size="1", color_scheme="gray"),
+            rx.text(_translated(session["state"], "sandbox.state", STATE_KEYS), " ", session["phone"],
+                    size="1", color_scheme="gray"),
             spacing="0",
         ),
         rx.spacer(),
         rx.cond(
             session["state"] == "waiting",
-            rx.button(t("sandbox.link"), size="1", id=f"sandbox-link-{session['id']}",
-                      on_click=S.link_session(session["id"])),
+            rx.button(t("sandbox.link"), size="1", id=f"sandbox-link-{session['instance_id']}",
+                      on_click=S.link_session(session["instance_id"])),
         ),
-        id=f"sandbox-session-{session['id']}",
+        rx.cond(
+            session["state"] == "offline",
+            rx.button(t("sandbox.reconnect"), size="1", variant="soft", id=f"sandbox-reconnect-{session['instance_id']}",
+                      on_click=S.reconnect(session["instance_id"])),
+        ),
+        id=f"sandbox-session-{session['instance_id']}",
         width="100%",
         align="center",
         padding_y="6px",
@@ -57,7 +70,8 @@ def _sessions_card() -> rx.Component:
             rx.cond(
                 S.sessions.length() > 0,
                 rx.vstack(rx.foreach(S.sessions, _session_row), id="sandbox-sessions", width="100%", spacing="0"),
-                rx.box(rx.text(t("sandbox.sessions.empty"), size="2", color_scheme="gray"), id="sandbox-sessions"),
+                rx.box(rx.text(rx.cond(S.signed_out, t("sandbox.sessions.signed_out"), t("sandbox.sessions.empty")),
+                               size="2", color_scheme="gray"), id="sandbox-sessions"),
             ),
             rx.heading(t("sandbox.link.title"), size="3", padding_top="8px"),
             rx.input(placeholder=t("sandbox.phone"), value=S.phone, on_change=S.set_phone, id="sandbox-phone",
@@ -85,7 +99,8 @@ def _outbox_item(item: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.text(item["text"], size="2"),
-            rx.text("→ ", item["to"], " · ", item["type"], " · ", item["status"], size="1", color_scheme="gray",
+            rx.text("→ ", item["to"], " · ", _translated(item["type"], "sandbox.type", TYPE_KEYS), " · ",
+                    _translated(item["status"], "sandbox.status", STATUS_KEYS), size="1", color_scheme="gray",
                     id=f"sandbox-status-{item['id']}"),
             spacing="0",
             min_width="0",
@@ -108,7 +123,8 @@ def _contact_card() -> rx.Component:
             rx.text(t("sandbox.active"), size="2", weight="medium"),
             rx.el.select(
                 rx.el.option(t("sandbox.active.none"), value=""),
-                rx.foreach(S.linked_sessions, lambda s: rx.el.option(s["name"], " · ", s["phone"], value=s["id"])),
+                rx.foreach(S.linked_sessions,
+                           lambda s: rx.el.option(s["name"], " · ", s["phone"], value=s["instance_id"])),
                 value=S.active_session,
                 on_change=S.set_active_session,
                 id="sandbox-active-session",

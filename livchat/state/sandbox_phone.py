@@ -1,26 +1,32 @@
-"""State of the simulated phone page (/sandbox). Thin: every action is one call into the
-in-process sandbox (`livchat.sandbox.engine.Sandbox`), the same methods the control API uses.
-It holds only what the screen shows, bounded."""
+"""State of the simulated phone page (/sandbox). Thin: every action is one call into
+`livchat.services.simulated_phone`, scoped to the viewer — a signed-in user's active organization,
+else the anonymous test-panel session whose token the landing page keeps in local storage. It
+holds only what the screen shows, bounded; no QR payload leaves the server."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import reflex as rx
 
+from livchat.core.db import db
 from livchat.core.settings import get_settings
+from livchat.sandbox.engine import ControlError
+from livchat.services import anonymous, simulated_phone
+from livchat.services.simulated_phone import Viewer
+from livchat.state.auth import AuthRedirect, current_context
 
-MAX_ROWS = 50
-
-
-def _sandbox():  # type: ignore[no-untyped-def]
-    from livchat.sandbox.runtime import get_sandbox
-
-    return get_sandbox()
+# Where the landing page's test panel keeps the visitor's anonymous token (POST /api/public/session).
+ANONYMOUS_TOKEN_STORAGE = "anonymous_token"
 
 
 class SandboxPhoneState(rx.State):
     enabled: bool = True
-    sessions: list[dict[str, str]] = []  # id, name, state, phone, qr, pairing_code
-    active_session: str = ""
+    signed_out: bool = False  # neither signed in nor holding a test-panel session
+    anonymous_token: str = rx.LocalStorage("", name=ANONYMOUS_TOKEN_STORAGE)
+    sessions: list[dict[str, str]] = []  # instance_id, name, state, phone, pairing_code
+    active_session: str = ""  # an instance id
     outbox: list[dict[str, str]] = []  # id, to, type, text, status
     phone: str = ""
     qr_payload: str = ""
@@ -29,6 +35,7 @@ class SandboxPhoneState(rx.State):
     text: str = ""
     notice_key: str = ""  # a sandbox.done.* / sandbox.error.* key
     notice_ok: bool = True
+    _anonymous_session_id: str = ""  # resolved from the token once, kept server-side
 
     @rx.var
     def linked_sessions(self) -> list[dict[str, str]]:
@@ -55,96 +62,105 @@ class SandboxPhoneState(rx.State):
         self.text = value[:4096]
 
     @rx.event
-    def set_active_session(self, value: str) -> None:
-        self.active_session = value
-        self._load()
+    async def set_active_session(self, value: str) -> None:
+        self.active_session = value[:64]
+        await self._load()
 
     @rx.event
-    def refresh(self) -> None:
+    async def refresh(self) -> None:
         self.notice_key = ""
-        self._load()
+        self._anonymous_session_id = ""  # a new visit: resolve the token again
+        await self._load()
 
     @rx.event
-    def poll(self) -> None:
+    async def poll(self) -> None:
         """The page's timer: new sessions, links and outbox items appear without a click."""
-        self._load()
+        await self._load()
 
-    def _load(self) -> None:
+    async def _viewer(self) -> Viewer:
+        try:
+            return Viewer(organization_id=(await current_context(self)).organization.id)
+        except AuthRedirect:
+            pass
+        if not self._anonymous_session_id and self.anonymous_token:
+            async with db.session() as session:
+                try:
+                    self._anonymous_session_id = (await anonymous.resolve(session, self.anonymous_token)).id
+                except anonymous.SessionExpired:
+                    self._anonymous_session_id = ""
+        return Viewer(anonymous_session_id=self._anonymous_session_id or None)
+
+    async def _load(self) -> None:
         self.enabled = get_settings().sandbox_enabled
         if not self.enabled:
             self.sessions, self.outbox = [], []
             return
-        sandbox = _sandbox()
-        views = sandbox.sessions()[:MAX_ROWS]
-        self.sessions = [
-            {"id": v.id, "name": v.name or v.id[:8], "state": v.state, "phone": v.phone, "qr": v.qr,
-             "pairing_code": v.pairing_code}
-            for v in views
-        ]
-        linked = [v.id for v in views if v.state == "linked"]
-        if self.active_session not in linked:
-            self.active_session = linked[0] if linked else ""
-        if not self.active_session:
-            self.outbox = []
-            return
-        user = sandbox.user(self.active_session)
-        items = sandbox.outbox(user, MAX_ROWS) if user else []
+        viewer = await self._viewer()
+        self.signed_out = viewer.anonymous
+        async with db.session() as session:
+            shown = await simulated_phone.view(session, viewer, self.active_session)
+        self.sessions = [{"instance_id": s.instance_id, "name": s.name, "state": s.state, "phone": s.phone,
+                          "pairing_code": s.pairing_code} for s in shown.sessions]
+        self.active_session = shown.active
         self.outbox = [{"id": m.id, "to": m.to, "type": m.kind, "text": m.text[:280], "status": m.status}
-                       for m in items]
+                       for m in shown.outbox]
 
-    def _act(self, action, done_key: str) -> None:  # type: ignore[no-untyped-def]
-        from livchat.sandbox.engine import ControlError
-
+    async def _act(self, action: Callable[[Any, Viewer], Awaitable[Any]], done_key: str) -> None:
         if not get_settings().sandbox_enabled:
             return
+        viewer = await self._viewer()
         try:
-            action(_sandbox())
+            async with db.session() as session:
+                await action(session, viewer)
         except ControlError as exc:
             self.notice_key, self.notice_ok = f"sandbox.error.{exc.key}", False
         else:
             self.notice_key, self.notice_ok = done_key, True
-        self._load()
-
-    def _active_user(self, sandbox):  # type: ignore[no-untyped-def]
-        return sandbox.find_session(session_id=self.active_session)
+        await self._load()
 
     @rx.event
-    async def link_session(self, session_id: str) -> None:
-        qr = next((s["qr"] for s in self.sessions if s["id"] == session_id), "")
-        self._link(qr=qr)
+    async def link_session(self, instance_id: str) -> None:
+        await self._link(instance_id=instance_id)
 
     @rx.event
     async def link_qr(self) -> None:
-        self._link(qr=self.qr_payload)
+        await self._link(qr=self.qr_payload)
 
     @rx.event
     async def link_code(self) -> None:
-        self._link(pairing_code=self.pairing_code)
+        await self._link(pairing_code=self.pairing_code)
 
-    def _link(self, qr: str = "", pairing_code: str = "") -> None:
-        def action(sandbox) -> None:  # type: ignore[no-untyped-def]
-            view = sandbox.link(qr=qr, pairing_code=pairing_code, phone=self.phone)
-            self.active_session = view.id
+    async def _link(self, **code: str) -> None:
+        async def action(session: Any, viewer: Viewer) -> None:
+            self.active_session = await simulated_phone.link(session, viewer, phone=self.phone, **code)
             self.qr_payload = self.pairing_code = ""
 
-        self._act(action, "sandbox.done.linked")
+        await self._act(action, "sandbox.done.linked")
 
     @rx.event
     async def send(self) -> None:
-        def action(sandbox) -> None:  # type: ignore[no-untyped-def]
-            sandbox.inbound(self._active_user(sandbox), sender=self.sender, text=self.text)
+        async def action(session: Any, viewer: Viewer) -> None:
+            await simulated_phone.write_as_contact(session, viewer, self.active_session, self.sender, self.text)
             self.text = ""
 
-        self._act(action, "sandbox.done.sent")
+        await self._act(action, "sandbox.done.sent")
 
     @rx.event
     async def mark(self, message_id: str, state: str) -> None:
-        self._act(lambda sandbox: sandbox.receipt(message_id, state), "sandbox.done.receipt")
+        await self._act(lambda session, viewer: simulated_phone.receipt(session, viewer, message_id, state),
+                        "sandbox.done.receipt")
 
     @rx.event
     async def disconnect(self) -> None:
-        self._act(lambda sandbox: sandbox.phone_disconnect(self._active_user(sandbox)), "sandbox.done.disconnected")
+        await self._act(lambda session, viewer: simulated_phone.go_offline(session, viewer, self.active_session),
+                        "sandbox.done.disconnected")
+
+    @rx.event
+    async def reconnect(self, instance_id: str) -> None:
+        await self._act(lambda session, viewer: simulated_phone.reconnect(session, viewer, instance_id),
+                        "sandbox.done.reconnected")
 
     @rx.event
     async def logout(self) -> None:
-        self._act(lambda sandbox: sandbox.phone_logout(self._active_user(sandbox)), "sandbox.done.logged_out")
+        await self._act(lambda session, viewer: simulated_phone.log_out(session, viewer, self.active_session),
+                        "sandbox.done.logged_out")

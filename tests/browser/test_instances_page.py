@@ -94,7 +94,7 @@ def test_create_link_send_webhook_delivery_redeliver(live_app: str, page: Page, 
     # The phone, in a second tab of the same browser: scan (link) the waiting session.
     phone = page.context.new_page()
     phone.goto(live_app + "/sandbox")
-    session = phone.locator("[id^=sandbox-session-]", has_text=instance_id)
+    session = phone.locator(f"#sandbox-session-{instance_id}")  # the page shows the instance's name
     expect(session).to_be_visible()
     phone.locator("#sandbox-phone").fill("5511955554444")
     session.locator("[id^=sandbox-link-]").click()

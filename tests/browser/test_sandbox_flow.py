@@ -19,8 +19,7 @@ from livchat.core.crypto import reset_crypto_cache
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
-from livchat.models.accounts import Organization
-from livchat.services import instances, messaging
+from livchat.services import auth, instances, messaging
 from livchat.services.gateway import close_gateway
 from livchat.services.messaging import OutgoingMessage
 
@@ -95,27 +94,33 @@ def served(live_app: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield app
 
 
-async def _new_org(session: Any) -> str:
-    org = Organization(id=new_id("org"), name="Browser shop", slug=new_id("slug"))
-    session.add(org)
+async def _owner(session: Any, email: str) -> tuple[str, str]:
+    """(organization id, session token) of a fresh account, as signing up would make them."""
+    signed = await auth.sign_up(session, email, "correct horse battery", organization_name=email.split("@")[0])
+    _, token = await auth.create_session(session, signed.user.id)
     await session.commit()
-    return org.id
+    return signed.organization.id, token
 
 
 def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp, page: Page) -> None:
-    org = served.session_call(_new_org)
+    org, token = served.session_call(_owner, f"flow-{new_id('u')}@example.com")
+    other_org, _ = served.session_call(_owner, f"other-{new_id('u')}@example.com")
     instance = served.session_call(instances.create_instance, org, "Browser shop")
-    user_id = instance.wuzapi_user_id
+    theirs = served.session_call(instances.create_instance, other_org, "Not yours")
     qr = served.session_call(instances.qr_code, org, instance.id)
+    served.session_call(instances.qr_code, other_org, theirs.id)
     assert qr["qrCode"].startswith("data:image/png;base64,")
 
+    page.context.add_cookies([{"name": auth.SESSION_COOKIE, "value": token, "url": served.url}])
     page.goto(served.url + "/sandbox")
-    page.locator("#sandbox-refresh").click()
-    expect(page.locator(f"#sandbox-session-{user_id}")).to_contain_text("Waiting for a QR code")
+    row = page.locator(f"#sandbox-session-{instance.id}")
+    expect(row).to_contain_text("Browser shop")  # the instance's name, not an id
+    expect(row).to_contain_text("Waiting for a QR code")
+    expect(page.locator(f"#sandbox-session-{theirs.id}")).to_have_count(0)  # another organization's
     page.locator("#sandbox-phone").fill("5511977776666")
-    page.locator(f"#sandbox-link-{user_id}").click()
-    expect(page.locator(f"#sandbox-session-{user_id}")).to_contain_text("5511977776666")
-    expect(page.locator("#sandbox-active-session")).to_have_value(user_id or "")
+    page.locator(f"#sandbox-link-{instance.id}").click()
+    expect(row).to_contain_text("5511977776666")
+    expect(page.locator("#sandbox-active-session")).to_have_value(instance.id)
 
     # PairSuccess and Connected reached our ingest through the signed webhook.
     linked = served.wait_for(lambda: served.session_call(instances.get_instance, org, instance.id),
@@ -136,8 +141,14 @@ def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp,
     assert sent.status == "sent"
     page.locator("#sandbox-refresh").click()
     expect(page.locator(f"#sandbox-out-{sent.whatsapp_message_id}")).to_contain_text("Yes, it ships today")
+    expect(page.locator(f"#sandbox-status-{sent.whatsapp_message_id}")).to_contain_text("text · sent")
 
     page.locator(f"#sandbox-read-{sent.whatsapp_message_id}").click()
     read = served.wait_for(lambda: served.session_call(messaging.get_message, org, sent.id),
                            lambda row: row.status == "read")
     assert read.read_at is not None
+    expect(page.locator(f"#sandbox-status-{sent.whatsapp_message_id}")).to_contain_text("text · read")
+    page.locator("#language-switcher").click()
+    page.locator("#lang-pt-BR").click()
+    expect(page.locator(f"#sandbox-status-{sent.whatsapp_message_id}")).to_contain_text("texto · lida")
+    expect(row).to_contain_text("Conectada")

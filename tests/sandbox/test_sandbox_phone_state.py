@@ -1,76 +1,132 @@
-"""The /sandbox page's state drives the in-process sandbox through the same Python methods the
-control API uses: link, write as a contact, see the outbox, receipts, offline, logout."""
+"""The /sandbox page's state drives the in-process sandbox through Python, scoped to the viewer:
+a signed-in user sees and acts on their organization's sessions only (by the instance's name),
+an anonymous visitor on their own test-panel session only, nobody else on anything."""
 
 from __future__ import annotations
 
-import os
+import pytest
 
+from livchat.core.db import db
 from livchat.sandbox.runtime import get_sandbox
+from livchat.services import anonymous, auth, instances
 from livchat.state.sandbox_phone import SandboxPhoneState
+from tests.dashboard.dash_support import forget_sandbox_users, live, tab  # noqa: F401 - fixtures
+from tests.whatsapp.wa_support import LiveApp
+
+PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.usefixtures("forget_sandbox_users")
 
 
-async def test_page_state_links_sends_and_marks() -> None:
+async def owner_with_waiting_instance(email: str, name: str) -> tuple[str, str, str]:
+    """(organization id, Cookie header, instance id) with the instance showing QR codes."""
+    async with db.session() as session:
+        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
+        _, token = await auth.create_session(session, signed.user.id)
+        await session.commit()
+        instance = await instances.create_instance(session, signed.organization.id, name)
+        await instances.qr_code(session, signed.organization.id, instance.id)
+    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}", instance.id
+
+
+def page(cookie: str = "", anonymous_token: str = "") -> SandboxPhoneState:
+    state = tab(SandboxPhoneState, cookie, url="/sandbox")
+    state.anonymous_token = anonymous_token
+    return state
+
+
+async def wuzapi_user(instance_id: str):  # type: ignore[no-untyped-def]
+    async with db.session() as session:
+        row = await instances.find_by_id(session, instance_id)
+    return get_sandbox().find_session(session_id=row.wuzapi_user_id or "")
+
+
+async def test_a_signed_in_user_sees_and_links_only_their_organizations_sessions(live: LiveApp) -> None:
+    _, ana_cookie, ana_instance = await owner_with_waiting_instance("ana@example.com", "Loja da Ana")
+    _, _, bo_instance = await owner_with_waiting_instance("bo@example.com", "Bo's shop")
+    bo_user = await wuzapi_user(bo_instance)
     sandbox = get_sandbox()
-    token = f"page-{os.urandom(4).hex()}"
-    user = sandbox.create_user({"name": "page shop", "token": token, "events": "All"})
-    sandbox.connect(user, ["All"])
-    state = SandboxPhoneState()
-    try:
-        state.refresh()
-        row = next(s for s in state.sessions if s["id"] == user.id)
-        assert row["state"] == "waiting" and row["qr"]
 
-        state.set_phone("+55 11 97777-1234")
-        await state.link_session(user.id)
-        assert state.notice_key == "sandbox.done.linked"
-        assert state.active_session == user.id
-        assert next(s for s in state.sessions if s["id"] == user.id)["phone"] == "5511977771234"
-        assert user.id in [s["id"] for s in state.linked_sessions]
+    state = page(ana_cookie)
+    await state.refresh()
+    assert [(s["instance_id"], s["name"], s["state"]) for s in state.sessions] == [
+        (ana_instance, "Loja da Ana", "waiting")]
+    assert not state.signed_out and "qr" not in state.sessions[0]  # no code leaves the server
 
-        state.set_sender("5511912345678")
-        state.set_text("")
-        await state.send()
-        assert (state.notice_key, state.notice_ok) == ("sandbox.error.text_required", False)
-        state.set_text("hello from a contact")
-        await state.send()
-        assert state.notice_key == "sandbox.done.sent" and state.text == ""
-        inbox = sandbox.store.messages(user.id, "in")
-        assert [m.content["text"] for m in inbox] == ["hello from a contact"]
+    # Another organization's session: not by its id, not by its QR payload, not by its pairing code.
+    await state.link_session(bo_instance)
+    assert (state.notice_key, state.notice_ok) == ("sandbox.error.no_session", False)
+    state.set_qr_payload(sandbox.view(bo_user).qr)
+    await state.link_qr()
+    assert state.notice_key == "sandbox.error.code_not_found"
+    code = sandbox.pair_phone(bo_user, "5511966665555")
+    state.set_pairing_code(code)
+    await state.link_code()
+    assert state.notice_key == "sandbox.error.code_not_found"
+    assert sandbox.view(sandbox.find_session(session_id=bo_user.id)).state == "waiting"
 
-        message_id, _ = sandbox.send(sandbox.user(user.id), "text", {"phone": "5511912345678", "body": "reply"})
-        state.refresh()  # new outbox items appear without reloading the page
-        assert [(o["id"], o["text"], o["status"]) for o in state.outbox] == [(message_id, "reply", "sent")]
-        await state.mark(message_id, "Delivered")
-        assert state.outbox[0]["status"] == "delivered"
-        await state.mark(message_id, "Read")
-        assert state.outbox[0]["status"] == "read"
+    state.set_phone("+55 11 97777-1234")
+    await state.link_session(ana_instance)
+    assert (state.notice_key, state.active_session) == ("sandbox.done.linked", ana_instance)
+    assert [(s["state"], s["phone"]) for s in state.sessions] == [("linked", "5511977771234")]
+    assert [s["instance_id"] for s in state.linked_sessions] == [ana_instance]
 
-        await state.disconnect()
-        assert state.notice_key == "sandbox.done.disconnected"
-        assert next(s for s in state.sessions if s["id"] == user.id)["state"] == "offline"
-        assert state.active_session != user.id
-        await state.logout()  # nothing linked and selected any more
-        assert state.notice_ok is False
-    finally:
-        sandbox.delete_user(user.id)
+    state.set_sender("5511912345678")
+    state.set_text("")
+    await state.send()
+    assert (state.notice_key, state.notice_ok) == ("sandbox.error.text_required", False)
+    state.set_text("hello from a contact")
+    await state.send()
+    assert state.notice_key == "sandbox.done.sent" and state.text == ""
+    ana_user = await wuzapi_user(ana_instance)
+    assert [m.content["text"] for m in sandbox.store.messages(ana_user.id, "in")] == ["hello from a contact"]
+
+    message_id, _ = sandbox.send(ana_user, "text", {"phone": "5511912345678", "body": "reply"})
+    await state.poll()  # new outbox items appear without reloading the page
+    assert [(o["id"], o["text"], o["type"], o["status"]) for o in state.outbox] == [
+        (message_id, "reply", "text", "sent")]
+    await state.mark(message_id, "Delivered")
+    assert state.outbox[0]["status"] == "delivered"
+    await state.mark(message_id, "Read")
+    assert state.outbox[0]["status"] == "read"
+
+    await state.disconnect()
+    assert state.notice_key == "sandbox.done.disconnected"
+    assert [s["state"] for s in state.sessions] == ["offline"] and state.active_session == ""
+    await state.logout()  # nothing linked and selected any more
+    assert state.notice_ok is False
+    await state.reconnect(bo_instance)
+    assert state.notice_key == "sandbox.error.no_session"
+    await state.reconnect(ana_instance)
+    assert state.notice_key == "sandbox.done.reconnected" and state.active_session == ana_instance
+    await state.logout()
+    assert state.notice_key == "sandbox.done.logged_out"
+    assert [s["state"] for s in state.sessions] == ["disconnected"]
 
 
-async def test_page_state_links_by_pairing_code_and_rejects_unknown_codes() -> None:
-    sandbox = get_sandbox()
-    user = sandbox.create_user({"name": "code shop", "token": f"page-{os.urandom(4).hex()}"})
-    sandbox.connect(user, [])
-    code = sandbox.pair_phone(sandbox.user(user.id), "5511966665555")
-    state = SandboxPhoneState()
-    try:
-        state.set_pairing_code("ZZZZ-ZZZZ")
-        await state.link_code()
-        assert (state.notice_key, state.notice_ok) == ("sandbox.error.code_not_found", False)
-        state.set_pairing_code(code.lower())
-        await state.link_code()
-        assert state.notice_key == "sandbox.done.linked" and state.pairing_code == ""
-        assert sandbox.view(sandbox.user(user.id)).phone == "5511966665555"
-        await state.logout()
-        assert state.notice_key == "sandbox.done.logged_out"
-        assert sandbox.view(sandbox.user(user.id)).state == "disconnected"
-    finally:
-        sandbox.delete_user(user.id)
+async def test_an_anonymous_visitor_links_their_own_test_panel_session_only(live: LiveApp) -> None:
+    async with db.session() as session:
+        visitor = await anonymous.create_session(session, "203.0.113.7")
+        await anonymous.qr(session, visitor.row)
+        other = await anonymous.create_session(session, "203.0.113.8")
+        await anonymous.qr(session, other.row)
+
+    nobody = page()
+    await nobody.refresh()
+    assert (nobody.signed_out, nobody.sessions) == (True, [])
+    stranger = page(anonymous_token="lc_anon_not-a-real-token")
+    await stranger.refresh()
+    assert stranger.sessions == []
+
+    state = page(anonymous_token=visitor.token)
+    await state.refresh()
+    [mine] = state.sessions
+    assert (mine["name"], mine["state"]) == ("Test panel", "waiting")
+    await state.link_session(mine["instance_id"])
+    assert state.notice_key == "sandbox.done.linked"
+    assert [s["state"] for s in state.sessions] == ["linked"]
+
+    theirs = page(anonymous_token=other.token)
+    await theirs.refresh()
+    assert [s["state"] for s in theirs.sessions] == ["waiting"]  # untouched
+    await theirs.link_session(mine["instance_id"])
+    assert theirs.notice_key == "sandbox.error.no_session"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -88,3 +89,68 @@ async def test_restart_mid_pairing_keeps_waiting_and_links(make_sandbox, receive
     user_row = again.find_session(token="tok")
     assert again.view(user_row).state == "linked"
     assert [m.id for m in again.outbox(user_row)] == [sent.message_id]
+
+
+async def test_a_code_that_just_rotated_still_links_for_a_moment(make_sandbox, clock) -> None:  # type: ignore[no-untyped-def]
+    sandbox = make_sandbox(clock=clock, qr_period_s=20, qr_grace_s=5)
+    first = sandbox.create_user({"name": "a", "token": "a"})
+    second = sandbox.create_user({"name": "b", "token": "b"})
+    first, second = sandbox.connect(first, []), sandbox.connect(second, [])
+    shown_a, shown_b = sandbox.view(first).qr, sandbox.view(second).qr
+    clock.advance(20.5)  # both rotated half a second ago; the phone scanned what it saw
+    assert sandbox.view(first).qr != shown_a
+    assert sandbox.link(qr=shown_a).id == first.id
+    clock.advance(5)  # 5.5 s after the rotation: too late for the old code
+    with pytest.raises(ControlError) as late:
+        sandbox.link(qr=shown_b)
+    assert late.value.key == "code_not_found"
+    assert sandbox.link(qr=sandbox.view(sandbox.find_session(token="b")).qr).id == second.id
+
+
+@pytest.fixture
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_qr_rotation_runs_from_startup_without_any_request(make_sandbox, receiver, tmp_path,  # type: ignore[no-untyped-def]
+                                                                 free_port: int) -> None:
+    """A session left waiting in the file: after a restart its codes rotate (and are webhooked)
+    although nothing but /health is ever asked of the new process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    before = make_sandbox()
+    user = before.connect(before.create_user({"name": "shop", "token": "tok", "webhook": receiver.url,
+                                              "events": "QR"}), ["QR"])
+    await before.webhooks.drain()
+    before.store.close()
+    assert len(receiver.requests) == 1  # the first code, from the connect
+    env = {**os.environ, "LIVCHAT_DATA_DIR": str(tmp_path), "SANDBOX_DB_PATH": str(before.config.db_path),
+           "SANDBOX_QR_PERIOD_SECONDS": "1", "WUZAPI_ADMIN_TOKEN": "startup-admin"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "livchat"), "sandbox", "--port", str(free_port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{free_port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "sandbox did not start"
+            time.sleep(0.05)  # readiness of another process
+        received = receiver.wait_for(4, timeout=15)  # three more codes, from the ticker alone
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    codes = {json.loads(parse_qs(r.body.decode())["jsonData"][0])["qrCodeBase64"] for r in received}
+    # The new process may first re-announce the code of the moment (it keeps no memory of events sent).
+    assert len(codes) >= 3 and all(parse_qs(r.body.decode())["userID"] == [user.id] for r in received)
