@@ -16,8 +16,6 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from livchat.core import crypto, migrations
@@ -25,6 +23,7 @@ from livchat.core.db import db
 from livchat.core.settings import reset_settings_cache
 from livchat.sandbox.testing import serve_in_thread
 from livchat.models import metadata
+from tests.media_support import media_route
 
 PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -55,24 +54,11 @@ def _pg_database(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-MEDIA_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)  # what /clip.mp4 serves
-
-
-async def _media_route(request: Request) -> Response:
-    if request.url.path == "/clip.mp4":
-        return Response(MEDIA_BYTES, media_type="video/mp4")
-    if request.url.path == "/moved":
-        return RedirectResponse("/clip.mp4", status_code=302)
-    if request.url.path == "/huge":  # 17 MB streamed with no Content-Length: the cap must count
-        return StreamingResponse((bytes(1024 * 1024) for _ in range(17)), media_type="video/mp4")
-    return Response("gone", status_code=404)
-
-
 @pytest.fixture(scope="session")
 def media_server() -> Iterator[str]:
     """Base URL of a real HTTP server with media for sends by URL: /clip.mp4, /moved (302 to it),
     /huge (17 MB), anything else 404."""
-    app = Starlette(routes=[Route("/{path:path}", _media_route)])
+    app = Starlette(routes=[Route("/{path:path}", media_route)])
     with serve_in_thread(app) as base:
         yield base
 

@@ -185,8 +185,10 @@ def authorized(handler: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return await handler(self, *args, **kwargs)
         except OrganizationChanged as exc:
+            now_active = exc.organization_id
+
             def remember(tab: TabOrganization) -> None:
-                tab._organization_id, tab._notice = exc.organization_id, ORGANIZATION_CHANGED
+                tab._organization_id, tab._notice = now_active, ORGANIZATION_CHANGED
 
             await _tab(self, remember)
             return rx.call_script("window.location.reload()")

@@ -400,7 +400,7 @@ async def test_a_clerk_sign_in_ends_the_browsers_previous_session(api, clerk_mod
 async def test_local_account_handlers_refuse_over_the_websocket(database, clerk_mode, browser_tab):
     from livchat.state.account_forms import PasswordResetState, SignInState, SignUpState
 
-    from conftest import run_handler
+    from tests.accounts.accounts_support import run_handler
 
     async with db.session() as session:  # an account from before Clerk was switched on
         user = await accounts.create_user(session, "ana@example.com", PASSWORD)
@@ -454,7 +454,7 @@ async def test_signing_out_with_clerk_goes_through_the_page_that_ends_clerks_ses
         user = await accounts.create_user(session, "ana@example.com", None)
         _, token = await auth.create_session(session, user.id, clerk_session_id="sess_1")
         await session.commit()
-    from conftest import event_text
+    from tests.accounts.accounts_support import event_text
 
     event = await ShellState.sign_out.fn(browser_tab(ShellState, f"{auth.SESSION_COOKIE}={token}"))
     assert event_text(event).endswith(f"window.location.assign('{SIGNED_OUT_PAGE}'))")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from conftest import event_text, run_handler, set_url
+from tests.accounts.accounts_support import event_text, run_handler, set_url
 from livchat.core.db import db
 from livchat.models import ApiKey, EmailOutbox, Membership
 from livchat.models.enums import Role

@@ -35,7 +35,7 @@ from sqlalchemy import select as sa_select
 from starlette.routing import Mount
 
 import livchat.state
-from conftest import event_text, run_handler, tab_with_cookie
+from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal

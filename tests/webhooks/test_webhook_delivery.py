@@ -16,7 +16,6 @@ from webhook_helpers import Tenant, attempts_of, deliveries, emit, save, wait_st
 from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.models.whatsapp import UsageDaily
-from livchat.services import webhooks
 from livchat.services.webhook_dispatcher import Dispatcher
 from livchat.services.whatsapp_events import InstanceConnected, MessageReceived
 

@@ -41,7 +41,7 @@ from livchat.services.gateway import close_gateway
 from livchat.services.limits import RateLimited, reset_rate_limits
 from livchat.services.messaging import OutgoingMessage
 from livchat.services.whatsapp_events import MessageFailed, MessageRead, MessageReceived, MessageSent
-from tests.conftest import MEDIA_BYTES
+from tests.media_support import MEDIA_BYTES
 from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 
 PNG = base64.b64encode(bytes.fromhex(

@@ -7,19 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
-from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.api import tenancy
-from livchat.api.problems import ApiError
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent, rfc3339
 from livchat.core.crypto import encrypt, new_token
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models import Instance, WebhookEndpoint
-from livchat.services import instances, limits, webhooks
+from livchat.services import instances, webhooks
 
 router = APIRouter(tags=["instances"])
 

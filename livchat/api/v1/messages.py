@@ -18,7 +18,7 @@ from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models import Instance, Message
 from livchat.models.enums import MessageDirection, MessageStatus
-from livchat.services import instances, messaging
+from livchat.services import messaging
 from livchat.services.limits import RateLimited
 
 router = APIRouter(tags=["messages"])
