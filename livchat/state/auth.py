@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import urlencode
 
 import reflex as rx
 from reflex.istate.proxy import StateProxy
@@ -165,13 +164,13 @@ async def take_notice(state: rx.State) -> str:
     return notice
 
 
-def _sign_in_path(state: rx.State) -> str:
-    """/sign-in, coming back here afterwards."""
-    url = state.router.url
-    here = url.path + (f"?{url.query}" if url.query else "")
-    if not url.path or url.path.startswith(SIGN_IN):
-        return SIGN_IN
-    return f"{SIGN_IN}?{urlencode({'next': auth.safe_next(here)})}"
+# To /sign-in, coming back here afterwards. "Here" is read in the browser when the redirect
+# runs: a dashboard's on_mount events can carry the previous page's path (Reflex fills an
+# event's router data from a location ref that the page updates only after its children mount).
+SIGN_IN_AND_BACK_JS = (
+    "window.location.assign(window.location.pathname.startsWith('" + SIGN_IN + "') ? '" + SIGN_IN + "' : '"
+    + SIGN_IN + "?next=' + encodeURIComponent(window.location.pathname + window.location.search))"
+)
 
 
 def authorized(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -193,7 +192,7 @@ def authorized(handler: Callable[..., Any]) -> Callable[..., Any]:
             await _tab(self, remember)
             return rx.call_script("window.location.reload()")
         except SignedOut:
-            return rx.redirect(_sign_in_path(self))
+            return rx.call_script(SIGN_IN_AND_BACK_JS)
         except AuthRedirect as exc:
             return rx.redirect(exc.path)
         finally:

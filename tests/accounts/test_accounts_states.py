@@ -11,7 +11,7 @@ from livchat.models.enums import Role
 from livchat.services import accounts, auth, invitations
 from livchat.state.account_forms import InviteState, PasswordResetState, SignInState, SignUpState
 from livchat.state.api_keys import ApiKeysState
-from livchat.state.auth import TabOrganization
+from livchat.state.auth import SIGN_IN_AND_BACK_JS, TabOrganization
 from livchat.state.i18n import LangState
 from livchat.state.members import MembersState
 from livchat.state.shell import ShellState
@@ -74,7 +74,10 @@ async def test_sign_in_page_shows_why_a_sign_in_link_failed_and_skips_signed_in_
 async def test_the_guard_sends_signed_out_tabs_to_sign_in_and_back(database, browser_tab):
     tab = browser_tab(ShellState, "", "/dashboard/members?tab=pending")
     event = await ShellState.load.fn(tab)
-    assert event_text(event).startswith("/sign-in?next=%2Fdashboard%2Fmembers%3Ftab%3Dpending") and tab.ready is False
+    # "Back" is the page the browser is on when the redirect runs (its path and query, encoded);
+    # tests/browser/test_accounts_flow.py follows it in Chromium.
+    assert event_text(event) == SIGN_IN_AND_BACK_JS and tab.ready is False
+    assert "'/sign-in?next=' + encodeURIComponent(window.location.pathname + window.location.search)" in event_text(event)
 
 
 async def test_sign_up_through_an_invitation_joins_that_organization_only(database, browser_tab):

@@ -56,7 +56,7 @@ def test_sign_up_organizations_api_key_sign_out_and_back(live_app: str, page: Pa
 
     # Signed out, the dashboard sends you to sign in.
     page.goto(live_app + "/dashboard/api-keys")
-    expect(page).to_have_url(re.compile(r".*/sign-in\?next=%2Fdashboard%2Fapi-keys%2F?$"))  # and back after
+    expect(page).to_have_url(re.compile(r".*/sign-in/?\?next=%2Fdashboard%2Fapi-keys%2F?$"))  # and back after
 
     # Sign up -> dashboard of the new organization.
     page.locator("#sign-up-link").click()
@@ -104,7 +104,7 @@ def test_sign_up_organizations_api_key_sign_out_and_back(live_app: str, page: Pa
     # Sign out: the cookie's session is over, the dashboard is closed again.
     _sign_out(page)
     page.goto(live_app + "/dashboard")
-    expect(page).to_have_url(re.compile(r".*/sign-in\?next=%2Fdashboard%2F?$"))
+    expect(page).to_have_url(re.compile(r".*/sign-in/?\?next=%2Fdashboard%2F?$"))
 
     # A wrong password says so; the right one gets back in.
     _sign_in(page, live_app, email, "not the password")

@@ -20,6 +20,7 @@ from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
 from livchat.sandbox.config import sandbox_admin_token
+from livchat.sandbox.runtime import get_sandbox
 from livchat.services.gateway import close_gateway
 
 
@@ -90,6 +91,9 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
         finally:
             for undo in unsubscribe:
                 undo()
+            # The process's sandbox outlives this server: webhooks still queued for it (retries
+            # sleeping 30 s, 60 s, ...) would post to a dead port and hold up the next test's drain().
+            await get_sandbox().webhooks.aclose()
             await close_gateway()
             server.should_exit = True
             await asyncio.wait_for(task, 10)
