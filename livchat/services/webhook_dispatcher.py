@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
+from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.models.accounts import Organization
@@ -386,7 +387,7 @@ class Dispatcher:
                     session, endpoint_id, ok, now)
             for key in sorted(counts):
                 await usage.increment(session, *key, **counts[key])
-            await session.commit()
+            await bus.commit_and_publish(session)  # a pause's notice reaches open dashboards
 
     def _settle(self, outcome: _Outcome, redeliver_requested: bool, max_attempts: int,
                 now: datetime) -> tuple[str, datetime | None, str | None]:

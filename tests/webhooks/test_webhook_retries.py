@@ -14,7 +14,9 @@ from webhook_helpers import FAST, Clock, Tenant, deliveries, emit, save, usage_o
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models.accounts import Membership, User
+from livchat.core.events import bus
 from livchat.models.system import EmailOutbox, Notification
+from livchat.services.notifications import NotificationCreated
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.services.webhook_dispatcher import Dispatcher
 
@@ -99,7 +101,17 @@ async def test_endpoint_failing_for_24_hours_is_paused_and_the_organization_told
 
     clock.now += timedelta(minutes=1)  # 24 h of continuous failure
     await emit(tenant, {"id": "b"})
-    assert await worker.run_once() == 2
+    announced: list[NotificationCreated] = []
+
+    async def on_notice(event: NotificationCreated) -> None:
+        announced.append(event)
+
+    unsubscribe = bus.subscribe(NotificationCreated, on_notice)
+    try:
+        assert await worker.run_once() == 2
+    finally:
+        unsubscribe()
+    assert [(e.organization_id, e.kind) for e in announced] == [(tenant.organization_id, "webhook_paused")]  # live to dashboards
     async with db.session() as session:
         endpoint = (await session.exec(select(WebhookEndpoint))).one()
         assert endpoint.paused_at == clock.now
