@@ -8,6 +8,7 @@ from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
 from livchat.pages.auth import error_callout
 from livchat.state.api_keys import SECRET_ELEMENT, ApiKeysState
+from livchat.state.reveal import copy_from
 
 SECTION = Section("api_keys", "key-round")
 
@@ -35,13 +36,12 @@ def _key_row(key: rx.Var) -> rx.Component:
 def _new_secret() -> rx.Component:
     """Always in the page, hidden until a key is created: the key is written into `#new-api-key`
     by the create event itself (it never enters the state; see livchat.state.api_keys)."""
-    copy = f"navigator.clipboard.writeText(document.getElementById('{SECRET_ELEMENT}').textContent)"
     return rx.callout(
         rx.vstack(
             rx.text(t("accounts.keys.created_once"), weight="bold"),
             rx.hstack(
                 rx.code(id=SECRET_ELEMENT, size="3"),
-                rx.button(t("accounts.keys.copy"), on_click=rx.call_script(copy), size="1"),
+                rx.button(t("accounts.keys.copy"), on_click=copy_from(SECRET_ELEMENT), size="1"),
                 rx.button(t("accounts.keys.done"), on_click=ApiKeysState.dismiss_secret, size="1", variant="soft"),
                 align="center",
                 wrap="wrap",

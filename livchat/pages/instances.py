@@ -7,10 +7,12 @@ import reflex as rx
 
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
+from livchat.services.webhook_outbox import ATTEMPTS_EXHAUSTED, ENDPOINT_PAUSED
 from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
 from livchat.state.feeds import OrgFeed, feed_lifespan, feed_watcher
-from livchat.state.instance_detail import DELIVERY_STATUSES, InstanceDetailState
+from livchat.state.instance_detail import DELIVERY_STATUSES, SECRET_ELEMENT, InstanceDetailState
 from livchat.state.instances import InstancesState
+from livchat.state.reveal import copy_from
 from livchat.state.whatsapp_common import WITH_DETAIL
 
 SECTION = Section("instances", "smartphone")
@@ -234,18 +236,18 @@ def _messages_card() -> rx.Component:
 
 
 def _secret_box() -> rx.Component:
-    return rx.cond(
-        S.secret != "",
-        rx.callout(rx.vstack(
-            rx.text(t("dashboard_whatsapp.webhook.secret_once"), weight="bold"),
-            rx.hstack(
-                rx.code(S.secret, id="webhook-secret"),
-                rx.button(t("dashboard_whatsapp.copy"), on_click=rx.set_clipboard(S.secret), size="1"),
-                rx.button(t("dashboard_whatsapp.done"), on_click=S.dismiss_secret, size="1", variant="soft"),
-                align="center", wrap="wrap",
-            ),
-        ), icon="key-round", color_scheme="green"),
-    )
+    """Always in the page, hidden until a secret is made: the event that makes it writes it into
+    `#webhook-secret` (it never enters the state; see livchat.state.reveal)."""
+    return rx.callout(rx.vstack(
+        rx.text(t("dashboard_whatsapp.webhook.secret_once"), weight="bold"),
+        rx.hstack(
+            rx.code(id=SECRET_ELEMENT),
+            rx.button(t("dashboard_whatsapp.copy"), on_click=copy_from(SECRET_ELEMENT), size="1"),
+            rx.button(t("dashboard_whatsapp.done"), on_click=S.dismiss_secret, size="1", variant="soft"),
+            align="center", wrap="wrap",
+        ),
+    ), icon="key-round", color_scheme="green", id="webhook-secret-callout",
+        display=rx.cond(S.showing_secret, "flex", "none"))
 
 
 def _webhook_card() -> rx.Component:
@@ -291,12 +293,22 @@ def _attempt_row(row: rx.Var) -> rx.Component:
     )
 
 
+def _failure_reason(row: rx.Var) -> rx.Component:
+    """Why a failed delivery failed, under its status (the API's failureReason)."""
+    return rx.match(
+        row["reason"],
+        *[(reason, rx.text(t(f"dashboard_whatsapp.failure_reason.{reason}"), size="1", color_scheme="gray",
+                           class_name="failure-reason")) for reason in (ENDPOINT_PAUSED, ATTEMPTS_EXHAUSTED)],
+        rx.fragment(),
+    )
+
+
 def _delivery_rows(row: rx.Var) -> rx.Component:
     return rx.fragment(
         rx.table.row(
             rx.table.cell(row["created"]),
             rx.table.cell(rx.code(row["event"])),
-            rx.table.cell(status_badge(row["status"], "dashboard_whatsapp.delivery_status")),
+            rx.table.cell(status_badge(row["status"], "dashboard_whatsapp.delivery_status"), _failure_reason(row)),
             rx.table.cell(row["attempts"]),
             rx.table.cell(row["response"]),
             rx.table.cell(row["latency"]),

@@ -6,7 +6,6 @@ key travels once, in the event that writes it into the page (`show_secret`), and
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import reflex as rx
@@ -15,6 +14,7 @@ from livchat.core.db import db
 from livchat.services import api_keys
 from livchat.services.errors import NotFound, ServiceError
 from livchat.state.auth import authorized, current_context, error_key
+from livchat.state.reveal import reveal
 
 
 SECRET_ELEMENT = "new-api-key"
@@ -26,7 +26,7 @@ def when(value: datetime | None) -> str:
 
 def show_secret(secret: str) -> rx.event.EventSpec:
     """Write the key into the page's (always present, hidden until shown) element, and only there."""
-    return rx.call_script(f"document.getElementById({json.dumps(SECRET_ELEMENT)}).textContent = {json.dumps(secret)}")
+    return reveal(SECRET_ELEMENT, secret)
 
 
 class ApiKeysState(rx.State):

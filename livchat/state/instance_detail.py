@@ -21,6 +21,7 @@ from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
 from livchat.state.instances import MANAGE, instance_row
+from livchat.state.reveal import reveal
 from livchat.state.whatsapp_common import problem_key, when
 
 PAGE_SIZE = 20
@@ -38,7 +39,8 @@ def delivery_row(view: dict[str, Any]) -> dict[str, str]:
     return {"id": view["id"], "event": view["eventType"], "status": str(view["status"]),
             "attempts": str(view["attempts"]), "response": str(view["responseStatus"] or ""),
             "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
-            "created": when(view["createdAt"]), "last_attempt": when(view["lastAttemptAt"])}
+            "created": when(view["createdAt"]), "last_attempt": when(view["lastAttemptAt"]),
+            "reason": view.get("failureReason") or ""}
 
 
 def attempt_row(view: dict[str, Any]) -> dict[str, str]:
@@ -46,6 +48,9 @@ def attempt_row(view: dict[str, Any]) -> dict[str, str]:
             "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
             "snippet": (view["responseSnippet"] or "")[:1024], "error": view["error"] or "",
             "time": when(view["createdAt"])}
+
+
+SECRET_ELEMENT = "webhook-secret"
 
 
 class InstanceDetailState(rx.State):
@@ -59,13 +64,13 @@ class InstanceDetailState(rx.State):
     # Messages: newest first, one bounded page at a time ("load more").
     messages: list[dict[str, str]] = []
     messages_cursor: str = ""
-    # Webhook endpoint; `secret` only right after create/rotate, until dismissed.
+    # Webhook endpoint. A new signing secret is shown once, in the page only (see state/reveal.py).
     webhook_url: str = ""
     webhook_events: list[str] = list(WEBHOOK_EVENT_TYPES)
     has_webhook: bool = False
     webhook_paused: bool = False
     secret_prefix: str = ""
-    secret: str = ""
+    showing_secret: bool = False
     # Deliveries, optionally filtered by status; one row expanded with its attempts.
     deliveries: list[dict[str, str]] = []
     deliveries_cursor: str = ""
@@ -118,7 +123,8 @@ class InstanceDetailState(rx.State):
     @authorized
     async def load(self) -> None:
         ctx = await current_context(self)
-        self.error, self.error_detail, self.notice, self.secret, self.expanded = "", "", "", "", ""
+        self.error, self.error_detail, self.notice, self.expanded = "", "", "", ""
+        self.showing_secret = False
         self.can_manage = ctx.can(MANAGE)
         await self._reload(ctx.organization.id, keep_pages=False)
 
@@ -216,10 +222,19 @@ class InstanceDetailState(rx.State):
         self.webhook_url = value
 
     @rx.event
-    def dismiss_secret(self) -> None:
-        self.secret = ""
+    def dismiss_secret(self) -> rx.event.EventSpec:
+        self.showing_secret = False
+        return reveal(SECRET_ELEMENT, "")
 
-    async def _webhook_change(self, change: Any) -> None:
+    def _show_secret(self, view: Any) -> rx.event.EventSpec | None:
+        """A view that carries a new secret (create, rotate) puts it in the page once."""
+        secret = view.get("secret", "") if isinstance(view, dict) else ""
+        if not secret:
+            return None
+        self.showing_secret = True
+        return reveal(SECRET_ELEMENT, secret)
+
+    async def _webhook_change(self, change: Any) -> rx.event.EventSpec | None:
         ctx = await current_context(self)
         self.error, self.error_detail, self.notice = "", "", ""
         if not self.found:
@@ -230,13 +245,14 @@ class InstanceDetailState(rx.State):
                 view = await change(session, ctx)
         except ServiceError as exc:
             self._fail(exc)
-            return
-        self.secret = view.get("secret", "") if isinstance(view, dict) else ""
+            return None
+        shown = self._show_secret(view)
         await self._reload(ctx.organization.id)
+        return shown
 
     @rx.event(background=True)
     @authorized
-    async def save_webhook(self) -> None:
+    async def save_webhook(self):  # type: ignore[no-untyped-def]
         """Background: checking the URL resolves its host (DNS), a network call."""
         async with self:
             url, events, instance_id = self.webhook_url, list(self.webhook_events), self.instance.get("id", "")
@@ -251,15 +267,16 @@ class InstanceDetailState(rx.State):
             return
         async with self:
             self.error, self.error_detail = "", ""
-            self.secret = view.get("secret", "")
+            shown = self._show_secret(view)
             self.notice = "dashboard_whatsapp.webhook.saved"
             await self._reload(ctx.organization.id)
+        return shown
 
     @rx.event
     @authorized
-    async def rotate_secret(self) -> None:
+    async def rotate_secret(self):  # type: ignore[no-untyped-def]
         instance_id = self.instance.get("id", "")
-        await self._webhook_change(lambda s, ctx: webhooks.rotate_secret(s, ctx.organization.id, instance_id))
+        return await self._webhook_change(lambda s, ctx: webhooks.rotate_secret(s, ctx.organization.id, instance_id))
 
     @rx.event
     @authorized

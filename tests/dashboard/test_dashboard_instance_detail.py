@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -19,6 +20,7 @@ from livchat.state.instance_detail import InstanceDetailState
 from livchat.state.usage import UsageState
 from livchat.state.webhooks_overview import WebhooksOverviewState
 from tests.dashboard.dash_support import allow_private_webhooks, forget_sandbox_users, live, tab  # noqa: F401 - fixtures
+from tests.accounts.accounts_support import event_text
 from tests.dashboard.test_dashboard_instances import signed_in_owner
 from tests.whatsapp.wa_support import LiveApp, linked_instance
 
@@ -101,6 +103,13 @@ async def test_send_shows_the_message_and_the_usage_counts_it(live: LiveApp, ses
     assert len(usage.days) == 14 and usage.days[0]["sent"] == "1" and usage.days[1]["sent"] == "0"
 
 
+def revealed(event: Any) -> str:
+    """The secret an event writes into #webhook-secret (the page's only copy of it)."""
+    script = event_text(event)
+    assert '"webhook-secret"' in script, script
+    return json.loads(script.rsplit("textContent = ", 1)[1])
+
+
 async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live: LiveApp, session,
                                                                            receiver: Receiver) -> None:
     org, cookie = await signed_in_owner("bo@example.com", plan="starter")
@@ -116,21 +125,22 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
 
     InstanceDetailState.set_webhook_url.fn(page, receiver.url)
     InstanceDetailState.toggle_event.fn(page, "instance.qr_updated")  # unticked
-    await InstanceDetailState.save_webhook.fn(page)
-    assert page.error == "" and page.has_webhook and page.secret.startswith("whsec_")
-    first_secret = page.secret
+    first_secret = revealed(await InstanceDetailState.save_webhook.fn(page))
+    assert page.error == "" and page.has_webhook and page.showing_secret
+    assert first_secret.startswith("whsec_") and first_secret not in repr(page.dict())  # in the page only
     assert "instance.qr_updated" not in page.webhook_events
     async with db.session() as s:
         assert (await webhooks.get_endpoint(s, org, instance.id))["events"] == page.webhook_events
 
     await InstanceDetailState.load.fn(page)  # reloading never shows the secret again
-    assert page.secret == "" and first_secret.startswith(page.secret_prefix.rstrip("…."))
+    assert not page.showing_secret and first_secret.startswith(page.secret_prefix.rstrip("…."))
 
-    await InstanceDetailState.rotate_secret.fn(page)
-    assert page.secret.startswith("whsec_") and page.secret != first_secret
+    second_secret = revealed(await InstanceDetailState.rotate_secret.fn(page))
+    assert second_secret.startswith("whsec_") and second_secret != first_secret and page.showing_secret
     async with db.session() as s:
         endpoint = (await s.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id == instance.id))).one()
-        assert webhooks.secrets_in_use(endpoint, utcnow()) == [page.secret, first_secret]  # both sign for 24 h
+        assert webhooks.secrets_in_use(endpoint, utcnow()) == [second_secret, first_secret]  # both sign for 24 h
+    assert revealed(InstanceDetailState.dismiss_secret.fn(page)) == "" and not page.showing_secret
 
     receiver.status = 500
     async with dispatcher_lifespan():
@@ -140,6 +150,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         await InstanceDetailState.refresh.fn(page)
         (failed,) = page.deliveries
         assert (failed["event"], failed["status"], failed["response"]) == ("webhook.test", "failed", "500")
+        assert failed["reason"] == "attempts_exhausted"  # shown under the status
 
         await InstanceDetailState.toggle_delivery.fn(page, failed["id"])
         (attempt,) = page.attempts
@@ -154,7 +165,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         assert page.error == "" and page.notice == "dashboard_whatsapp.webhook.redelivery_queued"
         await wait_for(lambda: _statuses_are(instance.id, ["delivered"]))
     await InstanceDetailState.refresh.fn(page)
-    assert [d["status"] for d in page.deliveries] == ["delivered"]
+    assert [(d["status"], d["reason"]) for d in page.deliveries] == [("delivered", "")]
     assert [b["type"] for b in receiver.bodies] == ["webhook.test", "webhook.test"]
     assert receiver.bodies[0]["id"] == receiver.bodies[1]["id"]  # same event redelivered
 
@@ -181,11 +192,11 @@ async def test_another_organizations_instance_and_deliveries_change_nothing(live
     await InstanceDetailState.send_message.fn(intruder, {"to": "5511912345678", "text": "hi"})
     InstanceDetailState.set_webhook_url.fn(intruder, receiver.url + "/b")
     await InstanceDetailState.save_webhook.fn(intruder)
-    await InstanceDetailState.rotate_secret.fn(intruder)
+    assert await InstanceDetailState.rotate_secret.fn(intruder) is None  # no secret for them
     await InstanceDetailState.redeliver.fn(intruder, delivery["id"])
     assert intruder.error == "dashboard_whatsapp.errors.not_found"
     await InstanceDetailState.toggle_delivery.fn(intruder, delivery["id"])
-    assert intruder.attempts == [] and intruder.secret == ""
+    assert intruder.attempts == [] and not intruder.showing_secret
 
     await InstanceDetailState.load.fn(owner)
     assert owner.webhook_url == receiver.url and owner.messages == []
