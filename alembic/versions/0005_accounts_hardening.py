@@ -3,8 +3,8 @@
 Clerk's session id on our sessions (revoked with Clerk's), the `updated_at` of the last Clerk
 webhook applied to each synced row (older events are ignored), and the svix ids already applied.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
