@@ -62,7 +62,8 @@ def auth_card(title_key: str, *children: rx.Component, title_id: str = "auth-tit
             ),
             padding_y="48px",
             padding_x="16px",
-        )
+        ),
+        title_key=title_key,
     )
 
 

@@ -195,7 +195,8 @@ def sandbox_page() -> rx.Component:
             ),
             size="4",
             on_mount=rx.call_script(POLL_SCRIPT),
-        )
+        ),
+        title_key="sandbox.title",
     )
 
 

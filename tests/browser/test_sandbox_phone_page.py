@@ -62,6 +62,7 @@ def test_the_visitor_links_their_session_writes_and_reads_receipts(live_app: str
         page.locator("#language-switcher").click()
         page.locator("#lang-pt-BR").click()
         expect(page.locator("#sandbox-title")).to_have_text("Celular simulado")
+        expect(page).to_have_title("LivChat — Celular simulado")
         expect(item.locator("[id^=sandbox-status-]")).to_contain_text("texto · lida")
         page.locator("#sandbox-disconnect").click()
         expect(page.locator("#sandbox-notice")).to_have_text("O celular ficou offline.")

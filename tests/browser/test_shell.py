@@ -30,6 +30,7 @@ def test_switch_to_portuguese_sign_in_and_reach_the_dashboard(live_app: str, liv
 
     page.locator("#nav-dashboard").click()  # signed out: the guard sends us to sign in
     expect(page.locator("#sign-in-title")).to_have_text("Entrar no LivChat")
+    expect(page).to_have_title("LivChat — Entrar no LivChat")
     page.locator("#field-email").fill(email)
     page.locator("#field-password").fill("long-password")
     page.locator("#sign-in-submit").click()
