@@ -83,6 +83,22 @@ class MediaUnreachable(MessageRejected):
     code = "media_unreachable"
 
 
+class MediaTooLarge(InvalidInput):
+    """Media given by URL is over its type's size (base64 that is too big is a 413 instead)."""
+
+    code = "media_too_large"
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported_media_type"
+
+
+class LocationOnZeroAxis(InvalidInput):
+    """WuzAPI rejects a latitude or a longitude of exactly 0 (it reads 0 as "missing")."""
+
+    code = "location_zero_coordinate"
+
+
 class MalformedEvent(ServiceError):
     """An inbound WuzAPI event we cannot parse; nothing of it is stored."""
 

@@ -42,7 +42,15 @@ from livchat.models.accounts import Organization
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
 from livchat.services import ssrf, usage
-from livchat.services.errors import InvalidInput, MediaUnreachable, NotFound, PayloadTooLarge
+from livchat.services.errors import (
+    InvalidInput,
+    LocationOnZeroAxis,
+    MediaTooLarge,
+    MediaUnreachable,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from livchat.services.gateway import get_gateway, service_error
 from livchat.services.instances import get_instance, wuzapi_token
 from livchat.services.limits import RateLimited, RateLimitResult, get_rate_limits
@@ -71,22 +79,6 @@ TIMEOUT_ERROR = ("WhatsApp gateway timed out or dropped the connection: the mess
                  "sent; it was not retried (check whatsappMessageId)")
 INTERRUPTED_ERROR = ("the send was interrupted ({reason}) before the WhatsApp gateway answered: the message "
                      "may or may not have been sent; it was not retried (check whatsappMessageId)")
-
-
-class MediaTooLarge(InvalidInput):
-    """Media given by URL is over its type's size (base64 that is too big is a 413 instead)."""
-
-    code = "media_too_large"
-
-
-class UnsupportedMediaType(InvalidInput):
-    code = "unsupported_media_type"
-
-
-class LocationOnZeroAxis(InvalidInput):
-    """WuzAPI rejects a latitude or a longitude of exactly 0 (it reads 0 as "missing")."""
-
-    code = "location_zero_coordinate"
 
 
 @dataclass(frozen=True)

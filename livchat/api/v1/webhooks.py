@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.api import tenancy
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import CamelModel, Cursor, Limit
-from livchat.api.v1.instances import _instance_in
+from livchat.api.v1.instances import InstanceWebhook, _instance_in
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models import WebhookEndpoint
@@ -32,17 +32,11 @@ class WebhookIn(CamelModel):
                                      description=f"Any of {', '.join(WEBHOOK_EVENT_TYPES)}; omitted: all.")
 
 
-class WebhookOut(CamelModel):
+class WebhookOut(InstanceWebhook):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"url": "https://example.com/hooks/whatsapp", "events": ["message.received"], "active": True,
          "secretPrefix": "whsec_AbCd", "secret": "whsec_AbCdEfGhIjKlMnOpQrStUvWxYz012345"}]})
 
-    url: str
-    events: list[str]
-    active: bool
-    secret_prefix: str
-    paused_at: str | None = None
-    failing_since: str | None = None
     secret: str | None = Field(default=None, description="The full signing secret: only when just created or rotated.")
 
 
