@@ -57,3 +57,17 @@ def test_only_the_widget_may_be_framed_by_other_sites() -> None:
     assert ancestors("/") == "frame-ancestors 'self'"
     assert (b"x-frame-options", b"SAMEORIGIN") not in security_headers_for("/widget")
     assert (b"strict-transport-security", b"max-age=31536000; includeSubDomains") in security_headers_for("/", True)
+
+
+def test_a_typo_in_plan_limits_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from livchat.api.app import create_api
+    from livchat.core.settings import reset_settings_cache
+
+    monkeypatch.setenv("LIVCHAT_PLAN_LIMITS", '{"scale": {"sends_per_secnd": 100}}')
+    reset_settings_cache()
+    try:
+        with pytest.raises(ValueError, match="LIVCHAT_PLAN_LIMITS"):
+            create_api()
+    finally:
+        monkeypatch.delenv("LIVCHAT_PLAN_LIMITS")
+        reset_settings_cache()

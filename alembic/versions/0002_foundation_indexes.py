@@ -5,8 +5,8 @@ Revises: 0001
 Create Date: 2026-12-01
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0002'

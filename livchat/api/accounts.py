@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from livchat.api import tenancy
+from livchat.api.deps import client_ip
 from livchat.api.problems import ApiError
 from livchat.api.v1.auth import Caller
 from livchat.core.db import db
@@ -17,17 +18,6 @@ from livchat.services import api_keys, auth, clerk_sync
 
 router = APIRouter()
 CLERK_SESSION_COOKIE = "__session"  # Clerk's session JWT, set by Clerk's frontend on our domain
-
-
-def client_ip(request: Request) -> str | None:
-    """The client's address: the peer's, or behind TRUSTED_PROXY_HOPS proxies the one they saw
-    (X-Forwarded-For is the client's own say-so otherwise). The same rule as Reflex's websocket."""
-    peer = request.client.host if request.client else None
-    hops = get_settings().trusted_proxy_hops
-    if not hops:
-        return peer
-    forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
-    return forwarded[-hops] if len(forwarded) >= hops else peer
 
 
 def _from_our_pages(request: Request) -> bool:

@@ -10,12 +10,15 @@ from livchat import __version__
 from livchat.api import health
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
+from livchat.models.enums import Plan
 from livchat.services import webhook_outbox
+from livchat.services.limits import plan_limits
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def create_api() -> FastAPI:
+    plan_limits(Plan.FREE)  # a typo in LIVCHAT_PLAN_LIMITS stops the start, not every request later
     app = FastAPI(
         title="LivChat",
         version=__version__,

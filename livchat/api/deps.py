@@ -17,10 +17,22 @@ from fastapi import Depends, Request
 
 from livchat.api.problems import ApiError
 from livchat.core.db import db
+from livchat.core.settings import get_settings
 from livchat.models import ApiKey, Organization
 from livchat.services import api_keys
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="livchat"'}
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address: the peer's, or behind TRUSTED_PROXY_HOPS proxies the one they saw
+    (X-Forwarded-For is the client's own say-so otherwise). The same rule as Reflex's websocket."""
+    peer = request.client.host if request.client else None
+    hops = get_settings().trusted_proxy_hops
+    if not hops:
+        return peer
+    forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
+    return forwarded[-hops] if len(forwarded) >= hops else peer
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from limits import RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
 from pydantic import Field
 
+from livchat.api.deps import client_ip
 from livchat.api.ratelimit import enforce
 from livchat.api.v1.common import CamelModel, rfc3339
 from livchat.core.db import db
@@ -29,13 +30,14 @@ LIMITS = {
 }
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _visitor_ip(request: Request) -> str:
+    """Per-IP limits key on the client's address (behind TRUSTED_PROXY_HOPS proxies, the one they saw)."""
+    return client_ip(request) or "unknown"
 
 
 async def _limit(request: Request, *names: str) -> None:
     for name in names:
-        enforce(request, await get_rate_limits().hit(LIMITS[name], "public", name, client_ip(request)))
+        enforce(request, await get_rate_limits().hit(LIMITS[name], "public", name, _visitor_ip(request)))
 
 
 async def _visitor(x_anonymous_token: Annotated[str | None, Header()] = None) -> AnonymousSession:
@@ -59,7 +61,7 @@ class MessageIn(CamelModel):
 async def create_session(request: Request) -> dict[str, Any]:
     await _limit(request, "session")
     async with db.session() as session:
-        created = await anonymous.create_session(session, client_ip(request), request.headers.get("user-agent"))
+        created = await anonymous.create_session(session, _visitor_ip(request), request.headers.get("user-agent"))
     return {"anonymousId": created.row.id, "anonymousToken": created.token,
             "expiresAt": rfc3339(created.row.expires_at)}
 

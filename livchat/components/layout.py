@@ -212,7 +212,7 @@ def notices_panel() -> rx.Component:
         )
 
     return rx.vstack(
-        feed_watcher(NoticesState.load, OrgFeed.notices),
+        feed_watcher(NoticesState.refresh, OrgFeed.notices),
         rx.foreach(NoticesState.items, notice),
         id="notices",
         aria_label=t("notifications.heading"),

@@ -227,9 +227,10 @@ def signed_out() -> rx.Component:
     settings = get_settings()
     if settings.clerk_enabled:
         return public_page(rx.center(rx.spinner(size="3"), clerk_sign_out(settings.clerk_publishable_key),
-                                     padding_y="48px"))
+                                     padding_y="48px"), title_key="accounts.sign_out")
     return public_page(rx.center(rx.spinner(size="3"), padding_y="48px",
-                                 on_mount=rx.call_script("window.location.assign('/sign-in')")))
+                                 on_mount=rx.call_script("window.location.assign('/sign-in')")),
+                       title_key="accounts.sign_out")
 
 
 def register(app: rx.App) -> list[str]:

@@ -31,7 +31,7 @@ def usage_page() -> rx.Component:
     return dashboard_shell(
         SECTION.label_key,
         rx.vstack(
-            feed_watcher(UsageState.load),
+            feed_watcher(UsageState.refresh),
             rx.text(t("dashboard_whatsapp.usage.plan"), ": ", rx.badge(UsageState.plan), color_scheme="gray"),
             rx.hstack(
                 _stat("dashboard_whatsapp.usage.sent_today", UsageState.sent_today, UsageState.daily_limit,

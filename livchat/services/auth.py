@@ -38,15 +38,18 @@ TICKET_LIFETIME = timedelta(minutes=2)
 RESET_LIFETIME = timedelta(hours=1)
 SIGN_IN_TICKET = "sign_in_ticket"  # AuthToken.purpose alongside TokenPurpose's values
 
-# Sign-in attempts, each counted (atomically) before the password is checked:
-# - per (account, IP): one client guessing one password; forgiven by a success from that client;
-# - per IP: one client trying many accounts (behind a proxy, set TRUSTED_PROXY_HOPS);
-# - per account from every IP together: a staircase that backs off (minutes, then an hour, then a
-#   day) instead of locking. A client stopped by its own (account, IP) limit no longer counts
-#   here, so one attacker cannot lock the account's owner out.
+# Sign-in attempts:
+# - per (account, IP), counted atomically before the password is checked: one client guessing one
+#   password; forgiven by a success from that client;
+# - per IP, the same way: one client trying many accounts (behind a proxy, set TRUSTED_PROXY_HOPS);
+# - per account from every IP together, failures only: a staircase that backs off (minutes, then
+#   an hour, then a day) against guessing from many addresses. A client that signed in to the
+#   account from its address in the last 30 days is not held by it, so attackers failing from
+#   elsewhere cannot lock the owner out.
 SIGN_IN_PER_ACCOUNT_IP = parse("5/15 minutes")
 SIGN_IN_PER_IP = parse("50/15 minutes")
 SIGN_IN_PER_ACCOUNT = parse_many("10/5 minutes;30/hour;100/day")
+TRUSTED_CLIENT_DAYS = 30
 # Password reset requests, per email address and per IP (each one sends an email).
 RESET_PER_EMAIL = parse("3/hour")
 RESET_PER_IP = parse("20/hour")
@@ -88,21 +91,37 @@ def reset_throttle() -> None:
     _limiter.cache_clear()
 
 
-async def _count_sign_in(email_key: str, ip: str | None) -> None:
-    """Count one attempt (test-and-increment, atomic in memory and in Redis) or TooManyAttempts."""
+def _trusted_key(email_key: str, client: str) -> str:
+    return f"livchat/sign-in-trusted/{email_key}/{client}"
+
+
+async def _count_sign_in(email_key: str, ip: str | None) -> bool:
+    """Count one attempt (test-and-increment, atomic in memory and in Redis) or TooManyAttempts.
+    True when the client is trusted for this account (its failures do not count account-wide)."""
     limiter = _limiter()
     client = ip or "unknown"
     if not await limiter.hit(SIGN_IN_PER_ACCOUNT_IP, "sign-in-account-ip", email_key, client):
         raise TooManyAttempts()
     if ip and not await limiter.hit(SIGN_IN_PER_IP, "sign-in-ip", ip):
         raise TooManyAttempts()
+    trusted = bool(await limiter.storage.get(_trusted_key(email_key, client)))
+    if not trusted:
+        for step in SIGN_IN_PER_ACCOUNT:
+            if not await limiter.test(step, "sign-in-account", email_key):
+                raise TooManyAttempts()
+    return trusted
+
+
+async def _count_failure(email_key: str) -> None:
     for step in SIGN_IN_PER_ACCOUNT:
-        if not await limiter.hit(step, "sign-in-account", email_key):
-            raise TooManyAttempts()
+        await _limiter().hit(step, "sign-in-account", email_key)
 
 
 async def _forgive_sign_in(email_key: str, ip: str | None) -> None:
-    await _limiter().clear(SIGN_IN_PER_ACCOUNT_IP, "sign-in-account-ip", email_key, ip or "unknown")
+    limiter, client = _limiter(), ip or "unknown"
+    await limiter.clear(SIGN_IN_PER_ACCOUNT_IP, "sign-in-account-ip", email_key, client)
+    if not await limiter.storage.get(_trusted_key(email_key, client)):
+        await limiter.storage.incr(_trusted_key(email_key, client), TRUSTED_CLIENT_DAYS * 86400)
 
 
 @dataclass(frozen=True)
@@ -137,9 +156,11 @@ async def check_password(session: AsyncSession, email: str, password: str, ip: s
     """The user these credentials belong to, or InvalidCredentials / TooManyAttempts."""
     require_local_accounts()
     key = email.strip().lower()
-    await _count_sign_in(key, ip)
+    trusted = await _count_sign_in(key, ip)
     user = await accounts.get_user_by_email(session, key) if key else None
     if not accounts.verify_password(password, user.password_hash if user else None) or user is None:
+        if not trusted:
+            await _count_failure(key)
         raise InvalidCredentials()
     await _forgive_sign_in(key, ip)
     return user
@@ -342,10 +363,10 @@ async def count_password_reset(email_address: str, ip: str | None) -> None:
 
 
 async def request_password_reset(session: AsyncSession, email_address: str) -> None:
-    """Email a reset link if a local account has this address. Says nothing either way, and does
-    the same work either way (token, hash, email written and encrypted), so neither the answer nor
-    its timing tells whether the account exists. Accounts that sign in with Clerk get nothing:
-    their password is Clerk's."""
+    """Email a reset link if a local account has this address. Says nothing either way; the
+    costly part (token, hash, the email composed) is done either way, and the caller answers
+    before this runs, so neither the answer nor its timing tells whether the account exists.
+    Accounts that sign in with Clerk get nothing: their password is Clerk's."""
     require_local_accounts()
     user = await accounts.get_user_by_email(session, email_address)
     token = new_token("", 32)

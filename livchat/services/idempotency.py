@@ -25,14 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
+from livchat.core.settings import get_settings
 from livchat.models import IdempotencyKey
 from livchat.services.errors import Conflict, InvalidInput, ServiceError
 
 log = get_logger("idempotency")
 
 TTL = timedelta(hours=24)
-# Longer than any request runs (media fetch deadline + WuzAPI timeout): only a dead holder lapses.
-LEASE = timedelta(minutes=2)
+MIN_LEASE = timedelta(minutes=2)
 IN_PROGRESS_RETRY_AFTER = 1  # seconds: the first request is running and usually done by then
 MAX_KEY_LENGTH = 255
 PURGE_EVERY_SECONDS = 3600.0
@@ -62,6 +62,14 @@ class KeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
+def lease() -> timedelta:
+    """How long a claim is its holder's: longer than any request can run before it dispatches
+    (the media download's deadline) and sends (WuzAPI's timeout), so only a dead holder lapses."""
+    settings = get_settings()
+    runs = timedelta(seconds=settings.media_fetch_seconds + settings.wuzapi_timeout_seconds + 60)
+    return max(MIN_LEASE, runs)
+
+
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     """Same method, path and JSON (any whitespace or key order) → same fingerprint."""
     try:
@@ -81,7 +89,7 @@ async def claim(organization_id: str, key: str, method: str, path: str, fingerpr
         async with db.session() as session:
             session.add(IdempotencyKey(
                 id=new_id("idk"), organization_id=organization_id, key=key, request_hash=fingerprint,
-                method=method, path=path, lease_expires_at=now + LEASE, expires_at=now + TTL,
+                method=method, path=path, lease_expires_at=now + lease(), expires_at=now + TTL,
             ))
             try:
                 await session.commit()
@@ -115,7 +123,7 @@ async def _take_over(session: AsyncSession, row_id: str, now: datetime) -> bool:
     taken = await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
         IdempotencyKey.id == row_id, IdempotencyKey.response_status.is_(None),  # type: ignore[union-attr]
         IdempotencyKey.dispatched_at.is_(None), IdempotencyKey.lease_expires_at <= now,  # type: ignore[union-attr,operator]
-    ).values(lease_expires_at=now + LEASE))
+    ).values(lease_expires_at=now + lease()))
     await session.commit()
     return bool(taken.rowcount == 1)
 

@@ -349,8 +349,10 @@ async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiE
                        events: list[DomainEvent]) -> IngestResult:
     """Connected, Disconnected, LoggedOut, QR: confirmed with WuzAPI's live status first."""
     result = IngestResult(event.type)
+    token = instances.wuzapi_token(instance)
+    await session.commit()  # only reads so far: hold no transaction while WuzAPI answers
     with gateway_errors():  # unreachable: the event fails and WuzAPI (or the queue) delivers it again
-        live = await get_gateway().status(instances.wuzapi_token(instance))
+        live = await get_gateway().status(token)
     waiting = live.connected and not live.logged_in
     if event.type == "LoggedOut" and not live.logged_in:
         decide = instances.logged_out

@@ -12,6 +12,7 @@ own event arriving through ingest — publishes the `instance.*` event, and only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -285,13 +286,20 @@ async def logout(session: AsyncSession, organization_id: str | None, instance_id
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
     gateway = get_gateway()
+    await session.commit()  # only reads so far: hold no transaction through WuzAPI's waits
     try:
         try:
             await gateway.logout(token)
         except wuzapi.NoSession:
             await _ensure_connected(instance)
-            if not await _logout_when_up(token):
-                await gateway.disconnect(token)  # we started it only to log out: leave none running
+            try:
+                unpaired = await _logout_when_up(token)
+            except wuzapi.WuzapiError:
+                with contextlib.suppress(wuzapi.WuzapiError):
+                    await gateway.disconnect(token)  # we started it only to log out: leave none running
+                raise
+            if not unpaired:
+                await gateway.disconnect(token)
         except wuzapi.NotConnected:  # the socket is down or coming up, or nothing is paired
             await _logout_when_up(token)
     except wuzapi.WuzapiError as exc:

@@ -23,6 +23,7 @@ import base64
 import binascii
 import re
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -207,6 +208,20 @@ def _full_mime(value: str, allowed: frozenset[str] | None) -> str:
     return full
 
 
+# Downloads held in memory at once per process (each up to its type's cap, 100 MB for documents);
+# a download waiting for a slot spends its own deadline.
+MAX_CONCURRENT_DOWNLOADS = 4
+_download_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _download_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _download_slots.get(loop)
+    if slots is None:
+        slots = _download_slots[loop] = asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)
+    return slots
+
+
 async def _fetch_media(kind: str, media: _Media) -> _Media:
     """Download media given by URL — through the SSRF guard (every hop's address checked and
     pinned), within one total deadline, under the type's size cap — into a `data:` URL."""
@@ -214,7 +229,7 @@ async def _fetch_media(kind: str, media: _Media) -> _Media:
     url = media.source_url or ""
     seconds = get_settings().media_fetch_seconds
     try:
-        async with asyncio.timeout(seconds), ssrf.safe_client(
+        async with asyncio.timeout(seconds), _download_slot(), ssrf.safe_client(
                 timeout=seconds, follow_redirects=True, max_redirects=MAX_MEDIA_REDIRECTS) as client, \
                 client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -251,6 +266,7 @@ async def prepare_send(session: AsyncSession, organization_id: str | None, insta
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
     if media is not None and media.source_url and not media.value:
+        await session.commit()  # hold no transaction (nor a pooled connection) while it downloads
         media = await _fetch_media(message.type, media)
     return PreparedSend(instance, message, phone, media, reply_to)
 
@@ -303,15 +319,6 @@ async def deliver(session: AsyncSession, prepared: PreparedSend, *, plan: str | 
         if on_dispatch is not None:
             await on_dispatch()
         result = await _call_gateway(wuzapi_token(instance), prepared, row.whatsapp_message_id or "")
-        row.status = MessageStatus.SENT
-        row.whatsapp_message_id = result.message_id or row.whatsapp_message_id
-        row.sent_at = datetime.fromtimestamp(result.timestamp, UTC) if result.timestamp else utcnow()
-        row.updated_at = utcnow()
-        await usage.increment(session, instance.organization_id, instance.id, messages_sent=1,
-                              media_bytes=media.size if media and media.size else 0)
-        await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
-                                            message_id=row.id, data=message_data(row)))
-        await bus.commit_and_publish(session)
     except wuzapi.WuzapiError as exc:
         error = service_error(exc)
         await _fail(session, row, quota_day, TIMEOUT_ERROR if isinstance(exc, wuzapi.OutcomeUnknown)
@@ -323,7 +330,42 @@ async def deliver(session: AsyncSession, prepared: PreparedSend, *, plan: str | 
         reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else type(exc).__name__
         await _shielded(_fail_elsewhere(session, row.id, quota_day, INTERRUPTED_ERROR.format(reason=reason)))
         raise
+    media_bytes = media.size if media and media.size else 0
+    try:
+        await _record_sent(session, row, result, media_bytes)
+    except BaseException:
+        # WuzAPI took the message: whatever broke our bookkeeping, the row must say sent.
+        await _shielded(_record_sent_elsewhere(session, row.id, result, media_bytes))
+        raise
     return Delivered(row, quota)
+
+
+async def _record_sent(session: AsyncSession, row: Message, result: wuzapi.SendResult, media_bytes: int) -> None:
+    row.status = MessageStatus.SENT
+    row.whatsapp_message_id = result.message_id or row.whatsapp_message_id
+    row.sent_at = _sent_at(result.timestamp)
+    row.updated_at = utcnow()
+    await usage.increment(session, row.organization_id, row.instance_id, messages_sent=1, media_bytes=media_bytes)
+    await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
+                                        message_id=row.id, data=message_data(row)))
+    await bus.commit_and_publish(session)
+
+
+def _sent_at(timestamp: int | None) -> datetime:
+    """WuzAPI's send time; ours when it gave none or one no datetime holds (the message went anyway)."""
+    try:
+        return datetime.fromtimestamp(timestamp, UTC) if timestamp else utcnow()
+    except (ValueError, OverflowError, OSError):
+        return utcnow()
+
+
+async def _record_sent_elsewhere(broken: AsyncSession, message_id: str, result: wuzapi.SendResult,
+                                 media_bytes: int) -> None:
+    await broken.close()  # see _fail_elsewhere
+    async with db.session() as session:
+        row = await session.get(Message, message_id)
+        if row is not None and row.status == MessageStatus.PENDING:
+            await _record_sent(session, row, result, media_bytes)
 
 
 def sent_nothing(error: BaseException) -> bool:
@@ -339,7 +381,7 @@ async def _shielded(work: Awaitable[None]) -> None:
         await asyncio.wait([task])  # cancelled again: finish the write anyway, then go on unwinding
         raise
     except Exception:
-        log.exception("could not record a failed send")
+        log.exception("could not record the outcome of a send")
 
 
 async def _fail_elsewhere(broken: AsyncSession, message_id: str, quota_day: date | None, error: str) -> None:

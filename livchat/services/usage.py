@@ -1,7 +1,7 @@
 """Daily usage counters (`usage_daily`), incremented atomically, and the daily message quota.
 
 One `INSERT … ON CONFLICT (organization_id, instance_id, day) DO UPDATE SET x = usage_daily.x +
-excluded.x` per call: concurrent increments on SQLite or PostgreSQL never lose a count, and no
+:value` per call: concurrent increments on SQLite or PostgreSQL never lose a count, and no
 row has to exist first. The caller commits (so a count goes with the change it counts).
 
 The quota is the organization-wide row's `quota_used`, taken by a conditional upsert (`… DO

@@ -103,6 +103,16 @@ async def get_endpoint(session: AsyncSession, organization_id: str, instance_id:
     return endpoint_view(await _endpoint(session, organization_id, instance_id))
 
 
+async def endpoints_of(session: AsyncSession, organization_id: str, instance_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The endpoint views of a page of the organization's instances (by instance id), in one query."""
+    if not instance_ids:
+        return {}
+    found = await session.exec(select(WebhookEndpoint).where(
+        WebhookEndpoint.organization_id == organization_id,
+        WebhookEndpoint.instance_id.in_(instance_ids)))  # type: ignore[attr-defined]
+    return {e.instance_id: endpoint_view(e) for e in found}
+
+
 async def find_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> dict[str, Any] | None:
     """The endpoint view, or None when the (own) instance has none yet."""
     await _instance_id(session, organization_id, instance_id)

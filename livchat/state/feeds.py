@@ -19,7 +19,7 @@ from livchat.core.events import bus
 from livchat.core.logging import get_logger
 from livchat.services import whatsapp_events as ev
 from livchat.services.notifications import NotificationCreated
-from livchat.state.auth import authorized, current_context
+from livchat.state.auth import PAGE_LOAD_HANDLER, authorized, current_context
 
 log = get_logger("feeds")
 
@@ -53,6 +53,9 @@ def feed_watcher(on_change: Any, counter: rx.Var | None = None) -> rx.Component:
     """Runs `on_change` whenever the feed (or the given counter of it) moves. Reflex hoists
     `on_mount` into a memoized wrapper, so a changing `key` would not re-run it; two distinct
     elements swapped on the counter's parity are mounted afresh on every change."""
+    if getattr(getattr(on_change, "fn", None), "__name__", "") == PAGE_LOAD_HANDLER:
+        # A page load records the tab's organization anew; a feed event must only check it.
+        raise ValueError("feed_watcher needs a refresh handler, not `load`")
     counter = OrgFeed.version if counter is None else counter
 
     def watcher(parity: str) -> rx.Component:

@@ -23,6 +23,12 @@ class NoticesState(rx.State):
 
     @rx.event
     @authorized
+    async def refresh(self) -> None:
+        """A notice was created. Not a page load: the tab's organization is checked, not re-recorded."""
+        await self._reload(await current_context(self))
+
+    @rx.event
+    @authorized
     async def dismiss(self, notification_id: str) -> None:
         ctx = await current_context(self)  # any member may dismiss their organization's notices
         async with db.session() as session:

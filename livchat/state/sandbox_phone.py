@@ -5,6 +5,7 @@ holds only what the screen shows, bounded; no QR payload leaves the server."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ from livchat.core.settings import get_settings
 from livchat.sandbox.engine import ControlError
 from livchat.services import anonymous, simulated_phone
 from livchat.services.simulated_phone import Viewer
-from livchat.state.auth import AuthRedirect, current_context
+from livchat.state.auth import NoOrganization, SignedOut, authorized, current_context
 
 # Where the landing page's test panel keeps the visitor's anonymous token (POST /api/public/session).
 ANONYMOUS_TOKEN_STORAGE = "anonymous_token"
@@ -24,7 +25,6 @@ ANONYMOUS_TOKEN_STORAGE = "anonymous_token"
 class SandboxPhoneState(rx.State):
     enabled: bool = True
     signed_out: bool = False  # neither signed in nor holding a test-panel session
-    anonymous_token: str = rx.LocalStorage("", name=ANONYMOUS_TOKEN_STORAGE)
     sessions: list[dict[str, str]] = []  # instance_id, name, state, phone, pairing_code
     active_session: str = ""  # an instance id
     outbox: list[dict[str, str]] = []  # id, to, type, text, status
@@ -35,7 +35,9 @@ class SandboxPhoneState(rx.State):
     text: str = ""
     notice_key: str = ""  # a sandbox.done.* / sandbox.error.* key
     notice_ok: bool = True
-    _anonymous_session_id: str = ""  # resolved from the token once, kept server-side
+    # The test panel's session, resolved from the browser's token; the token itself is never kept
+    # in state (Reflex stores state on disk or in Redis).
+    _anonymous_session_id: str = ""
 
     @rx.var
     def linked_sessions(self) -> list[dict[str, str]]:
@@ -62,17 +64,35 @@ class SandboxPhoneState(rx.State):
         self.text = value[:4096]
 
     @rx.event
+    @authorized
     async def set_active_session(self, value: str) -> None:
         self.active_session = value[:64]
         await self._load()
 
     @rx.event
-    async def refresh(self) -> None:
+    @authorized
+    async def refresh(self):  # type: ignore[no-untyped-def]
         self.notice_key = ""
         self._anonymous_session_id = ""  # a new visit: resolve the token again
         await self._load()
+        return rx.call_script(f"window.localStorage.getItem({json.dumps(ANONYMOUS_TOKEN_STORAGE)}) || ''",
+                              callback=SandboxPhoneState.use_anonymous_token)
 
     @rx.event
+    @authorized
+    async def use_anonymous_token(self, token: str) -> None:
+        """The browser's test-panel token (if any), traded at once for its session's id."""
+        token = str(token or "")[:200]
+        if token:
+            async with db.session() as session:
+                try:
+                    self._anonymous_session_id = (await anonymous.resolve(session, token)).id
+                except anonymous.SessionExpired:
+                    self._anonymous_session_id = ""
+        await self._load()
+
+    @rx.event
+    @authorized
     async def poll(self) -> None:
         """The page's timer: new sessions, links and outbox items appear without a click."""
         await self._load()
@@ -80,14 +100,8 @@ class SandboxPhoneState(rx.State):
     async def _viewer(self) -> Viewer:
         try:
             return Viewer(organization_id=(await current_context(self)).organization.id)
-        except AuthRedirect:
+        except (SignedOut, NoOrganization):  # not signed in (a tab whose organization changed reloads)
             pass
-        if not self._anonymous_session_id and self.anonymous_token:
-            async with db.session() as session:
-                try:
-                    self._anonymous_session_id = (await anonymous.resolve(session, self.anonymous_token)).id
-                except anonymous.SessionExpired:
-                    self._anonymous_session_id = ""
         return Viewer(anonymous_session_id=self._anonymous_session_id or None)
 
     async def _load(self) -> None:
@@ -119,14 +133,17 @@ class SandboxPhoneState(rx.State):
         await self._load()
 
     @rx.event
+    @authorized
     async def link_session(self, instance_id: str) -> None:
         await self._link(instance_id=instance_id)
 
     @rx.event
+    @authorized
     async def link_qr(self) -> None:
         await self._link(qr=self.qr_payload)
 
     @rx.event
+    @authorized
     async def link_code(self) -> None:
         await self._link(pairing_code=self.pairing_code)
 
@@ -138,6 +155,7 @@ class SandboxPhoneState(rx.State):
         await self._act(action, "sandbox.done.linked")
 
     @rx.event
+    @authorized
     async def send(self) -> None:
         async def action(session: Any, viewer: Viewer) -> None:
             await simulated_phone.write_as_contact(session, viewer, self.active_session, self.sender, self.text)
@@ -146,21 +164,25 @@ class SandboxPhoneState(rx.State):
         await self._act(action, "sandbox.done.sent")
 
     @rx.event
+    @authorized
     async def mark(self, message_id: str, state: str) -> None:
         await self._act(lambda session, viewer: simulated_phone.receipt(session, viewer, message_id, state),
                         "sandbox.done.receipt")
 
     @rx.event
+    @authorized
     async def disconnect(self) -> None:
         await self._act(lambda session, viewer: simulated_phone.go_offline(session, viewer, self.active_session),
                         "sandbox.done.disconnected")
 
     @rx.event
+    @authorized
     async def reconnect(self, instance_id: str) -> None:
         await self._act(lambda session, viewer: simulated_phone.reconnect(session, viewer, instance_id),
                         "sandbox.done.reconnected")
 
     @rx.event
+    @authorized
     async def logout(self) -> None:
         await self._act(lambda session, viewer: simulated_phone.log_out(session, viewer, self.active_session),
                         "sandbox.done.logged_out")

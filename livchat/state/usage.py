@@ -8,7 +8,7 @@ import reflex as rx
 
 from livchat.core.db import db, utcnow
 from livchat.services import usage
-from livchat.state.auth import authorized, current_context
+from livchat.state.auth import AuthContext, authorized, current_context
 
 DAYS = 14
 
@@ -24,7 +24,15 @@ class UsageState(rx.State):
     @rx.event
     @authorized
     async def load(self) -> None:
-        ctx = await current_context(self)
+        await self._reload(await current_context(self))
+
+    @rx.event
+    @authorized
+    async def refresh(self) -> None:
+        """The live feed moved. Not a page load: the tab's organization is checked, not re-recorded."""
+        await self._reload(await current_context(self))
+
+    async def _reload(self, ctx: AuthContext) -> None:
         today = utcnow().date()
         async with db.session() as session:
             report = await usage.report(session, ctx.organization.id, ctx.organization.plan,

@@ -107,6 +107,22 @@ async def test_many_clients_against_one_account_meet_a_backoff_not_a_lock(sessio
     assert first_step.get_expiry() <= 5 * 60
 
 
+async def test_the_owners_usual_client_is_not_held_by_failures_from_elsewhere(session):
+    """Successes do not use the account-wide budget; a client that signed in from its address is
+    not held when attackers elsewhere exhaust it."""
+    await auth.sign_up(session, "ana@example.com", PASSWORD)
+    first_step = auth.SIGN_IN_PER_ACCOUNT[0]
+    for _ in range(first_step.amount + 5):  # the owner signing in often costs the account nothing
+        await auth.check_password(session, "ana@example.com", PASSWORD, ip="10.2.0.1")
+    per_client = auth.SIGN_IN_PER_ACCOUNT_IP.amount
+    for i in range(first_step.amount // per_client):  # attackers from many addresses
+        await _fail(session, "ana@example.com", f"10.2.1.{i}", per_client)
+    with pytest.raises(auth.TooManyAttempts):  # a new address meets the backoff...
+        await auth.check_password(session, "ana@example.com", PASSWORD, ip="10.2.9.9")
+    # ...the owner's usual one does not.
+    assert (await auth.check_password(session, "ana@example.com", PASSWORD, ip="10.2.0.1")).email == "ana@example.com"
+
+
 async def test_concurrent_attempts_are_each_counted_before_the_password_is_checked(database):
     async with db.session() as session:
         await auth.sign_up(session, "ana@example.com", PASSWORD)

@@ -381,3 +381,18 @@ async def test_a_send_that_never_reached_wuzapi_releases_its_key(api: httpx.Asyn
     retried = await api.post(url, json=body, headers=headers)
     assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
     assert (await api.post(url, json=body, headers=headers)).headers["idempotent-replayed"] == "true"
+
+
+def test_a_claim_outlasts_the_longest_request_the_settings_allow(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from livchat.core.settings import reset_settings_cache
+
+    assert idempotency.lease() == idempotency.MIN_LEASE  # defaults: 30 s download + 15 s WuzAPI
+    monkeypatch.setenv("LIVCHAT_MEDIA_FETCH_SECONDS", "300")
+    reset_settings_cache()
+    try:
+        assert idempotency.lease() >= timedelta(seconds=300 + 15)
+    finally:
+        monkeypatch.delenv("LIVCHAT_MEDIA_FETCH_SECONDS")
+        reset_settings_cache()

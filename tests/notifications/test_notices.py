@@ -85,3 +85,34 @@ async def test_the_shell_lists_and_dismisses_its_own_notices_only(database: str)
     assert [(i["id"], i["title_pt"]) for i in page_a.items] == [(notice, "Seu webhook do LivChat foi pausado")]
     await NoticesState.dismiss.fn(page_a, notice)
     assert page_a.items == []
+
+
+async def test_a_live_refresh_keeps_the_tab_on_the_organization_it_loaded(database: str) -> None:
+    """Another tab switched the organization: the notices' live refresh must not quietly follow
+    (the tab would then act on the other organization); it reloads the tab instead."""
+    from livchat.services import organizations
+    from livchat.state.shell import ShellState
+    from tests.accounts.accounts_support import event_text
+
+    org_a, cookie = await owner("ana@example.com")
+    async with db.session() as session:
+        user = (await auth.resolve_session(session, cookie.split("=", 1)[1]))[1]
+        org_b = (await organizations.create_for(session, user, "Second")).id
+        await session.commit()
+    shell = tab(ShellState, cookie, url="/dashboard")
+    await ShellState.switch_organization.fn(shell, org_a)
+    notices = await shell.get_state(NoticesState)
+    await NoticesState.load.fn(notices)
+    await ShellState.switch_organization.fn(tab(ShellState, cookie, url="/dashboard"), org_b)  # the other tab
+    await paused_notice(org_b)
+    assert event_text(await NoticesState.refresh.fn(notices)) == "window.location.reload()"
+    assert notices.items == []  # nothing of the other organization was shown
+
+
+def test_feed_watchers_refuse_a_page_load_handler() -> None:
+    import pytest
+
+    from livchat.state.feeds import feed_watcher
+
+    with pytest.raises(ValueError, match="refresh handler"):
+        feed_watcher(NoticesState.load)

@@ -10,6 +10,7 @@ from livchat.core.db import db
 from livchat.sandbox.runtime import get_sandbox
 from livchat.services import anonymous, auth, instances
 from livchat.state.sandbox_phone import SandboxPhoneState
+from tests.accounts.accounts_support import event_text
 from tests.dashboard.dash_support import forget_sandbox_users, live, tab  # noqa: F401 - fixtures
 from tests.whatsapp.wa_support import LiveApp
 
@@ -28,9 +29,18 @@ async def owner_with_waiting_instance(email: str, name: str) -> tuple[str, str, 
     return signed.organization.id, f"{auth.SESSION_COOKIE}={token}", instance.id
 
 
-def page(cookie: str = "", anonymous_token: str = "") -> SandboxPhoneState:
-    state = tab(SandboxPhoneState, cookie, url="/sandbox")
-    state.anonymous_token = anonymous_token
+def page(cookie: str = "") -> SandboxPhoneState:
+    return tab(SandboxPhoneState, cookie, url="/sandbox")
+
+
+async def opened_by_visitor(anonymous_token: str) -> SandboxPhoneState:
+    """The page opened by a browser whose local storage holds this test-panel token: the page load
+    asks the browser for it, and the browser answers through `use_anonymous_token`."""
+    state = page()
+    asked = await state.refresh()
+    assert "localStorage.getItem" in event_text(asked)
+    await state.use_anonymous_token(anonymous_token)
+    assert anonymous_token not in repr(state.dict())  # traded for its session's id, never kept
     return state
 
 
@@ -113,20 +123,17 @@ async def test_an_anonymous_visitor_links_their_own_test_panel_session_only(live
     nobody = page()
     await nobody.refresh()
     assert (nobody.signed_out, nobody.sessions) == (True, [])
-    stranger = page(anonymous_token="lc_anon_not-a-real-token")
-    await stranger.refresh()
+    stranger = await opened_by_visitor("lc_anon_not-a-real-token")
     assert stranger.sessions == []
 
-    state = page(anonymous_token=visitor.token)
-    await state.refresh()
+    state = await opened_by_visitor(visitor.token)
     [mine] = state.sessions
     assert (mine["name"], mine["state"]) == ("Test panel", "waiting")
     await state.link_session(mine["instance_id"])
     assert state.notice_key == "sandbox.done.linked"
     assert [s["state"] for s in state.sessions] == ["linked"]
 
-    theirs = page(anonymous_token=other.token)
-    await theirs.refresh()
+    theirs = await opened_by_visitor(other.token)
     assert [s["state"] for s in theirs.sessions] == ["waiting"]  # untouched
     await theirs.link_session(mine["instance_id"])
     assert theirs.notice_key == "sandbox.error.no_session"

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,8 @@ from starlette.routing import Route
 
 from livchat.api.problems import service_error_code
 from livchat.core.crypto import encrypt
-from livchat.core.db import db
+from livchat.core.db import db, utcnow
+from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
@@ -292,15 +294,42 @@ async def test_a_send_cancelled_mid_flight_is_failed_not_pending(session, fake_w
     assert await quota_used(org) == 0
 
 
-async def test_a_non_gateway_error_fails_the_row(session, fake_wuzapi: FakeWuzapi) -> None:
-    """WuzAPI answers a timestamp no datetime holds: the error is ours, the row still settles."""
+async def test_a_timestamp_no_datetime_holds_still_records_the_send(session, fake_wuzapi: FakeWuzapi) -> None:
+    """WuzAPI took the message but answers a timestamp no datetime holds: the row says sent."""
     org = await make_org(session)
     fake_wuzapi.mode = "bogus"
     instance = await connected_instance(session, org)
-    with pytest.raises((ValueError, OverflowError, OSError)):
-        await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+    before = utcnow()
+    sent = await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
     [row] = await rows(instance.id)
-    assert row.status == "failed" and "interrupted (" in (row.error or "")
+    assert (sent.status, row.status) == ("sent", "sent") and row.sent_at is not None and row.sent_at >= before
+
+
+async def test_a_send_whose_bookkeeping_breaks_after_wuzapi_took_it_is_recorded_sent(session,
+                                                                                   fake_wuzapi: FakeWuzapi) -> None:
+    """Whatever breaks after WuzAPI accepted the message (here: the outbox write, once), the row
+    ends sent and counted, never failed with its quota given back: the message did go out."""
+    org = await make_org(session)
+    instance = await connected_instance(session, org)
+    broken: list[str] = []
+
+    async def outbox_down_once(_session: Any, event: MessageSent) -> None:
+        if not broken:
+            broken.append(event.message_id)
+            raise RuntimeError("outbox write failed")
+
+    undo = bus.subscribe_in_transaction(MessageSent, outbox_down_once)
+    try:
+        with pytest.raises(RuntimeError, match="outbox write failed"):
+            await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+    finally:
+        undo()
+    [row] = await rows(instance.id)
+    assert broken == [row.id] and row.status == "sent" and len(fake_wuzapi.requests) == 1
+    assert await quota_used(org) == 1
+    async with db.session() as s:
+        counted = (await s.exec(select(UsageDaily).where(UsageDaily.instance_id == instance.id))).one()
+    assert counted.messages_sent == 1
 
 
 async def test_audio_keeps_its_full_mime_type_for_wuzapi(session, fake_wuzapi: FakeWuzapi) -> None:
@@ -432,3 +461,45 @@ async def test_history_receipts_read_marks_and_isolation(live: LiveApp, session)
         await messaging.send_message(session, other_org, instance.id, OutgoingMessage(to="5511912345678", text="x"))
     with pytest.raises(NotFound):
         await messaging.mark_read(session, other_org, instance.id, [inbound_id])
+
+
+class HeldMedia:
+    """A media server that holds every download open until released, counting those open at once."""
+
+    def __init__(self) -> None:
+        self.open = self.most_open = 0
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    async def serve(self, request: Request) -> Response:
+        with self.lock:
+            self.open += 1
+            self.most_open = max(self.most_open, self.open)
+        await asyncio.to_thread(self.release.wait, 20)
+        with self.lock:
+            self.open -= 1
+        return Response(MEDIA_BYTES, media_type="video/mp4")
+
+
+async def test_downloads_of_media_by_url_are_bounded_per_process(session, fake_wuzapi: FakeWuzapi,
+                                                                private_media_allowed: None) -> None:
+    """Each download is held in memory: at most MAX_CONCURRENT_DOWNLOADS run at once, the others wait."""
+    org = await paid_org(session)
+    instance = await connected_instance(session, org)
+    held = HeldMedia()
+    sends = messaging.MAX_CONCURRENT_DOWNLOADS + 3
+    with serve_in_thread(Starlette(routes=[Route("/clip.mp4", held.serve)])) as base:
+        async def send_one() -> str:
+            async with db.session() as s:
+                row = await messaging.send_message(s, org, instance.id, OutgoingMessage(
+                    to="5511912345678", type="video", media_url=base + "/clip.mp4"))
+                return row.status
+
+        tasks = [asyncio.create_task(send_one()) for _ in range(sends)]
+        deadline = asyncio.get_running_loop().time() + 10
+        while held.open < messaging.MAX_CONCURRENT_DOWNLOADS and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)  # polling a condition, bounded by the deadline
+        assert held.open == messaging.MAX_CONCURRENT_DOWNLOADS
+        held.release.set()
+        assert await asyncio.gather(*tasks) == ["sent"] * sends
+    assert held.most_open == messaging.MAX_CONCURRENT_DOWNLOADS and len(fake_wuzapi.requests) == sends

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from livchat.core.db import db
+from livchat.core.settings import reset_settings_cache
 from livchat.services import accounts, anonymous, api_keys
 from livchat.services.limits import reset_rate_limits
 from livchat.services.whatsapp_events import InstanceConnected
@@ -83,6 +84,23 @@ async def test_session_creation_is_limited_per_ip(live) -> None:  # type: ignore
     limited = await live.http.post("/api/public/session")
     assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
     assert limited.headers["ratelimit-limit"] == "10" and limited.headers["ratelimit-remaining"] == "0"
+
+
+async def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(live, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With TRUSTED_PROXY_HOPS=1 the limit keys on the address the proxy saw, not the proxy's own."""
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    reset_settings_cache()
+    try:
+        def visitor(ip: str) -> dict[str, str]:
+            return {"X-Forwarded-For": ip}
+
+        for _ in range(10):
+            assert (await live.http.post("/api/public/session", headers=visitor("203.0.113.7"))).status_code == 200
+        assert (await live.http.post("/api/public/session", headers=visitor("203.0.113.7"))).status_code == 429
+        assert (await live.http.post("/api/public/session", headers=visitor("198.51.100.9"))).status_code == 200
+    finally:
+        monkeypatch.delenv("TRUSTED_PROXY_HOPS")
+        reset_settings_cache()
 
 
 async def test_signing_up_keeps_the_connection(live, session) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.api import tenancy
@@ -112,14 +111,6 @@ def instance_out(instance: Instance, webhook: dict[str, Any] | None) -> dict[str
     }
 
 
-async def _webhooks_of(session: AsyncSession, instance_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The webhook views of a page of instances, in one query."""
-    if not instance_ids:
-        return {}
-    found = await session.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id.in_(instance_ids)))  # type: ignore[attr-defined]
-    return {e.instance_id: webhooks.endpoint_view(e) for e in found}
-
-
 def _status(view: instances.StatusView) -> dict[str, Any]:
     return view.as_json()
 
@@ -128,7 +119,7 @@ def _status(view: instances.StatusView) -> dict[str, Any]:
 async def list_instances(caller: Caller, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     async with db.session() as session:
         rows, next_cursor = await instances.page_instances(session, caller.organization.id, limit=limit, cursor=cursor)
-        hooks = await _webhooks_of(session, [i.id for i in rows])
+        hooks = await webhooks.endpoints_of(session, caller.organization.id, [i.id for i in rows])
     return {"data": [instance_out(i, hooks.get(i.id)) for i in rows], "nextCursor": next_cursor}
 
 
@@ -153,7 +144,8 @@ async def create_instance(caller: Caller, body: InstanceCreate, request: Request
 async def get_instance(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
         instance = await instances.get_instance(session, caller.organization.id, instance_id)
-        return instance_out(instance, (await _webhooks_of(session, [instance.id])).get(instance.id))
+        hooks = await webhooks.endpoints_of(session, caller.organization.id, [instance.id])
+        return instance_out(instance, hooks.get(instance.id))
 
 
 @router.delete("/instances/{instance_id}", status_code=204, summary="Delete an instance (logs out in WuzAPI too)")

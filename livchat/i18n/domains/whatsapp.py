@@ -1,6 +1,8 @@
 """Strings of the WhatsApp gateway services: error texts by stable code (`whatsapp.errors.<code>`)."""
 
 EN = {
+    "whatsapp.errors.message_rejected": "WhatsApp refused this message, so it was not sent. Check its content "
+                                        "and media, then try again.",
     "whatsapp.errors.invalid_phone": "Enter a valid phone number with its country code, e.g. +55 11 91234-5678.",
     "whatsapp.errors.instance_not_connected": "This WhatsApp instance is not connected. Connect it and link a phone first.",
     "whatsapp.errors.already_connected": "This WhatsApp instance is already linked to a phone.",
@@ -34,6 +36,8 @@ EN = {
 }
 
 PT_BR = {
+    "whatsapp.errors.message_rejected": "O WhatsApp recusou esta mensagem, então ela não foi enviada. Verifique o "
+                                        "conteúdo e a mídia e tente novamente.",
     "whatsapp.errors.invalid_phone": "Informe um número de telefone válido com o código do país, ex.: +55 11 91234-5678.",
     "whatsapp.errors.instance_not_connected": "Esta instância do WhatsApp não está conectada. Conecte-a e vincule um "
                                               "telefone primeiro.",
