@@ -40,6 +40,7 @@ class UnknownInstance(Exception):
 @dataclass
 class IngestStats:
     acked: int = 0
+    retried: int = 0  # tries again in place, before any requeue
     requeued: int = 0
     dead_lettered: int = 0
 
@@ -74,10 +75,13 @@ class _KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+IN_PLACE_ATTEMPTS = 3  # tries of one event, in order, before it goes back to the queue
+
+
 class QueueIngest:
     def __init__(self, consumer: AmqpConsumer, *, retry_delay: float = 1.0) -> None:
         self.consumer = consumer
-        self.retry_delay = retry_delay  # before requeueing a message that already failed once
+        self.retry_delay = retry_delay  # first wait between in-place tries (then doubling)
         self.stats = IngestStats()
         self._per_instance = _KeyedLocks()
         self._changed = asyncio.Condition()
@@ -101,19 +105,27 @@ class QueueIngest:
             await self._dead_letter(message, str(exc))
             return
         async with self._per_instance.hold(event.user_id):
-            try:
-                await store_event(event)
-            except UnknownInstance as exc:
-                await self._dead_letter(message, str(exc))
-            except Exception:
-                log.exception("storing a queued WuzAPI event failed; requeued", extra={"queue": self.consumer.queue_name})
-                if message.redelivered:  # failing again: do not spin on it
-                    await asyncio.sleep(self.retry_delay)
-                await message.requeue()
-                await self._count("requeued")
-            else:
-                await message.ack()
-                await self._count("acked")
+            # Retried here first, holding the instance's turn: a requeued event would come back
+            # behind that instance's later ones (a receipt before its message).
+            for attempt in range(IN_PLACE_ATTEMPTS):
+                try:
+                    await store_event(event)
+                except UnknownInstance as exc:
+                    await self._dead_letter(message, str(exc))
+                    return
+                except Exception:
+                    if attempt + 1 < IN_PLACE_ATTEMPTS:
+                        await self._count("retried")
+                        await asyncio.sleep(self.retry_delay * 2**attempt)
+                        continue
+                    log.exception("storing a queued WuzAPI event failed; requeued",
+                                  extra={"queue": self.consumer.queue_name})
+                    await message.requeue()
+                    await self._count("requeued")
+                    return
+                break
+            await message.ack()
+            await self._count("acked")
 
     async def _dead_letter(self, message: QueuedMessage, reason: str) -> None:
         log.error("dead-lettered a WuzAPI event from the queue",

@@ -135,6 +135,31 @@ async def test_processing_failure_is_redelivered_until_stored(session, queue_nam
     assert await queue_depth(queue_name) == 0
 
 
+async def test_a_transient_failure_does_not_let_the_instances_next_event_overtake(session, queue_name: str,
+                                                                                 consumer: QueueIngest) -> None:
+    """The failing event is tried again in place, holding its instance's turn: the message that
+    was queued after it is stored after it."""
+    org = await make_org(session)
+    instance = await add_instance(session, org)
+    consumer.retry_delay = 2.0  # the next try comes after the test has unblocked the folder
+    blocker = ingest.media_path(org, "x").parent
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    try:
+        await publish(queue_name, queued(instance, "3EB0O1", media_kind="image", media=b"\x89PNG fake",
+                                         mime_type="image/png"))
+        await publish(queue_name, queued(instance, "3EB0O2"))
+        await consumer.wait_until(lambda s: s.retried >= 1)
+        assert await stored(instance.id) == []  # the second waits for the first
+    finally:
+        blocker.unlink()
+    await consumer.wait_until(lambda s: s.acked == 2)
+    rows = sorted(await stored(instance.id), key=lambda r: r.id)  # ids are time-ordered
+    assert [r.whatsapp_message_id for r in rows] == ["3EB0O1", "3EB0O2"] and consumer.stats.requeued == 0
+    shutil.rmtree(blocker)
+    await consumer.stop()
+
+
 async def test_duplicate_event_is_stored_once(session, queue_name: str, consumer: QueueIngest) -> None:
     instance = await add_instance(session, await make_org(session))
     body = queued(instance, "3EB0Q3")
