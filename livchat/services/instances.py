@@ -28,12 +28,13 @@ from livchat.core.db import utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
+from livchat.core.pagination import newest_first
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
 from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
-from livchat.services import limits
+from livchat.services import limits, organizations
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
 from livchat.services.gateway import gateway_errors, get_gateway, service_error
 from livchat.services.phones import bare_jid, normalize_phone
@@ -114,14 +115,8 @@ async def page_instances(session: AsyncSession, organization_id: str, *, limit: 
                          cursor: str | None = None) -> tuple[list[Instance], str | None]:
     """Newest first, `limit` (≤ 100) at a time: (page, next cursor or None). Ids are time-ordered,
     so the cursor is `id < cursor`."""
-    limit = max(1, min(int(limit), 100))
     query = select(Instance).where(Instance.organization_id == organization_id)
-    if cursor:
-        query = query.where(Instance.id < cursor)
-    rows = list((await session.exec(query.order_by(Instance.id.desc()).limit(limit + 1))).all())  # type: ignore[attr-defined]
-    if len(rows) > limit:
-        return rows[:limit], rows[limit - 1].id
-    return rows, None
+    return await newest_first(session, query, Instance.id, limit=limit, cursor=cursor)
 
 
 async def create_instance(session: AsyncSession, organization_id: str | None, name: str, *,
@@ -162,15 +157,12 @@ async def create_instance(session: AsyncSession, organization_id: str | None, na
 
 
 async def _reserve(session: AsyncSession, instance: Instance) -> None:
-    """Commit the row, counted against the plan under a lock on the organization: the UPDATE takes
-    its row lock on PostgreSQL and the write lock on SQLite, so two creates at the limit cannot
-    both see room. The WuzAPI user is made after, outside the lock."""
+    """Commit the row, counted against the plan under a lock on the organization, so two creates
+    at the limit cannot both see room. The WuzAPI user is made after, outside the lock."""
     await session.commit()  # start a fresh transaction: its first statement takes the lock
     try:
         if instance.organization_id is not None:
-            locked = await session.exec(update(Organization).where(Organization.id == instance.organization_id)
-                                        .values(plan=Organization.plan))  # a no-op write, for the lock
-            if locked.rowcount != 1:
+            if not await organizations.lock_organization(session, instance.organization_id):
                 raise NotFound("not_found")
             plan = (await session.exec(select(Organization.plan)
                                        .where(Organization.id == instance.organization_id))).one()

@@ -37,6 +37,7 @@ from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
+from livchat.core.pagination import newest_first
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
@@ -455,16 +456,10 @@ async def list_messages(session: AsyncSession, organization_id: str | None, inst
     """Newest first, both directions. `chat` is a phone number (any form) or a JID. Returns
     (page, next cursor or None); ids are time-ordered, so the cursor is `id < cursor`."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
-    limit = max(1, min(int(limit), 100))
     query = select(Message).where(Message.instance_id == instance.id)
     if chat:
         query = query.where(Message.chat_jid == _chat_jid(chat))
-    if cursor:
-        query = query.where(Message.id < cursor)
-    rows = list((await session.exec(query.order_by(Message.id.desc()).limit(limit + 1))).all())  # type: ignore[attr-defined]
-    if len(rows) > limit:
-        return rows[:limit], rows[limit - 1].id
-    return rows, None
+    return await newest_first(session, query, Message.id, limit=limit, cursor=cursor)
 
 
 def _chat_jid(chat: str) -> str:

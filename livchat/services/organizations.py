@@ -119,10 +119,13 @@ async def _member(session: AsyncSession, organization_id: str, membership_id: st
     return row
 
 
-async def _lock(session: AsyncSession, organization_id: str) -> None:
-    """Serialise owner changes of one organization until commit (a no-op on SQLite, whose writers
-    are serial and whose conditional statements below see the latest committed rows)."""
-    await session.exec(select(Organization.id).where(Organization.id == organization_id).with_for_update())
+async def lock_organization(session: AsyncSession, organization_id: str) -> bool:
+    """Serialise changes that count an organization's rows (owners, instances) until commit: a
+    write that changes nothing takes the row's lock on PostgreSQL and the write lock on SQLite,
+    so a count read after it cannot be stale. False when there is no such organization."""
+    locked = await session.exec(update(Organization).where(Organization.id == organization_id)  # type: ignore[call-overload]
+                                .values(updated_at=Organization.updated_at))  # explicit: no onupdate bump
+    return bool(locked.rowcount == 1)
 
 
 def _keeps_an_owner(member: Membership) -> ColumnElement[bool]:
@@ -156,7 +159,7 @@ async def change_role(
 ) -> Membership:
     if new_role not in PERMISSIONS:
         raise InvalidInput("invalid_role")
-    await _lock(session, organization_id)
+    await lock_organization(session, organization_id)
     member = await _member(session, organization_id, membership_id)
     _check_can_manage(actor_role, member.role, new_role)
     await _set_role(session, member, new_role)
@@ -164,14 +167,14 @@ async def change_role(
 
 
 async def remove_member(session: AsyncSession, organization_id: str, actor_role: str, membership_id: str) -> None:
-    await _lock(session, organization_id)
+    await lock_organization(session, organization_id)
     member = await _member(session, organization_id, membership_id)
     _check_can_manage(actor_role, member.role)
     await drop_membership(session, member)
 
 
 async def leave(session: AsyncSession, organization_id: str, user_id: str) -> None:
-    await _lock(session, organization_id)
+    await lock_organization(session, organization_id)
     found = await membership_of(session, organization_id, user_id)
     if found is None:
         raise NotFound()
@@ -199,7 +202,7 @@ async def drop_membership(session: AsyncSession, member: Membership) -> None:
 async def drop_synced_membership(session: AsyncSession, member: Membership) -> None:
     """Clerk removed this membership. If it held the last ownership, the longest-standing admin
     inherits it; with no admin left it stays (Conflict), so the organization keeps an owner."""
-    await _lock(session, member.organization_id)
+    await lock_organization(session, member.organization_id)
     if member.role == Role.OWNER:
         heir = (await session.exec(
             select(Membership).where(Membership.organization_id == member.organization_id,
@@ -215,7 +218,7 @@ async def transfer_ownership(
     session: AsyncSession, organization_id: str, actor_user_id: str, membership_id: str
 ) -> None:
     """The target becomes owner; the acting owner steps down to admin."""
-    await _lock(session, organization_id)
+    await lock_organization(session, organization_id)
     actor = await membership_of(session, organization_id, actor_user_id)
     if actor is None:
         raise NotFound()

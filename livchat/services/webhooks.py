@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import decrypt, encrypt
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
+from livchat.core.pagination import newest_first
 from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -43,7 +44,6 @@ ROTATION_OVERLAP = timedelta(hours=24)
 # receivers' proxies refuse headers past a few KB, so an 11th rotation within 24 h is refused.
 MAX_PREVIOUS_SECRETS = 10
 TEST_EVENT_TYPE = "webhook.test"
-MAX_PAGE = 100
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -191,18 +191,12 @@ async def list_deliveries(session: AsyncSession, organization_id: str, instance_
     await _instance_id(session, organization_id, instance_id)
     if status is not None and status not in set(DeliveryStatus):
         raise InvalidInput(f"status must be one of {', '.join(DeliveryStatus)}")
-    limit = max(1, min(int(limit), MAX_PAGE))
-    query = (select(WebhookDelivery)
-             .where(WebhookDelivery.organization_id == organization_id, WebhookDelivery.instance_id == instance_id)
-             .order_by(WebhookDelivery.id.desc())  # type: ignore[attr-defined]
-             .limit(limit + 1))
+    query = select(WebhookDelivery).where(WebhookDelivery.organization_id == organization_id,
+                                          WebhookDelivery.instance_id == instance_id)
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    if cursor:
-        query = query.where(WebhookDelivery.id < cursor)
-    rows = list((await session.exec(query)))
-    page = rows[:limit]
-    return {"data": [delivery_view(d) for d in page], "nextCursor": page[-1].id if len(rows) > limit else None}
+    page, next_cursor = await newest_first(session, query, WebhookDelivery.id, limit=limit, cursor=cursor)
+    return {"data": [delivery_view(d) for d in page], "nextCursor": next_cursor}
 
 
 async def _delivery(session: AsyncSession, organization_id: str, delivery_id: str) -> WebhookDelivery:
