@@ -4,7 +4,9 @@ bare sandbox (WuzapiClient straight to it) measured in the same run as the refer
 
 The plan's limits must not be what is measured: the API process runs with LIVCHAT_PLAN_LIMITS
 lifting the scale plan's sends per second and API requests per minute (a setting, not a code
-change). A 429 is counted apart, never as a send. Targets: ≥ 1,000 sends/s through the API, and
+change). A 429 is counted apart, never as a send. Three setups: SQLite and PostgreSQL with one
+worker (the embedded defaults: Reflex serves one backend worker without Redis), and PostgreSQL
+with Redis and the workers Reflex starts when Redis is configured. Targets: ≥ 1,000 sends/s through the API, and
 ≥ 50 % of the bare sandbox at the same concurrency.
 """
 
@@ -39,11 +41,18 @@ BENCH_PLAN_LIMITS = {"scale": {"instances": INSTANCES, "sends_per_second": 1_000
 BIN = Path(sys.executable).parent
 
 
-def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def reflex_backend_workers() -> int:
+    """What `reflex run --env prod` starts: one Granian worker, or with Redis configured
+    min(2 × cores + 1, 8) (reflex.utils.processes.get_num_workers)."""
+    return min((os.cpu_count() or 1) * 2 + 1, 8)
+
+
+def _start_api(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         # Served the way `reflex run --env prod` serves the backend: by Granian.
         [str(BIN / "python"), "-m", "granian", "--interface", "asgi", "--factory", "livchat.api.app:create_api",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+         "--log-level", "warning"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -148,22 +157,23 @@ async def _bench(api_url: str, sandbox_url: str, key: str, api_pid: int) -> list
 PG_ADMIN = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def _one_database(database: str, database_url: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def _one_setup(label: str, database_url: str, *, redis_url: str = "",
+               workers: int = 1) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     data_dir = tempfile.mkdtemp(prefix="livchat-bench-api-")
     sandbox, sandbox_url = _start_sandbox(os.path.join(data_dir, "sandbox"))
     api_port = _free_port()
     env = {**os.environ, "LIVCHAT_DATA_DIR": data_dir, "WUZAPI_URL": sandbox_url, "WUZAPI_ADMIN_TOKEN": ADMIN,
-           "PUBLIC_URL": f"http://127.0.0.1:{api_port}", "DATABASE_URL": database_url, "REDIS_URL": "",
+           "PUBLIC_URL": f"http://127.0.0.1:{api_port}", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
            "LIVCHAT_PLAN_LIMITS": json.dumps(BENCH_PLAN_LIMITS)}
     api = None
     try:
         subprocess.run([str(BIN / "livchat"), "migrate"], env=env, check=True, capture_output=True)
         # The reference first, on the same sandbox process: it links the sandbox's first session.
-        reference = [{"path": f"bare sandbox ({database} run)", **row}
+        reference = [{"path": f"bare sandbox ({label} run)", **row}
                      for row in asyncio.run(bare_sandbox_rows(sandbox_url))]
         key = _organization(env)
-        api = _start_api(env, api_port)
-        rows = [{"path": f"API ({database})", **row}
+        api = _start_api(env, api_port, workers)
+        rows = [{"path": f"API ({label})", **row}
                 for row in asyncio.run(_bench(f"http://127.0.0.1:{api_port}", sandbox_url, key, api.pid))]
     finally:
         for proc in (api, sandbox):
@@ -187,20 +197,43 @@ def _with_targets(row: dict[str, object]) -> dict[str, object]:
                               f"{'met' if meets else 'MISSED'}")}
 
 
-def run() -> dict[str, object]:
-    load = os.getloadavg()[0]  # the machine is shared: say how busy it was
-    rows, reference = _one_database("SQLite", "")
+BENCH_REDIS = os.environ.get("LIVCHAT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _postgres(label: str, **setup: object) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS livchat_bench WITH (FORCE)")
         conn.execute("CREATE DATABASE livchat_bench")
     try:
-        pg_rows, pg_reference = _one_database("PostgreSQL", PG_ADMIN.rsplit("/", 1)[0] + "/livchat_bench")
+        return _one_setup(label, PG_ADMIN.rsplit("/", 1)[0] + "/livchat_bench", **setup)  # type: ignore[arg-type]
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS livchat_bench WITH (FORCE)")
+
+
+def _flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS).flushdb()  # a database of the bench's own (index 13)
+
+
+def run() -> dict[str, object]:
+    load = os.getloadavg()[0]  # the machine is shared: say how busy it was
+    rows, reference = _one_setup("SQLite", "")
+    pg_rows, pg_reference = _postgres("PostgreSQL")
+    # Production-shaped: with Redis configured, Reflex serves the backend with several workers
+    # (limits then shared in Redis); the same API code, only the setup differs.
+    workers = reflex_backend_workers()
+    _flush_redis()
+    try:
+        multi_rows, multi_reference = _postgres(f"PostgreSQL + Redis, {workers} workers", redis_url=BENCH_REDIS,
+                                                workers=workers)
+    finally:
+        _flush_redis()
     columns = ["path", "concurrency", "sends", "429s", "other_errors", "seconds", "sends_per_s", "p50_ms", "p99_ms",
                "api_cpu_ms_per_send", "vs_bare_%", "target"]
-    table = [{c: _with_targets(r).get(c, "") for c in columns} for r in rows + reference + pg_rows + pg_reference]
+    table = [{c: _with_targets(r).get(c, "") for c in columns} for r in rows + reference + pg_rows + pg_reference
+             + multi_rows + multi_reference]
     return {"title": (f"API sends (≤{MAX_SENDS} sends or {MAX_SECONDS:.0f} s per row; plan limits lifted by "
                       f"LIVCHAT_PLAN_LIMITS) vs the bare sandbox; load average at start {load:.1f} on "
                       f"{os.cpu_count()} cores"),
