@@ -17,7 +17,7 @@ from livchat.pages import dashboard
 from livchat.pages.landing import landing
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
-from livchat.services import idempotency
+from livchat.services import idempotency, instances
 from livchat.services.queue_ingest import queue_ingest_lifespan
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
 
@@ -36,6 +36,7 @@ app.register_lifespan_task(dispatcher_lifespan)
 app.register_lifespan_task(queue_ingest_lifespan)
 app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rotation, from startup
 app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
+app.register_lifespan_task(instances.sweep_lifespan)  # instances whose create a crash cut short
 
 app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")

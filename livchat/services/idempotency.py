@@ -10,11 +10,9 @@ The request fingerprint is over canonical JSON, so whitespace and key order do n
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,12 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
-from livchat.core.logging import get_logger
+from livchat.core.periodic import periodic_lifespan
 from livchat.core.settings import get_settings
 from livchat.models import IdempotencyKey
 from livchat.services.errors import Conflict, InvalidInput, ServiceError
-
-log = get_logger("idempotency")
 
 TTL = timedelta(hours=24)
 MIN_LEASE = timedelta(minutes=2)
@@ -164,24 +160,6 @@ async def purge_expired() -> int:
         return result.rowcount or 0
 
 
-async def run_purge(stop: asyncio.Event, every_seconds: float = PURGE_EVERY_SECONDS) -> None:
-    """Delete expired keys now and then every `every_seconds` until `stop` is set."""
-    while not stop.is_set():
-        try:
-            await purge_expired()
-        except Exception:  # the database may be briefly away: try again next round
-            log.exception("purging expired idempotency keys failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_seconds)
-
-
-@contextlib.asynccontextmanager
-async def purge_lifespan(every_seconds: float = PURGE_EVERY_SECONDS) -> AsyncIterator[None]:
-    """For the app's lifespan: the expired-keys purge runs meanwhile (each worker; harmless twice)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_purge(stop, every_seconds), name="idempotency-purge")
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+def purge_lifespan(every_seconds: float = PURGE_EVERY_SECONDS) -> contextlib.AbstractAsyncContextManager[None]:
+    """For the app's lifespan: expired keys purged now and every `every_seconds` (each worker; harmless twice)."""
+    return periodic_lifespan("idempotency-purge", purge_expired, every_seconds)

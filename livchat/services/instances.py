@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -24,11 +25,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import decrypt, encrypt, new_token
-from livchat.core.db import utcnow
+from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.core.pagination import newest_first
+from livchat.core.periodic import periodic_lifespan
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
@@ -420,15 +422,60 @@ async def delete_instance(session: AsyncSession, organization_id: str | None, in
                           anonymous_session_id: str | None = None) -> None:
     """Full delete in WuzAPI (logout, disconnect, files), then the row and its messages."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
-    if instance.wuzapi_user_id:
-        try:
-            await get_gateway().delete_user_full(instance.wuzapi_user_id)
-        except wuzapi.NotFound:
-            pass  # already gone there
-        except wuzapi.WuzapiError as exc:  # keep the row: deleting it would orphan a live WuzAPI user
-            raise service_error(exc) from exc
+    try:  # keep the row when WuzAPI fails: deleting it would orphan a live WuzAPI user
+        await _delete_wuzapi_user(instance)
+    except wuzapi.WuzapiError as exc:
+        raise service_error(exc) from exc
     await session.exec(delete(Instance).where(Instance.id == instance.id))
     await session.commit()
+
+
+async def _delete_wuzapi_user(instance: Instance) -> None:
+    """Full delete of the instance's WuzAPI user. A row whose create was cut short has no user id
+    recorded, though the user may exist: WuzAPI users are named after our instance id."""
+    gateway = get_gateway()
+    user_id = instance.wuzapi_user_id
+    if user_id is None:
+        user_id = next((u.id for u in await gateway.list_users() if u.name == instance.id), None)
+    if user_id is None:
+        return
+    with contextlib.suppress(wuzapi.NotFound):  # already gone there
+        await gateway.delete_user_full(user_id)
+
+
+# A create takes seconds (WuzAPI calls time out well within this); a row still without its WuzAPI
+# user after this long was cut short by a crash between reserving it and recording the user.
+INTERRUPTED_CREATE_AFTER = timedelta(minutes=10)
+SWEEP_EVERY_SECONDS = 600.0
+
+
+async def sweep_interrupted_creates(session: AsyncSession, *,
+                                    older_than: timedelta = INTERRUPTED_CREATE_AFTER) -> int:
+    """Remove instances whose create was cut short — their WuzAPI user if one was made, then the
+    row, which gives the plan's instance slot back. Returns how many were removed."""
+    stale = (await session.exec(select(Instance).where(
+        Instance.wuzapi_user_id.is_(None), Instance.created_at < utcnow() - older_than))).all()  # type: ignore[union-attr]
+    for instance in stale:
+        await _delete_wuzapi_user(instance)
+        # Only if still unfinished: never remove a row whose create completed meanwhile.
+        await session.exec(delete(Instance).where(Instance.id == instance.id,
+                                                  Instance.wuzapi_user_id.is_(None)))  # type: ignore[union-attr]
+        await session.commit()
+        log.warning("removed an instance whose create was interrupted",
+                    extra={"instance_id": instance.id, "organization_id": instance.organization_id})
+    return len(stale)
+
+
+async def _sweep_once() -> int:
+    async with db.session() as session:
+        return await sweep_interrupted_creates(session)
+
+
+def sweep_lifespan(every_seconds: float = SWEEP_EVERY_SECONDS,
+                   first_after: float = 60.0) -> contextlib.AbstractAsyncContextManager[None]:
+    """For the app's lifespan: interrupted creates swept every `every_seconds`, the first time
+    once the app is serving (the in-process sandbox is reached over HTTP, through the app)."""
+    return periodic_lifespan("instance-sweep", _sweep_once, every_seconds, first_after=first_after)
 
 
 async def find_by_wuzapi_user(session: AsyncSession, wuzapi_user_id: str) -> Instance | None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
-from livchat.core.crypto import decrypt
+from livchat.core.crypto import decrypt, encrypt, new_token
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import AnonymousSession, Instance
@@ -248,3 +250,64 @@ async def test_two_creates_at_the_plan_limit_exactly_one_wins(live: LiveApp, ses
     assert {u.id for u in await get_gateway().list_users()} - before == {created[0].wuzapi_user_id}
     with pytest.raises(PlanLimitReached):
         await instances.create_instance(session, org, "Third")
+
+
+async def _interrupted_create(session, organization_id: str, *, age: timedelta, with_wuzapi_user: bool) -> Instance:
+    """The row a create leaves when the process dies after reserving it: no WuzAPI user id
+    recorded (though the user may have been made, named after the instance)."""
+    instance = Instance(id=new_id("inst"), organization_id=organization_id, name="Cut short",
+                        wuzapi_token_encrypted=encrypt(new_token()), hmac_key_encrypted=encrypt(new_token()),
+                        created_at=utcnow() - age)
+    session.add(instance)
+    await session.commit()
+    if with_wuzapi_user:
+        await get_gateway().create_user(instance.id, decrypt(instance.wuzapi_token_encrypted))
+    return instance
+
+
+async def _wuzapi_users_named(*names: str) -> set[str]:
+    return {u.name for u in await get_gateway().list_users()} & set(names)
+
+
+async def test_the_sweep_removes_interrupted_creates_and_gives_the_slot_back(live: LiveApp, session) -> None:
+    org = await make_org(session)  # free plan: one instance
+    stale_with_user = await _interrupted_create(session, org, age=timedelta(minutes=11), with_wuzapi_user=True)
+    other = await make_org(session, "Other")
+    stale_bare = await _interrupted_create(session, other, age=timedelta(minutes=11), with_wuzapi_user=False)
+    in_progress = await _interrupted_create(session, await make_org(session, "Busy"), age=timedelta(seconds=5),
+                                            with_wuzapi_user=True)
+    complete = await instances.create_instance(session, await make_org(session, "Done"), "Done")
+    with pytest.raises(PlanLimitReached):  # the cut-short row holds the free plan's only slot
+        await instances.create_instance(session, org, "Shop")
+
+    assert await instances.sweep_interrupted_creates(session) == 2
+
+    remaining = {i.id for i in (await session.exec(select(Instance))).all()}
+    assert {stale_with_user.id, stale_bare.id}.isdisjoint(remaining)
+    assert {in_progress.id, complete.id} <= remaining  # a create still running, and a finished one, stay
+    assert await _wuzapi_users_named(stale_with_user.id, in_progress.id, complete.id) == {in_progress.id, complete.id}
+    assert (await instances.create_instance(session, org, "Shop")).organization_id == org  # the slot is back
+    assert await instances.sweep_interrupted_creates(session) == 0
+
+
+async def test_deleting_an_interrupted_create_removes_the_wuzapi_user_made_for_it(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    instance = await _interrupted_create(session, org, age=timedelta(seconds=5), with_wuzapi_user=True)
+    assert await _wuzapi_users_named(instance.id) == {instance.id}
+    await instances.delete_instance(session, org, instance.id)
+    assert await _wuzapi_users_named(instance.id) == set()
+    with pytest.raises(NotFound):
+        await instances.get_instance(session, org, instance.id)
+
+
+async def test_the_sweep_runs_from_the_lifespan(live: LiveApp, session) -> None:
+    org = await make_org(session)
+    instance = await _interrupted_create(session, org, age=timedelta(minutes=11), with_wuzapi_user=True)
+    async with instances.sweep_lifespan(every_seconds=0.05, first_after=0):
+        async def swept() -> None:
+            while await _wuzapi_users_named(instance.id):
+                await asyncio.sleep(0.02)  # polling the sweep's progress
+
+        await asyncio.wait_for(swept(), 10)
+    async with db.session() as s:
+        assert await s.get(Instance, instance.id) is None
