@@ -70,7 +70,8 @@ def auth_card(title_key: str, *children: rx.Component, title_id: str = "auth-tit
 def sign_up() -> rx.Component:
     settings = get_settings()
     if settings.clerk_enabled:  # decided when the pages compile
-        return public_page(rx.center(clerk_sign_up(settings.clerk_publishable_key), padding_y="48px"))
+        return public_page(rx.center(clerk_sign_up(settings.clerk_publishable_key), padding_y="48px"),
+                           title_key="accounts.sign_up.title")
     return auth_card(
         "accounts.sign_up.title",
         rx.cond(

@@ -37,16 +37,21 @@ def status_badge(status: rx.Var, prefix: str) -> rx.Component:
     )
 
 
-def error_box(key: rx.Var, detail: rx.Var) -> rx.Component:
+def error_text(key: rx.Var) -> rx.Var:
+    """The translated text of an error key (see state.whatsapp_common.code_key)."""
     from livchat.i18n import EN
 
+    return rx.match(key, *[(k, t(k)) for k in EN if k.startswith(("dashboard_whatsapp.errors.", "whatsapp.errors.",
+                                                                   "accounts.errors."))],
+                    t("dashboard_whatsapp.errors.unexpected"))
+
+
+def error_box(key: rx.Var, detail: rx.Var) -> rx.Component:
     return rx.cond(
         key != "",
         rx.callout(
             rx.vstack(
-                rx.match(key, *[(k, t(k)) for k in EN if k.startswith(("dashboard_whatsapp.errors.",
-                                                                       "whatsapp.errors.", "accounts.errors."))],
-                         t("dashboard_whatsapp.errors.unexpected")),
+                error_text(key),
                 rx.cond(rx.Var.create(list(WITH_DETAIL)).contains(key), rx.text(detail, size="1")),
                 spacing="1",
             ),
@@ -194,8 +199,10 @@ def _message_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(row["direction"] == "inbound", rx.icon("arrow-down-left", size=16),
                               rx.icon("arrow-up-right", size=16))),
         rx.table.cell(row["phone"]),
-        rx.table.cell(rx.text(row["text"], size="2"), rx.cond(row["error"] != "", rx.text(row["error"], size="1",
-                                                                                          color_scheme="red"))),
+        rx.table.cell(rx.text(row["text"], size="2"), rx.cond(row["error"] != "", rx.vstack(
+            rx.text(error_text(row["error_key"]), size="1", color_scheme="red", class_name="message-error"),
+            rx.text(row["error"], size="1", color_scheme="gray"),  # the technical detail, as the API gives it
+            spacing="0"))),
         rx.table.cell(status_badge(row["status"], "dashboard_whatsapp.message_status")),
         class_name="message-row", data_direction=row["direction"], data_status=row["status"],
     )

@@ -19,7 +19,7 @@ def sign_in() -> rx.Component:
             rx.vstack(error_callout(SignInState.error, "sign-in-error"),
                       clerk_sign_in(settings.clerk_publishable_key), align="center"),
             padding_y="48px", on_mount=SignInState.load,
-        ))
+        ), title_key="accounts.sign_in.title")
     return rx.box(_local_sign_in(), on_mount=SignInState.load)
 
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
+from livchat.models.enums import Plan
 from livchat.state.feeds import OrgFeed, feed_watcher
 from livchat.state.usage import UsageState
 
@@ -32,7 +33,9 @@ def usage_page() -> rx.Component:
         SECTION.label_key,
         rx.vstack(
             feed_watcher(UsageState.refresh),
-            rx.text(t("dashboard_whatsapp.usage.plan"), ": ", rx.badge(UsageState.plan), color_scheme="gray"),
+            rx.text(t("dashboard_whatsapp.usage.plan"), ": ", rx.badge(rx.match(
+                UsageState.plan, *[(p.value, t(f"dashboard_whatsapp.plan.{p.value}")) for p in Plan], UsageState.plan,
+            ), id="usage-plan"), color_scheme="gray"),
             rx.hstack(
                 _stat("dashboard_whatsapp.usage.sent_today", UsageState.sent_today, UsageState.daily_limit,
                       "usage-messages"),

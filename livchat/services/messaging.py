@@ -395,6 +395,20 @@ async def _fail_elsewhere(broken: AsyncSession, message_id: str, quota_day: date
             await _fail(session, row, quota_day, error)
 
 
+_CODED_ERROR = re.compile(r"^([a-z_]+)(?::|$)")
+
+
+def failure_code(error: str | None) -> str | None:
+    """The stable code of a failed message's `error` (the text is English, for the API and logs):
+    `gateway_timeout` when the outcome is unknown, else the code it starts with."""
+    if not error:
+        return None
+    if error.startswith((TIMEOUT_ERROR, INTERRUPTED_ERROR.split("{", 1)[0])):
+        return "gateway_timeout"
+    coded = _CODED_ERROR.match(error)
+    return coded.group(1) if coded else "message_failed"
+
+
 def _failure_text(exc: wuzapi.WuzapiError) -> str:
     mapped = service_error(exc)
     return f"{mapped.code}: {exc.message}" if exc.message else mapped.code

@@ -22,7 +22,7 @@ from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
 from livchat.state.instances import MANAGE, instance_row
 from livchat.state.reveal import reveal
-from livchat.state.whatsapp_common import problem_key, when
+from livchat.state.whatsapp_common import code_key, problem_key, when
 
 PAGE_SIZE = 20
 DELIVERY_STATUSES = [str(s) for s in DeliveryStatus]
@@ -32,7 +32,8 @@ def message_row(row: Any) -> dict[str, str]:
     data = messaging.message_data(row)
     return {"id": data["id"], "direction": str(data["direction"]), "phone": data["phone"] or "",
             "type": str(data["type"]), "text": (data["text"] or data["caption"] or "")[:300],
-            "status": str(data["status"]), "error": data["error"] or "", "time": when(data["timestamp"])}
+            "status": str(data["status"]), "error": data["error"] or "", "time": when(data["timestamp"]),
+            "error_key": code_key(code) if (code := messaging.failure_code(data["error"])) else ""}
 
 
 def delivery_row(view: dict[str, Any]) -> dict[str, str]:
@@ -256,6 +257,9 @@ class InstanceDetailState(rx.State):
         """Background: checking the URL resolves its host (DNS), a network call."""
         async with self:
             url, events, instance_id = self.webhook_url, list(self.webhook_events), self.instance.get("id", "")
+            if not events:  # the form's own check, in the reader's language (the API says it in English)
+                self.error, self.error_detail = "dashboard_whatsapp.errors.events_required", ""
+                return
         ctx = await current_context(self)
         try:
             ctx.require(MANAGE)

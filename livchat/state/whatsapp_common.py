@@ -14,7 +14,11 @@ WITH_DETAIL = ("dashboard_whatsapp.errors.validation_error", "dashboard_whatsapp
 
 def problem_key(exc: ServiceError) -> str:
     """The translated message for a service error: its precise code first, then its class."""
-    codes = [exc.detail] + [c.code for c in type(exc).__mro__ if isinstance(getattr(c, "code", None), str)]
+    return code_key(exc.detail, *[c.code for c in type(exc).__mro__ if isinstance(getattr(c, "code", None), str)])
+
+
+def code_key(*codes: str) -> str:
+    """The catalogue key of the first of `codes` that has one (UNEXPECTED when none has)."""
     for key in (f"{domain}.errors.{code}" for code in codes
                 for domain in ("whatsapp", "dashboard_whatsapp", "accounts")):
         if key in EN:

@@ -165,7 +165,7 @@ def test_password_reset_by_the_emailed_link_and_errors_in_portuguese(live_app: s
     page.locator("#field-email").fill(email)
     page.locator("#field-password").fill("not the password")
     page.locator("#sign-in-submit").click()
-    expect(page.locator("#sign-in-error")).to_have_text("Email ou senha incorretos.")
+    expect(page.locator("#sign-in-error")).to_have_text("E-mail ou senha incorretos.")
 
     # A sign-in link that no longer works lands here with the reason, translated.
     page.goto(live_app + "/sign-in?error=sign_in_link_expired")
@@ -192,7 +192,7 @@ def test_password_reset_by_the_emailed_link_and_errors_in_portuguese(live_app: s
     expect(again.locator("#form-error")).to_contain_text("Este link de redefinição é inválido")
     again.close()
     _sign_in(page, live_app, email, PASSWORD)
-    expect(page.locator("#sign-in-error")).to_have_text("Email ou senha incorretos.")
+    expect(page.locator("#sign-in-error")).to_have_text("E-mail ou senha incorretos.")
     _sign_in(page, live_app, email, "a brand new password")
     expect(page).to_have_url(re.compile(r".*/dashboard/?$"))
     expect(page.locator("#organization-switcher")).to_have_text("Reset Co")

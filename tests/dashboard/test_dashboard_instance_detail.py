@@ -13,10 +13,13 @@ import pytest
 from sqlmodel import select
 
 from livchat.core.db import db, utcnow
+from livchat.i18n import CATALOGUES
+from livchat.models.whatsapp import Message
 from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
-from livchat.services import webhooks
+from livchat.services import messaging, webhooks
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
-from livchat.state.instance_detail import InstanceDetailState
+from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.state.instance_detail import InstanceDetailState, message_row
 from livchat.state.usage import UsageState
 from livchat.state.webhooks_overview import WebhooksOverviewState
 from tests.dashboard.dash_support import allow_private_webhooks, forget_sandbox_users, live, tab  # noqa: F401 - fixtures
@@ -124,6 +127,14 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     assert not page.has_webhook
 
     InstanceDetailState.set_webhook_url.fn(page, receiver.url)
+    for event_type in list(page.webhook_events):  # every event unticked: refused in the reader's language
+        InstanceDetailState.toggle_event.fn(page, event_type)
+    await InstanceDetailState.save_webhook.fn(page)
+    assert page.error == "dashboard_whatsapp.errors.events_required" and not page.has_webhook
+    for event_type in WEBHOOK_EVENT_TYPES:
+        InstanceDetailState.toggle_event.fn(page, event_type)
+
+    InstanceDetailState.set_webhook_url.fn(page, receiver.url)
     InstanceDetailState.toggle_event.fn(page, "instance.qr_updated")  # unticked
     first_secret = revealed(await InstanceDetailState.save_webhook.fn(page))
     assert page.error == "" and page.has_webhook and page.showing_secret
@@ -208,3 +219,18 @@ async def test_another_organizations_instance_and_deliveries_change_nothing(live
     overview_b = tab(WebhooksOverviewState, cookie_b, "/dashboard/webhooks")
     await WebhooksOverviewState.load.fn(overview_b)
     assert overview_b.endpoints == []
+
+
+def test_a_failed_message_row_names_its_error_in_the_catalogue() -> None:
+    def key_of(error: str | None) -> str:
+        row = Message(id="msg_1", instance_id="inst_1", direction="outbound", chat_jid="1@s.whatsapp.net",
+                      phone="1", type="text", text="hi", status="failed" if error else "sent", error=error)
+        return message_row(row)["error_key"]
+
+    assert key_of(None) == ""
+    assert key_of(messaging.TIMEOUT_ERROR) == "whatsapp.errors.gateway_timeout"
+    assert key_of(messaging.INTERRUPTED_ERROR.format(reason="cancelled")) == "whatsapp.errors.gateway_timeout"
+    assert key_of("instance_not_connected: no session") == "whatsapp.errors.instance_not_connected"
+    assert key_of("gateway_unavailable") == "whatsapp.errors.gateway_unavailable"
+    assert key_of("something else broke") == "dashboard_whatsapp.errors.message_failed"
+    assert all(key in CATALOGUES["pt-BR"] for key in (key_of("gateway_unavailable"), key_of("x y")))

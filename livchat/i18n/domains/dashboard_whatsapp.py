@@ -15,6 +15,11 @@ EN = {
     "dashboard_whatsapp.errors.unsafe_webhook_url": "This webhook URL cannot be used. It must be http(s) and reach a "
                                                     "public address:",
     "dashboard_whatsapp.errors.webhook_paused": "This webhook is paused. Save it again to resume it.",
+    "dashboard_whatsapp.errors.events_required": "Choose at least one event to send to the webhook.",
+    "dashboard_whatsapp.errors.message_failed": "The message was not sent.",
+    "dashboard_whatsapp.plan.free": "Free",
+    "dashboard_whatsapp.plan.starter": "Starter",
+    "dashboard_whatsapp.plan.scale": "Scale",
     "dashboard_whatsapp.errors.webhook_rotation_limit": "This secret was rotated 10 times in the last 24 hours, "
                                                         "and every old secret still signs. Try again later.",
     "dashboard_whatsapp.errors.rate_limited": "Too many messages per second for your plan. Wait a moment.",
@@ -121,6 +126,11 @@ PT_BR = {
     "dashboard_whatsapp.errors.unsafe_webhook_url": "Esta URL de webhook não pode ser usada. Ela deve ser http(s) e "
                                                     "apontar para um endereço público:",
     "dashboard_whatsapp.errors.webhook_paused": "Este webhook está pausado. Salve-o novamente para retomá-lo.",
+    "dashboard_whatsapp.errors.events_required": "Escolha pelo menos um evento para enviar ao webhook.",
+    "dashboard_whatsapp.errors.message_failed": "A mensagem não foi enviada.",
+    "dashboard_whatsapp.plan.free": "Grátis",
+    "dashboard_whatsapp.plan.starter": "Starter",
+    "dashboard_whatsapp.plan.scale": "Scale",
     "dashboard_whatsapp.errors.webhook_rotation_limit": "Este segredo foi trocado 10 vezes nas últimas 24 horas, "
                                                         "e cada segredo antigo ainda assina. Tente mais tarde.",
     "dashboard_whatsapp.errors.rate_limited": "Mensagens demais por segundo para o seu plano. Aguarde um instante.",
@@ -150,7 +160,7 @@ PT_BR = {
     "dashboard_whatsapp.instances.open": "Abrir",
     "dashboard_whatsapp.instances.connect": "Conectar",
     "dashboard_whatsapp.instances.disconnect": "Desconectar",
-    "dashboard_whatsapp.instances.logout": "Sair",
+    "dashboard_whatsapp.instances.logout": "Desvincular",
     "dashboard_whatsapp.instances.delete": "Excluir",
     "dashboard_whatsapp.instances.delete_title": "Excluir esta instância?",
     "dashboard_whatsapp.instances.delete_confirm": "O telefone é desconectado e as mensagens e o webhook da instância "

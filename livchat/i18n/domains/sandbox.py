@@ -108,7 +108,7 @@ PT_BR = {
     "sandbox.delivered": "Entregue",
     "sandbox.read": "Lida",
     "sandbox.disconnect": "Ficar offline",
-    "sandbox.logout": "Sair",
+    "sandbox.logout": "Desvincular",
     "sandbox.done.linked": "Conectada.",
     "sandbox.done.sent": "Mensagem entregue ao número.",
     "sandbox.done.receipt": "Confirmação enviada.",
@@ -127,6 +127,6 @@ PT_BR = {
     "sandbox.error.bad_base64": "A mídia não é base64 válido.",
     "sandbox.error.media_required": "A mídia precisa do conteúdo em base64.",
     "sandbox.error.media_too_large": "A mídia passa de 16 MB.",
-    "sandbox.error.bad_state": "O estado da confirmação deve ser Delivered ou Read.",
+    "sandbox.error.bad_state": "O estado da confirmação deve ser Entregue ou Lida.",
     "sandbox.error.no_message": "Nenhuma mensagem enviada tem este id.",
 }
