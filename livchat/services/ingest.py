@@ -17,9 +17,10 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -116,11 +117,24 @@ def parse_queue_message(body: bytes) -> WuzapiEvent:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
+        # NUL characters dropped from every string: PostgreSQL's text cannot hold them.
+        value = json.loads(raw, object_pairs_hook=_without_nul)
     except (UnicodeDecodeError, ValueError):
         raise MalformedEvent(f"{what} is not valid JSON") from None
     if not isinstance(value, dict):
         raise MalformedEvent(f"{what} is not a JSON object")
+    return value
+
+
+def _without_nul(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {key: _clean(value) for key, value in pairs}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
     return value
 
 
@@ -250,16 +264,16 @@ def _content(message: dict[str, Any]) -> dict[str, Any] | None:
         return {"type": MessageType.TEXT, "text": message["conversation"]}
     extended = message.get("extendedTextMessage")
     if isinstance(extended, dict):
-        context = extended.get("contextInfo") or {}
+        context = extended.get("contextInfo")
+        context = context if isinstance(context, dict) else {}
         return {"type": MessageType.TEXT, "text": str(extended.get("text") or ""),
                 "reply_to": str(context.get("stanzaID") or "") or None}
     for key, kind in MEDIA_KEYS.items():
         media = message.get(key)
         if isinstance(media, dict):
-            size = media.get("fileLength")
             return {"type": kind, "caption": str(media.get("caption") or "") or None,
                     "media_mime": str(media.get("mimetype") or "") or None,
-                    "media_size": int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None,
+                    "media_size": _size(media.get("fileLength")),
                     "file_name": str(media.get("fileName") or "") or None}
     location = message.get("locationMessage")
     if isinstance(location, dict):
@@ -269,15 +283,33 @@ def _content(message: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+MAX_MEDIA_SIZE = 2**53  # a fileLength beyond any real file (and beyond a BIGINT) is not kept
+
+
+def _size(value: Any) -> int | None:
+    """whatsmeow's fileLength (a number, or digits in a string); None when absent or absurd."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or not str(value).isdigit():
+        return None
+    size = int(str(value))
+    return size if size <= MAX_MEDIA_SIZE else None
+
+
 def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+    """A finite number, else None (NaN or infinite coordinates are no location)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _timestamp(value: Any) -> datetime:
+    """WuzAPI's RFC 3339 time in UTC (one with no offset is taken as UTC); ours when it is
+    missing, zero (0001-01-01) or not a time a database column holds."""
     if isinstance(value, str) and value and not value.startswith("0001-"):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        except (ValueError, OverflowError):
             pass
     return utcnow()
 

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -175,6 +176,39 @@ async def test_inbound_media_is_stored_privately_with_its_metadata(api, session)
     async with db.session() as s:
         usage = (await s.exec(select(UsageDaily).where(UsageDaily.organization_id == org))).one()
     assert usage.media_bytes == len(pdf) and usage.messages_received == 1
+
+
+def _odd(wamid: str, change: Any) -> dict[str, Any]:
+    event = text_event(wamid, "odd but signed")
+    change(event["event"])
+    return event
+
+
+@pytest.mark.parametrize(("change", "check"), [
+    pytest.param(lambda e: e.update(Message={"extendedTextMessage": {"text": "hi", "contextInfo": "oops"}}),
+                 lambda row: row.text == "hi" and row.reply_to is None, id="context-not-an-object"),
+    pytest.param(lambda e: e["Info"].update(Timestamp="2026-01-01T00:00:00"),
+                 lambda row: row.sent_at == datetime(2026, 1, 1, tzinfo=UTC), id="time-without-offset"),
+    pytest.param(lambda e: e["Info"].update(Timestamp="9999-12-31T23:59:59-23:59"),
+                 lambda row: True, id="time-past-the-columns"),
+    pytest.param(lambda e: e.update(Message={"imageMessage": {"mimetype": "image/png",
+                                                             "fileLength": "9" * 30}}),
+                 lambda row: row.type == "image" and row.media_size is None, id="absurd-file-length"),
+    pytest.param(lambda e: e.update(Message={"locationMessage": {"degreesLatitude": float("nan"),
+                                                                "degreesLongitude": float("inf")}}),
+                 lambda row: row.latitude is None and row.longitude is None, id="non-finite-location"),
+    pytest.param(lambda e: e["Message"].update(conversation="nul\x00byte"),
+                 lambda row: row.text == "nulbyte", id="nul-in-text"),
+])
+async def test_odd_fields_in_a_signed_event_never_lose_it(api, session, change, check) -> None:
+    """WuzAPI retries a 500 and then drops the event: a well-signed event with a strange field is
+    stored (the field left out), not refused."""
+    instance = await add_instance(session, await make_org(session))
+    body, headers = signed(instance, _odd("3EB0ODD1", change), fmt="json")
+    response = await post(api, instance.id, body, headers)
+    assert response.status_code == 200, response.text
+    [row] = await messages_of(instance.id)
+    assert row.whatsapp_message_id == "3EB0ODD1" and check(row)
 
 
 async def test_receipts_move_our_messages_forward_only(api, session, published) -> None:
