@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from livchat.core.logging import get_logger
 from livchat.i18n import EN
 from livchat.services.errors import ServiceError
+from livchat.services.limits import RateLimited
 
 log = get_logger("api")
 
@@ -110,7 +111,9 @@ def error_response(exc: ApiError | ServiceError) -> JSONResponse:
     if isinstance(exc, ApiError):
         return problem_response(exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, extra=exc.extra)
     code, detail = service_error_code(exc)
-    return problem_response(exc.status, code, detail)
+    # A limit a service refused carries its own Retry-After and RateLimit-* headers.
+    headers = exc.result.headers() if isinstance(exc, RateLimited) else None
+    return problem_response(exc.status, code, detail, headers=headers)
 
 
 def service_error_code(exc: ServiceError) -> tuple[str, str]:

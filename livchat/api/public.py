@@ -96,6 +96,7 @@ async def status(request: Request, visitor: Visitor) -> dict[str, Any]:
 
 @router.post("/message")
 async def message(request: Request, visitor: Visitor, body: MessageIn) -> dict[str, Any]:
+    anonymous.checked_message(body.to, body.message)  # a wrong number or empty text spends no limit
     await _limit(request, "message_second", "message_day")
     async with db.session() as session:
         row = await anonymous.send_test_message(session, visitor, body.to, body.message)

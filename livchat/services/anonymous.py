@@ -20,8 +20,9 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.models import AnonymousSession, Instance, Message
-from livchat.services import instances, messaging
+from livchat.services import instances, messaging, usage
 from livchat.services.errors import NotFound, ServiceError
+from livchat.services.limits import QuotaExceeded, RateLimited, RateLimitResult
 
 log = get_logger("anonymous")
 
@@ -35,9 +36,12 @@ class SessionExpired(ServiceError):
     status = 401
 
 
-class DailyQuotaUsed(ServiceError):
-    code = "quota_exceeded"
-    status = 429
+class DailyQuotaUsed(QuotaExceeded):
+    """429 `quota_exceeded` with Retry-After and RateLimit-* of the test panel's daily messages."""
+
+    def __init__(self, result: RateLimitResult) -> None:
+        RateLimited.__init__(self, result, f"the test panel's {DAILY_MESSAGES} messages a day are used up; they "
+                                           "reset at 00:00 UTC (see Retry-After), or sign up to keep going")
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,19 @@ async def status(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any
     return {**view, "messagesRemaining": messages_remaining(anon)}
 
 
+def checked_message(to: str, text: str) -> messaging.OutgoingMessage:
+    """The test panel's message, checked (number, text): a bad one is refused before any limit."""
+    message = messaging.OutgoingMessage(to=to, text=text)
+    messaging.validate(message)
+    return message
+
+
 async def send_test_message(session: AsyncSession, anon: AnonymousSession, to: str, text: str) -> Message:
+    message = checked_message(to, text)
     if messages_remaining(anon) <= 0:
-        raise DailyQuotaUsed("quota_exceeded")
+        raise DailyQuotaUsed(usage.quota_result(DAILY_MESSAGES, DAILY_MESSAGES + 1, utcnow()))
     instance = await instance_of(session, anon)
-    row = await messaging.send_message(session, None, instance.id, messaging.OutgoingMessage(to=to, text=text),
-                                       anonymous_session_id=anon.id)
+    row = await messaging.send_message(session, None, instance.id, message, anonymous_session_id=anon.id)
     today = utcnow().date()
     anon.messages_used_today = (anon.messages_used_today if anon.messages_day == today else 0) + 1
     anon.messages_day, anon.last_message_at = today, utcnow()

@@ -133,8 +133,9 @@ def new_whatsapp_message_id() -> str:
     return "3EB0" + secrets.token_hex(9).upper()
 
 
-def _validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
-    """Every check that needs no I/O."""
+def validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
+    """Every check that needs no I/O (4xx before anything is counted): the E.164 digits and the
+    media to send (still to fetch when given by URL)."""
     phone = normalize_phone(message.to)
     kind = message.type
     if kind not in set(MessageType):
@@ -263,7 +264,7 @@ async def _fetch_media(kind: str, media: _Media) -> _Media:
 async def prepare_send(session: AsyncSession, organization_id: str | None, instance_id: str,
                        message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> PreparedSend:
     """Every check of a send, cheapest first (the instance is 404 before media is fetched)."""
-    phone, media = _validate(message)
+    phone, media = validate(message)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
     if media is not None and media.source_url and not media.value:

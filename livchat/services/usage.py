@@ -67,7 +67,7 @@ def next_utc_midnight(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=UTC)
 
 
-def _quota_result(quota: int, used: int, now: datetime) -> RateLimitResult:
+def quota_result(quota: int, used: int, now: datetime) -> RateLimitResult:
     """The quota as RateLimit-* headers: it resets at the next UTC midnight."""
     reset = next_utc_midnight(now)
     allowed = used <= quota
@@ -98,8 +98,8 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
         ).returning(table.c.quota_used)
         used = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
         if used is not None:
-            return day, _quota_result(quota, used, now)
-    raise QuotaExceeded(_quota_result(quota, quota + 1, now))
+            return day, quota_result(quota, used, now)
+    raise QuotaExceeded(quota_result(quota, quota + 1, now))
 
 
 async def give_back_daily_quota(session: AsyncSession, organization_id: str | None, day: date | None) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from livchat.core.db import db
+from livchat.core.db import db, utcnow
 from livchat.core.settings import reset_settings_cache
 from livchat.services import accounts, anonymous, api_keys
 from livchat.services.limits import reset_rate_limits
@@ -116,3 +116,23 @@ async def test_signing_up_keeps_the_connection(live, session) -> None:  # type: 
     listed = (await live.http.get("/api/v1/instances", headers={"Authorization": f"Bearer {key.secret}"})).json()
     assert [i["id"] for i in listed["data"]] == [instance.id] and listed["data"][0]["status"] == "connected"
     assert (await live.http.get("/api/public/status", headers=headers)).status_code == 401  # session used up
+
+
+async def test_a_wrong_number_spends_no_limit_and_the_daily_quota_says_when_it_resets(live) -> None:  # type: ignore[no-untyped-def]
+    headers = await _visitor(live)
+    await _link(live, headers)
+    async with db.session() as session:
+        anon = await anonymous.resolve(session, headers["X-Anonymous-Token"])
+        anon.messages_used_today, anon.messages_day = anonymous.DAILY_MESSAGES, utcnow().date()
+        session.add(anon)
+        await session.commit()
+
+    wrong = await live.http.post("/api/public/message", json={"to": "123", "message": "hi"}, headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_phone"
+    # Right after: had the wrong number spent the 1/s limit this would be rate_limited.
+    used_up = await live.http.post("/api/public/message", json={"to": "5511912345678", "message": "hi"},
+                                   headers=headers)
+    assert used_up.status_code == 429 and used_up.json()["code"] == "quota_exceeded", used_up.text
+    assert 1 <= int(used_up.headers["retry-after"]) <= 86_400
+    assert used_up.headers["ratelimit-limit"] == str(anonymous.DAILY_MESSAGES)
+    assert used_up.headers["ratelimit-remaining"] == "0"
