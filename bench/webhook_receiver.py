@@ -1,8 +1,8 @@
 """A small webhook receiver on 127.0.0.1 speaking plain HTTP/1.1 (keep-alive), for tests and the bench.
 
 It records every request (headers, body, arrival time), answers with a status code that can be
-changed at run time, can be slowed down (`delay` before answering, or `dribble`: the answer one
-byte at a time), can serve TLS, and can be stopped (connection refused) and restarted on the
+changed at run time, can be slowed down (`delay` before answering, `dribble`: the answer one
+byte at a time, `body_dribble`: only its body), can serve TLS, and can be stopped (connection refused) and restarted on the
 same port. `GET /stats` answers `{"count": n, "arrivals": {webhook-id: [epoch seconds, ...]}}`
 so another process can read what arrived.
 
@@ -43,6 +43,7 @@ class Receiver:
     status: int = 200
     delay: float = 0.0  # seconds before answering: a slow endpoint
     dribble: float = 0.0  # seconds between the bytes of the answer: slow but never silent
+    body_dribble: float = 0.0  # the same for the body only, after the status and headers went at once
     tls: ssl.SSLContext | None = None  # serve https
     response_body: bytes = b'{"ok":true}'
     keep_records: bool = True
@@ -107,11 +108,14 @@ class Receiver:
                 if self.delay:
                     await asyncio.sleep(self.delay)  # simulated slowness, not synchronisation
                 answer = _response(self.status, self.response_body)
-                if self.dribble:
-                    for n in range(len(answer)):
+                if self.dribble or self.body_dribble:
+                    head_length = 0 if self.dribble else answer.index(b"\r\n\r\n") + 4
+                    writer.write(answer[:head_length])
+                    for n in range(head_length, len(answer)):
                         writer.write(answer[n:n + 1])
                         await writer.drain()
-                        await asyncio.sleep(self.dribble)  # simulated slowness, not synchronisation
+                        # simulated slowness, not synchronisation
+                        await asyncio.sleep(self.dribble or self.body_dribble)
                 else:
                     writer.write(answer)
                 await writer.drain()

@@ -293,9 +293,10 @@ class Dispatcher:
             # and then would hold a poster forever. This deadline bounds all of it (DNS included).
             async with asyncio.timeout(self.config.timeout) as deadline:
                 async with pool.stream("POST", _request_url(target.url), headers=headers, content=body) as response:
+                    # The status decides: a 2xx whose body then stalls is still a success.
+                    status = response.status
                     chunks = response.aiter_stream()
                     snippet = await _read_snippet(chunks)
-                    status = response.status
                     # Decided. Reading the rest of a small body (within the deadline) only lets the
                     # connection be reused; failing to is no failure of the delivery.
                     ends_at, _ = deadline.when(), deadline.reschedule(None)

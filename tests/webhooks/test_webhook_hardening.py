@@ -78,6 +78,21 @@ async def test_one_deadline_covers_the_whole_post_even_when_the_receiver_dribble
     assert row.status == "pending"
 
 
+async def test_a_2xx_whose_body_then_stalls_is_a_success(
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+    """API.md: a 2xx within the timeout is success; the body is only read for the log."""
+    await save(tenant, receiver.url)
+    receiver.response_body = b"x" * 200
+    receiver.body_dribble = 0.05  # the status at once, then the body over ~10 s
+    await emit(tenant, {"id": "stalled-body"})
+    worker = Dispatcher(dataclasses.replace(FAST, timeout=0.5))
+    assert await worker.run_once() == 1
+    await worker.aclose()
+    [row] = await deliveries(tenant)
+    [attempt] = await attempts_of(row.id)
+    assert row.status == "delivered" and attempt.response_status == 200 and attempt.error is None
+
+
 # --- 3. leases: only the holder records; a redelivery waits for the attempt in flight --------
 
 async def test_an_outcome_recorded_after_its_lease_lapsed_does_not_overwrite_the_row(
