@@ -2,8 +2,8 @@
 
 It records every request (headers, body, arrival time), answers with a status code that can be
 changed at run time, can be slowed down (`delay` before answering, `dribble`: the answer one
-byte at a time, `body_dribble`: only its body), can serve TLS, and can be stopped (connection refused) and restarted on the
-same port. `GET /stats` answers `{"count": n, "arrivals": {webhook-id: [epoch seconds, ...]}}`
+byte at a time, `body_dribble`: only its body), can serve TLS, and can be stopped (connection
+refused) and restarted on the same port. `GET /stats` answers `{"count": n, "arrivals": {webhook-id: [epoch seconds, ...]}}`
 so another process can read what arrived.
 
 `python -m bench.webhook_receiver PORT` runs one until killed.
