@@ -308,11 +308,11 @@ class Sandbox:
         """The code shown now, or the one before it for `qr_grace_s` after a rotation (a phone
         that scanned just before the screen changed)."""
         index, payload = self.current_qr(user)
-        if secrets.compare_digest(payload, qr):
+        if _same(payload, qr):
             return True
         since_rotation = max(0.0, self.now() - user.qr_started_at) - index * self.config.qr_period_s
         return (index > 0 and since_rotation < self.config.qr_grace_s
-                and secrets.compare_digest(protocol.qr_payload(user.qr_seed, index - 1), qr))
+                and _same(protocol.qr_payload(user.qr_seed, index - 1), qr))
 
     def qr(self, user: User) -> str:
         self._require_session(user)
@@ -501,7 +501,7 @@ class Sandbox:
                 continue
             if qr and self._qr_matches(user, qr):
                 return user
-            if pairing_code and user.pairing_code and secrets.compare_digest(user.pairing_code, pairing_code):
+            if pairing_code and user.pairing_code and _same(user.pairing_code, pairing_code):
                 return user
         raise ControlError(404, "code_not_found")
 
@@ -736,3 +736,8 @@ def _summary(message: Message) -> str:
     if message.kind == "location":
         return f"{c.get('name') or ''} ({c.get('latitude')}, {c.get('longitude')})".strip()
     return c.get("caption") or c.get("fileName") or c.get("mimeType") or message.kind
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time equality of two texts (bytes: compare_digest refuses non-ASCII str)."""
+    return secrets.compare_digest(expected.encode(), given.encode())

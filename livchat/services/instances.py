@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -126,8 +127,8 @@ async def create_instance(session: AsyncSession, organization_id: str | None, na
     """A WuzAPI user with its own random token and HMAC key, its webhook pointed at us. For an
     organization, the plan's instance limit is enforced here, atomically (`_reserve`)."""
     name = (name or "").strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("invalid_instance_name")
+    if not name or len(name) > MAX_NAME_LENGTH or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput("invalid_instance_name")  # control characters (NUL, escapes, newlines) too
     if organization_id is None and anonymous_session_id is None:
         raise InvalidInput("instance_owner_required")
     instance_id = new_id("inst")

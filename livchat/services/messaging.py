@@ -138,6 +138,8 @@ def validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
     media to send (still to fetch when given by URL)."""
     phone = normalize_phone(message.to)
     kind = message.type
+    if any("\x00" in (value or "") for value in (message.text, message.caption, message.file_name)):
+        raise InvalidInput("nul_character")  # PostgreSQL's text cannot hold it; WhatsApp shows nothing for it
     if kind not in set(MessageType):
         raise InvalidInput("invalid_message_type")
     if message.caption and len(message.caption) > MAX_CAPTION_LENGTH:

@@ -16,6 +16,7 @@ import functools
 import ipaddress
 import socket
 import ssl
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,6 +65,8 @@ def parse_webhook_url(url: str) -> tuple[str, int]:
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise UnsafeWebhookUrl("webhook URL is empty or longer than 2000 characters")
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        raise UnsafeWebhookUrl("webhook URL must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port

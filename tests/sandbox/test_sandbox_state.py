@@ -107,6 +107,16 @@ async def test_a_code_that_just_rotated_still_links_for_a_moment(make_sandbox, c
     assert sandbox.link(qr=sandbox.view(sandbox.find_session(token="b")).qr).id == second.id
 
 
+async def test_a_non_ascii_code_is_simply_not_found(make_sandbox, clock) -> None:  # type: ignore[no-untyped-def]
+    sandbox = make_sandbox(clock=clock)
+    user = sandbox.connect(sandbox.create_user({"name": "a", "token": "a"}), [])
+    sandbox.pair_phone(user, "5511912345678")  # a pairing code is waiting too
+    for code in ({"qr": "código-ü"}, {"pairing_code": "ÀBCD-ÉFGH"}):
+        with pytest.raises(ControlError) as missing:
+            sandbox.link(**code)
+        assert missing.value.key == "code_not_found"
+
+
 @pytest.fixture
 def free_port() -> int:
     import socket

@@ -459,3 +459,24 @@ async def test_openapi_lists_every_contract_path(live) -> None:  # type: ignore[
     }
     present = {(method, path) for path, ops in document["paths"].items() for method in ops}
     assert expected <= present, expected - present
+
+
+async def test_control_characters_and_extreme_dates_get_clear_errors(live, session) -> None:  # type: ignore[no-untyped-def]
+    _, headers = await _org(session)
+    named = await live.http.post("/api/v1/instances", json={"name": "Shop\u001b[31m"}, headers=headers)
+    assert named.status_code == 422 and named.json()["code"] == "invalid_instance_name"
+    instance_id = await _linked(live, headers)
+
+    hook = await live.http.put(f"/api/v1/instances/{instance_id}/webhook",
+                               json={"url": "https://example.com/h\r\nX-Evil: 1"}, headers=headers)
+    assert hook.status_code == 422 and hook.json()["code"] == "unsafe_webhook_url"
+    assert "control characters" in hook.json()["detail"]
+
+    nul = await live.http.post(f"/api/v1/instances/{instance_id}/messages",
+                               json={"to": "5511912345678", "text": "a\u0000b"}, headers=headers)
+    assert nul.status_code == 422 and nul.json()["code"] == "nul_character"
+    history = await live.http.get(f"/api/v1/instances/{instance_id}/messages", headers=headers)
+    assert history.json()["data"] == []  # refused before anything was recorded
+
+    oldest = await live.http.get("/api/v1/usage", params={"to": "0001-01-01"}, headers=headers)
+    assert oldest.status_code == 200 and oldest.json()["from"] == "0001-01-01" and oldest.json()["data"] == []

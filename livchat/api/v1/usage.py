@@ -68,6 +68,7 @@ async def get_usage(
     end: date | None = Query(default=None, alias="to", description="YYYY-MM-DD (default: today, UTC)"),
 ) -> dict[str, Any]:
     end = end or utcnow().date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start is None:  # the 30 days up to `end`, or from the first day a date holds
+        start = end - timedelta(days=DEFAULT_DAYS - 1) if end.toordinal() > DEFAULT_DAYS else date.min
     async with db.session() as session:
         return await usage.report(session, caller.organization.id, caller.organization.plan, start, end)

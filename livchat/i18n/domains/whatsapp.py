@@ -16,6 +16,7 @@ EN = {
     "whatsapp.errors.instance_owner_required": "An instance needs an organization or a test-panel session.",
     "whatsapp.errors.invalid_message_type": "The message type must be text, image, audio, video, document or location.",
     "whatsapp.errors.text_required": "Write the message text.",
+    "whatsapp.errors.nul_character": "The text cannot contain NUL characters.",
     "whatsapp.errors.text_too_long": "The message text is too long (at most 65,536 characters).",
     "whatsapp.errors.caption_too_long": "The caption is too long (at most 1,024 characters).",
     "whatsapp.errors.invalid_location": "Give a valid latitude (-90 to 90) and longitude (-180 to 180).",
@@ -54,6 +55,7 @@ PT_BR = {
     "whatsapp.errors.invalid_message_type": "O tipo da mensagem deve ser text, image, audio, video, document ou "
                                             "location.",
     "whatsapp.errors.text_required": "Escreva o texto da mensagem.",
+    "whatsapp.errors.nul_character": "O texto não pode conter caracteres NUL.",
     "whatsapp.errors.text_too_long": "O texto da mensagem é longo demais (no máximo 65.536 caracteres).",
     "whatsapp.errors.caption_too_long": "A legenda é longa demais (no máximo 1.024 caracteres).",
     "whatsapp.errors.invalid_location": "Informe uma latitude (-90 a 90) e uma longitude (-180 a 180) válidas.",
