@@ -37,7 +37,7 @@ from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.core.pagination import newest_first
+from livchat.services.pagination import newest_first
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import decrypt, encrypt
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
-from livchat.core.pagination import newest_first
+from livchat.services.pagination import newest_first
 from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint

@@ -480,3 +480,18 @@ async def test_control_characters_and_extreme_dates_get_clear_errors(live, sessi
 
     oldest = await live.http.get("/api/v1/usage", params={"to": "0001-01-01"}, headers=headers)
     assert oldest.status_code == 200 and oldest.json()["from"] == "0001-01-01" and oldest.json()["data"] == []
+
+
+async def test_a_forged_cursor_is_422_on_every_list(live, session) -> None:  # type: ignore[no-untyped-def]
+    _, headers = await _org(session)
+    created = await live.http.post("/api/v1/instances", json={"name": "Shop"}, headers=headers)
+    instance_id = created.json()["id"]
+    for path in ("/api/v1/instances", f"/api/v1/instances/{instance_id}/messages",
+                 f"/api/v1/instances/{instance_id}/webhook/deliveries"):
+        for cursor in ("zzzzzz", "' OR 1=1--", "inst_" + "u" * 26, "~~"):  # 'u' is not Crockford base32
+            answer = await live.http.get(path, params={"cursor": cursor}, headers=headers)
+            assert answer.status_code == 422 and answer.json()["code"] == "invalid_cursor", (path, cursor, answer.text)
+    await live.http.post("/api/v1/instances", json={"name": "Second"}, headers=headers)
+    first = (await live.http.get("/api/v1/instances", params={"limit": 1}, headers=headers)).json()
+    rest = await live.http.get("/api/v1/instances", params={"cursor": first["nextCursor"]}, headers=headers)
+    assert rest.status_code == 200 and [i["id"] for i in rest.json()["data"]] == [instance_id]  # a real one passes

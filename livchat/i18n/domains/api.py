@@ -3,6 +3,7 @@
 EN = {
     "api.errors.usage_range_reversed": "`from` must be on or before `to`.",
     "api.errors.usage_range_too_long": "Ask for at most 366 days at a time.",
+    "api.errors.invalid_cursor": "`cursor` must be a `nextCursor` this list returned.",
     "api.errors.invalid_idempotency_key": "The Idempotency-Key header must have 1 to 255 characters.",
     "api.errors.idempotency_key_reused": "This Idempotency-Key was first used with a different request.",
     "api.errors.idempotency_in_progress": "A request with this Idempotency-Key is still running; retry shortly.",
@@ -16,6 +17,7 @@ EN = {
 PT_BR = {
     "api.errors.usage_range_reversed": "`from` deve ser igual ou anterior a `to`.",
     "api.errors.usage_range_too_long": "Peça no máximo 366 dias de cada vez.",
+    "api.errors.invalid_cursor": "`cursor` deve ser um `nextCursor` devolvido por esta lista.",
     "api.errors.invalid_idempotency_key": "O cabeçalho Idempotency-Key deve ter de 1 a 255 caracteres.",
     "api.errors.idempotency_key_reused": "Esta Idempotency-Key foi usada antes com outra requisição.",
     "api.errors.idempotency_in_progress": "Uma requisição com esta Idempotency-Key ainda está em andamento; tente de novo em instantes.",
