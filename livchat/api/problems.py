@@ -93,11 +93,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
-            for err in exc.errors()
-        ]
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if request.url.path.startswith("/api/v1/") and _unparsed_body(exc):
+            # FastAPI decodes the body before any dependency runs: without this, a malformed body
+            # would answer 422 to a caller with no valid API key, instead of 401.
+            from livchat.api.deps import api_key_principal
+
+            try:
+                await api_key_principal(request)
+            except ApiError as unauthorized:
+                return error_response(unauthorized)
+        errors = [_field_error(err) for err in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
         return problem_response(422, "validation_error", detail, extra={"errors": errors})
 
@@ -105,6 +111,18 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
         return problem_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def _unparsed_body(exc: RequestValidationError) -> bool:
+    return any(err.get("type") == "json_invalid" for err in exc.errors())
+
+
+def _field_error(err: dict[str, Any]) -> dict[str, str]:
+    if err.get("type") == "json_invalid":  # its loc is ("body", <character offset>), not a field
+        position = next((p for p in err.get("loc", ())[1:] if isinstance(p, int)), None)
+        where = f" (at character {position})" if position is not None else ""
+        return {"field": "", "message": f"the body is not valid JSON{where}"}
+    return {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
 
 
 def error_response(exc: ApiError | ServiceError) -> JSONResponse:

@@ -495,3 +495,15 @@ async def test_a_forged_cursor_is_422_on_every_list(live, session) -> None:  # t
     first = (await live.http.get("/api/v1/instances", params={"limit": 1}, headers=headers)).json()
     rest = await live.http.get("/api/v1/instances", params={"cursor": first["nextCursor"]}, headers=headers)
     assert rest.status_code == 200 and [i["id"] for i in rest.json()["data"]] == [instance_id]  # a real one passes
+
+
+async def test_a_malformed_body_is_401_without_a_key_and_a_clear_422_with_one(live, session) -> None:  # type: ignore[no-untyped-def]
+    _, headers = await _org(session)
+    json_type = {"content-type": "application/json"}
+    anonymous = await live.http.post("/api/v1/instances", content=b"{bad", headers=json_type)
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthorized"
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    keyed = await live.http.post("/api/v1/instances", content=b"{bad", headers={**headers, **json_type})
+    assert keyed.status_code == 422 and keyed.headers["content-type"] == PROBLEM
+    assert keyed.json()["detail"] == "the body is not valid JSON (at character 1)"
+    assert keyed.json()["errors"] == [{"field": "", "message": "the body is not valid JSON (at character 1)"}]
