@@ -290,12 +290,21 @@ def _webhook_card() -> rx.Component:
     ), width="100%")
 
 
+ATTEMPT_ERROR_KEYS = [f"dashboard_whatsapp.attempt_error.{kind}"
+                      for kind in ("timeout", "http_status", "refused", "unreachable", "internal")]
+
+
 def _attempt_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["attempt"]), rx.table.cell(row["time"]), rx.table.cell(row["status"]),
         rx.table.cell(row["latency"]),
         rx.table.cell(rx.code(row["snippet"], size="1", white_space="pre-wrap", word_break="break-all"),
-                      rx.cond(row["error"] != "", rx.text(row["error"], size="1", color_scheme="red"))),
+                      rx.cond(row["error"] != "", rx.vstack(
+                          rx.match(row["error_key"], *[(k, rx.text(t(k), size="1", color_scheme="red",
+                                                                   class_name="attempt-error"))
+                                                       for k in ATTEMPT_ERROR_KEYS], rx.fragment()),
+                          rx.text(row["error"], size="1", color_scheme="gray"),  # as the dispatcher wrote it
+                          spacing="0"))),
         class_name="attempt-row",
     )
 

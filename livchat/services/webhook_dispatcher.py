@@ -460,6 +460,22 @@ class Dispatcher:
 
 
 @functools.lru_cache(maxsize=4096)
+def attempt_error_kind(error: str | None) -> str | None:
+    """What kind of failure an attempt's `error` (written above, in English) records, for a
+    translated label: timeout, http_status, refused, internal or unreachable; None for a success."""
+    if not error:
+        return None
+    if error.startswith("timed out after"):
+        return "timeout"
+    if error.startswith("HTTP "):
+        return "http_status"
+    if error.startswith("webhook URL") or "non-public address" in error:
+        return "refused"
+    if error.startswith("internal error"):
+        return "internal"
+    return "unreachable"
+
+
 def _request_url(url: str) -> httpcore.URL:
     """httpx's parsing (IDNA hosts, percent-encoding) into httpcore's URL, once per URL."""
     parsed = httpx.URL(url)

@@ -15,6 +15,7 @@ from livchat.api import tenancy
 from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus
 from livchat.services import instances, messaging, webhooks
+from livchat.services.webhook_dispatcher import attempt_error_kind
 from livchat.services.errors import NotFound, ServiceError
 from livchat.services.messaging import OutgoingMessage
 from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
@@ -48,7 +49,9 @@ def attempt_row(view: dict[str, Any]) -> dict[str, str]:
     return {"attempt": str(view["attempt"]), "status": str(view["responseStatus"] or ""),
             "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
             "snippet": (view["responseSnippet"] or "")[:1024], "error": view["error"] or "",
-            "time": when(view["createdAt"])}
+            "time": when(view["createdAt"]),
+            "error_key": f"dashboard_whatsapp.attempt_error.{kind}" if (kind := attempt_error_kind(view["error"]))
+            else ""}
 
 
 SECRET_ELEMENT = "webhook-secret"

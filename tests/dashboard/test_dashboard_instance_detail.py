@@ -19,7 +19,7 @@ from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
 from livchat.services import messaging, webhooks
 from livchat.services.webhook_dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
-from livchat.state.instance_detail import InstanceDetailState, message_row
+from livchat.state.instance_detail import InstanceDetailState, attempt_row, message_row
 from livchat.state.usage import UsageState
 from livchat.state.webhooks_overview import WebhooksOverviewState
 from tests.dashboard.dash_support import allow_private_webhooks, forget_sandbox_users, live, tab  # noqa: F401 - fixtures
@@ -166,6 +166,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         await InstanceDetailState.toggle_delivery.fn(page, failed["id"])
         (attempt,) = page.attempts
         assert (attempt["status"], attempt["snippet"]) == ("500", "nope") and attempt["latency"].endswith(" ms")
+        assert (attempt["error"], attempt["error_key"]) == ("HTTP 500", "dashboard_whatsapp.attempt_error.http_status")
 
         await InstanceDetailState.filter_deliveries.fn(page, "delivered")
         assert page.deliveries == [] and page.expanded == ""
@@ -234,3 +235,16 @@ def test_a_failed_message_row_names_its_error_in_the_catalogue() -> None:
     assert key_of("gateway_unavailable") == "whatsapp.errors.gateway_unavailable"
     assert key_of("something else broke") == "dashboard_whatsapp.errors.message_failed"
     assert all(key in CATALOGUES["pt-BR"] for key in (key_of("gateway_unavailable"), key_of("x y")))
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (None, ""), ("timed out after 10 s", "timeout"), ("HTTP 503", "http_status"),
+    ("host 'x' resolves to a non-public address (10.0.0.1); only public addresses are allowed", "refused"),
+    ("webhook URL is malformed: bad port", "refused"), ("internal error: KeyError", "internal"),
+    ("ConnectError: connection refused", "unreachable"),
+])
+def test_an_attempt_error_has_a_translated_label(error: str | None, kind: str) -> None:
+    row = attempt_row({"attempt": 1, "responseStatus": None, "latencyMs": None, "responseSnippet": None,
+                       "error": error, "createdAt": None})
+    assert row["error_key"] == (f"dashboard_whatsapp.attempt_error.{kind}" if kind else "")
+    assert not kind or all(row["error_key"] in catalogue for catalogue in CATALOGUES.values())
