@@ -21,9 +21,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# On another port (`make run PORT=3100`) the app's own address follows, unless PUBLIC_URL is set
+# in the environment: the websocket only accepts pages from PUBLIC_URL.
 run: install
 	$(BIN)/livchat migrate
-	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+	$(if $(filter-out 3000,$(PORT)),PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}") \
+	  $(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

@@ -15,6 +15,7 @@ from livchat.core.settings import get_settings
 from livchat.i18n import translate
 from livchat.pages import dashboard
 from livchat.pages.landing import landing
+from livchat.pages.not_found import not_found
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency, instances
@@ -40,6 +41,7 @@ app.register_lifespan_task(instances.sweep_lifespan)  # instances whose create a
 
 app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")
+app.add_page(not_found, route="404", title="LivChat — Page not found")
 
 # Domains with pages of their own expose `register(app)`; a section registered here replaces
 # the dashboard placeholder of the same route.

@@ -36,13 +36,16 @@ def public_navbar() -> rx.Component:
             language_switcher(),
             theme_toggle(),
             align="center",
-            spacing="5",
+            spacing=rx.breakpoints(initial="3", sm="5"),
+            wrap="wrap",
+            justify="end",
         ),
         as_="nav",
         width="100%",
-        padding_x="24px",
+        padding_x=rx.breakpoints(initial="12px", sm="24px"),
         padding_y="16px",
         align="center",
+        wrap="wrap",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
     )
 
@@ -172,6 +175,7 @@ def sidebar() -> rx.Component:
         rx.hstack(language_switcher(), theme_toggle(), align="center", spacing="3"),
         as_="aside",
         id="dashboard-sidebar",
+        display=rx.breakpoints(initial="none", sm="flex"),  # phones get mobile_bar() instead
         width="240px",
         min_width="240px",
         height="100vh",
@@ -180,6 +184,26 @@ def sidebar() -> rx.Component:
         padding="16px",
         spacing="1",
         border_right=f"1px solid {rx.color('gray', 4)}",
+        background=rx.color("gray", 2),
+    )
+
+
+def mobile_bar() -> rx.Component:
+    """On phones, in place of the sidebar: the brand and a menu of every section."""
+    return rx.hstack(
+        brand(),
+        rx.spacer(),
+        rx.menu.root(
+            rx.menu.trigger(rx.icon_button(rx.icon("menu"), variant="soft", aria_label=t("nav.menu"),
+                                           id="mobile-menu")),
+            rx.menu.content(*[rx.menu.item(rx.hstack(rx.icon(s.icon, size=16), rx.text(t(s.label_key))),
+                                           on_select=rx.redirect(s.route)) for s in SECTIONS]),
+        ),
+        display=rx.breakpoints(initial="flex", sm="none"),
+        width="100%",
+        padding="12px",
+        align="center",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
         background=rx.color("gray", 2),
     )
 
@@ -230,18 +254,22 @@ def dashboard_shell(title_key: str, *children: rx.Component) -> rx.Component:
     from livchat.state.notices import NoticesState
     from livchat.state.shell import ShellState
 
-    return rx.hstack(
+    return rx.flex(
         document_meta(title_key),
+        mobile_bar(),
         sidebar(),
         rx.box(
             rx.heading(t(title_key), size="7", id="dashboard-title", margin_bottom="16px"),
             rx.cond(ShellState.ready, rx.fragment(notices_panel(), *children), rx.spinner(size="3")),
             as_="main",
             flex="1",
-            padding="24px",
+            padding=rx.breakpoints(initial="12px", sm="24px"),
             min_width="0",
+            width="100%",
+            overflow_x="auto",  # wide tables scroll inside the page, not the page sideways
         ),
         on_mount=[LangState.detect_browser_language, ShellState.load, OrgFeed.link, NoticesState.load],
+        direction=rx.breakpoints(initial="column", sm="row"),
         spacing="0",
         align="start",
         width="100%",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from livchat.components.confirm import confirmed
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
 from livchat.services.webhook_outbox import ATTEMPTS_EXHAUSTED, ENDPOINT_PAUSED
@@ -78,11 +79,13 @@ def _link_panel(row: rx.Var) -> rx.Component:
                 ),
                 rx.form(
                     rx.hstack(
-                        rx.input(name="phone", placeholder=t("dashboard_whatsapp.instances.phone"), id="pair-phone"),
+                        rx.input(name="phone", placeholder=t("dashboard_whatsapp.instances.phone"), id="pair-phone",
+                                 min_width="17em"),
                         rx.button(t("dashboard_whatsapp.instances.pair"), type="submit", variant="soft",
                                   id="pair-submit"),
                     ),
-                    on_submit=lambda form: InstancesState.pair(row["id"], form),
+                    # The open panel's id from state: a foreach row var is out of scope in a submit handler.
+                    on_submit=lambda form: InstancesState.pair(InstancesState.linking, form),
                 ),
                 rx.button(t("dashboard_whatsapp.close"), on_click=InstancesState.close_linking, variant="ghost"),
                 align="start", spacing="5", wrap="wrap",
@@ -110,22 +113,12 @@ def _actions(row: rx.Var) -> rx.Component:
                 rx.cond(connected, rx.button(t("dashboard_whatsapp.instances.logout"), size="1", variant="soft",
                                              color_scheme="amber", on_click=InstancesState.logout(row["id"]),
                                              class_name="logout-instance")),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(rx.button(t("dashboard_whatsapp.instances.delete"), size="1",
-                                                      variant="soft", color_scheme="red",
-                                                      class_name="delete-instance")),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title(t("dashboard_whatsapp.instances.delete_title")),
-                        rx.alert_dialog.description(t("dashboard_whatsapp.instances.delete_confirm")),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button(t("dashboard_whatsapp.cancel"), variant="soft")),
-                            rx.alert_dialog.action(rx.button(t("dashboard_whatsapp.instances.delete"),
-                                                             color_scheme="red", class_name="confirm-delete",
-                                                             on_click=InstancesState.delete(row["id"]))),
-                            justify="end", spacing="3", margin_top="16px",
-                        ),
-                    ),
-                ),
+                confirmed(rx.button(t("dashboard_whatsapp.instances.delete"), size="1", variant="soft",
+                                    color_scheme="red", class_name="delete-instance"),
+                          title_key="dashboard_whatsapp.instances.delete_title",
+                          body_key="dashboard_whatsapp.instances.delete_confirm",
+                          action_key="dashboard_whatsapp.instances.delete",
+                          on_confirm=InstancesState.delete(row["id"]), confirm_id="confirm-delete"),
                 spacing="2",
             ),
         ),
@@ -213,7 +206,8 @@ def _messages_card() -> rx.Component:
         rx.heading(t("dashboard_whatsapp.messages.title"), size="4"),
         rx.form(
             rx.hstack(
-                rx.input(name="to", placeholder=t("dashboard_whatsapp.messages.to"), id="send-to", required=True),
+                rx.input(name="to", placeholder=t("dashboard_whatsapp.messages.to"), id="send-to", required=True,
+                         min_width="14em"),
                 rx.input(name="text", placeholder=t("dashboard_whatsapp.messages.text"), id="send-text",
                          required=True, flex="1"),
                 rx.button(t("dashboard_whatsapp.messages.send"), type="submit", id="send-message", loading=S.busy),
@@ -277,12 +271,19 @@ def _webhook_card() -> rx.Component:
         rx.cond(S.can_manage, rx.hstack(
             rx.button(t("dashboard_whatsapp.webhook.save"), on_click=S.save_webhook, id="save-webhook"),
             rx.cond(S.has_webhook, rx.fragment(
-                rx.button(t("dashboard_whatsapp.webhook.rotate"), on_click=S.rotate_secret, variant="soft",
-                          id="rotate-secret"),
+                confirmed(rx.button(t("dashboard_whatsapp.webhook.rotate"), variant="soft", id="rotate-secret"),
+                          title_key="dashboard_whatsapp.webhook.rotate_title",
+                          body_key="dashboard_whatsapp.webhook.rotate_confirm",
+                          action_key="dashboard_whatsapp.webhook.rotate", on_confirm=S.rotate_secret,
+                          confirm_id="confirm-rotate"),
                 rx.button(t("dashboard_whatsapp.webhook.test"), on_click=S.send_test_event, variant="soft",
                           id="test-webhook"),
-                rx.button(t("dashboard_whatsapp.webhook.delete"), on_click=S.delete_webhook, variant="soft",
-                          color_scheme="red", id="delete-webhook"),
+                confirmed(rx.button(t("dashboard_whatsapp.webhook.delete"), variant="soft", color_scheme="red",
+                                    id="delete-webhook"),
+                          title_key="dashboard_whatsapp.webhook.delete_title",
+                          body_key="dashboard_whatsapp.webhook.delete_confirm",
+                          action_key="dashboard_whatsapp.webhook.delete", on_confirm=S.delete_webhook,
+                          confirm_id="confirm-delete-webhook"),
             )),
             spacing="2", wrap="wrap",
         )),

@@ -32,7 +32,8 @@ def landing() -> rx.Component:
         rx.container(
             rx.vstack(
                 rx.badge(t("app.tagline"), size="2", color_scheme="teal", radius="full"),
-                rx.heading(t("landing.hero.title"), as_="h1", size="9", id="hero-title", text_align="center"),
+                rx.heading(t("landing.hero.title"), as_="h1", size=rx.breakpoints(initial="7", sm="9"), id="hero-title",
+                           text_align="center"),
                 rx.text(t("landing.hero.subtitle"), size="4", color_scheme="gray", text_align="center", max_width="720px"),
                 rx.hstack(
                     rx.link(rx.button(t("landing.hero.cta_primary"), size="3"), href="/dashboard", id="cta-dashboard"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from livchat.components.confirm import confirmed
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
 from livchat.pages.auth import error_callout
@@ -133,7 +134,7 @@ def members_page() -> rx.Component:
                                                        _invite_form())),
             rx.table.root(
                 rx.table.header(rx.table.row(
-                    rx.table.column_header_cell(t("accounts.name")),
+                    rx.table.column_header_cell(t("accounts.members.name")),
                     rx.table.column_header_cell(t("accounts.members.role")),
                     rx.table.column_header_cell(""),
                 )),
@@ -143,8 +144,11 @@ def members_page() -> rx.Component:
             ),
             _invitations(),
             _outbox(),
-            rx.button(t("accounts.members.leave"), on_click=MembersState.leave, variant="outline", color_scheme="red",
-                      id="leave-organization"),
+            confirmed(rx.button(t("accounts.members.leave"), variant="outline", color_scheme="red",
+                                id="leave-organization"),
+                      title_key="accounts.members.leave_title", body_key="accounts.members.leave_confirm",
+                      action_key="accounts.members.leave", on_confirm=MembersState.leave,
+                      confirm_id="confirm-leave"),
             spacing="4",
             width="100%",
         ),

@@ -87,7 +87,7 @@ class InstanceDetailState(rx.State):
         return str(self.router._page.params.get("instance_key", "") or "")
 
     def _fail(self, exc: ServiceError) -> None:
-        self.error, self.error_detail = problem_key(exc), exc.detail
+        self.error, self.error_detail, self.notice = problem_key(exc), exc.detail, ""  # no stale success beside it
 
     async def _reload(self, organization_id: str, *, keep_pages: bool = True) -> None:
         """The instance, the first page(s) of messages and deliveries, the endpoint (no network)."""
@@ -261,7 +261,7 @@ class InstanceDetailState(rx.State):
         async with self:
             url, events, instance_id = self.webhook_url, list(self.webhook_events), self.instance.get("id", "")
             if not events:  # the form's own check, in the reader's language (the API says it in English)
-                self.error, self.error_detail = "dashboard_whatsapp.errors.events_required", ""
+                self.error, self.error_detail, self.notice = "dashboard_whatsapp.errors.events_required", "", ""
                 return
         ctx = await current_context(self)
         try:

@@ -90,6 +90,10 @@ def test_create_link_send_webhook_delivery_redeliver(live_app: str, page: Page, 
     row.locator(".connect-instance").click()
     expect(page.locator("#instance-qr")).to_be_visible()
     expect(row).to_have_attribute("data-status", "connecting")
+    # Or link by a code typed on the phone: the panel's form asks WuzAPI for one.
+    page.locator("#pair-phone").fill("+55 11 98765-4321")
+    page.locator("#pair-submit").click()
+    expect(page.locator("#pairing-code")).to_have_text(re.compile(r"^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$"))
 
     # The phone, in a second tab of the same browser: scan (link) the waiting session.
     phone = page.context.new_page()

@@ -53,6 +53,8 @@ def test_language_choice_survives_a_reload(live_app: str, page: Page) -> None:
     expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
     page.reload()
     expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    page.goto(live_app + "/no-such-page")  # the app's own not-found page, in the chosen language
+    expect(page.locator("#not-found-title")).to_have_text("Página não encontrada")
 
 
 def test_browser_language_is_the_first_choice(live_app: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -73,3 +75,27 @@ def test_served_pages_carry_security_headers(live_app: str, page: Page) -> None:
     assert api.status == 404 and api.json()["code"] == "not_found"
     wrong_method = page.request.post(live_app + "/api/health")  # Reflex's own mount must not count
     assert wrong_method.status == 405 and wrong_method.headers["allow"] == "GET, HEAD"
+
+
+def test_on_a_phone_the_dashboard_has_a_menu_instead_of_the_sidebar(live_app: str, live_env: dict[str, str],
+                                                                     browser) -> None:  # type: ignore[no-untyped-def]
+    email = f"phone-{uuid.uuid4().hex[:8]}@example.com"
+    subprocess.run([str(Path(sys.executable).parent / "livchat"), "create-user", email, "--password",
+                    "long-password", "--org", "Phone Co"], env=live_env, check=True, capture_output=True, timeout=120)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_app + "/sign-in")
+    expect(page.locator("#nav-dashboard")).to_be_in_viewport()  # the public bar wraps instead of overflowing
+    page.locator("#field-email").fill(email)
+    page.locator("#field-password").fill("long-password")
+    page.locator("#sign-in-submit").click()
+    expect(page.locator("#dashboard-title")).to_have_text("Overview")
+    expect(page.locator("#dashboard-sidebar")).to_be_hidden()
+    page.locator("#mobile-menu").click()
+    page.get_by_role("menuitem", name="API keys").click()
+    expect(page).to_have_url(re.compile(r".*/dashboard/api-keys/?$"))
+    expect(page.locator("#dashboard-title")).to_have_text("API keys")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width} px wide)"
+    page.screenshot(path=str(Path(live_env["LIVCHAT_DATA_DIR"]) / "phone-api-keys.png"))
+    context.close()

@@ -4,6 +4,7 @@ EN = {
     "accounts.email": "Email",
     "accounts.password": "Password",
     "accounts.name": "Your name",
+    "accounts.members.name": "Name",
     "accounts.org_name": "Organization name",
     "accounts.sign_in.title": "Sign in to LivChat",
     "accounts.sign_in.submit": "Sign in",
@@ -53,13 +54,16 @@ EN = {
     "accounts.members.remove": "Remove",
     "accounts.members.make_owner": "Make owner",
     "accounts.members.leave": "Leave this organization",
+    "accounts.members.leave_title": "Leave this organization?",
+    "accounts.members.leave_confirm": "You lose access to its instances, keys and data at once. Only an invitation "
+                                      "brings you back.",
     "accounts.members.you": "you",
     "accounts.members.expires": "Expires",
     "accounts.members.outbox": "Emails sent",
     "accounts.members.outbox_hint": "No email provider is configured: emails wait in the outbox. The server's "
-                                    "operator can read them with `livchat emails`.",
+                                    "operator can read them with: livchat emails",
     "accounts.keys.subtitle": "Keys let your code call the LivChat API as this organization. "
-                              "Send one as `Authorization: Bearer lc_live_…`.",
+                              "Send one in the header Authorization: Bearer lc_live_…",
     "accounts.keys.name": "Key name",
     "accounts.keys.create": "Create key",
     "accounts.keys.created_once": "Copy this key now. It will not be shown again.",
@@ -108,6 +112,7 @@ PT_BR = {
     "accounts.email": "E-mail",
     "accounts.password": "Senha",
     "accounts.name": "Seu nome",
+    "accounts.members.name": "Nome",
     "accounts.org_name": "Nome da organização",
     "accounts.sign_in.title": "Entrar no LivChat",
     "accounts.sign_in.submit": "Entrar",
@@ -157,13 +162,16 @@ PT_BR = {
     "accounts.members.remove": "Remover",
     "accounts.members.make_owner": "Tornar proprietário",
     "accounts.members.leave": "Sair desta organização",
+    "accounts.members.leave_title": "Sair desta organização?",
+    "accounts.members.leave_confirm": "Você perde na hora o acesso às instâncias, chaves e dados dela. Só um convite "
+                                      "traz você de volta.",
     "accounts.members.you": "você",
     "accounts.members.expires": "Expira",
     "accounts.members.outbox": "E-mails enviados",
     "accounts.members.outbox_hint": "Nenhum provedor de e-mail configurado: os e-mails aguardam na fila de saída. "
-                                    "O operador do servidor pode lê-los com `livchat emails`.",
+                                    "O operador do servidor pode lê-los com: livchat emails",
     "accounts.keys.subtitle": "As chaves permitem que seu código chame a API do LivChat como esta organização. "
-                              "Envie uma como `Authorization: Bearer lc_live_…`.",
+                              "Envie uma no cabeçalho Authorization: Bearer lc_live_…",
     "accounts.keys.name": "Nome da chave",
     "accounts.keys.create": "Criar chave",
     "accounts.keys.created_once": "Copie esta chave agora. Ela não será mostrada novamente.",

@@ -1,7 +1,6 @@
 """Strings of the WhatsApp dashboard pages: instances, one instance, webhooks, usage."""
 
 EN = {
-    "dashboard_whatsapp.cancel": "Cancel",
     "dashboard_whatsapp.close": "Close",
     "dashboard_whatsapp.copy": "Copy",
     "dashboard_whatsapp.done": "Done",
@@ -62,13 +61,13 @@ EN = {
     "dashboard_whatsapp.instances.qr_alt": "QR code to link WhatsApp",
     "dashboard_whatsapp.instances.qr_help": "On the phone: WhatsApp → Linked devices → Link a device, then scan. "
                                             "The code refreshes by itself.",
-    "dashboard_whatsapp.instances.phone": "Phone number, e.g. +55 11 91234-5678",
+    "dashboard_whatsapp.instances.phone": "Phone, e.g. +55 11 91234-5678",
     "dashboard_whatsapp.instances.pair": "Link with a code instead",
     "dashboard_whatsapp.instances.pairing_help": "On the phone: Linked devices → Link with phone number, then type:",
     "dashboard_whatsapp.instances.back": "← All instances",
     "dashboard_whatsapp.instances.not_found": "This instance does not exist in this organization.",
     "dashboard_whatsapp.messages.title": "Messages",
-    "dashboard_whatsapp.messages.to": "To (phone number)",
+    "dashboard_whatsapp.messages.to": "To (phone)",
     "dashboard_whatsapp.messages.text": "Text",
     "dashboard_whatsapp.messages.send": "Send test message",
     "dashboard_whatsapp.messages.sent": "Message sent.",
@@ -83,6 +82,11 @@ EN = {
     "dashboard_whatsapp.webhook.test_queued": "Test event queued; see it in the deliveries below.",
     "dashboard_whatsapp.webhook.redelivery_queued": "Redelivery queued.",
     "dashboard_whatsapp.webhook.delete": "Remove webhook",
+    "dashboard_whatsapp.webhook.rotate_title": "Rotate the signing secret?",
+    "dashboard_whatsapp.webhook.rotate_confirm": "A new secret signs from now on and is shown once. The current one "
+                                                 "keeps signing for 24 hours, so switch your receiver before then.",
+    "dashboard_whatsapp.webhook.delete_title": "Remove this webhook?",
+    "dashboard_whatsapp.webhook.delete_confirm": "No more events are sent to this URL. Its delivery log goes too.",
     "dashboard_whatsapp.webhook.paused": "Paused after failing for 24 hours. Fix the endpoint and save to resume.",
     "dashboard_whatsapp.webhook.secret_once": "Signing secret — copy it now, it is shown only once:",
     "dashboard_whatsapp.webhook.secret_prefix": "Current secret starts with",
@@ -117,7 +121,6 @@ EN = {
 }
 
 PT_BR = {
-    "dashboard_whatsapp.cancel": "Cancelar",
     "dashboard_whatsapp.close": "Fechar",
     "dashboard_whatsapp.copy": "Copiar",
     "dashboard_whatsapp.done": "Pronto",
@@ -178,14 +181,14 @@ PT_BR = {
     "dashboard_whatsapp.instances.qr_alt": "QR code para conectar o WhatsApp",
     "dashboard_whatsapp.instances.qr_help": "No celular: WhatsApp → Aparelhos conectados → Conectar um aparelho e "
                                             "escaneie. O código se atualiza sozinho.",
-    "dashboard_whatsapp.instances.phone": "Número de telefone, ex.: +55 11 91234-5678",
+    "dashboard_whatsapp.instances.phone": "Telefone, ex.: +55 11 91234-5678",
     "dashboard_whatsapp.instances.pair": "Conectar com um código",
     "dashboard_whatsapp.instances.pairing_help": "No celular: Aparelhos conectados → Conectar com número de "
                                                  "telefone e digite:",
     "dashboard_whatsapp.instances.back": "← Todas as instâncias",
     "dashboard_whatsapp.instances.not_found": "Esta instância não existe nesta organização.",
     "dashboard_whatsapp.messages.title": "Mensagens",
-    "dashboard_whatsapp.messages.to": "Para (número de telefone)",
+    "dashboard_whatsapp.messages.to": "Para (telefone)",
     "dashboard_whatsapp.messages.text": "Texto",
     "dashboard_whatsapp.messages.send": "Enviar mensagem de teste",
     "dashboard_whatsapp.messages.sent": "Mensagem enviada.",
@@ -200,6 +203,12 @@ PT_BR = {
     "dashboard_whatsapp.webhook.test_queued": "Evento de teste na fila; veja-o nas entregas abaixo.",
     "dashboard_whatsapp.webhook.redelivery_queued": "Reenvio na fila.",
     "dashboard_whatsapp.webhook.delete": "Remover webhook",
+    "dashboard_whatsapp.webhook.rotate_title": "Trocar o segredo de assinatura?",
+    "dashboard_whatsapp.webhook.rotate_confirm": "Um novo segredo passa a assinar agora e é mostrado uma única vez. O "
+                                                 "atual continua assinando por 24 horas: troque no seu receptor antes.",
+    "dashboard_whatsapp.webhook.delete_title": "Remover este webhook?",
+    "dashboard_whatsapp.webhook.delete_confirm": "Nenhum evento será mais enviado para esta URL. O histórico de "
+                                                 "entregas também é removido.",
     "dashboard_whatsapp.webhook.paused": "Pausado após falhar por 24 horas. Corrija o endpoint e salve para retomar.",
     "dashboard_whatsapp.webhook.secret_once": "Segredo de assinatura — copie agora, ele é exibido só uma vez:",
     "dashboard_whatsapp.webhook.secret_prefix": "O segredo atual começa com",
