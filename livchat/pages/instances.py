@@ -47,7 +47,14 @@ def error_text(key: rx.Var) -> rx.Var:
                     t("dashboard_whatsapp.errors.unexpected"))
 
 
-def error_box(key: rx.Var, detail: rx.Var) -> rx.Component:
+URL_REFUSED_KEYS = [f"dashboard_whatsapp.url_refused.{reason}" for reason in
+                    ("length", "characters", "malformed", "scheme", "credentials", "unresolvable", "not_public")]
+
+
+def error_box(key: rx.Var, detail: rx.Var, reason: rx.Var | None = None) -> rx.Component:
+    """The translated error; beneath it, `reason` translated when given, else the English detail."""
+    if reason is not None:
+        detail = rx.match(reason, *[(k, t(k)) for k in URL_REFUSED_KEYS], detail)
     return rx.cond(
         key != "",
         rx.callout(
@@ -407,7 +414,7 @@ def instance_page() -> rx.Component:
             feed_watcher(S.refresh),
             rx.box(on_mount=rx.call_script(POLL_SCRIPT), display="none"),
             rx.link(t("dashboard_whatsapp.instances.back"), href=SECTION.route, size="2"),
-            error_box(S.error, S.error_detail),
+            error_box(S.error, S.error_detail, S.error_reason),
             rx.cond(S.notice != "", rx.callout(
                 rx.match(S.notice, *[(k, t(k)) for k in _KEYS if k.startswith(
                     ("dashboard_whatsapp.webhook.", "dashboard_whatsapp.messages."))], ""),

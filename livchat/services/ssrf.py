@@ -41,9 +41,15 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
 
 
 class UnsafeWebhookUrl(InvalidInput):
-    """The URL is not http(s), does not resolve, or resolves to a non-public address."""
+    """The URL is not http(s), does not resolve, or resolves to a non-public address. `reason` is
+    a stable code (the detail is English, for the API): length, characters, malformed, scheme,
+    credentials, unresolvable or not_public."""
 
     code = "unsafe_webhook_url"
+
+    def __init__(self, detail: str, reason: str = "not_public") -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -64,20 +70,20 @@ def parse_webhook_url(url: str) -> tuple[str, int]:
     """Host and port of a well-formed http(s) URL, or UnsafeWebhookUrl."""
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH:
-        raise UnsafeWebhookUrl("webhook URL is empty or longer than 2000 characters")
+        raise UnsafeWebhookUrl("webhook URL is empty or longer than 2000 characters", "length")
     if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
-        raise UnsafeWebhookUrl("webhook URL must not contain spaces or control characters")
+        raise UnsafeWebhookUrl("webhook URL must not contain spaces or control characters", "characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeWebhookUrl(f"webhook URL is malformed: {exc}") from exc
+        raise UnsafeWebhookUrl(f"webhook URL is malformed: {exc}", "malformed") from exc
     if parts.scheme not in ("http", "https"):
-        raise UnsafeWebhookUrl("webhook URL must start with http:// or https://")
+        raise UnsafeWebhookUrl("webhook URL must start with http:// or https://", "scheme")
     if not parts.hostname:
-        raise UnsafeWebhookUrl("webhook URL has no host")
+        raise UnsafeWebhookUrl("webhook URL has no host", "malformed")
     if parts.username or parts.password:
-        raise UnsafeWebhookUrl("webhook URL must not carry credentials")
+        raise UnsafeWebhookUrl("webhook URL must not carry credentials", "credentials")
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -85,7 +91,7 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeWebhookUrl(f"webhook host {host!r} does not resolve") from exc
+        raise UnsafeWebhookUrl(f"webhook host {host!r} does not resolve", "unresolvable") from exc
     # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 

@@ -15,6 +15,7 @@ from livchat.api import tenancy
 from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus
 from livchat.services import instances, messaging, webhooks
+from livchat.services.ssrf import UnsafeWebhookUrl
 from livchat.services.webhook_dispatcher import attempt_error_kind
 from livchat.services.errors import NotFound, ServiceError
 from livchat.services.messaging import OutgoingMessage
@@ -63,6 +64,8 @@ class InstanceDetailState(rx.State):
     can_manage: bool = False
     error: str = ""
     error_detail: str = ""
+    # Why a webhook URL was refused, as a catalogue key (shown instead of the English detail).
+    error_reason: str = ""
     notice: str = ""
     busy: bool = False
     # Messages: newest first, one bounded page at a time ("load more").
@@ -88,6 +91,7 @@ class InstanceDetailState(rx.State):
 
     def _fail(self, exc: ServiceError) -> None:
         self.error, self.error_detail, self.notice = problem_key(exc), exc.detail, ""  # no stale success beside it
+        self.error_reason = f"dashboard_whatsapp.url_refused.{exc.reason}" if isinstance(exc, UnsafeWebhookUrl) else ""
 
     async def _reload(self, organization_id: str, *, keep_pages: bool = True) -> None:
         """The instance, the first page(s) of messages and deliveries, the endpoint (no network)."""

@@ -124,6 +124,8 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     InstanceDetailState.set_webhook_url.fn(page, "ftp://nowhere")
     await InstanceDetailState.save_webhook.fn(page)
     assert page.error == "dashboard_whatsapp.errors.unsafe_webhook_url" and "http" in page.error_detail
+    assert page.error_reason == "dashboard_whatsapp.url_refused.scheme"  # shown translated, not the English detail
+    assert all(page.error_reason in catalogue for catalogue in CATALOGUES.values())
     assert not page.has_webhook
 
     InstanceDetailState.set_webhook_url.fn(page, receiver.url)

@@ -152,3 +152,18 @@ async def _read_all(stream: http_stream.AsyncioStream) -> bytes:
     while chunk := await stream.read(65536, timeout=5):
         data += chunk
     return data
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("", "length"), ("https://exa mple.com/h", "characters"), ("http://[::1/h", "malformed"),
+    ("ftp://example.com/h", "scheme"), ("https://user:pw@example.com/h", "credentials"),
+    ("https://nothing-here.invalid/h", "unresolvable"), ("http://127.0.0.1:9/h", "not_public"),
+])
+async def test_every_refusal_has_a_reason_the_dashboard_translates(url: str, reason: str) -> None:
+    from livchat.i18n import CATALOGUES
+    from livchat.services import ssrf
+
+    with pytest.raises(ssrf.UnsafeWebhookUrl) as refused:
+        await ssrf.check_webhook_url(url)
+    assert refused.value.reason == reason
+    assert all(f"dashboard_whatsapp.url_refused.{reason}" in catalogue for catalogue in CATALOGUES.values())
