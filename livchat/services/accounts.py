@@ -14,6 +14,7 @@ from livchat.i18n import DEFAULT_LANGUAGE, normalize_language
 from livchat.models import Membership, Organization, Subscription, User
 from livchat.models.enums import Plan, Role
 from livchat.services.errors import Conflict, InvalidInput
+from livchat.services.text import has_control_characters
 
 _password_hash = PasswordHash.recommended()  # argon2id
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -21,8 +22,10 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def normalize_email(email: str) -> str:
-    email = email.strip().lower()
-    if not _EMAIL_RE.match(email) or len(email) > 320:
+    email = email.strip().lower() if isinstance(email, str) else ""
+    # No control or invisible format characters: they end up in headers and in the outbox listing.
+    if (not _EMAIL_RE.match(email) or len(email) > 320
+            or any(unicodedata.category(c) in ("Cc", "Cf") for c in email)):
         raise InvalidInput("invalid_email")
     return email
 
@@ -64,7 +67,7 @@ async def create_user(
     user = User(
         id=new_id("usr"),
         email=email,
-        name=name.strip()[:120],
+        name="".join(c for c in name.strip() if unicodedata.category(c) != "Cc")[:120],  # a display name
         password_hash=hash_password(password) if password is not None else None,
         locale=normalize_language(locale),
     )
@@ -79,7 +82,7 @@ async def get_organization_by_name(session: AsyncSession, name: str) -> Organiza
 
 async def create_organization(session: AsyncSession, name: str, owner: User | None = None) -> Organization:
     name = name.strip()
-    if not name or len(name) > 120:
+    if not name or len(name) > 120 or has_control_characters(name):
         raise InvalidInput("invalid_organization_name")
     base = slugify(name)
     slug = base

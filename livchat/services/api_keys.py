@@ -13,6 +13,7 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.models import ApiKey, Organization
 from livchat.services.errors import InvalidInput, NotFound
+from livchat.services.text import has_control_characters
 
 KEY_PREFIX = "lc_live_"
 DISPLAY_PREFIX_LENGTH = len(KEY_PREFIX) + 4
@@ -28,7 +29,7 @@ async def create_api_key(
     session: AsyncSession, organization_id: str, name: str, created_by_user_id: str | None = None
 ) -> CreatedKey:
     name = name.strip()
-    if not name or len(name) > 100:
+    if not name or len(name) > 100 or has_control_characters(name):
         raise InvalidInput("invalid_key_name")
     secret = new_token(KEY_PREFIX, 32)
     key = ApiKey(

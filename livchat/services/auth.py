@@ -53,6 +53,9 @@ TRUSTED_CLIENT_DAYS = 30
 # Password reset requests, per email address and per IP (each one sends an email).
 RESET_PER_EMAIL = parse("3/hour")
 RESET_PER_IP = parse("20/hour")
+# Sign-ups per IP: each costs an argon2 hash, and "this email has an account" must not be asked
+# at will.
+SIGN_UP_PER_IP = parse("20/hour")
 
 
 def safe_next(value: str | None, default: str = "/dashboard") -> str:
@@ -137,7 +140,8 @@ async def sign_up(
     """A new user and their first organization, which they own."""
     require_local_accounts()
     user = await accounts.create_user(session, email, password, name=name, locale=locale)
-    org_name = organization_name.strip() or (name.strip() or user.email.split("@")[0])
+    # Named after the person when they gave no name for it: cut to the 120 an organization may have.
+    org_name = organization_name.strip() or (user.name or user.email.split("@")[0])[:120]
     org = await organizations.create_for(session, user, org_name)
     return SignedUp(user, org)
 
@@ -347,6 +351,12 @@ async def active_membership(session: AsyncSession, user_session: UserSession) ->
 
 def _link(path: str, token: str) -> str:
     return f"{get_settings().public_url.rstrip('/')}{path}?token={token}"
+
+
+async def count_sign_up(ip: str | None) -> None:
+    """Count one sign-up attempt from this client, or TooManyAttempts."""
+    if ip and not await _limiter().hit(SIGN_UP_PER_IP, "sign-up-ip", ip):
+        raise TooManyAttempts("too_many_sign_ups")
 
 
 async def count_password_reset(email_address: str, ip: str | None) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +40,7 @@ from livchat.services import limits, organizations
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
 from livchat.services.gateway import gateway_errors, get_gateway, service_error
 from livchat.services.phones import bare_jid, normalize_phone
+from livchat.services.text import has_control_characters
 from livchat.services.whatsapp_events import (
     InstanceConnected,
     InstanceDisconnected,
@@ -127,7 +127,7 @@ async def create_instance(session: AsyncSession, organization_id: str | None, na
     """A WuzAPI user with its own random token and HMAC key, its webhook pointed at us. For an
     organization, the plan's instance limit is enforced here, atomically (`_reserve`)."""
     name = (name or "").strip()
-    if not name or len(name) > MAX_NAME_LENGTH or any(unicodedata.category(c) == "Cc" for c in name):
+    if not name or len(name) > MAX_NAME_LENGTH or has_control_characters(name):
         raise InvalidInput("invalid_instance_name")  # control characters (NUL, escapes, newlines) too
     if organization_id is None and anonymous_session_id is None:
         raise InvalidInput("instance_owner_required")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import hash_token, new_token
@@ -110,11 +110,14 @@ async def accept(session: AsyncSession, token: str, user: User) -> Membership:
                if invitation.invited_by_user_id else None)
     if inviter is None or not _may_invite(inviter.role, invitation.role):
         raise InvalidInput("invalid_invitation")
-    membership = await accounts.add_member(session, org, user, invitation.role)  # type: ignore[arg-type]
-    invitation.accepted_at = utcnow()
-    session.add(invitation)
-    await session.flush()
-    return membership
+    # Spend the invitation first, conditionally: of two accepts at once only one gets the row.
+    spent = await session.exec(  # type: ignore[call-overload]
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
+                                 Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(accepted_at=utcnow()))
+    if spent.rowcount != 1:
+        raise InvalidInput("invalid_invitation")
+    return await accounts.add_member(session, org, user, invitation.role)  # type: ignore[arg-type]
 
 
 async def list_pending(session: AsyncSession, organization_id: str) -> list[Invitation]:

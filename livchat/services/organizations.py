@@ -36,6 +36,7 @@ from livchat.models import Membership, Organization, User, UserSession
 from livchat.models.enums import Role
 from livchat.services import accounts
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from livchat.services.text import has_control_characters
 
 _MEMBER = {"read", "use"}
 _ADMIN = _MEMBER | {"manage_instances", "manage_members", "manage_keys", "manage_settings"}
@@ -233,7 +234,7 @@ async def transfer_ownership(
 async def rename(session: AsyncSession, organization_id: str, actor_role: str, name: str) -> Organization:
     require(actor_role, "manage_settings")
     name = name.strip()
-    if not name or len(name) > 120:
+    if not name or len(name) > 120 or has_control_characters(name):
         raise InvalidInput("invalid_organization_name")
     org = await session.get(Organization, organization_id)
     if org is None:

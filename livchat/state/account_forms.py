@@ -20,6 +20,7 @@ from livchat.state.auth import (
     signed_in,
 )
 from livchat.state.i18n import LangState
+from livchat.state.inputs import browser_input
 
 # What /sign-in?error=… may show: failed ticket or Clerk exchanges (api/accounts.py) land there.
 SIGN_IN_ERRORS = ("sign_in_link_expired", "clerk_sign_in_failed", "clerk_account_pending")
@@ -49,6 +50,7 @@ class SignInState(rx.State):
         return await _signed_in_elsewhere(self)
 
     @rx.event
+    @browser_input
     async def sign_in(self, form_data: dict):  # type: ignore[no-untyped-def]
         self.error = ""
         next_path = auth.safe_next(self.router.url.query_parameters.get("next"))
@@ -87,6 +89,7 @@ class SignUpState(rx.State):
         return None
 
     @rx.event
+    @browser_input
     async def sign_up(self, form_data: dict):  # type: ignore[no-untyped-def]
         self.error = ""
         invite = self.router.url.query_parameters.get("invite", "")
@@ -94,6 +97,7 @@ class SignUpState(rx.State):
         language = (await self.get_state(LangState)).lang
         async with db.session() as session:
             try:
+                await auth.count_sign_up(self.router.session.client_ip)
                 if invite:  # joining someone's organization: no organization of one's own
                     user = await auth.sign_up_invited(session, invite, email, password, name=name, locale=language)
                 else:
@@ -118,6 +122,7 @@ class PasswordResetState(rx.State):
         self.error, self.sent, self.done = "", False, False
 
     @rx.event
+    @browser_input
     async def request_link(self, form_data: dict):  # type: ignore[no-untyped-def]
         self.error = ""
         email = _field(form_data, "email")
@@ -134,6 +139,7 @@ class PasswordResetState(rx.State):
             await session.commit()
 
     @rx.event
+    @browser_input
     async def save_password(self, form_data: dict) -> None:
         self.error = ""
         token = self.router.url.query_parameters.get("token", "")

@@ -43,6 +43,7 @@ from livchat.i18n import EN
 from livchat.models import Organization, User, UserSession
 from livchat.services import auth, organizations
 from livchat.services.errors import ServiceError
+from livchat.state import inputs
 
 SIGN_IN = "/sign-in"
 SELECT_ORGANIZATION = "/select-organization"
@@ -174,12 +175,15 @@ SIGN_IN_AND_BACK_JS = (
 
 
 def authorized(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap an async event handler: an AuthRedirect becomes a redirect to sign-in (keeping where
-    the user was) or organization selection; a tab whose organization changed reloads with a notice."""
+    """Wrap an async event handler: arguments that do not fit its annotations drop the event
+    (state/inputs.py); an AuthRedirect becomes a redirect to sign-in (keeping where the user
+    was) or organization selection; a tab whose organization changed reloads with a notice."""
     page_load = handler.__name__ == PAGE_LOAD_HANDLER
 
     @functools.wraps(handler)
     async def wrapper(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+        if inputs.refused(handler, args, kwargs):  # a tampered page: nothing runs, nothing changes
+            return None
         marker = _page_load.set(page_load)
         try:
             return await handler(self, *args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from livchat.i18n import CATALOGUES, normalize_language
+from livchat.state.inputs import browser_input
 
 # The browser's preferred languages, most wanted first ("pt-BR,pt,en-US").
 _BROWSER_LANGUAGES_JS = "(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']).join(',')"
@@ -21,6 +22,7 @@ class LangState(rx.State):
         return normalize_language(self.browser_language)
 
     @rx.event
+    @browser_input
     def set_language(self, language: str) -> None:
         if language in CATALOGUES:  # anything else from the browser is ignored
             self.chosen = language
@@ -32,5 +34,6 @@ class LangState(rx.State):
         return None
 
     @rx.event
+    @browser_input
     def set_browser_language(self, value: str) -> None:
         self.browser_language = str(value)[:200]

@@ -23,6 +23,7 @@ from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
 from livchat.state.instances import MANAGE, instance_row
+from livchat.state.inputs import browser_input
 from livchat.state.reveal import reveal
 from livchat.state.whatsapp_common import code_key, problem_key, when
 
@@ -132,7 +133,7 @@ class InstanceDetailState(rx.State):
     async def load(self) -> None:
         ctx = await current_context(self)
         self.error, self.error_detail, self.notice, self.expanded = "", "", "", ""
-        self.showing_secret = False
+        self.showing_secret, self.busy = False, False  # busy: no spinner left by a broken handler
         self.can_manage = ctx.can(MANAGE)
         await self._reload(ctx.organization.id, keep_pages=False)
 
@@ -226,6 +227,7 @@ class InstanceDetailState(rx.State):
             self.webhook_events = [e for e in WEBHOOK_EVENT_TYPES if e in self.webhook_events or e == event_type]
 
     @rx.event
+    @browser_input
     def set_webhook_url(self, value: str) -> None:
         self.webhook_url = value
 

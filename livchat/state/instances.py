@@ -56,6 +56,7 @@ class InstancesState(rx.State):
     async def load(self) -> None:
         ctx = await current_context(self)
         self.error, self.error_detail = "", ""
+        self.busy = False  # a handler that broke mid-way leaves no spinner past a reload
         self.can_manage = ctx.can(MANAGE)
         await self._reload(ctx.organization.id)
 

@@ -17,6 +17,7 @@ from livchat.sandbox.engine import ControlError
 from livchat.services import anonymous, simulated_phone
 from livchat.services.simulated_phone import Viewer
 from livchat.state.auth import NoOrganization, SignedOut, authorized, current_context
+from livchat.state.inputs import browser_input
 
 # Where the landing page's test panel keeps the visitor's anonymous token (POST /api/public/session).
 ANONYMOUS_TOKEN_STORAGE = "anonymous_token"
@@ -44,22 +45,27 @@ class SandboxPhoneState(rx.State):
         return [s for s in self.sessions if s["state"] == "linked"]
 
     @rx.event
+    @browser_input
     def set_phone(self, value: str) -> None:
         self.phone = value[:32]
 
     @rx.event
+    @browser_input
     def set_qr_payload(self, value: str) -> None:
         self.qr_payload = value[:1024]
 
     @rx.event
+    @browser_input
     def set_pairing_code(self, value: str) -> None:
         self.pairing_code = value[:16]
 
     @rx.event
+    @browser_input
     def set_sender(self, value: str) -> None:
         self.sender = value[:32]
 
     @rx.event
+    @browser_input
     def set_text(self, value: str) -> None:
         self.text = value[:4096]
 

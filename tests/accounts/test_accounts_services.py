@@ -496,3 +496,63 @@ async def test_accounts_linked_to_clerk_get_no_reset_link(session):
     assert len(list(await session.exec(select(EmailOutbox)))) == 1  # nothing new sent
     with pytest.raises(InvalidInput, match="invalid_reset_token"):
         await auth.reset_password(session, token, "a brand new password")
+
+
+@pytest.mark.parametrize("address", ["a\x1b[31mb@example.com", "a\x00b@example.com", "a\u200bb@example.com",
+                                     "['z@example.com']x\x7f@example.com"])
+def test_addresses_with_control_or_invisible_characters_are_refused(address):
+    with pytest.raises(InvalidInput) as refused:
+        accounts.normalize_email(address)
+    assert refused.value.detail == "invalid_email"
+
+
+async def test_names_with_control_characters_are_refused_and_a_long_name_still_signs_up(session):
+    for name in ("Evil\r\nBcc: x@evil.com", "A\x00B", "Tab\there"):
+        with pytest.raises(InvalidInput) as refused:
+            await accounts.create_organization(session, name)
+        assert refused.value.detail == "invalid_organization_name"
+    assert (await accounts.create_organization(session, "Café 🚀 Ltda")).name == "Café 🚀 Ltda"  # emoji are fine
+    signed = await auth.sign_up(session, f"{'n' * 130}@example.com", "long-password", name="J" * 130)
+    assert signed.user.name == "J" * 120 and signed.organization.name == "J" * 120  # named after them, cut to fit
+    from livchat.services import api_keys
+
+    with pytest.raises(InvalidInput) as refused:
+        await api_keys.create_api_key(session, signed.organization.id, "key\nname")
+    assert refused.value.detail == "invalid_key_name"
+
+
+async def test_two_accepts_of_one_invitation_at_once_make_one_membership(database):
+    async with db.session() as session:
+        owner = await auth.sign_up(session, "boss@example.com", PASSWORD, organization_name="Race Co")
+        _, token = await invitations.invite(session, owner.organization.id, owner.user.id, "twice@example.com")
+        invitee = await accounts.create_user(session, "twice@example.com", PASSWORD)
+        await session.commit()
+
+    async def accept() -> object:
+        async with db.session() as own:
+            try:
+                membership = await invitations.accept(own, token, invitee)
+                await own.commit()
+                return membership
+            except InvalidInput as exc:
+                await own.rollback()
+                return exc
+
+    outcomes = await asyncio.gather(accept(), accept())
+    assert sorted(type(o).__name__ for o in outcomes) == ["InvalidInput", "Membership"]
+    async with db.session() as session:
+        rows = (await session.exec(select(Membership).where(Membership.user_id == invitee.id))).all()
+    assert len(rows) == 1
+
+
+async def test_sign_ups_are_limited_per_ip(database):
+    auth.reset_throttle()
+    try:
+        for _ in range(20):
+            await auth.count_sign_up("198.51.100.20")
+        with pytest.raises(auth.TooManyAttempts) as refused:
+            await auth.count_sign_up("198.51.100.20")
+        assert refused.value.detail == "too_many_sign_ups"
+        await auth.count_sign_up("198.51.100.21")  # another client is not held by it
+    finally:
+        auth.reset_throttle()

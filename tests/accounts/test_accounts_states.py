@@ -244,3 +244,16 @@ async def test_members_do_not_link_disconnect_or_redeliver(database, browser_tab
     await InstanceDetailState.load.fn(owner_detail)
     await InstanceDetailState.redeliver.fn(owner_detail, delivery_id)
     assert owner_detail.error == "" and owner_detail.notice == "dashboard_whatsapp.webhook.redelivery_queued"
+
+
+async def test_a_tampered_event_changes_nothing_and_raises_nothing(database, browser_tab):
+    _, org, cookie = await _user_in_org("owner@example.com")
+    tab = browser_tab(MembersState, cookie)
+    await MembersState.load.fn(tab)
+    before = [dict(m) for m in tab.members]
+    for membership_id, role in ((["m"], "admin"), ({"id": 1}, "admin"), ("mem\x00", "admin"), ("m", ["owner"])):
+        assert await MembersState.change_role.fn(tab, membership_id, role) is None
+    assert tab.error == "" and tab.members == before
+    reset = browser_tab(PasswordResetState, "", "/forgot-password")
+    await run_handler(PasswordResetState.request_link.fn(reset, ["not", "a", "form"]))
+    assert reset.sent is False  # dropped before it said anything

@@ -1,0 +1,11 @@
+"""Checks on the short texts people name things with (organizations, instances, keys, people)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def has_control_characters(value: str) -> bool:
+    """NUL, escapes, line breaks and other C0/C1 controls: never part of a name (emoji, which use
+    format characters such as the zero-width joiner, are fine)."""
+    return any(unicodedata.category(c) == "Cc" for c in value)
