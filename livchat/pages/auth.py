@@ -135,6 +135,9 @@ def reset_password() -> rx.Component:
             rx.callout(t("accounts.reset.done"), icon="check", color_scheme="green", id="reset-done"),
             rx.fragment(
                 error_callout(PasswordResetState.error),
+                rx.cond(PasswordResetState.error == "accounts.errors.invalid_reset_token",  # the way on
+                        rx.link(t("accounts.reset.ask_again"), href="/forgot-password", size="2",
+                                id="reset-ask-again")),
                 rx.form(
                     rx.vstack(
                         field("accounts.reset.new_password", "password", "password", required=True,

@@ -227,7 +227,7 @@ def _messages_card() -> rx.Component:
             rx.table.root(
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell(t("dashboard_whatsapp.messages.time")),
-                    rx.table.column_header_cell(""),
+                    rx.table.column_header_cell(t("dashboard_whatsapp.messages.direction")),
                     rx.table.column_header_cell(t("dashboard_whatsapp.messages.phone")),
                     rx.table.column_header_cell(t("dashboard_whatsapp.messages.text")),
                     rx.table.column_header_cell(t("dashboard_whatsapp.instances.status")),

@@ -190,6 +190,7 @@ def test_password_reset_by_the_emailed_link_and_errors_in_portuguese(live_app: s
     again.locator("#field-password").fill("yet another password")
     again.get_by_role("button", name="Salvar senha").click()
     expect(again.locator("#form-error")).to_contain_text("Este link de redefinição é inválido")
+    expect(again.locator("#reset-ask-again")).to_have_text("Pedir um novo link")  # and the way to a fresh one
     again.close()
     _sign_in(page, live_app, email, PASSWORD)
     expect(page.locator("#sign-in-error")).to_have_text("E-mail ou senha incorretos.")
