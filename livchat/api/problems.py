@@ -97,7 +97,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/api/v1/") and _unparsed_body(exc):
             # FastAPI decodes the body before any dependency runs: without this, a malformed body
             # would answer 422 to a caller with no valid API key, instead of 401.
-            from livchat.api.deps import api_key_principal
+            from livchat.api.deps import api_key_principal  # here: deps imports this module
 
             try:
                 await api_key_principal(request)

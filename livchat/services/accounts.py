@@ -14,7 +14,7 @@ from livchat.i18n import DEFAULT_LANGUAGE, normalize_language
 from livchat.models import Membership, Organization, Subscription, User
 from livchat.models.enums import Plan, Role
 from livchat.services.errors import Conflict, InvalidInput
-from livchat.services.text import has_control_characters
+from livchat.services.text import has_control_characters, without_control_characters
 
 _password_hash = PasswordHash.recommended()  # argon2id
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -67,7 +67,7 @@ async def create_user(
     user = User(
         id=new_id("usr"),
         email=email,
-        name="".join(c for c in name.strip() if unicodedata.category(c) != "Cc")[:120],  # a display name
+        name=without_control_characters(name.strip())[:120],  # a display name
         password_hash=hash_password(password) if password is not None else None,
         locale=normalize_language(locale),
     )

@@ -22,7 +22,7 @@ from livchat.core.logging import get_logger
 from livchat.models import AnonymousSession, Instance, Message
 from livchat.services import instances, messaging, usage
 from livchat.services.errors import NotFound, ServiceError
-from livchat.services.limits import QuotaExceeded, RateLimited, RateLimitResult
+from livchat.services.limits import QuotaExceeded, RateLimitResult
 
 log = get_logger("anonymous")
 
@@ -40,8 +40,8 @@ class DailyQuotaUsed(QuotaExceeded):
     """429 `quota_exceeded` with Retry-After and RateLimit-* of the test panel's daily messages."""
 
     def __init__(self, result: RateLimitResult) -> None:
-        RateLimited.__init__(self, result, f"the test panel's {DAILY_MESSAGES} messages a day are used up; they "
-                                           "reset at 00:00 UTC (see Retry-After), or sign up to keep going")
+        super().__init__(result, f"the test panel's {DAILY_MESSAGES} messages a day are used up; they reset at "
+                                 "00:00 UTC (see Retry-After), or sign up to keep going")
 
 
 @dataclass(frozen=True)

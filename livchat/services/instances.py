@@ -29,7 +29,6 @@ from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.services.pagination import newest_first
 from livchat.core.periodic import periodic_lifespan
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
@@ -39,6 +38,7 @@ from livchat.models.whatsapp import Instance
 from livchat.services import limits, organizations
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
 from livchat.services.gateway import gateway_errors, get_gateway, service_error
+from livchat.services.pagination import newest_first
 from livchat.services.phones import bare_jid, normalize_phone
 from livchat.services.text import has_control_characters
 from livchat.services.whatsapp_events import (
@@ -431,17 +431,24 @@ async def delete_instance(session: AsyncSession, organization_id: str | None, in
     await session.commit()
 
 
-async def _delete_wuzapi_user(instance: Instance) -> None:
+async def _delete_wuzapi_user(instance: Instance, users_by_name: dict[str, str] | None = None) -> None:
     """Full delete of the instance's WuzAPI user. A row whose create was cut short has no user id
-    recorded, though the user may exist: WuzAPI users are named after our instance id."""
+    recorded, though the user may exist: WuzAPI users are named after our instance id
+    (`users_by_name`: WuzAPI's users, name → id, when the caller listed them already)."""
     gateway = get_gateway()
     user_id = instance.wuzapi_user_id
     if user_id is None:
-        user_id = next((u.id for u in await gateway.list_users() if u.name == instance.id), None)
+        if users_by_name is None:
+            users_by_name = await _wuzapi_users_by_name()
+        user_id = users_by_name.get(instance.id)
     if user_id is None:
         return
     with contextlib.suppress(wuzapi.NotFound):  # already gone there
         await gateway.delete_user_full(user_id)
+
+
+async def _wuzapi_users_by_name() -> dict[str, str]:
+    return {u.name: u.id for u in await get_gateway().list_users()}
 
 
 # A create takes seconds (WuzAPI calls time out well within this); a row still without its WuzAPI
@@ -456,8 +463,9 @@ async def sweep_interrupted_creates(session: AsyncSession, *,
     row, which gives the plan's instance slot back. Returns how many were removed."""
     stale = (await session.exec(select(Instance).where(
         Instance.wuzapi_user_id.is_(None), Instance.created_at < utcnow() - older_than))).all()  # type: ignore[union-attr]
+    users_by_name = await _wuzapi_users_by_name() if stale else {}  # one listing for all of them
     for instance in stale:
-        await _delete_wuzapi_user(instance)
+        await _delete_wuzapi_user(instance, users_by_name)
         # Only if still unfinished: never remove a row whose create completed meanwhile.
         await session.exec(delete(Instance).where(Instance.id == instance.id,
                                                   Instance.wuzapi_user_id.is_(None)))  # type: ignore[union-attr]

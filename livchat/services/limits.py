@@ -108,8 +108,9 @@ class RateLimited(ServiceError):
 class QuotaExceeded(RateLimited):
     code = "quota_exceeded"
 
-    def __init__(self, result: RateLimitResult):
-        super().__init__(result, "the plan's daily message quota is used up; upgrade or wait for the reset")
+    def __init__(self, result: RateLimitResult,
+                 detail: str = "the plan's daily message quota is used up; upgrade or wait for the reset"):
+        super().__init__(result, detail)
 
 
 class PlanLimitReached(ServiceError):

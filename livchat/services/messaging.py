@@ -37,7 +37,6 @@ from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.services.pagination import newest_first
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
@@ -56,6 +55,7 @@ from livchat.services.errors import (
 from livchat.services.gateway import get_gateway, service_error
 from livchat.services.instances import get_instance, wuzapi_token
 from livchat.services.limits import RateLimited, RateLimitResult, get_rate_limits
+from livchat.services.pagination import newest_first
 from livchat.services.phones import normalize_phone
 from livchat.services.whatsapp_events import MessageFailed, MessageSent
 

@@ -16,7 +16,6 @@ import functools
 import ipaddress
 import socket
 import ssl
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ import httpx
 from livchat.core.settings import get_settings
 from livchat.services import http_stream
 from livchat.services.errors import InvalidInput
+from livchat.services.text import has_control_characters
 
 MAX_URL_LENGTH = 2000
 # Cloud metadata services that are not already inside a refused range (the IPv4 one,
@@ -71,7 +71,7 @@ def parse_webhook_url(url: str) -> tuple[str, int]:
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise UnsafeWebhookUrl("webhook URL is empty or longer than 2000 characters", "length")
-    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+    if any(c.isspace() for c in url) or has_control_characters(url):
         raise UnsafeWebhookUrl("webhook URL must not contain spaces or control characters", "characters")
     try:
         parts = urlsplit(url)

@@ -9,3 +9,7 @@ def has_control_characters(value: str) -> bool:
     """NUL, escapes, line breaks and other C0/C1 controls: never part of a name (emoji, which use
     format characters such as the zero-width joiner, are fine)."""
     return any(unicodedata.category(c) == "Cc" for c in value)
+
+
+def without_control_characters(value: str) -> str:
+    return "".join(c for c in value if unicodedata.category(c) != "Cc")

@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import decrypt, encrypt
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
-from livchat.services.pagination import newest_first
 from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -26,6 +25,7 @@ from livchat.i18n import normalize_language
 from livchat.services import notifications
 from livchat.services.email import send_email
 from livchat.services.errors import Conflict, InvalidInput, NotFound
+from livchat.services.pagination import newest_first
 from livchat.services.ssrf import check_webhook_url
 from livchat.services.webhook_outbox import (
     DEFAULT_RETRY_POLICY,

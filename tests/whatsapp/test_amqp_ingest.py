@@ -4,11 +4,13 @@ its reason, one instance's events applied in order."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -109,15 +111,24 @@ async def test_event_is_stored_then_acked(session, queue_name: str, consumer: Qu
     assert await queue_depth(queue_name) == 0  # acked: nothing went back on stop
 
 
+@contextlib.contextmanager
+def media_folder_blocked(organization_id: str) -> Iterator[Path]:
+    """Media cannot be written while a file sits where the organization's media folder goes;
+    the file is gone again on leaving (the folder it blocked is the caller's to remove)."""
+    blocker = ingest.media_path(organization_id, "x").parent
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    try:
+        yield blocker
+    finally:
+        blocker.unlink()
+
+
 async def test_processing_failure_is_redelivered_until_stored(session, queue_name: str,
                                                               consumer: QueueIngest) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
-    # Media cannot be written while a file sits where the organization's media folder goes.
-    blocker = ingest.media_path(org, "x").parent
-    blocker.parent.mkdir(parents=True, exist_ok=True)
-    blocker.write_text("not a folder")
-    try:
+    with media_folder_blocked(org) as blocker:
         await publish(queue_name, queued(instance, "3EB0Q2", media_kind="image", media=b"\x89PNG fake",
                                          mime_type="image/png"))
         try:
@@ -125,8 +136,6 @@ async def test_processing_failure_is_redelivered_until_stored(session, queue_nam
         except TimeoutError:
             raise AssertionError(consumer.stats) from None
         assert await stored(instance.id) == []  # a failed attempt leaves nothing behind
-    finally:
-        blocker.unlink()
     await consumer.wait_until(lambda s: s.acked == 1)
     [row] = await stored(instance.id)
     assert row.type == "image" and ingest.media_path(org, row.id).read_bytes() == b"\x89PNG fake"
@@ -142,17 +151,12 @@ async def test_a_transient_failure_does_not_let_the_instances_next_event_overtak
     org = await make_org(session)
     instance = await add_instance(session, org)
     consumer.retry_delay = 2.0  # the next try comes after the test has unblocked the folder
-    blocker = ingest.media_path(org, "x").parent
-    blocker.parent.mkdir(parents=True, exist_ok=True)
-    blocker.write_text("not a folder")
-    try:
+    with media_folder_blocked(org) as blocker:
         await publish(queue_name, queued(instance, "3EB0O1", media_kind="image", media=b"\x89PNG fake",
                                          mime_type="image/png"))
         await publish(queue_name, queued(instance, "3EB0O2"))
         await consumer.wait_until(lambda s: s.retried >= 1)
         assert await stored(instance.id) == []  # the second waits for the first
-    finally:
-        blocker.unlink()
     await consumer.wait_until(lambda s: s.acked == 2)
     rows = sorted(await stored(instance.id), key=lambda r: r.id)  # ids are time-ordered
     assert [r.whatsapp_message_id for r in rows] == ["3EB0O1", "3EB0O2"] and consumer.stats.requeued == 0
