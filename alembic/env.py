@@ -3,9 +3,8 @@
 The URL comes from `config.attributes["connection"]` (livchat.core.migrations) or the settings.
 """
 
-from alembic import context
-
 import livchat.models  # noqa: F401  (registers every table)
+from alembic import context
 from livchat.core.db import db
 from livchat.models import metadata
 

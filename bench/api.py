@@ -28,7 +28,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.gateway import ADMIN, _bench as bare_sandbox_rows, _free_port, _start_sandbox
+from bench.gateway import ADMIN, _free_port, _start_sandbox
+from bench.gateway import _bench as bare_sandbox_rows
 
 MAX_SENDS = 2_000
 MAX_SECONDS = 20.0

@@ -19,11 +19,11 @@ async def main(url: str, org_id: str, instance_id: str, first: int, count: int, 
     from bench.webhooks import _event
     from livchat.core.db import db
     from livchat.core.events import bus
-    from livchat.services import webhook_outbox
-    from livchat.services.webhook_dispatcher import Dispatcher, DispatcherConfig
+    from livchat.services.webhooks import outbox
+    from livchat.services.webhooks.dispatcher import Dispatcher, DispatcherConfig
 
     db.configure(url)
-    webhook_outbox.install()
+    outbox.install()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     dispatcher = asyncio.create_task(Dispatcher(DispatcherConfig()).run(stop))

@@ -93,7 +93,7 @@ async def _delivered() -> int:
 
 
 def _event(org_id: str, instance_id: str, n: int) -> Any:
-    from livchat.services.whatsapp_events import MessageReceived
+    from livchat.services.whatsapp.events import MessageReceived
 
     return MessageReceived(organization_id=org_id, instance_id=instance_id, message_id=f"m{n}",
                            data={"id": f"wamid.{n}", "from": "5511912345678", "type": "text", "text": f"hello {n}"})
@@ -103,18 +103,18 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     from livchat.core import migrations
     from livchat.core.db import db
     from livchat.core.events import bus
-    from livchat.services import webhook_outbox, webhooks
-    from livchat.services.webhook_dispatcher import Dispatcher, DispatcherConfig
+    from livchat.services.webhooks import endpoints, outbox
+    from livchat.services.webhooks.dispatcher import Dispatcher, DispatcherConfig
 
     await db.dispose()
     db.configure(url)
     migrations.upgrade()
-    uninstall = webhook_outbox.install()
+    uninstall = outbox.install()
     rows = []
     try:
         org_id, instance_id = await _tenant()
         async with db.session() as session:
-            await webhooks.save_endpoint(session, org_id, instance_id, receiver + "/hook")
+            await endpoints.save_endpoint(session, org_id, instance_id, receiver + "/hook")
 
         # Throughput: a backlog drained by one dispatcher.
         async with db.session() as session:
@@ -181,7 +181,7 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     return rows
 
 
-DISPATCHER = "import asyncio\nfrom livchat.services.webhook_dispatcher import run_dispatcher\nasyncio.run(run_dispatcher())\n"
+DISPATCHER = "import asyncio\nfrom livchat.services.webhooks.dispatcher import run_dispatcher\nasyncio.run(run_dispatcher())\n"
 
 
 async def _two_processes(url: str, receiver: str, org_id: str, instance_id: str) -> dict[str, object]:

@@ -26,25 +26,25 @@ def _migrate(_: argparse.Namespace) -> int:
 
 async def _create_user(args: argparse.Namespace) -> int:
     from livchat.models.enums import Role
-    from livchat.services import accounts
+    from livchat.services.accounts import users
 
     async with db.session() as session:
-        user = await accounts.create_user(session, args.email, args.password, name=args.name or "")
-        org = await accounts.get_organization_by_name(session, args.org)
+        user = await users.create_user(session, args.email, args.password, name=args.name or "")
+        org = await users.get_organization_by_name(session, args.org)
         if org is None:
-            org = await accounts.create_organization(session, args.org, owner=user)
+            org = await users.create_organization(session, args.org, owner=user)
         else:
-            await accounts.add_member(session, org, user, Role(args.role))
+            await users.add_member(session, org, user, Role(args.role))
         await session.commit()
     print(f"created {user.email} in {org.name} ({org.id})", file=sys.stderr)
     return 0
 
 
 async def _create_api_key(args: argparse.Namespace) -> int:
-    from livchat.services import accounts, api_keys
+    from livchat.services.accounts import api_keys, users
 
     async with db.session() as session:
-        org = await accounts.get_organization_by_name(session, args.org)
+        org = await users.get_organization_by_name(session, args.org)
         if org is None:
             print(f"error: no organization named {args.org!r}", file=sys.stderr)
             return 1
@@ -59,7 +59,9 @@ async def _emails(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from livchat.models import EmailOutbox
-    from livchat.services.email import body_of  # bodies are encrypted at rest
+    from livchat.services.notifications.email import (
+        body_of,  # bodies are encrypted at rest
+    )
 
     async with db.session() as session:
         query = select(EmailOutbox).order_by(EmailOutbox.id.desc()).limit(args.limit)  # type: ignore[attr-defined]
@@ -128,9 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     configure_logging(get_settings().log_level)
     args = build_parser().parse_args(argv)
-    from livchat.services.errors import ServiceError
-
     from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from livchat.services.errors import ServiceError
 
     try:
         return int(args.func(args))

@@ -18,9 +18,10 @@ from livchat.pages.landing import landing
 from livchat.pages.not_found import not_found
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
-from livchat.services import idempotency, instances
-from livchat.services.queue_ingest import queue_ingest_lifespan
-from livchat.services.webhook_dispatcher import dispatcher_lifespan
+from livchat.services import idempotency
+from livchat.services.webhooks.dispatcher import dispatcher_lifespan
+from livchat.services.whatsapp import instances
+from livchat.services.whatsapp.queue_ingest import queue_ingest_lifespan
 
 configure_logging(get_settings().log_level)
 init_error_reporting()

@@ -21,8 +21,8 @@ from starlette.routing import Route
 from livchat.core import crypto, migrations
 from livchat.core.db import db
 from livchat.core.settings import reset_settings_cache
-from livchat.sandbox.testing import serve_in_thread
 from livchat.models import metadata
+from livchat.sandbox.testing import serve_in_thread
 from tests.media_support import media_route
 
 PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.models import Membership, Organization
-from livchat.services import api_keys
+from livchat.services.accounts import api_keys
 
 
 def livchat(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +51,7 @@ async def test_cli_errors_are_clear(session) -> None:  # type: ignore[no-untyped
 
 
 async def test_emails_shows_the_outbox(session) -> None:  # type: ignore[no-untyped-def]
-    from livchat.services.email import send_email
+    from livchat.services.notifications.email import send_email
 
     await send_email(session, "ana@example.com", "Reset your password", "Open http://localhost:3000/reset?t=abc")
     await send_email(session, "bob@example.com", "Invitation", "Join us")

@@ -39,7 +39,7 @@ async def test_subscribers_receive_events_and_a_failing_one_breaks_nothing(caplo
 
 
 async def test_transactional_subscribers_run_in_the_session_and_live_ones_after_commit(session) -> None:  # type: ignore[no-untyped-def]
-    from livchat.services import accounts
+    from livchat.services.accounts import users
 
     bus = EventBus()
     order: list[str] = []
@@ -53,7 +53,7 @@ async def test_transactional_subscribers_run_in_the_session_and_live_ones_after_
 
     bus.subscribe_in_transaction(Pinged, in_tx)
     bus.subscribe(Pinged, live)
-    await accounts.create_organization(session, "Acme")
+    await users.create_organization(session, "Acme")
     await bus.emit(session, Pinged(value=1))
     assert order == ["tx"]
     await bus.commit_and_publish(session)

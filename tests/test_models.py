@@ -9,11 +9,11 @@ from sqlmodel import select
 from livchat.core import crypto
 from livchat.core.ids import new_id
 from livchat.models import Instance, Message
-from livchat.services import accounts
+from livchat.services.accounts import users
 
 
 async def test_timestamps_come_back_timezone_aware(session) -> None:  # type: ignore[no-untyped-def]
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     await session.commit()
     session.expunge_all()
     loaded = (await session.exec(select(type(org)).where(type(org).id == org.id))).one()
@@ -22,7 +22,7 @@ async def test_timestamps_come_back_timezone_aware(session) -> None:  # type: ig
 
 
 async def test_naive_datetimes_are_refused(session) -> None:  # type: ignore[no-untyped-def]
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     org.updated_at = datetime.now()  # noqa: DTZ005 - the point of the test
     session.add(org)
     with pytest.raises(Exception, match="naive datetime"):
@@ -30,7 +30,7 @@ async def test_naive_datetimes_are_refused(session) -> None:  # type: ignore[no-
 
 
 async def test_instance_secrets_are_stored_encrypted(session) -> None:  # type: ignore[no-untyped-def]
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     token = crypto.new_token(nbytes=24)
     instance = Instance(
         id=new_id("ins"),
@@ -47,7 +47,7 @@ async def test_instance_secrets_are_stored_encrypted(session) -> None:  # type: 
 
 
 async def test_inbound_messages_are_unique_per_whatsapp_id(session) -> None:  # type: ignore[no-untyped-def]
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     instance = Instance(
         id=new_id("ins"), organization_id=org.id, name="A",
         wuzapi_token_encrypted=crypto.encrypt("t"), hmac_key_encrypted=crypto.encrypt("h"),

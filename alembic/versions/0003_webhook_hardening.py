@@ -12,9 +12,9 @@ Create Date: 2026-12-01
 import json
 from datetime import UTC
 
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

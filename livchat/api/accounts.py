@@ -14,7 +14,7 @@ from livchat.api.v1.auth import Caller
 from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.integrations import clerk
-from livchat.services import api_keys, auth, clerk_sync
+from livchat.services.accounts import auth, clerk_sync
 
 router = APIRouter()
 CLERK_SESSION_COOKIE = "__session"  # Clerk's session JWT, set by Clerk's frontend on our domain
@@ -113,7 +113,7 @@ async def sign_out(request: Request) -> Response:
 @router.post("/api/webhooks/clerk", include_in_schema=False, openapi_extra=tenancy.PUBLIC)
 async def clerk_webhook(request: Request) -> JSONResponse:
     """Clerk's events through svix. 2xx ends svix's retries: an event that needs a row we do not
-    have yet answers 409 so svix delivers it again later (see livchat.services.clerk_sync)."""
+    have yet answers 409 so svix delivers it again later (see livchat.services.accounts.clerk_sync)."""
     secret = get_settings().clerk_webhook_secret
     if not secret:
         raise ApiError(404, "not_found", "Clerk is not configured.")
@@ -144,11 +144,6 @@ async def me(principal: Caller) -> JSONResponse:
         {"organizationId": org.id, "organizationName": org.name, "plan": org.plan,
          "keyId": key.id, "keyPrefix": key.prefix}
     )
-
-
-@tenancy.id_factory("key_id")
-async def _key_in(session, organization_id: str) -> str:  # type: ignore[no-untyped-def]
-    return (await api_keys.create_api_key(session, organization_id, "probe")).key.id
 
 
 def install(app: FastAPI) -> None:

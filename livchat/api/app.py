@@ -11,8 +11,8 @@ from livchat.api import health
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
 from livchat.models.enums import Plan
-from livchat.services import webhook_outbox
-from livchat.services.limits import plan_limits
+from livchat.services.usage.limits import plan_limits
+from livchat.services.webhooks import outbox
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -30,7 +30,7 @@ def create_api() -> FastAPI:
     app.add_middleware(RateLimitHeadersMiddleware)
     # The webhook outbox writes its delivery rows inside every emitting transaction, whichever
     # surface (API, inbound hooks, dashboard) emits; installing twice is a no-op.
-    webhook_outbox.install()
+    outbox.install()
     app.include_router(health.router)
     # Each domain adds its routers/mounts through one function in its own module (kept in this
     # order); nothing else in this file needs to change when a domain grows.

@@ -19,7 +19,7 @@ from livchat.api.problems import ApiError
 from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.models import ApiKey, Organization
-from livchat.services import api_keys
+from livchat.services.accounts import api_keys
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="livchat"'}
 

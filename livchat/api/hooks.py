@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 
 from livchat.api.problems import ApiError
 from livchat.core.db import db
-from livchat.services import ingest
-from livchat.services.instances import find_by_id
+from livchat.services.whatsapp import ingest
+from livchat.services.whatsapp.instances import find_by_id
 
 MAX_BODY_BYTES = 160 * 1024 * 1024  # a 100 MB document, base64-encoded, inside a form field
 SIGNATURE_HEADER = "x-hmac-signature"

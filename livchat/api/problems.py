@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from livchat.core.logging import get_logger
 from livchat.i18n import EN
 from livchat.services.errors import ServiceError
-from livchat.services.limits import RateLimited
+from livchat.services.usage.limits import RateLimited
 
 log = get_logger("api")
 
@@ -97,7 +97,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/api/v1/") and _unparsed_body(exc):
             # FastAPI decodes the body before any dependency runs: without this, a malformed body
             # would answer 422 to a caller with no valid API key, instead of 401.
-            from livchat.api.deps import api_key_principal  # here: deps imports this module
+            from livchat.api.deps import (
+                api_key_principal,  # here: deps imports this module
+            )
 
             try:
                 await api_key_principal(request)

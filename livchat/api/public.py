@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from limits import RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits import (
+    RateLimitItemPerDay,
+    RateLimitItemPerHour,
+    RateLimitItemPerMinute,
+    RateLimitItemPerSecond,
+)
 from pydantic import Field
 
 from livchat.api.deps import client_ip
@@ -13,8 +18,8 @@ from livchat.api.ratelimit import enforce
 from livchat.api.v1.common import CamelModel, rfc3339
 from livchat.core.db import db
 from livchat.models import AnonymousSession
-from livchat.services import anonymous
-from livchat.services.limits import get_rate_limits
+from livchat.services.usage.limits import get_rate_limits
+from livchat.services.whatsapp import test_panel
 
 router = APIRouter(prefix="/api/public", tags=["test panel"])
 
@@ -42,7 +47,7 @@ async def _limit(request: Request, *names: str) -> None:
 
 async def _visitor(x_anonymous_token: Annotated[str | None, Header()] = None) -> AnonymousSession:
     async with db.session() as session:
-        return await anonymous.resolve(session, x_anonymous_token)
+        return await test_panel.resolve(session, x_anonymous_token)
 
 
 Visitor = Annotated[AnonymousSession, Depends(_visitor)]
@@ -61,7 +66,7 @@ class MessageIn(CamelModel):
 async def create_session(request: Request) -> dict[str, Any]:
     await _limit(request, "session")
     async with db.session() as session:
-        created = await anonymous.create_session(session, _visitor_ip(request), request.headers.get("user-agent"))
+        created = await test_panel.create_session(session, _visitor_ip(request), request.headers.get("user-agent"))
     return {"anonymousId": created.row.id, "anonymousToken": created.token,
             "expiresAt": rfc3339(created.row.expires_at)}
 
@@ -70,36 +75,36 @@ async def create_session(request: Request) -> dict[str, Any]:
 async def connect(request: Request, visitor: Visitor) -> dict[str, Any]:
     await _limit(request, "connect")
     async with db.session() as session:
-        return await anonymous.connect(session, visitor)
+        return await test_panel.connect(session, visitor)
 
 
 @router.get("/qr")
 async def qr(request: Request, visitor: Visitor) -> dict[str, Any]:
     await _limit(request, "qr")
     async with db.session() as session:
-        return await anonymous.qr(session, visitor)
+        return await test_panel.qr(session, visitor)
 
 
 @router.post("/pairphone")
 async def pairphone(request: Request, visitor: Visitor, body: PhoneIn) -> dict[str, Any]:
     await _limit(request, "pairphone")
     async with db.session() as session:
-        return await anonymous.pair_phone(session, visitor, body.phone)
+        return await test_panel.pair_phone(session, visitor, body.phone)
 
 
 @router.get("/status")
 async def status(request: Request, visitor: Visitor) -> dict[str, Any]:
     await _limit(request, "status")
     async with db.session() as session:
-        return await anonymous.status(session, visitor)
+        return await test_panel.status(session, visitor)
 
 
 @router.post("/message")
 async def message(request: Request, visitor: Visitor, body: MessageIn) -> dict[str, Any]:
-    anonymous.checked_message(body.to, body.message)  # a wrong number or empty text spends no limit
+    test_panel.checked_message(body.to, body.message)  # a wrong number or empty text spends no limit
     await _limit(request, "message_second", "message_day")
     async with db.session() as session:
-        row = await anonymous.send_test_message(session, visitor, body.to, body.message)
+        row = await test_panel.send_test_message(session, visitor, body.to, body.message)
     return {"success": True, "messageId": row.id, "timestamp": rfc3339(row.sent_at or row.created_at)}
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 
 from livchat.api.problems import ApiError
-from livchat.services.limits import QuotaExceeded, RateLimited, RateLimitResult
+from livchat.services.usage.limits import QuotaExceeded, RateLimited, RateLimitResult
 
 _STATE_KEY = "rate_limit_headers"
 RATE_LIMITED_DETAIL = "Too many requests; retry after the Retry-After header's seconds."

@@ -13,6 +13,7 @@ import hmac
 import os
 import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -23,23 +24,25 @@ class SecretDecryptionError(Exception):
     """A stored secret was encrypted with another LIVCHAT_SECRET_KEY."""
 
 
-def _load_or_create_master_key() -> str:
-    settings = get_settings()
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.data_dir / "secret.key"
+def secret_file(path: Path, nbytes: int = 32) -> str:
+    """The secret kept in `path`, generated there (mode 0600) on first use."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting together must not each write a different key.
+    value = secrets.token_urlsafe(nbytes)
+    # O_EXCL: two processes starting together must agree on one value, not each write their own.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        handle.write(value)
+    return value
+
+
+def _load_or_create_master_key() -> str:
+    settings = get_settings()
+    return settings.secret_key or secret_file(settings.data_dir / "secret.key", nbytes=48)
 
 
 def ensure_master_key() -> str:

@@ -1,6 +1,6 @@
 """RabbitMQ client for WuzAPI's event queue (aio-pika, nothing else): connect, consume, settle
 each message. What a message means and what to do with it is decided in
-`livchat.services.queue_ingest`.
+`livchat.services.whatsapp.queue_ingest`.
 
 WuzAPI declares its queue (RABBITMQ_QUEUE, our AMQP_QUEUE) durable and without arguments, so it
 cannot carry an `x-dead-letter-exchange` (re-declaring it with one fails). Dead letters are
@@ -14,7 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 
 from livchat.core.logging import get_logger
 

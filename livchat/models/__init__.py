@@ -20,7 +20,12 @@ from livchat.models.support import (
     Plugin,
     WidgetSettings,
 )
-from livchat.models.system import EmailOutbox, IdempotencyKey, Notification, Subscription
+from livchat.models.system import (
+    EmailOutbox,
+    IdempotencyKey,
+    Notification,
+    Subscription,
+)
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import AnonymousSession, Instance, Message, UsageDaily
 

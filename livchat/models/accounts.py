@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from livchat.models._base import created_at, fk, id_field, org_field, timestamp, updated_at
+from livchat.models._base import (
+    created_at,
+    fk,
+    id_field,
+    org_field,
+    timestamp,
+    updated_at,
+)
 from livchat.models.enums import Plan, Role
 
 

@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from livchat.models._base import created_at, id_field, long_text, org_field, timestamp, updated_at
+from livchat.models._base import (
+    created_at,
+    id_field,
+    long_text,
+    org_field,
+    timestamp,
+    updated_at,
+)
 from livchat.models.enums import EmailStatus, Plan, SubscriptionStatus
 
 

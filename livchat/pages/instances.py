@@ -8,10 +8,14 @@ import reflex as rx
 from livchat.components.confirm import confirmed
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
-from livchat.services.webhook_outbox import ATTEMPTS_EXHAUSTED, ENDPOINT_PAUSED
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.services.webhooks.outbox import ATTEMPTS_EXHAUSTED, ENDPOINT_PAUSED
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 from livchat.state.feeds import OrgFeed, feed_lifespan, feed_watcher
-from livchat.state.instance_detail import DELIVERY_STATUSES, SECRET_ELEMENT, InstanceDetailState
+from livchat.state.instance_detail import (
+    DELIVERY_STATUSES,
+    SECRET_ELEMENT,
+    InstanceDetailState,
+)
 from livchat.state.instances import InstancesState
 from livchat.state.reveal import copy_from
 from livchat.state.whatsapp_common import WITH_DETAIL

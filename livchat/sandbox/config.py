@@ -6,13 +6,12 @@ is set, else the in-process sandbox mounted at `<PUBLIC_URL>/sandbox/wuzapi`.
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from livchat.core.crypto import secret_file
 from livchat.core.settings import get_settings
 
 IN_PROCESS_PREFIX = "/sandbox/wuzapi"
@@ -57,20 +56,7 @@ class SandboxConfig:
 def sandbox_admin_token() -> str:
     """WUZAPI_ADMIN_TOKEN, or one generated once into data_dir/sandbox-admin.token (mode 0600)."""
     settings = get_settings()
-    if settings.wuzapi_admin_token:
-        return settings.wuzapi_admin_token
-    path = settings.data_dir / "sandbox-admin.token"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    try:  # O_EXCL: two processes starting together must agree on one token
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token)
-    return token
+    return settings.wuzapi_admin_token or secret_file(settings.data_dir / "sandbox-admin.token")
 
 
 def gateway_endpoint() -> tuple[str, str]:

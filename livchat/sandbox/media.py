@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+
 import httpx
 
+from livchat.core import ssrf
 from livchat.sandbox.engine import GatewayError
-from livchat.services import ssrf
 
 MB = 1024 * 1024
 # WuzAPI's fetch caps (fetchImageMaxBytes, fetchAudioMaxBytes, fetchVideoMaxBytes, fetchDocumentMaxBytes).
@@ -76,7 +77,7 @@ async def _fetch(client: httpx.AsyncClient, url: str, limit: int) -> tuple[int, 
                 if size > limit:
                     raise too_large
             return size, response.headers.get("content-type", "")
-    except ssrf.UnsafeWebhookUrl as exc:  # an address of this hop (or a redirect's) is not public
+    except ssrf.UnsafeUrl as exc:  # an address of this hop (or a redirect's) is not public
         raise _FetchFailed(f'Get "{url}": {exc.detail}') from None
     except httpx.TooManyRedirects:
         raise _FetchFailed(f'Get "{url}": stopped after {MAX_REDIRECTS} redirects') from None

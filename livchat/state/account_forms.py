@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from livchat.core.db import db
-from livchat.services import accounts, auth, invitations, organizations
+from livchat.services.accounts import auth, invitations, organizations, users
 from livchat.services.errors import ServiceError
 from livchat.state.auth import (
     authorized,
@@ -127,7 +127,7 @@ class PasswordResetState(rx.State):
         self.error = ""
         email = _field(form_data, "email")
         try:
-            accounts.normalize_email(email)
+            users.normalize_email(email)
             await auth.count_password_reset(email, self.router.session.client_ip)
         except ServiceError as exc:
             self.error = error_key(exc)

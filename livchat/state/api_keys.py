@@ -11,11 +11,10 @@ from datetime import datetime
 import reflex as rx
 
 from livchat.core.db import db
-from livchat.services import api_keys
+from livchat.services.accounts import api_keys
 from livchat.services.errors import NotFound, ServiceError
 from livchat.state.auth import authorized, current_context, error_key
 from livchat.state.reveal import reveal
-
 
 SECRET_ELEMENT = "new-api-key"
 

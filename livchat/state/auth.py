@@ -41,7 +41,7 @@ from reflex.istate.proxy import StateProxy
 from livchat.core.db import db
 from livchat.i18n import EN
 from livchat.models import Organization, User, UserSession
-from livchat.services import auth, organizations
+from livchat.services.accounts import auth, organizations
 from livchat.services.errors import ServiceError
 from livchat.state import inputs
 

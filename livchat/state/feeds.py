@@ -17,8 +17,8 @@ import reflex as rx
 
 from livchat.core.events import bus
 from livchat.core.logging import get_logger
-from livchat.services import whatsapp_events as ev
-from livchat.services.notifications import NotificationCreated
+from livchat.services.notifications.notices import NotificationCreated
+from livchat.services.whatsapp import events as ev
 from livchat.state.auth import PAGE_LOAD_HANDLER, authorized, current_context
 
 log = get_logger("feeds")

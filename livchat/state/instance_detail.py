@@ -11,19 +11,18 @@ from typing import Any
 
 import reflex as rx
 
-from livchat.api import tenancy
 from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus
-from livchat.services import instances, messaging, webhooks
-from livchat.services.ssrf import UnsafeWebhookUrl
-from livchat.services.webhook_dispatcher import attempt_error_kind
 from livchat.services.errors import NotFound, ServiceError
-from livchat.services.messaging import OutgoingMessage
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.services.webhooks import endpoints
+from livchat.services.webhooks.dispatcher import attempt_error_kind
+from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
+from livchat.services.whatsapp.messaging import OutgoingMessage
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
-from livchat.state.instances import MANAGE, instance_row
 from livchat.state.inputs import browser_input
+from livchat.state.instances import MANAGE, instance_row
 from livchat.state.reveal import reveal
 from livchat.state.whatsapp_common import code_key, problem_key, when
 
@@ -92,7 +91,7 @@ class InstanceDetailState(rx.State):
 
     def _fail(self, exc: ServiceError) -> None:
         self.error, self.error_detail, self.notice = problem_key(exc), exc.detail, ""  # no stale success beside it
-        self.error_reason = f"dashboard_whatsapp.url_refused.{exc.reason}" if isinstance(exc, UnsafeWebhookUrl) else ""
+        self.error_reason = f"dashboard_whatsapp.url_refused.{exc.reason}" if isinstance(exc, endpoints.UnsafeWebhookUrl) else ""
 
     async def _reload(self, organization_id: str, *, keep_pages: bool = True) -> None:
         """The instance, the first page(s) of messages and deliveries, the endpoint (no network)."""
@@ -107,7 +106,7 @@ class InstanceDetailState(rx.State):
             shown = max(PAGE_SIZE, len(self.messages) if keep_pages else 0)
             rows, cursor = await messaging.list_messages(session, organization_id, instance.id, limit=shown)
             self.messages, self.messages_cursor = [message_row(r) for r in rows], cursor or ""
-            endpoint = await webhooks.find_endpoint(session, organization_id, instance.id)
+            endpoint = await endpoints.find_endpoint(session, organization_id, instance.id)
             self.has_webhook = endpoint is not None
             if endpoint is not None:
                 self.webhook_url, self.webhook_events = endpoint["url"], endpoint["events"]
@@ -117,7 +116,7 @@ class InstanceDetailState(rx.State):
     async def _reload_deliveries(self, session: Any, organization_id: str, *, keep_pages: bool = True) -> None:
         status = None if self.delivery_filter == "all" else self.delivery_filter
         shown = max(PAGE_SIZE, len(self.deliveries) if keep_pages else 0)
-        page = await webhooks.list_deliveries(session, organization_id, self.instance["id"], status=status,
+        page = await endpoints.list_deliveries(session, organization_id, self.instance["id"], status=status,
                                               limit=shown)
         self.deliveries, self.deliveries_cursor = [delivery_row(d) for d in page["data"]], page["nextCursor"] or ""
         self.has_pending = any(d["status"] == DeliveryStatus.PENDING for d in self.deliveries)
@@ -125,7 +124,7 @@ class InstanceDetailState(rx.State):
             await self._load_attempts(session, organization_id, self.expanded)
 
     async def _load_attempts(self, session: Any, organization_id: str, delivery_id: str) -> None:
-        detail = await webhooks.get_delivery(session, organization_id, delivery_id)
+        detail = await endpoints.get_delivery(session, organization_id, delivery_id)
         self.expanded, self.attempts = detail["id"], [attempt_row(a) for a in detail["attemptLog"]]
 
     @rx.event
@@ -176,7 +175,7 @@ class InstanceDetailState(rx.State):
             return
         status = None if self.delivery_filter == "all" else self.delivery_filter
         async with db.session() as session:
-            page = await webhooks.list_deliveries(session, ctx.organization.id, self.instance["id"], status=status,
+            page = await endpoints.list_deliveries(session, ctx.organization.id, self.instance["id"], status=status,
                                                   limit=PAGE_SIZE, cursor=self.deliveries_cursor)
         self.deliveries = self.deliveries + [delivery_row(d) for d in page["data"]]
         self.deliveries_cursor = page["nextCursor"] or ""
@@ -212,7 +211,7 @@ class InstanceDetailState(rx.State):
         try:
             ctx.require(MANAGE)
             async with db.session() as session:
-                await webhooks.redeliver(session, ctx.organization.id, delivery_id)
+                await endpoints.redeliver(session, ctx.organization.id, delivery_id)
         except ServiceError as exc:
             self._fail(exc)
             return
@@ -273,7 +272,7 @@ class InstanceDetailState(rx.State):
         try:
             ctx.require(MANAGE)
             async with db.session() as session:
-                view = await webhooks.save_endpoint(session, ctx.organization.id, instance_id, url, events)
+                view = await endpoints.save_endpoint(session, ctx.organization.id, instance_id, url, events)
         except ServiceError as exc:
             async with self:
                 self._fail(exc)
@@ -289,7 +288,7 @@ class InstanceDetailState(rx.State):
     @authorized
     async def rotate_secret(self):  # type: ignore[no-untyped-def]
         instance_id = self.instance.get("id", "")
-        return await self._webhook_change(lambda s, ctx: webhooks.rotate_secret(s, ctx.organization.id, instance_id))
+        return await self._webhook_change(lambda s, ctx: endpoints.rotate_secret(s, ctx.organization.id, instance_id))
 
     @rx.event
     @authorized
@@ -297,7 +296,7 @@ class InstanceDetailState(rx.State):
         instance_id = self.instance.get("id", "")
 
         async def test(session: Any, ctx: AuthContext) -> dict[str, Any]:
-            return await webhooks.send_test_event(session, ctx.organization.id, instance_id)
+            return await endpoints.send_test_event(session, ctx.organization.id, instance_id)
 
         await self._webhook_change(test)
         if not self.error:
@@ -307,7 +306,7 @@ class InstanceDetailState(rx.State):
     @authorized
     async def delete_webhook(self) -> None:
         instance_id = self.instance.get("id", "")
-        await self._webhook_change(lambda s, ctx: webhooks.delete_endpoint(s, ctx.organization.id, instance_id))
+        await self._webhook_change(lambda s, ctx: endpoints.delete_endpoint(s, ctx.organization.id, instance_id))
         if not self.error:
             self.webhook_url, self.webhook_events = "", list(WEBHOOK_EVENT_TYPES)
 
@@ -335,7 +334,3 @@ class InstanceDetailState(rx.State):
                 self.notice = "dashboard_whatsapp.messages.sent"
             await self._reload(org.id)
 
-
-# The page's route parameter names an instance: the tenant-isolation probe puts another
-# organization's instance there (livchat.api.tenancy).
-tenancy.same_rows("instance_key", "instance_id")

@@ -13,8 +13,8 @@ import reflex as rx
 
 from livchat.core.db import db
 from livchat.models.whatsapp import Instance
-from livchat.services import instances
 from livchat.services.errors import ServiceError
+from livchat.services.whatsapp import instances
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
 from livchat.state.whatsapp_common import problem_key, when

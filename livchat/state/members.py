@@ -7,13 +7,19 @@ from collections.abc import Awaitable, Callable
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.api import tenancy
 from livchat.core.db import db
 from livchat.models.enums import Role
-from livchat.services import accounts, email, invitations, organizations
+from livchat.services.accounts import invitations, organizations
 from livchat.services.errors import ServiceError
+from livchat.services.notifications import email
 from livchat.state.api_keys import when
-from livchat.state.auth import AuthContext, authorized, current_context, error_key, full_navigation
+from livchat.state.auth import (
+    AuthContext,
+    authorized,
+    current_context,
+    error_key,
+    full_navigation,
+)
 from livchat.state.i18n import LangState
 
 
@@ -107,28 +113,3 @@ class MembersState(rx.State):
         if not self.error:
             return full_navigation("/select-organization")
         return None
-
-
-@tenancy.id_factory("membership_id")
-async def _membership_in(session: AsyncSession, organization_id: str) -> str:
-    from livchat.core.ids import new_id
-    from livchat.models import Organization
-
-    user = await accounts.create_user(session, f"{new_id('probe').lower()}@example.com", None)
-    org = await session.get(Organization, organization_id)
-    return (await accounts.add_member(session, org, user, Role.MEMBER)).id  # type: ignore[arg-type]
-
-
-@tenancy.id_factory("invitation_id")
-async def _invitation_in(session: AsyncSession, organization_id: str) -> str:
-    from livchat.core.ids import new_id
-
-    owner = next(m for m in await organizations.list_members(session, organization_id) if m.membership.role == Role.OWNER)
-    invitation, _ = await invitations.invite(session, organization_id, owner.user.id,
-                                             f"{new_id('probe').lower()}@example.com")
-    return invitation.id
-
-
-@tenancy.id_factory("organization_id")
-async def _the_organization(session: AsyncSession, organization_id: str) -> str:
-    return organization_id

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.api import tenancy
 from livchat.core.db import db
-from livchat.services import notifications
 from livchat.services.errors import NotFound
+from livchat.services.notifications import notices
 from livchat.state.auth import AuthContext, authorized, current_context
 
 
@@ -33,22 +31,14 @@ class NoticesState(rx.State):
         ctx = await current_context(self)  # any member may dismiss their organization's notices
         async with db.session() as session:
             try:
-                await notifications.dismiss(session, ctx.organization.id, notification_id)
+                await notices.dismiss(session, ctx.organization.id, notification_id)
             except NotFound:
                 return  # not theirs (or gone): nothing changes
         await self._reload(ctx)
 
     async def _reload(self, ctx: AuthContext) -> None:
         async with db.session() as session:
-            views = await notifications.unread(session, ctx.organization.id)
+            views = await notices.unread(session, ctx.organization.id)
         self.items = [{"id": v.id, "created": f"{v.created_at:%Y-%m-%d %H:%M} UTC",
                        "title_en": v.text["en"][0], "body_en": v.text["en"][1],
                        "title_pt": v.text["pt-BR"][0], "body_pt": v.text["pt-BR"][1]} for v in views]
-
-
-@tenancy.id_factory("notification_id")
-async def _notification_in(session: AsyncSession, organization_id: str) -> str:
-    notice = await notifications.notify(session, organization_id, "webhook_paused",
-                                        url="https://example.com/hook", instance="probe")
-    await session.flush()
-    return notice.id

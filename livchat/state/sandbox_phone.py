@@ -1,5 +1,5 @@
 """State of the simulated phone page (/sandbox). Thin: every action is one call into
-`livchat.services.simulated_phone`, scoped to the viewer — a signed-in user's active organization,
+`livchat.services.whatsapp.simulated_phone`, scoped to the viewer — a signed-in user's active organization,
 else the anonymous test-panel session whose token the landing page keeps in local storage. It
 holds only what the screen shows, bounded; no QR payload leaves the server."""
 
@@ -14,8 +14,8 @@ import reflex as rx
 from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.sandbox.engine import ControlError
-from livchat.services import anonymous, simulated_phone
-from livchat.services.simulated_phone import Viewer
+from livchat.services.whatsapp import simulated_phone, test_panel
+from livchat.services.whatsapp.simulated_phone import Viewer
 from livchat.state.auth import NoOrganization, SignedOut, authorized, current_context
 from livchat.state.inputs import browser_input
 
@@ -92,8 +92,8 @@ class SandboxPhoneState(rx.State):
         if token:
             async with db.session() as session:
                 try:
-                    self._anonymous_session_id = (await anonymous.resolve(session, token)).id
-                except anonymous.SessionExpired:
+                    self._anonymous_session_id = (await test_panel.resolve(session, token)).id
+                except test_panel.SessionExpired:
                     self._anonymous_session_id = ""
         await self._load()
 

@@ -7,9 +7,16 @@ import reflex as rx
 from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.i18n import translate
-from livchat.services import auth, organizations
+from livchat.services.accounts import auth, organizations
 from livchat.services.errors import NotFound
-from livchat.state.auth import TabOrganization, authorized, current_context, session_token, signed_in, take_notice
+from livchat.state.auth import (
+    TabOrganization,
+    authorized,
+    current_context,
+    session_token,
+    signed_in,
+    take_notice,
+)
 from livchat.state.i18n import LangState
 
 # After our session is gone: with Clerk, Clerk's session ends too (on a page that loads Clerk).

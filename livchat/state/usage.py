@@ -7,7 +7,7 @@ from datetime import timedelta
 import reflex as rx
 
 from livchat.core.db import db, utcnow
-from livchat.services import usage
+from livchat.services.usage import counters
 from livchat.state.auth import AuthContext, authorized, current_context
 
 DAYS = 14
@@ -35,7 +35,7 @@ class UsageState(rx.State):
     async def _reload(self, ctx: AuthContext) -> None:
         today = utcnow().date()
         async with db.session() as session:
-            report = await usage.report(session, ctx.organization.id, ctx.organization.plan,
+            report = await counters.report(session, ctx.organization.id, ctx.organization.plan,
                                         today - timedelta(days=DAYS - 1), today, today=today)
         self.plan = report["plan"]
         self.sent_today = report["today"]["messagesSent"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from livchat.core.db import db
-from livchat.services import instances, webhooks
+from livchat.services.webhooks import endpoints
+from livchat.services.whatsapp import instances
 from livchat.state.auth import authorized, current_context
 
 
@@ -20,7 +21,7 @@ class WebhooksOverviewState(rx.State):
         rows = []
         async with db.session() as session:
             for instance in await instances.list_instances(session, org):
-                endpoint = await webhooks.find_endpoint(session, org, instance.id)
+                endpoint = await endpoints.find_endpoint(session, org, instance.id)
                 state = "none" if endpoint is None else "active" if endpoint["active"] else "paused"
                 rows.append({"id": instance.id, "name": instance.name, "url": endpoint["url"] if endpoint else "",
                              "events": str(len(endpoint["events"])) if endpoint else "", "state": state})

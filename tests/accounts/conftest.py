@@ -12,7 +12,7 @@ import reflex as rx
 # states in a context variable, which an import inside one async test would set for that test only.
 import livchat.livchat  # noqa: E402,F401
 from livchat.core.settings import reset_settings_cache
-from livchat.services import auth
+from livchat.services.accounts import auth
 from tests.accounts.accounts_support import tab_with_cookie
 
 

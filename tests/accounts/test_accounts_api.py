@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.models import ApiKey, UserSession
-from livchat.services import api_keys, auth
+from livchat.services.accounts import api_keys, auth
 
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from livchat.core.settings import reset_settings_cache
 from livchat.integrations import clerk
 from livchat.models import AuthToken, Membership, Organization, User, UserSession
 from livchat.models.enums import Role
-from livchat.services import accounts, auth
+from livchat.services.accounts import auth, users
 
 FRONTEND_HOST = "clerk.livchat.test"
 PUBLISHABLE_KEY = "pk_test_" + base64.b64encode(f"{FRONTEND_HOST}$".encode()).decode().rstrip("=")
@@ -221,7 +221,7 @@ async def test_a_redelivered_message_is_applied_once(api, clerk_env):
     again = await api.post("/api/webhooks/clerk", content=body, headers=headers)  # same svix-id, later
     assert again.status_code == 200 and again.json() == {"received": True, "handled": False, "reason": "duplicate"}
     async with db.session() as session:
-        assert await accounts.get_user_by_email(session, "bo@example.com") is None  # not brought back
+        assert await users.get_user_by_email(session, "bo@example.com") is None  # not brought back
 
 
 async def test_an_older_update_arriving_late_is_ignored(api, clerk_env):
@@ -233,7 +233,7 @@ async def test_an_older_update_arriving_late_is_ignored(api, clerk_env):
                                                                    first_name="Older")})
     assert late.json() == {"received": True, "handled": False, "reason": "stale"}
     async with db.session() as session:
-        assert (await accounts.get_user_by_email(session, "bo@example.com")).name == "Newest"
+        assert (await users.get_user_by_email(session, "bo@example.com")).name == "Newest"
 
 
 async def test_a_verified_clerk_address_takes_over_the_local_account_and_ends_its_access(api, clerk_env):
@@ -289,7 +289,7 @@ async def test_removing_the_last_owner_in_clerk_keeps_the_organization_owned(api
 
 
 async def _members(session):  # type: ignore[no-untyped-def]
-    from livchat.services import organizations
+    from livchat.services.accounts import organizations
 
     org = (await session.exec(select(Organization).where(Organization.clerk_org_id == "org_2xyz"))).one()
     return await organizations.list_members(session, org.id)
@@ -399,11 +399,10 @@ async def test_a_clerk_sign_in_ends_the_browsers_previous_session(api, clerk_mod
 
 async def test_local_account_handlers_refuse_over_the_websocket(database, clerk_mode, browser_tab):
     from livchat.state.account_forms import PasswordResetState, SignInState, SignUpState
-
     from tests.accounts.accounts_support import run_handler
 
     async with db.session() as session:  # an account from before Clerk was switched on
-        user = await accounts.create_user(session, "ana@example.com", PASSWORD)
+        user = await users.create_user(session, "ana@example.com", PASSWORD)
         await session.commit()
     sign_in = browser_tab(SignInState, "", "/sign-in")
     assert await run_handler(await SignInState.sign_in.fn(sign_in, {"email": "ana@example.com", "password": PASSWORD})) == []
@@ -451,7 +450,7 @@ async def test_signing_out_with_clerk_goes_through_the_page_that_ends_clerks_ses
     from livchat.state.shell import SIGNED_OUT_PAGE, ShellState
 
     async with db.session() as session:
-        user = await accounts.create_user(session, "ana@example.com", None)
+        user = await users.create_user(session, "ana@example.com", None)
         _, token = await auth.create_session(session, user.id, clerk_session_id="sess_1")
         await session.commit()
     from tests.accounts.accounts_support import event_text

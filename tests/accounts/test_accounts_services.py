@@ -15,8 +15,9 @@ from livchat.core.crypto import hash_token
 from livchat.core.db import db, utcnow
 from livchat.models import EmailOutbox, Membership, UserSession
 from livchat.models.enums import Role
-from livchat.services import accounts, auth, email, invitations, organizations
+from livchat.services.accounts import auth, invitations, organizations, users
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from livchat.services.notifications import email
 
 PASSWORD = "correct horse battery"
 
@@ -276,8 +277,8 @@ async def _org_with(session, *roles: str):
     owner = await auth.sign_up(session, "owner@example.com", PASSWORD, organization_name="Acme")
     people = []
     for i, role in enumerate(roles):
-        user = await accounts.create_user(session, f"p{i}@example.com", PASSWORD)
-        people.append(await accounts.add_member(session, owner.organization, user, Role(role)))
+        user = await users.create_user(session, f"p{i}@example.com", PASSWORD)
+        people.append(await users.add_member(session, owner.organization, user, Role(role)))
     return owner, people
 
 
@@ -329,8 +330,8 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(database):
     for round_ in range(3):
         async with db.session() as session:
             owner = await auth.sign_up(session, f"o{round_}@example.com", PASSWORD, organization_name=f"Race {round_}")
-            second = await accounts.create_user(session, f"s{round_}@example.com", PASSWORD)
-            other = await accounts.add_member(session, owner.organization, second, Role.OWNER)
+            second = await users.create_user(session, f"s{round_}@example.com", PASSWORD)
+            other = await users.add_member(session, owner.organization, second, Role.OWNER)
             first = (await organizations.membership_of(session, owner.organization.id, owner.user.id)).membership
             await session.commit()
         org_id = owner.organization.id
@@ -355,8 +356,8 @@ async def test_two_owners_leaving_at_once_leave_one_owner(database):
     for round_ in range(3):
         async with db.session() as session:
             owner = await auth.sign_up(session, f"o{round_}@example.com", PASSWORD, organization_name=f"Race {round_}")
-            second = await accounts.create_user(session, f"s{round_}@example.com", PASSWORD)
-            await accounts.add_member(session, owner.organization, second, Role.OWNER)
+            second = await users.create_user(session, f"s{round_}@example.com", PASSWORD)
+            await users.add_member(session, owner.organization, second, Role.OWNER)
             await session.commit()
         org_id = owner.organization.id
 
@@ -414,10 +415,10 @@ async def test_invitation_by_emailed_link_creates_the_membership(session):
     assert invitations.invitation_link(token) in email.body_of(row) and row.organization_id == org_id
     assert invitations.invitation_link(token) not in row.body_text  # encrypted at rest
 
-    other = await accounts.create_user(session, "other@example.com", PASSWORD)
+    other = await users.create_user(session, "other@example.com", PASSWORD)
     with pytest.raises(Conflict, match="invitation_email_mismatch"):
         await invitations.accept(session, token, other)
-    newcomer = await accounts.create_user(session, "new@example.com", PASSWORD)
+    newcomer = await users.create_user(session, "new@example.com", PASSWORD)
     membership = await invitations.accept(session, token, newcomer)
     assert membership.organization_id == org_id and membership.role == Role.ADMIN
     with pytest.raises(InvalidInput, match="invalid_invitation"):
@@ -435,7 +436,7 @@ async def test_an_invitation_lapses_when_its_inviter_may_no_longer_invite(sessio
         await organizations.change_role(session, org_id, Role.OWNER, admin.id, Role.MEMBER)
     else:
         await organizations.remove_member(session, org_id, Role.OWNER, admin.id)
-    newcomer = await accounts.create_user(session, "new@example.com", PASSWORD)
+    newcomer = await users.create_user(session, "new@example.com", PASSWORD)
     with pytest.raises(InvalidInput, match="invalid_invitation"):
         await invitations.accept(session, token, newcomer)
     assert await organizations.membership_of(session, org_id, newcomer.id) is None
@@ -452,7 +453,7 @@ async def test_admins_cannot_withdraw_an_owners_invitation(session):
 
 async def test_invitation_emails_speak_the_invitees_language(session):
     owner, _ = await _org_with(session)
-    await accounts.create_user(session, "known@example.com", PASSWORD, locale="en")
+    await users.create_user(session, "known@example.com", PASSWORD, locale="en")
     org_id = owner.organization.id
     await invitations.invite(session, org_id, owner.user.id, "stranger@example.com", language="pt-BR")
     await invitations.invite(session, org_id, owner.user.id, "known@example.com", language="pt-BR")
@@ -481,8 +482,8 @@ async def test_with_clerk_every_local_account_entry_point_refuses(session, clerk
     for call in refused:
         with pytest.raises(PermissionDenied, match="local_accounts_disabled"):
             await call
-    assert await accounts.get_user_by_email(session, "bo@example.com") is None
-    assert (await accounts.get_user_by_email(session, "ana@example.com")).password_hash == signed.user.password_hash
+    assert await users.get_user_by_email(session, "bo@example.com") is None
+    assert (await users.get_user_by_email(session, "ana@example.com")).password_hash == signed.user.password_hash
 
 
 async def test_accounts_linked_to_clerk_get_no_reset_link(session):
@@ -502,19 +503,19 @@ async def test_accounts_linked_to_clerk_get_no_reset_link(session):
                                      "['z@example.com']x\x7f@example.com"])
 def test_addresses_with_control_or_invisible_characters_are_refused(address):
     with pytest.raises(InvalidInput) as refused:
-        accounts.normalize_email(address)
+        users.normalize_email(address)
     assert refused.value.detail == "invalid_email"
 
 
 async def test_names_with_control_characters_are_refused_and_a_long_name_still_signs_up(session):
     for name in ("Evil\r\nBcc: x@evil.com", "A\x00B", "Tab\there"):
         with pytest.raises(InvalidInput) as refused:
-            await accounts.create_organization(session, name)
+            await users.create_organization(session, name)
         assert refused.value.detail == "invalid_organization_name"
-    assert (await accounts.create_organization(session, "Café 🚀 Ltda")).name == "Café 🚀 Ltda"  # emoji are fine
+    assert (await users.create_organization(session, "Café 🚀 Ltda")).name == "Café 🚀 Ltda"  # emoji are fine
     signed = await auth.sign_up(session, f"{'n' * 130}@example.com", "long-password", name="J" * 130)
     assert signed.user.name == "J" * 120 and signed.organization.name == "J" * 120  # named after them, cut to fit
-    from livchat.services import api_keys
+    from livchat.services.accounts import api_keys
 
     with pytest.raises(InvalidInput) as refused:
         await api_keys.create_api_key(session, signed.organization.id, "key\nname")
@@ -525,7 +526,7 @@ async def test_two_accepts_of_one_invitation_at_once_make_one_membership(databas
     async with db.session() as session:
         owner = await auth.sign_up(session, "boss@example.com", PASSWORD, organization_name="Race Co")
         _, token = await invitations.invite(session, owner.organization.id, owner.user.id, "twice@example.com")
-        invitee = await accounts.create_user(session, "twice@example.com", PASSWORD)
+        invitee = await users.create_user(session, "twice@example.com", PASSWORD)
         await session.commit()
 
     async def accept() -> object:

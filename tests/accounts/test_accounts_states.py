@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from tests.accounts.accounts_support import event_text, run_handler, set_url
 from livchat.core.db import db
 from livchat.models import ApiKey, EmailOutbox, Membership
 from livchat.models.enums import Role
-from livchat.services import accounts, auth, invitations
-from livchat.state.account_forms import InviteState, PasswordResetState, SignInState, SignUpState
+from livchat.services.accounts import auth, invitations, users
+from livchat.state.account_forms import (
+    InviteState,
+    PasswordResetState,
+    SignInState,
+    SignUpState,
+)
 from livchat.state.api_keys import ApiKeysState
 from livchat.state.auth import SIGN_IN_AND_BACK_JS, TabOrganization
 from livchat.state.i18n import LangState
 from livchat.state.members import MembersState
 from livchat.state.shell import ShellState
+from tests.accounts.accounts_support import event_text, run_handler, set_url
 
 PASSWORD = "correct horse battery"
 
@@ -25,8 +30,8 @@ async def _user_in_org(email: str, role: str | None = None, org=None):  # type: 
             signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
             user, org = signed.user, signed.organization
         else:
-            user = await accounts.create_user(session, email, PASSWORD)
-            await accounts.add_member(session, org, user, Role(role))
+            user = await users.create_user(session, email, PASSWORD)
+            await users.add_member(session, org, user, Role(role))
         _, token = await auth.create_session(session, user.id)
         await session.commit()
     return user, org, f"{auth.SESSION_COOKIE}={token}"
@@ -92,7 +97,7 @@ async def test_sign_up_through_an_invitation_joins_that_organization_only(databa
     event = await SignUpState.sign_up.fn(tab, {"email": "new@example.com", "password": PASSWORD, "name": "New"})
     assert tab.error == "" and "/api/auth/session" in event_text(event)
     async with db.session() as session:
-        user = await accounts.get_user_by_email(session, "new@example.com")
+        user = await users.get_user_by_email(session, "new@example.com")
         roles = [(m.organization_id, m.role) for m in await session.exec(select(Membership).where(Membership.user_id == user.id))]
     assert roles == [(org.id, Role.ADMIN)]
     assert user.locale == "pt-BR"  # their emails are written in the language they signed up in
@@ -179,7 +184,7 @@ async def test_the_reset_page_says_sent_first_then_the_link_is_emailed(database,
 async def test_a_tab_never_acts_on_the_organization_another_tab_switched_to(database, browser_tab):
     user, first_org, cookie = await _user_in_org("owner@example.com")
     async with db.session() as session:
-        from livchat.services import organizations
+        from livchat.services.accounts import organizations
 
         second_org = await organizations.create_for(session, user, "Second")
         await session.commit()
@@ -213,17 +218,17 @@ async def test_a_tab_never_acts_on_the_organization_another_tab_switched_to(data
 
 
 async def test_members_do_not_link_disconnect_or_redeliver(database, browser_tab):
-    from livchat.api import tenancy
+    from test_tenant_isolation import snapshot
+
+    from tests import factories
     from livchat.state.instance_detail import InstanceDetailState
     from livchat.state.instances import InstancesState
-
-    from test_tenant_isolation import snapshot
 
     _, org, owner_cookie = await _user_in_org("owner@example.com")
     _, _, member_cookie = await _user_in_org("mem@example.com", Role.MEMBER, org)
     async with db.session() as session:
-        instance_id = await tenancy.ID_FACTORIES["instance_id"](session, org.id)
-        delivery_id = await tenancy.ID_FACTORIES["delivery_id"](session, org.id)
+        instance_id = await factories.ID_FACTORIES["instance_id"](session, org.id)
+        delivery_id = await factories.ID_FACTORIES["delivery_id"](session, org.id)
         await session.commit()
     await InstancesState.load.fn(browser_tab(InstancesState, member_cookie, "/dashboard/instances"))  # opens the org
     before = await snapshot(org.id)

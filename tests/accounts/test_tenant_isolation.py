@@ -3,7 +3,7 @@
 Every FastAPI route and every Reflex event handler of ours is found by enumeration and called as
 organization B with organization A's ids wherever an id can go in: path, query and body fields
 of a route; arguments, form fields and the page URL's route parameters of a handler. Each id-like
-input needs an id factory (`livchat.api.tenancy`) that makes a fresh row of A, or an explicit
+input needs an id factory (tests/factories.py) that makes a fresh row of A, or an explicit
 PUBLIC declaration; a new input nobody registered fails here. After each call nothing of A's may
 have changed, and nothing of A's (ids, names, emails) may be in B's answer or B's tab state.
 
@@ -35,13 +35,14 @@ from sqlalchemy import select as sa_select
 from starlette.routing import Mount
 
 import livchat.state
-from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal
 from livchat.core.db import db, utcnow
 from livchat.models import ApiKey, metadata
-from livchat.services import api_keys, auth
+from livchat.services.accounts import api_keys, auth
+from tests import factories
+from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
 
 PASSWORD = "correct horse battery"
 # Mounted sub-applications with their own authentication, not organization data.
@@ -111,7 +112,7 @@ def leaks(text: str, secrets: set[str]) -> list[str]:
 
 async def _make_ids(params: list[str], organization_id: str) -> dict[str, str]:
     async with db.session() as session:
-        ids = {p: await tenancy.factory_for(factory_name(p))(session, organization_id) for p in params}
+        ids = {p: await factories.factory_for(factory_name(p))(session, organization_id) for p in params}
         await session.commit()
     return ids
 
@@ -180,7 +181,7 @@ def behind_api_key(route: dict[str, Any]) -> bool:
 def probe_routes(app: FastAPI) -> list[dict[str, Any]]:
     """Routes behind ApiKeyAuth that take ids, each id with a factory (the others fail the test below)."""
     return [r for r in api_routes(app) if takes_an_id(r) and behind_api_key(r)
-            and all(tenancy.factory_for(factory_name(p)) for p in _path_ids(r) + _query_ids(r) + _body_ids(r))]
+            and all(factories.factory_for(factory_name(p)) for p in _path_ids(r) + _query_ids(r) + _body_ids(r))]
 
 
 def list_routes(app: FastAPI) -> list[dict[str, Any]]:
@@ -203,8 +204,8 @@ def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
             problems.append(f"{where}: takes an id but is not behind ApiKeyAuth; declare openapi_extra=tenancy.PUBLIC "
                             "if it is not organization data")
         for name in _path_ids(route) + _query_ids(route) + _body_ids(route):
-            if tenancy.factory_for(factory_name(name)) is None:
-                problems.append(f"{where}: register @tenancy.id_factory({factory_name(name)!r})")
+            if factories.factory_for(factory_name(name)) is None:
+                problems.append(f"{where}: register @id_factory({factory_name(name)!r})")
     assert problems == []
 
 
@@ -274,7 +275,7 @@ async def test_another_organizations_ids_answer_404_and_change_nothing(database)
 async def list_route_failures(app: FastAPI) -> tuple[list[str], list[str]]:
     """Every list route as B, with A holding one row of every kind: none of A's may show."""
     a, b = await _organization("a"), await _organization("b")
-    await _make_ids(sorted(tenancy.ID_FACTORIES), a["org"])
+    await _make_ids(sorted(factories.ID_FACTORIES), a["org"])
     secrets = await secrets_of(a)
     failures, shown_to_owner = [], []
     transport = httpx.ASGITransport(app=app)
@@ -345,7 +346,7 @@ def reflex_states() -> list[type[rx.State]]:
             yield from walk(sub)
 
     return [cls for cls in walk(rx.State) if cls.__module__.startswith("livchat.")
-            and f"{cls.__module__}.{cls.__name__}" not in tenancy.PUBLIC_STATES]
+            and f"{cls.__module__}.{cls.__name__}" not in factories.PUBLIC_STATES]
 
 
 def route_params() -> list[str]:
@@ -362,16 +363,16 @@ def handlers(states: list[type[rx.State]]) -> list[tuple[type[rx.State], str, li
 
 
 def _declared_public(cls: type[rx.State], name: str, param: str) -> bool:
-    return f"{cls.__name__}.{name}({param})" in tenancy.PUBLIC_INPUTS
+    return f"{cls.__name__}.{name}({param})" in factories.PUBLIC_INPUTS
 
 
 def test_every_id_like_input_of_a_handler_or_page_has_a_factory_or_is_declared_public():
-    missing = [f"{cls.__name__}.{name}({p}): register @tenancy.id_factory({factory_name(p)!r}) or declare it in "
-               "tenancy.PUBLIC_INPUTS" for cls, name, params in handlers(reflex_states())
-               for p in params if id_like(p) and tenancy.factory_for(factory_name(p)) is None
+    missing = [f"{cls.__name__}.{name}({p}): register @id_factory({factory_name(p)!r}) or declare it in "
+               "factories.PUBLIC_INPUTS" for cls, name, params in handlers(reflex_states())
+               for p in params if id_like(p) and factories.factory_for(factory_name(p)) is None
                and not _declared_public(cls, name, p)]
-    missing += [f"page route parameter [{p}]: register @tenancy.id_factory({p!r})" for p in route_params()
-                if id_like(p) and tenancy.factory_for(p) is None]
+    missing += [f"page route parameter [{p}]: register @id_factory({p!r})" for p in route_params()
+                if id_like(p) and factories.factory_for(p) is None]
     assert missing == []
     assert route_params() and handlers(reflex_states()), "enumeration found nothing: the test would prove nothing"
 
@@ -502,7 +503,7 @@ async def reflex_isolation_failures(
             if leaked := leaks(held_by(probe.tab) + event_text(events), secrets):
                 failures.append(f"{where} gave another organization its data: {leaked}")
             ids_read = {k for k in probe.form.read if id_like(k)}
-            unregistered = sorted(k for k in ids_read if tenancy.factory_for(factory_name(k)) is None)
+            unregistered = sorted(k for k in ids_read if factories.factory_for(factory_name(k)) is None)
             if unregistered:
                 failures.append(f"{where} reads id-like form fields {unregistered}: register factories for them")
             # Positive control, for whatever id the handler actually took in: as A, it reaches the row.
@@ -516,7 +517,7 @@ async def reflex_isolation_failures(
                                     f"statement used {sorted(taken)}, and an unknown id changes nothing in "
                                     "its outcome): the probe proves nothing")
             probed.append(where)
-            new_form_ids = {k for k in ids_read if k not in form_ids and tenancy.factory_for(factory_name(k))}
+            new_form_ids = {k for k in ids_read if k not in form_ids and factories.factory_for(factory_name(k))}
             if round_ == 1 or not new_form_ids:
                 break
             form_ids = dict.fromkeys(new_form_ids, "")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 RATE_HEADERS = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}

@@ -33,10 +33,11 @@ from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
 from livchat.models import IdempotencyKey, Instance, Message
 from livchat.models.enums import Plan
-from livchat.services import accounts, api_keys, idempotency
+from livchat.services import idempotency
+from livchat.services.accounts import api_keys, users
 from livchat.services.errors import GatewayTimeout, GatewayUnavailable, InvalidInput
-from livchat.services.gateway import close_gateway
-from livchat.services.limits import reset_rate_limits
+from livchat.services.usage.limits import reset_rate_limits
+from livchat.services.whatsapp.gateway import close_gateway
 
 Step = Callable[[dict[str, Any], Attempt], Awaitable[JSONResponse]]
 
@@ -68,7 +69,7 @@ def _client(app: FastAPI) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def org_id(session: Any) -> str:
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     await session.commit()
     return org.id
 
@@ -333,7 +334,7 @@ async def silent_wuzapi() -> AsyncIterator[list[bytes]]:
 
 
 async def _connected_org_instance(session: Any) -> tuple[dict[str, str], str]:
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     org.plan = Plan.STARTER
     key = await api_keys.create_api_key(session, org.id, "test")
     instance = Instance(id=new_id("inst"), organization_id=org.id, name="Shop", wuzapi_user_id="u1",

@@ -19,9 +19,10 @@ from livchat.core.crypto import reset_crypto_cache
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
-from livchat.services import auth, instances, messaging
-from livchat.services.gateway import close_gateway
-from livchat.services.messaging import OutgoingMessage
+from livchat.services.accounts import auth
+from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp.gateway import close_gateway
+from livchat.services.whatsapp.messaging import OutgoingMessage
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")

@@ -51,7 +51,7 @@ async def forget_sandbox_users(live):  # type: ignore[no-untyped-def]  # noqa: F
     from livchat.core.db import db
     from livchat.integrations import wuzapi
     from livchat.models.whatsapp import Instance
-    from livchat.services.gateway import get_gateway
+    from livchat.services.whatsapp.gateway import get_gateway
 
     async with db.session() as session:
         user_ids = [u for u in await session.exec(select(Instance.wuzapi_user_id)) if u]

@@ -14,16 +14,22 @@ from sqlmodel import select
 
 from livchat.core.db import db, utcnow
 from livchat.i18n import CATALOGUES
-from livchat.models.whatsapp import Message
 from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
-from livchat.services import messaging, webhooks
-from livchat.services.webhook_dispatcher import dispatcher_lifespan
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.models.whatsapp import Message
+from livchat.services.webhooks import endpoints
+from livchat.services.webhooks.dispatcher import dispatcher_lifespan
+from livchat.services.whatsapp import messaging
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 from livchat.state.instance_detail import InstanceDetailState, attempt_row, message_row
 from livchat.state.usage import UsageState
 from livchat.state.webhooks_overview import WebhooksOverviewState
-from tests.dashboard.dash_support import allow_private_webhooks, forget_sandbox_users, live, tab  # noqa: F401 - fixtures
 from tests.accounts.accounts_support import event_text
+from tests.dashboard.dash_support import (  # noqa: F401 - fixtures
+    allow_private_webhooks,
+    forget_sandbox_users,
+    live,
+    tab,
+)
 from tests.dashboard.test_dashboard_instances import signed_in_owner
 from tests.whatsapp.wa_support import LiveApp, linked_instance
 
@@ -143,7 +149,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     assert first_secret.startswith("whsec_") and first_secret not in repr(page.dict())  # in the page only
     assert "instance.qr_updated" not in page.webhook_events
     async with db.session() as s:
-        assert (await webhooks.get_endpoint(s, org, instance.id))["events"] == page.webhook_events
+        assert (await endpoints.get_endpoint(s, org, instance.id))["events"] == page.webhook_events
 
     await InstanceDetailState.load.fn(page)  # reloading never shows the secret again
     assert not page.showing_secret and first_secret.startswith(page.secret_prefix.rstrip("…."))
@@ -152,7 +158,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     assert second_secret.startswith("whsec_") and second_secret != first_secret and page.showing_secret
     async with db.session() as s:
         endpoint = (await s.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id == instance.id))).one()
-        assert webhooks.secrets_in_use(endpoint, utcnow()) == [second_secret, first_secret]  # both sign for 24 h
+        assert endpoints.secrets_in_use(endpoint, utcnow()) == [second_secret, first_secret]  # both sign for 24 h
     assert revealed(InstanceDetailState.dismiss_secret.fn(page)) == "" and not page.showing_secret
 
     receiver.status = 500

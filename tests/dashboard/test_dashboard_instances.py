@@ -8,10 +8,15 @@ from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.models.whatsapp import Instance
-from livchat.services import auth
-from livchat.services.whatsapp_events import InstanceConnected
+from livchat.services.accounts import auth
+from livchat.services.whatsapp.events import InstanceConnected
 from livchat.state.instances import InstancesState
-from tests.dashboard.dash_support import allow_private_webhooks, forget_sandbox_users, live, tab  # noqa: F401 - fixtures
+from tests.dashboard.dash_support import (  # noqa: F401 - fixtures
+    allow_private_webhooks,
+    forget_sandbox_users,
+    live,
+    tab,
+)
 from tests.whatsapp.wa_support import LiveApp
 
 PASSWORD = "correct horse battery"

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.models.whatsapp import UsageDaily
-from livchat.services import usage
-from livchat.services.limits import UNLIMITED, QuotaExceeded
+from livchat.services.usage import counters
+from livchat.services.usage.limits import UNLIMITED, QuotaExceeded
 from tests.whatsapp.wa_support import make_org
 
 
@@ -21,7 +21,7 @@ async def _take(org: str, plan: str = "free", now: datetime | None = None) -> An
     """One send's take, in its own transaction as a request makes it."""
     async with db.session() as s:
         try:
-            taken = await usage.take_daily_quota(s, org, plan, now=now)
+            taken = await counters.take_daily_quota(s, org, plan, now=now)
         except QuotaExceeded as exc:
             return exc
         await s.commit()
@@ -62,9 +62,9 @@ async def test_a_failed_send_gives_its_quota_back_and_usage_reports_the_same_cou
         await _take(org)
     async with db.session() as s:
         day = datetime.now(UTC).date()
-        await usage.give_back_daily_quota(s, org, day)
+        await counters.give_back_daily_quota(s, org, day)
         await s.commit()
-        report = await usage.report(s, org, "free", day, day)
+        report = await counters.report(s, org, "free", day, day)
     assert report["today"]["messagesRemaining"] == 1
     assert report["data"] == []  # the organization-wide counter row has nothing to report
     assert not isinstance(await _take(org), QuotaExceeded)

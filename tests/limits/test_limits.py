@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from livchat.core.settings import reset_settings_cache
-from livchat.services.limits import (
+from livchat.services.usage.limits import (
     PLANS,
     PlanLimitReached,
     RateLimits,

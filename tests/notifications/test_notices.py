@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from livchat.core.db import db
 from livchat.core.events import bus
-from livchat.services import auth, notifications
+from livchat.services.accounts import auth
 from livchat.services.errors import NotFound
+from livchat.services.notifications import notices
 from livchat.state.notices import NoticesState
 from tests.dashboard.dash_support import tab
 
@@ -23,7 +24,7 @@ async def owner(email: str) -> tuple[str, str]:
 
 async def paused_notice(organization_id: str) -> str:
     async with db.session() as session:
-        notice = await notifications.notify(session, organization_id, "webhook_paused",
+        notice = await notices.notify(session, organization_id, "webhook_paused",
                                             url="https://hooks.example.com/in", instance="Shop")
         await bus.commit_and_publish(session)
     return notice.id
@@ -31,15 +32,15 @@ async def paused_notice(organization_id: str) -> str:
 
 async def test_a_notice_is_in_both_languages_and_announced_after_commit(database: str) -> None:
     org, _ = await owner("ana@example.com")
-    seen: list[notifications.NotificationCreated] = []
+    seen: list[notices.NotificationCreated] = []
 
-    async def on_created(event: notifications.NotificationCreated) -> None:
+    async def on_created(event: notices.NotificationCreated) -> None:
         seen.append(event)
 
-    unsubscribe = bus.subscribe(notifications.NotificationCreated, on_created)
+    unsubscribe = bus.subscribe(notices.NotificationCreated, on_created)
     try:
         async with db.session() as session:  # rolled back: never happened, never announced
-            await notifications.notify(session, org, "webhook_paused", url="https://x.example", instance="Shop")
+            await notices.notify(session, org, "webhook_paused", url="https://x.example", instance="Shop")
             await session.rollback()
             bus.discard_pending(session)
         assert seen == []
@@ -49,7 +50,7 @@ async def test_a_notice_is_in_both_languages_and_announced_after_commit(database
     assert [(e.organization_id, e.kind) for e in seen] == [(org, "webhook_paused")]
 
     async with db.session() as session:
-        [view] = await notifications.unread(session, org)
+        [view] = await notices.unread(session, org)
     assert view.text["en"][0] == "Your LivChat webhook was paused"
     assert view.text["pt-BR"][0] == "Seu webhook do LivChat foi pausado"
     assert "https://hooks.example.com/in" in view.text["pt-BR"][1] and "Shop" in view.text["en"][1]
@@ -61,13 +62,13 @@ async def test_dismiss_is_scoped_to_the_organization(database: str) -> None:
     notice = await paused_notice(org_a)
     async with db.session() as session:
         try:
-            await notifications.dismiss(session, org_b, notice)
+            await notices.dismiss(session, org_b, notice)
             raise AssertionError("another organization dismissed the notice")
         except NotFound:
             pass
-        assert [v.id for v in await notifications.unread(session, org_a)] == [notice]
-        await notifications.dismiss(session, org_a, notice)
-        assert await notifications.unread(session, org_a) == []
+        assert [v.id for v in await notices.unread(session, org_a)] == [notice]
+        await notices.dismiss(session, org_a, notice)
+        assert await notices.unread(session, org_a) == []
 
 
 async def test_the_shell_lists_and_dismisses_its_own_notices_only(database: str) -> None:
@@ -90,7 +91,7 @@ async def test_the_shell_lists_and_dismisses_its_own_notices_only(database: str)
 async def test_a_live_refresh_keeps_the_tab_on_the_organization_it_loaded(database: str) -> None:
     """Another tab switched the organization: the notices' live refresh must not quietly follow
     (the tab would then act on the other organization); it reloads the tab instead."""
-    from livchat.services import organizations
+    from livchat.services.accounts import organizations
     from livchat.state.shell import ShellState
     from tests.accounts.accounts_support import event_text
 

@@ -18,7 +18,7 @@ from livchat.sandbox.app import standalone_app
 from livchat.sandbox.engine import Sandbox
 from livchat.sandbox.testing import serve_in_thread
 from livchat.services import errors
-from livchat.services.gateway import service_error
+from livchat.services.whatsapp.gateway import service_error
 
 TO = "5511912345678"
 

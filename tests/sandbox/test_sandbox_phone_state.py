@@ -8,7 +8,8 @@ import pytest
 
 from livchat.core.db import db
 from livchat.sandbox.runtime import get_sandbox
-from livchat.services import anonymous, auth, instances
+from livchat.services.accounts import auth
+from livchat.services.whatsapp import instances, test_panel
 from livchat.state.sandbox_phone import SandboxPhoneState
 from tests.accounts.accounts_support import event_text
 from tests.dashboard.dash_support import forget_sandbox_users, live, tab  # noqa: F401 - fixtures
@@ -115,10 +116,10 @@ async def test_a_signed_in_user_sees_and_links_only_their_organizations_sessions
 
 async def test_an_anonymous_visitor_links_their_own_test_panel_session_only(live: LiveApp) -> None:
     async with db.session() as session:
-        visitor = await anonymous.create_session(session, "203.0.113.7")
-        await anonymous.qr(session, visitor.row)
-        other = await anonymous.create_session(session, "203.0.113.8")
-        await anonymous.qr(session, other.row)
+        visitor = await test_panel.create_session(session, "203.0.113.7")
+        await test_panel.qr(session, visitor.row)
+        other = await test_panel.create_session(session, "203.0.113.8")
+        await test_panel.qr(session, other.row)
 
     nobody = page()
     await nobody.refresh()

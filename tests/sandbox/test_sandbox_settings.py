@@ -11,7 +11,7 @@ import pytest
 
 from livchat.core.settings import reset_settings_cache
 from livchat.sandbox.config import SandboxConfig
-from livchat.services.gateway import close_gateway, get_gateway
+from livchat.services.whatsapp.gateway import close_gateway, get_gateway
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from livchat.integrations.wuzapi import WuzapiClient
 from livchat.sandbox.app import standalone_app
 from livchat.sandbox.testing import serve_in_thread
 from livchat.services import errors
-from livchat.services.gateway import service_error
+from livchat.services.whatsapp.gateway import service_error
 
 
 def closed_port() -> int:

@@ -8,12 +8,13 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from webhook_helpers import FAST, Tenant, make_tenant
 
 from bench.webhook_receiver import Receiver
 from livchat.core.settings import reset_settings_cache
-from livchat.services import webhook_outbox
-from livchat.services.webhook_dispatcher import Dispatcher
-from webhook_helpers import FAST, Tenant, make_tenant
+from livchat.services.webhooks import outbox as webhook_outbox
+from livchat.services.webhooks.dispatcher import Dispatcher
+
 
 @pytest.fixture
 def allow_private() -> Iterator[None]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from livchat.services.webhook_dispatcher import DispatcherConfig, run_dispatcher
-from livchat.services.webhook_outbox import RetryPolicy
+from livchat.services.webhooks.dispatcher import DispatcherConfig, run_dispatcher
+from livchat.services.webhooks.outbox import RetryPolicy
 
 CONFIG = DispatcherConfig(concurrency=8, batch_size=50, lease=timedelta(seconds=3), timeout=1.0, poll_interval=0.05,
                           retry=RetryPolicy(base_delay=0.05, max_delay=0.2))

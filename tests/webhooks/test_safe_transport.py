@@ -15,11 +15,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from webhook_helpers import FakeDNS
 
 from bench.webhook_receiver import Receiver
-from livchat.services import http_stream
-from livchat.services.ssrf import UnsafeWebhookUrl, safe_client, safe_transport
-from webhook_helpers import FakeDNS
+from livchat.core import http_stream
+from livchat.core.ssrf import UnsafeUrl, safe_client, safe_transport
 
 
 def _certificate(tmp: Path) -> tuple[Path, Path, bytes]:
@@ -75,7 +75,7 @@ async def test_a_private_answer_is_refused_before_any_connection(receiver: Recei
     reset_settings_cache()
     async with safe_client(timeout=5) as client:  # allow_private=None: follows the setting
         for url in (receiver.url, receiver.url_at("localhost")):
-            with pytest.raises(UnsafeWebhookUrl, match=r"non-public address \(.*127\.0\.0\.1"):
+            with pytest.raises(UnsafeUrl, match=r"non-public address \(.*127\.0\.0\.1"):
                 await client.post(url, content=b"{}")
         monkeypatch.setenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", "1")
         reset_settings_cache()
@@ -94,7 +94,7 @@ async def test_each_connection_resolves_once_and_connects_to_that_answer(
             await client.post(receiver.url_at("rebind.example"), content=b"{}")
         assert dns.queries == ["rebind.example"]
         # The name now answers 127.0.0.1, and that answer is checked, too.
-        with pytest.raises(UnsafeWebhookUrl):
+        with pytest.raises(UnsafeUrl):
             await client.post(receiver.url_at("rebind.example"), content=b"{}")
     assert receiver.count == 0
 
@@ -160,10 +160,10 @@ async def _read_all(stream: http_stream.AsyncioStream) -> bytes:
     ("https://nothing-here.invalid/h", "unresolvable"), ("http://127.0.0.1:9/h", "not_public"),
 ])
 async def test_every_refusal_has_a_reason_the_dashboard_translates(url: str, reason: str) -> None:
+    from livchat.core import ssrf
     from livchat.i18n import CATALOGUES
-    from livchat.services import ssrf
 
-    with pytest.raises(ssrf.UnsafeWebhookUrl) as refused:
-        await ssrf.check_webhook_url(url)
+    with pytest.raises(ssrf.UnsafeUrl) as refused:
+        await ssrf.check_public_url(url)
     assert refused.value.reason == reason
     assert all(f"dashboard_whatsapp.url_refused.{reason}" in catalogue for catalogue in CATALOGUES.values())

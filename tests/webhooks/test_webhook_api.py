@@ -6,13 +6,13 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlmodel import select
+from webhook_helpers import Tenant, emit, wait_status
 
 from bench.webhook_receiver import Receiver
 from livchat.core.db import db, utcnow
 from livchat.models.webhooks import WebhookEndpoint
-from livchat.services import api_keys
-from livchat.services.webhook_dispatcher import Dispatcher
-from webhook_helpers import Tenant, emit, wait_status
+from livchat.services.accounts import api_keys
+from livchat.services.webhooks.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.usefixtures("allow_private")
 

@@ -7,12 +7,12 @@ import dataclasses
 from collections import Counter
 
 from sqlmodel import func, select
+from webhook_helpers import FAST, Tenant, emit, make_tenant, save, usage_of
 
 from bench.webhook_receiver import Receiver
 from livchat.core.db import db
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
-from livchat.services.webhook_dispatcher import Dispatcher
-from webhook_helpers import FAST, Tenant, emit, make_tenant, save, usage_of
+from livchat.services.webhooks.dispatcher import Dispatcher
 
 EVENTS = 300
 ROUNDS = 10

@@ -10,14 +10,14 @@ import json
 import pytest
 from sqlmodel import select
 from standardwebhooks.webhooks import Webhook
+from webhook_helpers import Tenant, attempts_of, deliveries, emit, save, wait_status
 
 from bench.webhook_receiver import Receiver
-from webhook_helpers import Tenant, attempts_of, deliveries, emit, save, wait_status
 from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.models.whatsapp import UsageDaily
-from livchat.services.webhook_dispatcher import Dispatcher
-from livchat.services.whatsapp_events import InstanceConnected, MessageReceived
+from livchat.services.webhooks.dispatcher import Dispatcher
+from livchat.services.whatsapp.events import InstanceConnected, MessageReceived
 
 pytestmark = pytest.mark.usefixtures("allow_private")
 
@@ -109,7 +109,8 @@ async def test_lifespan_delivers_new_events_on_a_nudge_long_before_the_next_poll
     import time
 
     from webhook_helpers import FAST
-    from livchat.services.webhook_dispatcher import dispatcher_lifespan
+
+    from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 
     await save(tenant, receiver.url)
     slow_poll = dataclasses.replace(FAST, poll_interval=30.0)

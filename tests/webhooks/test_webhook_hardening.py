@@ -10,15 +10,26 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
+from webhook_helpers import (
+    FAST,
+    Clock,
+    FakeDNS,
+    Tenant,
+    attempts_of,
+    deliveries,
+    emit,
+    save,
+    usage_of,
+    wait_status,
+)
 
 from bench.webhook_receiver import Receiver
 from livchat.core.db import db, utcnow
 from livchat.core.settings import reset_settings_cache
 from livchat.models.webhooks import WebhookEndpoint
-from livchat.services import webhooks
 from livchat.services.errors import Conflict
-from livchat.services.webhook_dispatcher import Dispatcher
-from webhook_helpers import FAST, Clock, FakeDNS, Tenant, attempts_of, deliveries, emit, save, usage_of, wait_status
+from livchat.services.webhooks import endpoints
+from livchat.services.webhooks.dispatcher import Dispatcher
 
 
 @pytest.fixture
@@ -124,7 +135,7 @@ async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead
     holder, other = Dispatcher(FAST), Dispatcher(FAST)
     [work] = await holder.claim(10)  # in flight
     async with db.session() as session:
-        queued = await webhooks.redeliver(session, tenant.organization_id, row.id)
+        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
     assert queued["status"] == "pending"
     assert await other.claim(10) == []  # no second post while the first is in flight
 
@@ -152,7 +163,7 @@ async def test_redeliver_of_a_row_waiting_for_its_retry_sends_it_now(
     assert await worker.run_once() == 0  # its retry is due in about an hour
     [row] = await deliveries(tenant)
     async with db.session() as session:
-        await webhooks.redeliver(session, tenant.organization_id, row.id)
+        await endpoints.redeliver(session, tenant.organization_id, row.id)
     receiver.status = 200
     assert await worker.run_once() == 1
     await worker.aclose()
@@ -181,15 +192,15 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
     assert row.next_attempt_at is None
     assert await usage_of(tenant) == (0, 1)
     async with db.session() as session:
-        log = await webhooks.list_deliveries(session, tenant.organization_id, tenant.instance_id, status="failed")
+        log = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, status="failed")
         assert [(d["id"], d["failureReason"]) for d in log["data"]] == [(row.id, "endpoint_paused")]
         with pytest.raises(Conflict):
-            await webhooks.redeliver(session, tenant.organization_id, row.id)
+            await endpoints.redeliver(session, tenant.organization_id, row.id)
 
     resumed = await save(tenant, receiver.url)  # PUT again: resumes the endpoint
     assert resumed["active"] is True and resumed["pausedAt"] is None
     async with db.session() as session:
-        queued = await webhooks.redeliver(session, tenant.organization_id, row.id)
+        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
     assert queued["status"] == "pending" and queued["failureReason"] is None
     done = await wait_status(row.id, "delivered")
     assert done.failure_reason is None and receiver.ids() == [event.id]
@@ -215,7 +226,7 @@ async def test_retries_used_up_say_so(tenant: Tenant, receiver: Receiver, dispat
     await save(tenant, receiver.url)
     receiver.status = 500
     async with db.session() as session:
-        sent = await webhooks.send_test_event(session, tenant.organization_id, tenant.instance_id)  # one attempt
+        sent = await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)  # one attempt
     failed = await wait_status(sent["id"], "failed")
     assert failed.failure_reason == "attempts_exhausted" and failed.attempts == 1
     assert await usage_of(tenant) == (0, 1)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
+from webhook_helpers import Tenant, emit, save
 
 from bench.webhook_receiver import Receiver
-from webhook_helpers import Tenant, emit, save
 from livchat.core.db import db
 from livchat.models.webhooks import WebhookDelivery
 

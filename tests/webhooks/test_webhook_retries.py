@@ -8,17 +8,26 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
+from webhook_helpers import (
+    FAST,
+    Clock,
+    Tenant,
+    deliveries,
+    emit,
+    save,
+    usage_of,
+    wait_status,
+)
 
 from bench.webhook_receiver import Receiver
-from webhook_helpers import FAST, Clock, Tenant, deliveries, emit, save, usage_of, wait_status
 from livchat.core.db import db, utcnow
+from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.models.accounts import Membership, User
-from livchat.core.events import bus
 from livchat.models.system import EmailOutbox, Notification
-from livchat.services.notifications import NotificationCreated
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from livchat.services.webhook_dispatcher import Dispatcher
+from livchat.services.notifications.notices import NotificationCreated
+from livchat.services.webhooks.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.usefixtures("allow_private")
 

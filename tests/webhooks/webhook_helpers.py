@@ -17,10 +17,10 @@ from livchat.core.ids import new_id
 from livchat.models.accounts import Organization
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
 from livchat.models.whatsapp import Instance, UsageDaily
-from livchat.services import webhooks
-from livchat.services.webhook_dispatcher import DispatcherConfig
-from livchat.services.webhook_outbox import RetryPolicy
-from livchat.services.whatsapp_events import MessageReceived
+from livchat.services.webhooks import endpoints
+from livchat.services.webhooks.dispatcher import DispatcherConfig
+from livchat.services.webhooks.outbox import RetryPolicy
+from livchat.services.whatsapp.events import MessageReceived
 
 FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.2, window=timedelta(seconds=30), free_attempts=3)
 FAST = DispatcherConfig(concurrency=8, batch_size=50, lease=timedelta(seconds=5), timeout=2.0, poll_interval=0.05,
@@ -75,7 +75,7 @@ async def attempts_of(delivery_id: str) -> list[WebhookAttempt]:
 
 async def save(tenant: Tenant, url: str, events: list[str] | None = None) -> dict:  # type: ignore[type-arg]
     async with db.session() as session:
-        return await webhooks.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)
+        return await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)
 
 
 async def wait_status(delivery_id: str, status: str, timeout: float = 10.0) -> WebhookDelivery:

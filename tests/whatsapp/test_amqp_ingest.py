@@ -21,12 +21,16 @@ from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.core.ids import new_id
-from livchat.integrations.amqp_ingest import REASON_HEADER, AmqpConsumer, dead_letter_queue_name
+from livchat.integrations.amqp_ingest import (
+    REASON_HEADER,
+    AmqpConsumer,
+    dead_letter_queue_name,
+)
 from livchat.models.whatsapp import Instance, Message
 from livchat.sandbox import protocol
-from livchat.services import ingest
-from livchat.services.queue_ingest import QueueIngest
-from livchat.services.whatsapp_events import MessageRead, MessageReceived
+from livchat.services.whatsapp import ingest
+from livchat.services.whatsapp.events import MessageRead, MessageReceived
+from livchat.services.whatsapp.queue_ingest import QueueIngest
 from tests.whatsapp.wa_support import make_org
 
 AMQP_URL = os.environ.get("LIVCHAT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")

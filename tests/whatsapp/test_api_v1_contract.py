@@ -22,10 +22,14 @@ from starlette.routing import Route
 from livchat.core.settings import reset_settings_cache
 from livchat.models.enums import Plan
 from livchat.sandbox.testing import serve_in_thread
-from livchat.services import accounts, api_keys
-from livchat.services.limits import reset_rate_limits
-from livchat.services.webhook_dispatcher import DispatcherConfig, dispatcher_lifespan
-from livchat.services.whatsapp_events import InstanceConnected, MessageRead, MessageReceived
+from livchat.services.accounts import api_keys, users
+from livchat.services.usage.limits import reset_rate_limits
+from livchat.services.webhooks.dispatcher import DispatcherConfig, dispatcher_lifespan
+from livchat.services.whatsapp.events import (
+    InstanceConnected,
+    MessageRead,
+    MessageReceived,
+)
 
 INSTANCE_FIELDS = {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt"}
 SENT_FIELDS = {"id", "whatsappMessageId", "status", "timestamp"}
@@ -50,7 +54,7 @@ def _fresh_limits() -> None:
 
 
 async def _org(session: Any, plan: str = Plan.STARTER) -> tuple[str, dict[str, str]]:
-    org = await accounts.create_organization(session, "Acme")
+    org = await users.create_organization(session, "Acme")
     org.plan = plan
     session.add(org)
     key = await api_keys.create_api_key(session, org.id, "contract")

@@ -20,7 +20,7 @@ from sqlmodel import select
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Message
-from livchat.services import ingest
+from livchat.services.whatsapp import ingest
 from tests.whatsapp.test_ingest_hooks import KEY, add_instance
 from tests.whatsapp.wa_support import make_org
 

@@ -25,8 +25,8 @@ from livchat.models.whatsapp import Instance, Message, UsageDaily
 from livchat.sandbox import protocol
 from livchat.sandbox.runtime import get_sandbox
 from livchat.sandbox.webhooks import build_delivery
-from livchat.services import ingest, instances
-from livchat.services.whatsapp_events import (
+from livchat.services.whatsapp import ingest, instances
+from livchat.services.whatsapp.events import (
     InstanceConnected,
     InstanceDisconnected,
     InstanceLoggedOut,

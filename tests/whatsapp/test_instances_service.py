@@ -13,22 +13,21 @@ import pytest
 from sqlmodel import select
 
 from livchat.core.crypto import decrypt, encrypt, new_token
-from livchat.core.db import db
+from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import AnonymousSession, Instance
-from livchat.core.db import utcnow
+from livchat.sandbox import protocol
 from livchat.sandbox.runtime import get_sandbox
-from livchat.services import instances
 from livchat.services.errors import InstanceAlreadyConnected, InvalidInput, NotFound
-from livchat.services.limits import PlanLimitReached
-from livchat.services.gateway import get_gateway
-from livchat.services.whatsapp_events import (
+from livchat.services.usage.limits import PlanLimitReached
+from livchat.services.whatsapp import instances
+from livchat.services.whatsapp.events import (
     InstanceConnected,
     InstanceDisconnected,
     InstanceLoggedOut,
     InstanceQrUpdated,
 )
-from livchat.sandbox import protocol
+from livchat.services.whatsapp.gateway import get_gateway
 from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 
 PAIRING_CODE = re.compile(r"^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$")

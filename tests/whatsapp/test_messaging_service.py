@@ -31,7 +31,6 @@ from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
 from livchat.models.whatsapp import Instance, Message, UsageDaily
 from livchat.sandbox.testing import serve_in_thread
-from livchat.services import instances, messaging
 from livchat.services.errors import (
     GatewayTimeout,
     InstanceNotConnected,
@@ -39,10 +38,16 @@ from livchat.services.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from livchat.services.gateway import close_gateway
-from livchat.services.limits import RateLimited, reset_rate_limits
-from livchat.services.messaging import OutgoingMessage
-from livchat.services.whatsapp_events import MessageFailed, MessageRead, MessageReceived, MessageSent
+from livchat.services.usage.limits import RateLimited, reset_rate_limits
+from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp.events import (
+    MessageFailed,
+    MessageRead,
+    MessageReceived,
+    MessageSent,
+)
+from livchat.services.whatsapp.gateway import close_gateway
+from livchat.services.whatsapp.messaging import OutgoingMessage
 from tests.media_support import MEDIA_BYTES
 from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 

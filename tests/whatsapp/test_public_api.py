@@ -9,9 +9,10 @@ import pytest
 
 from livchat.core.db import db, utcnow
 from livchat.core.settings import reset_settings_cache
-from livchat.services import accounts, anonymous, api_keys
-from livchat.services.limits import reset_rate_limits
-from livchat.services.whatsapp_events import InstanceConnected
+from livchat.services.accounts import api_keys, users
+from livchat.services.usage.limits import reset_rate_limits
+from livchat.services.whatsapp import test_panel
+from livchat.services.whatsapp.events import InstanceConnected
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +35,8 @@ async def _link(live: Any, headers: dict[str, str]) -> str:
     assert qr["qrCode"].startswith("data:image/png;base64,") and qr["expiresIn"] > 0
     phone = "55119" + str(random.randrange(10_000_000, 99_999_999))
     async with db.session() as session:
-        anon = await anonymous.resolve(session, headers["X-Anonymous-Token"])
-        instance = await anonymous.instance_of(session, anon)
+        anon = await test_panel.resolve(session, headers["X-Anonymous-Token"])
+        instance = await test_panel.instance_of(session, anon)
     waiting = await live.session_of(instance.wuzapi_user_id or "")
     await live.link(qr=waiting["qr"], phone=phone)
     await live.wait_event(InstanceConnected)
@@ -107,11 +108,11 @@ async def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(live, mon
 async def test_signing_up_keeps_the_connection(live, session) -> None:  # type: ignore[no-untyped-def]
     headers = await _visitor(live)
     await _link(live, headers)
-    org = await accounts.create_organization(session, "New customer")
+    org = await users.create_organization(session, "New customer")
     key = await api_keys.create_api_key(session, org.id, "k")
     await session.commit()
 
-    instance = await anonymous.migrate_to_organization(session, headers["X-Anonymous-Token"], org.id)
+    instance = await test_panel.migrate_to_organization(session, headers["X-Anonymous-Token"], org.id)
     assert instance is not None
     listed = (await live.http.get("/api/v1/instances", headers={"Authorization": f"Bearer {key.secret}"})).json()
     assert [i["id"] for i in listed["data"]] == [instance.id] and listed["data"][0]["status"] == "connected"
@@ -122,8 +123,8 @@ async def test_a_wrong_number_spends_no_limit_and_the_daily_quota_says_when_it_r
     headers = await _visitor(live)
     await _link(live, headers)
     async with db.session() as session:
-        anon = await anonymous.resolve(session, headers["X-Anonymous-Token"])
-        anon.messages_used_today, anon.messages_day = anonymous.DAILY_MESSAGES, utcnow().date()
+        anon = await test_panel.resolve(session, headers["X-Anonymous-Token"])
+        anon.messages_used_today, anon.messages_day = test_panel.DAILY_MESSAGES, utcnow().date()
         session.add(anon)
         await session.commit()
 
@@ -134,5 +135,5 @@ async def test_a_wrong_number_spends_no_limit_and_the_daily_quota_says_when_it_r
                                    headers=headers)
     assert used_up.status_code == 429 and used_up.json()["code"] == "quota_exceeded", used_up.text
     assert 1 <= int(used_up.headers["retry-after"]) <= 86_400
-    assert used_up.headers["ratelimit-limit"] == str(anonymous.DAILY_MESSAGES)
+    assert used_up.headers["ratelimit-limit"] == str(test_panel.DAILY_MESSAGES)
     assert used_up.headers["ratelimit-remaining"] == "0"

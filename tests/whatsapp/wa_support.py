@@ -21,7 +21,7 @@ from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
 from livchat.sandbox.config import sandbox_admin_token
 from livchat.sandbox.runtime import get_sandbox
-from livchat.services.gateway import close_gateway
+from livchat.services.whatsapp.gateway import close_gateway
 
 
 @dataclass
@@ -63,7 +63,7 @@ class LiveApp:
 @pytest.fixture
 async def live(database: str) -> AsyncIterator[LiveApp]:
     from livchat.api.app import create_api
-    from livchat.services import whatsapp_events as ev
+    from livchat.services.whatsapp import events as ev
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -115,8 +115,8 @@ async def make_org(session: Any, name: str = "Acme") -> str:
 async def linked_instance(live: LiveApp, session: Any, organization_id: str | None, *, phone: str = "5511988887777",
                           anonymous_session_id: str | None = None) -> Any:
     """An instance created through the service and linked by scanning its QR on the sandbox."""
-    from livchat.services import instances
-    from livchat.services.whatsapp_events import InstanceConnected
+    from livchat.services.whatsapp import instances
+    from livchat.services.whatsapp.events import InstanceConnected
 
     instance = await instances.create_instance(session, organization_id, "Shop",
                                                anonymous_session_id=anonymous_session_id)

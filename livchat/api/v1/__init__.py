@@ -52,7 +52,9 @@ def _asset_route(path: Path) -> Any:
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """Built once per app (routes do not change after start-up)."""
-    from livchat.api.v1 import openapi  # here: it imports the routers' models, installed first
+    from livchat.api.v1 import (
+        openapi,  # here: it imports the routers' models, installed first
+    )
 
     cached = getattr(app.state, "v1_openapi", None)
     if cached is None:

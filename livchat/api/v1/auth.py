@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from livchat.api.deps import ApiKeyAuth, ApiKeyPrincipal
 from livchat.api.ratelimit import enforce
-from livchat.services.limits import get_rate_limits
+from livchat.services.usage.limits import get_rate_limits
 
 
 async def rate_limited_principal(principal: ApiKeyAuth, request: Request) -> ApiKeyPrincipal:

@@ -12,10 +12,16 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from livchat.api.problems import PROBLEM_JSON, ApiError, error_response, service_error_code
+from livchat.api.problems import (
+    PROBLEM_JSON,
+    ApiError,
+    error_response,
+    service_error_code,
+)
 from livchat.core.logging import get_logger
-from livchat.services import idempotency, messaging
+from livchat.services import idempotency
 from livchat.services.errors import ServiceError
+from livchat.services.whatsapp import messaging
 
 log = get_logger("api")
 

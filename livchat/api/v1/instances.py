@@ -7,16 +7,22 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.api import tenancy
 from livchat.api.v1.auth import Caller
-from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent, rfc3339
-from livchat.core.crypto import encrypt, new_token
+from livchat.api.v1.common import (
+    Attempt,
+    CamelModel,
+    Cursor,
+    IdempotencyKeyHeader,
+    Limit,
+    idempotent,
+    rfc3339,
+)
 from livchat.core.db import db
-from livchat.core.ids import new_id
-from livchat.models import Instance, WebhookEndpoint
-from livchat.services import instances, webhooks
+from livchat.models import Instance
+from livchat.services.webhooks import endpoints
+from livchat.services.whatsapp import instances
 
 router = APIRouter(tags=["instances"])
 
@@ -119,7 +125,7 @@ def _status(view: instances.StatusView) -> dict[str, Any]:
 async def list_instances(caller: Caller, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     async with db.session() as session:
         rows, next_cursor = await instances.page_instances(session, caller.organization.id, limit=limit, cursor=cursor)
-        hooks = await webhooks.endpoints_of(session, caller.organization.id, [i.id for i in rows])
+        hooks = await endpoints.endpoints_of(session, caller.organization.id, [i.id for i in rows])
     return {"data": [instance_out(i, hooks.get(i.id)) for i in rows], "nextCursor": next_cursor}
 
 
@@ -144,7 +150,7 @@ async def create_instance(caller: Caller, body: InstanceCreate, request: Request
 async def get_instance(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
         instance = await instances.get_instance(session, caller.organization.id, instance_id)
-        hooks = await webhooks.endpoints_of(session, caller.organization.id, [instance.id])
+        hooks = await endpoints.endpoints_of(session, caller.organization.id, [instance.id])
         return instance_out(instance, hooks.get(instance.id))
 
 
@@ -193,19 +199,3 @@ async def pairphone(caller: Caller, instance_id: str, body: PairPhone) -> dict[s
 async def status(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
         return _status(await instances.sync_status(session, caller.organization.id, instance_id))
-
-
-@tenancy.id_factory("instance_id")
-async def _instance_in(session: AsyncSession, organization_id: str) -> str:
-    """Rows only (no WuzAPI user): an instance with a webhook endpoint, so every route under
-    /instances/{id} has something its owner reaches and another organization must not."""
-    instance = Instance(id=new_id("inst"), organization_id=organization_id, name="probe",
-                        wuzapi_token_encrypted=encrypt(new_token()), hmac_key_encrypted=encrypt(new_token()))
-    session.add(instance)
-    await session.flush()
-    session.add(WebhookEndpoint(id=new_id("whe"), organization_id=organization_id, instance_id=instance.id,
-                                url="https://example.com/hook", events=["message.received"],
-                                secret_encrypted=encrypt("whsec_cHJvYmU="), secret_prefix="whsec_cHJv"))
-    await session.flush()
-    return instance.id
-

@@ -7,19 +7,21 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.api import tenancy
 from livchat.api.ratelimit import record, refused
 from livchat.api.v1.auth import Caller
-from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent
-from livchat.core.crypto import encrypt, new_token
+from livchat.api.v1.common import (
+    Attempt,
+    CamelModel,
+    Cursor,
+    IdempotencyKeyHeader,
+    Limit,
+    idempotent,
+)
 from livchat.core.db import db
-from livchat.core.ids import new_id
-from livchat.models import Instance, Message
-from livchat.models.enums import MessageDirection, MessageStatus
-from livchat.services import messaging
-from livchat.services.limits import RateLimited
+from livchat.services.usage.limits import RateLimited
+from livchat.services.whatsapp import messaging
 
 router = APIRouter(tags=["messages"])
 
@@ -156,17 +158,3 @@ async def history(caller: Caller, instance_id: str, limit: Limit = 50, cursor: C
 async def get_message(caller: Caller, message_id: str) -> dict[str, Any]:
     async with db.session() as session:
         return messaging.message_data(await messaging.get_message(session, caller.organization.id, message_id))
-
-
-@tenancy.id_factory("message_id")
-async def _message_in(session: AsyncSession, organization_id: str) -> str:
-    instance = Instance(id=new_id("inst"), organization_id=organization_id, name="probe",
-                        wuzapi_token_encrypted=encrypt(new_token()), hmac_key_encrypted=encrypt(new_token()))
-    session.add(instance)
-    await session.flush()
-    message = Message(id=new_id("msg"), organization_id=organization_id, instance_id=instance.id,
-                      direction=MessageDirection.INBOUND, chat_jid="5511912345678@s.whatsapp.net",
-                      phone="5511912345678", type="text", text="probe", status=MessageStatus.RECEIVED)
-    session.add(message)
-    await session.flush()
-    return message.id

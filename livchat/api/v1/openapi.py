@@ -19,7 +19,7 @@ from livchat import __version__
 from livchat.api.problems import PROBLEM_JSON
 from livchat.api.v1.common import CamelModel
 from livchat.api.v1.messages import MessageOut
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
 PREFIX = "/api/v1"
 REF = "#/components/schemas/"

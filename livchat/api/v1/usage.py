@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import CamelModel
 from livchat.core.db import db, utcnow
-from livchat.services import usage
+from livchat.services.usage import counters
 
 router = APIRouter(tags=["usage"])
 DEFAULT_DAYS = 30
@@ -71,4 +71,4 @@ async def get_usage(
     if start is None:  # the 30 days up to `end`, or from the first day a date holds
         start = end - timedelta(days=DEFAULT_DAYS - 1) if end.toordinal() > DEFAULT_DAYS else date.min
     async with db.session() as session:
-        return await usage.report(session, caller.organization.id, caller.organization.plan, start, end)
+        return await counters.report(session, caller.organization.id, caller.organization.plan, start, end)

@@ -6,19 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import ConfigDict, Field
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.api import tenancy
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import CamelModel, Cursor, Limit
-from livchat.api.v1.instances import InstanceWebhook, _instance_in
-from livchat.core.db import db, utcnow
-from livchat.core.ids import new_id
-from livchat.models import WebhookEndpoint
-from livchat.services import webhooks
-from livchat.services.webhook_outbox import add_delivery, event_payload, new_delivery
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.api.v1.instances import InstanceWebhook
+from livchat.core.db import db
+from livchat.services.webhooks import endpoints
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
 router = APIRouter(tags=["webhooks"])
 
@@ -90,7 +85,7 @@ class DeliveryPage(CamelModel):
             summary="The instance's webhook endpoint")
 async def get_webhook(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.get_endpoint(session, caller.organization.id, instance_id)
+        return await endpoints.get_endpoint(session, caller.organization.id, instance_id)
 
 
 @router.put("/instances/{instance_id}/webhook", response_model=WebhookOut, response_model_exclude_none=True,
@@ -99,13 +94,13 @@ async def get_webhook(caller: Caller, instance_id: str) -> dict[str, Any]:
             openapi_extra={tenancy.PROBE_BODY: {"url": "https://example.com/hook", "events": ["message.received"]}})
 async def put_webhook(caller: Caller, instance_id: str, body: WebhookIn) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.save_endpoint(session, caller.organization.id, instance_id, body.url, body.events)
+        return await endpoints.save_endpoint(session, caller.organization.id, instance_id, body.url, body.events)
 
 
 @router.delete("/instances/{instance_id}/webhook", status_code=204, summary="Remove the webhook and its log")
 async def delete_webhook(caller: Caller, instance_id: str) -> Response:
     async with db.session() as session:
-        await webhooks.delete_endpoint(session, caller.organization.id, instance_id)
+        await endpoints.delete_endpoint(session, caller.organization.id, instance_id)
     return Response(status_code=204)
 
 
@@ -113,14 +108,14 @@ async def delete_webhook(caller: Caller, instance_id: str) -> Response:
              response_model_exclude_none=True, summary="New secret; the old one keeps signing alongside for 24 h")
 async def rotate_secret(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.rotate_secret(session, caller.organization.id, instance_id)
+        return await endpoints.rotate_secret(session, caller.organization.id, instance_id)
 
 
 @router.post("/instances/{instance_id}/webhook/test", response_model=DeliveryOut, status_code=202,
              summary="Queue a `webhook.test` event to the endpoint")
 async def test_webhook(caller: Caller, instance_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.send_test_event(session, caller.organization.id, instance_id)
+        return await endpoints.send_test_event(session, caller.organization.id, instance_id)
 
 
 @router.get("/instances/{instance_id}/webhook/deliveries", response_model=DeliveryPage,
@@ -128,7 +123,7 @@ async def test_webhook(caller: Caller, instance_id: str) -> dict[str, Any]:
 async def deliveries(caller: Caller, instance_id: str, limit: Limit = 50, cursor: Cursor = None,
                      status: str | None = Query(default=None, description="pending | delivered | failed")) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.list_deliveries(session, caller.organization.id, instance_id,
+        return await endpoints.list_deliveries(session, caller.organization.id, instance_id,
                                               status=status, limit=limit, cursor=cursor)
 
 
@@ -136,24 +131,11 @@ async def deliveries(caller: Caller, instance_id: str, limit: Limit = 50, cursor
             summary="One delivery with its payload and every attempt")
 async def delivery(caller: Caller, delivery_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.get_delivery(session, caller.organization.id, delivery_id)
+        return await endpoints.get_delivery(session, caller.organization.id, delivery_id)
 
 
 @router.post("/webhook-deliveries/{delivery_id}/redeliver", response_model=DeliveryOut, status_code=202,
              summary="Queue it again (same webhook-id)")
 async def redeliver(caller: Caller, delivery_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return await webhooks.redeliver(session, caller.organization.id, delivery_id)
-
-
-@tenancy.id_factory("delivery_id")
-async def _delivery_in(session: AsyncSession, organization_id: str) -> str:
-    instance_id = await _instance_in(session, organization_id)
-    endpoint = (await session.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id == instance_id))).one()
-    event_id = new_id("evt")
-    values = new_delivery(organization_id=organization_id, endpoint_id=endpoint.id, instance_id=instance_id,
-                          event_id=event_id, event_type="message.received",
-                          payload=event_payload(event_id, "message.received", instance_id, utcnow(), {}),
-                          max_attempts=3, now=utcnow())
-    await add_delivery(session, values)
-    return values["id"]
+        return await endpoints.redeliver(session, caller.organization.id, delivery_id)

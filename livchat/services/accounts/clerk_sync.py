@@ -26,7 +26,7 @@ from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.models import ClerkWebhookEvent, Membership, Organization, User
 from livchat.models.enums import Role
-from livchat.services import accounts, auth, organizations
+from livchat.services.accounts import auth, organizations, users
 from livchat.services.errors import Conflict, ServiceError
 
 log = get_logger("clerk_sync")
@@ -86,7 +86,7 @@ async def _org_by_clerk_id(session: AsyncSession, clerk_org_id: str | None) -> O
 
 
 async def _address_free(session: AsyncSession, email: str, user: User | None) -> bool:
-    holder = await accounts.get_user_by_email(session, email)
+    holder = await users.get_user_by_email(session, email)
     return holder is None or (user is not None and holder.id == user.id)
 
 
@@ -95,14 +95,14 @@ async def upsert_user(session: AsyncSession, data: dict[str, Any]) -> Outcome:
     email = None
     if address and address.get("email_address"):
         try:
-            email = accounts.normalize_email(str(address["email_address"]))
+            email = users.normalize_email(str(address["email_address"]))
         except ServiceError:
             email = None
     user = await _user_by_clerk_id(session, data.get("id"))
     if user is not None and _stale(user, data):
         return _ignored("stale")
     if user is None and email:
-        local = await accounts.get_user_by_email(session, email)
+        local = await users.get_user_by_email(session, email)
         if local is not None:
             if local.clerk_user_id is not None or not _verified(address or {}):
                 log.warning("clerk user not linked: address held by another account",
@@ -151,7 +151,7 @@ async def upsert_organization(session: AsyncSession, data: dict[str, Any]) -> Ou
         creator = await _user_by_clerk_id(session, data.get("created_by"))
         if data.get("created_by") and creator is None:
             raise NotReady()  # its creator's user.created comes first, then this makes them owner
-        org = await accounts.create_organization(session, name, owner=creator)
+        org = await users.create_organization(session, name, owner=creator)
         org.clerk_org_id = data.get("id")
     org.name = name
     _stamp(org, data)
@@ -194,7 +194,7 @@ async def upsert_membership(session: AsyncSession, data: dict[str, Any]) -> Outc
     )).first() is not None
     if not has_owner and role == Role.ADMIN:  # an organization made in Clerk's dashboard: its first admin owns it
         role = Role.OWNER
-    membership = existing or await accounts.add_member(session, org, user, Role(role))
+    membership = existing or await users.add_member(session, org, user, Role(role))
     if membership.role != Role.OWNER:  # Clerk has no owner role; ours stays until changed here
         membership.role = role
     membership.clerk_membership_id = data.get("id")

@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import hash_token, new_token
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
+from livchat.core.text import has_control_characters
 from livchat.models import ApiKey, Organization
 from livchat.services.errors import InvalidInput, NotFound
-from livchat.services.text import has_control_characters
 
 KEY_PREFIX = "lc_live_"
 DISPLAY_PREFIX_LENGTH = len(KEY_PREFIX) + 4

@@ -20,9 +20,10 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.models import AnonymousSession, Instance, Message
-from livchat.services import instances, messaging, usage
 from livchat.services.errors import NotFound, ServiceError
-from livchat.services.limits import QuotaExceeded, RateLimitResult
+from livchat.services.usage import counters
+from livchat.services.usage.limits import QuotaExceeded, RateLimitResult
+from livchat.services.whatsapp import instances, messaging
 
 log = get_logger("anonymous")
 
@@ -143,7 +144,7 @@ def checked_message(to: str, text: str) -> messaging.OutgoingMessage:
 async def send_test_message(session: AsyncSession, anon: AnonymousSession, to: str, text: str) -> Message:
     message = checked_message(to, text)
     if messages_remaining(anon) <= 0:
-        raise DailyQuotaUsed(usage.quota_result(DAILY_MESSAGES, DAILY_MESSAGES + 1, utcnow()))
+        raise DailyQuotaUsed(counters.quota_result(DAILY_MESSAGES, DAILY_MESSAGES + 1, utcnow()))
     instance = await instance_of(session, anon)
     row = await messaging.send_message(session, None, instance.id, message, anonymous_session_id=anon.id)
     today = utcnow().date()

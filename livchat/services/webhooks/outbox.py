@@ -24,8 +24,8 @@ from livchat.core.ids import new_id
 from livchat.models.accounts import Organization
 from livchat.models.enums import DeliveryStatus, Plan
 from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
-from livchat.services import usage
-from livchat.services.whatsapp_events import WhatsAppEvent
+from livchat.services.usage import counters
+from livchat.services.whatsapp.events import WhatsAppEvent
 
 # Why a delivery row is `failed` (its `failure_reason`); the attempt log tells what each post got.
 ENDPOINT_PAUSED = "endpoint_paused"  # the endpoint was paused or inactive: nothing was posted
@@ -109,7 +109,7 @@ async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
         max_attempts=policy.attempts_for(plan), now=event.occurred_at)
     if paused_at is not None or not active:
         values.update(status=DeliveryStatus.FAILED, next_attempt_at=None, failure_reason=ENDPOINT_PAUSED)
-        await usage.increment(session, event.organization_id, event.instance_id, webhooks_failed=1)
+        await counters.increment(session, event.organization_id, event.instance_id, webhooks_failed=1)
     await add_delivery(session, values)
     return 1
 

@@ -14,9 +14,9 @@ from livchat.core.settings import get_settings
 from livchat.i18n import DEFAULT_LANGUAGE
 from livchat.models import Invitation, Membership, Organization, User
 from livchat.models.enums import Role
-from livchat.services import accounts, organizations
-from livchat.services import email as mail
+from livchat.services.accounts import organizations, users
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from livchat.services.notifications import email as mail
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -49,7 +49,7 @@ async def invite(
         raise NotFound()
     if not _may_invite(inviter.role, role):
         raise PermissionDenied("insufficient_role")
-    email_address = accounts.normalize_email(email)
+    email_address = users.normalize_email(email)
     already = (
         await session.exec(
             select(Membership.id)
@@ -72,7 +72,7 @@ async def invite(
     )
     session.add(invitation)
     await session.flush()
-    invitee = await accounts.get_user_by_email(session, email_address)
+    invitee = await users.get_user_by_email(session, email_address)
     await mail.queue(session, mail.compose_translated(
         email_address, "invitation", invitee.locale if invitee else language, organization_id,
         organization=org.name, link=invitation_link(token),
@@ -117,7 +117,7 @@ async def accept(session: AsyncSession, token: str, user: User) -> Membership:
         .values(accepted_at=utcnow()))
     if spent.rowcount != 1:
         raise InvalidInput("invalid_invitation")
-    return await accounts.add_member(session, org, user, invitation.role)  # type: ignore[arg-type]
+    return await users.add_member(session, org, user, invitation.role)  # type: ignore[arg-type]
 
 
 async def list_pending(session: AsyncSession, organization_id: str) -> list[Invitation]:

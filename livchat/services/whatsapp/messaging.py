@@ -33,6 +33,7 @@ import httpx
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core import ssrf
 from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
@@ -42,7 +43,6 @@ from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
-from livchat.services import ssrf, usage
 from livchat.services.errors import (
     InvalidInput,
     LocationOnZeroAxis,
@@ -52,12 +52,13 @@ from livchat.services.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from livchat.services.gateway import get_gateway, service_error
-from livchat.services.instances import get_instance, wuzapi_token
-from livchat.services.limits import RateLimited, RateLimitResult, get_rate_limits
 from livchat.services.pagination import newest_first
-from livchat.services.phones import normalize_phone
-from livchat.services.whatsapp_events import MessageFailed, MessageSent
+from livchat.services.usage import counters
+from livchat.services.usage.limits import RateLimited, RateLimitResult, get_rate_limits
+from livchat.services.whatsapp.events import MessageFailed, MessageSent
+from livchat.services.whatsapp.gateway import get_gateway, service_error
+from livchat.services.whatsapp.instances import get_instance, wuzapi_token
+from livchat.services.whatsapp.phones import normalize_phone
 
 log = get_logger("messaging")
 
@@ -252,7 +253,7 @@ async def _fetch_media(kind: str, media: _Media) -> _Media:
                     raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
     except TimeoutError:
         raise MediaUnreachable(f"fetching the media URL took longer than {seconds:g} s") from None
-    except ssrf.UnsafeWebhookUrl as exc:
+    except ssrf.UnsafeUrl as exc:
         raise MediaUnreachable(f"the media URL is not allowed: {exc.detail}") from None
     except httpx.TooManyRedirects:
         raise MediaUnreachable(f"the media URL redirects more than {MAX_MEDIA_REDIRECTS} times") from None
@@ -306,7 +307,7 @@ async def deliver(session: AsyncSession, prepared: PreparedSend, *, plan: str | 
     """Take the daily quota (raises QuotaExceeded), record the row, call WuzAPI once.
     `on_dispatch` runs right before the request may leave for WuzAPI."""
     instance, message, media = prepared.instance, prepared.message, prepared.media
-    quota_day, quota = await usage.take_daily_quota(session, instance.organization_id, plan)
+    quota_day, quota = await counters.take_daily_quota(session, instance.organization_id, plan)
     row = Message(
         id=new_id("msg"), organization_id=instance.organization_id, instance_id=instance.id,
         direction=MessageDirection.OUTBOUND, chat_jid=f"{prepared.phone}@s.whatsapp.net", phone=prepared.phone,
@@ -349,7 +350,7 @@ async def _record_sent(session: AsyncSession, row: Message, result: wuzapi.SendR
     row.whatsapp_message_id = result.message_id or row.whatsapp_message_id
     row.sent_at = _sent_at(result.timestamp)
     row.updated_at = utcnow()
-    await usage.increment(session, row.organization_id, row.instance_id, messages_sent=1, media_bytes=media_bytes)
+    await counters.increment(session, row.organization_id, row.instance_id, messages_sent=1, media_bytes=media_bytes)
     await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
                                         message_id=row.id, data=message_data(row)))
     await bus.commit_and_publish(session)
@@ -421,7 +422,7 @@ async def _fail(session: AsyncSession, row: Message, quota_day: date | None, err
     row.status = MessageStatus.FAILED
     row.error = error[:500]
     row.updated_at = utcnow()
-    await usage.give_back_daily_quota(session, row.organization_id, quota_day)
+    await counters.give_back_daily_quota(session, row.organization_id, quota_day)
     await bus.emit(session, MessageFailed(organization_id=row.organization_id, instance_id=row.instance_id,
                                           message_id=row.id, data=message_data(row)))
     await bus.commit_and_publish(session)

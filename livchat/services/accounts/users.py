@@ -10,11 +10,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.ids import new_id
+from livchat.core.text import has_control_characters, without_control_characters
 from livchat.i18n import DEFAULT_LANGUAGE, normalize_language
 from livchat.models import Membership, Organization, Subscription, User
 from livchat.models.enums import Plan, Role
 from livchat.services.errors import Conflict, InvalidInput
-from livchat.services.text import has_control_characters, without_control_characters
 
 _password_hash = PasswordHash.recommended()  # argon2id
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -19,7 +19,7 @@ from livchat.models.whatsapp import Instance
 from livchat.sandbox.engine import ControlError, OutboxItem, Sandbox
 from livchat.sandbox.runtime import get_sandbox
 from livchat.sandbox.store import User
-from livchat.services import instances
+from livchat.services.whatsapp import instances
 
 MAX_ROWS = 50
 

@@ -23,10 +23,9 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from livchat.core import http_stream
 from livchat.core.settings import get_settings
-from livchat.services import http_stream
-from livchat.services.errors import InvalidInput
-from livchat.services.text import has_control_characters
+from livchat.core.text import has_control_characters
 
 MAX_URL_LENGTH = 2000
 # Cloud metadata services that are not already inside a refused range (the IPv4 one,
@@ -40,15 +39,15 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
 ))
 
 
-class UnsafeWebhookUrl(InvalidInput):
+class UnsafeUrl(ValueError):
     """The URL is not http(s), does not resolve, or resolves to a non-public address. `reason` is
     a stable code (the detail is English, for the API): length, characters, malformed, scheme,
-    credentials, unresolvable or not_public."""
-
-    code = "unsafe_webhook_url"
+    credentials, unresolvable or not_public. Services turn it into their own error
+    (`services.webhooks.endpoints.UnsafeUrl`)."""
 
     def __init__(self, detail: str, reason: str = "not_public") -> None:
         super().__init__(detail)
+        self.detail = detail
         self.reason = reason
 
 
@@ -67,23 +66,23 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
 
 
 def parse_webhook_url(url: str) -> tuple[str, int]:
-    """Host and port of a well-formed http(s) URL, or UnsafeWebhookUrl."""
+    """Host and port of a well-formed http(s) URL, or UnsafeUrl."""
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH:
-        raise UnsafeWebhookUrl("webhook URL is empty or longer than 2000 characters", "length")
+        raise UnsafeUrl("webhook URL is empty or longer than 2000 characters", "length")
     if any(c.isspace() for c in url) or has_control_characters(url):
-        raise UnsafeWebhookUrl("webhook URL must not contain spaces or control characters", "characters")
+        raise UnsafeUrl("webhook URL must not contain spaces or control characters", "characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeWebhookUrl(f"webhook URL is malformed: {exc}", "malformed") from exc
+        raise UnsafeUrl(f"webhook URL is malformed: {exc}", "malformed") from exc
     if parts.scheme not in ("http", "https"):
-        raise UnsafeWebhookUrl("webhook URL must start with http:// or https://", "scheme")
+        raise UnsafeUrl("webhook URL must start with http:// or https://", "scheme")
     if not parts.hostname:
-        raise UnsafeWebhookUrl("webhook URL has no host", "malformed")
+        raise UnsafeUrl("webhook URL has no host", "malformed")
     if parts.username or parts.password:
-        raise UnsafeWebhookUrl("webhook URL must not carry credentials", "credentials")
+        raise UnsafeUrl("webhook URL must not carry credentials", "credentials")
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -91,7 +90,7 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeWebhookUrl(f"webhook host {host!r} does not resolve", "unresolvable") from exc
+        raise UnsafeUrl(f"webhook host {host!r} does not resolve", "unresolvable") from exc
     # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
@@ -99,14 +98,14 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
 def refuse_non_public(host: str, addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address]) -> None:
     refused = sorted({str(a) for a in addresses if not is_public_address(a)})
     if refused or not addresses:
-        raise UnsafeWebhookUrl(
+        raise UnsafeUrl(
             f"host {host!r} resolves to a non-public address ({', '.join(refused) or 'none'}); "
             "only public addresses are allowed"
         )
 
 
-async def check_webhook_url(url: str) -> str:
-    """Return the URL, trimmed, if it is safe to post to now; otherwise raise UnsafeWebhookUrl."""
+async def check_public_url(url: str) -> str:
+    """Return the URL, trimmed, if it is safe to post to now; otherwise raise UnsafeUrl."""
     host, port = parse_webhook_url(url)
     if not get_settings().webhook_allow_private:
         refuse_non_public(host, await resolve(host, port))
@@ -131,7 +130,7 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
                 addresses = await resolve(host, port)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host!r} timed out") from None
-        except UnsafeWebhookUrl as exc:  # no answer: a connection failure like any other
+        except UnsafeUrl as exc:  # no answer: a connection failure like any other
             raise httpcore.ConnectError(exc.detail) from None
         allow = get_settings().webhook_allow_private if self._allow_private is None else self._allow_private
         if not allow:
@@ -185,7 +184,7 @@ def safe_transport(*, allow_private: bool | None = None, verify: ssl.SSLContext 
     connection, redirects included) and connects to the very address it checked.
 
     `allow_private=None` follows LIVCHAT_WEBHOOK_ALLOW_PRIVATE at connect time. A refused address
-    raises `UnsafeWebhookUrl` out of the request (not an httpx error: catch it to tell the caller
+    raises `UnsafeUrl` out of the request (not an httpx error: catch it to tell the caller
     why); a host that does not resolve is an `httpx.ConnectError`. Use it with `trust_env=False`
     (or just `safe_client()`), or a proxy from the environment would carry the request instead.
     """

@@ -26,9 +26,9 @@ from livchat.core.db import db
 from livchat.core.logging import get_logger
 from livchat.core.settings import get_settings
 from livchat.integrations.amqp_ingest import AmqpConsumer, QueuedMessage
-from livchat.services import ingest
 from livchat.services.errors import MalformedEvent
-from livchat.services.instances import find_by_wuzapi_user
+from livchat.services.whatsapp import ingest
+from livchat.services.whatsapp.instances import find_by_wuzapi_user
 
 log = get_logger("queue_ingest")
 

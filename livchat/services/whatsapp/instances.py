@@ -31,22 +31,23 @@ from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
 from livchat.core.periodic import periodic_lifespan
 from livchat.core.settings import get_settings
+from livchat.core.text import has_control_characters
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
 from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
-from livchat.services import limits, organizations
+from livchat.services.accounts import organizations
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
-from livchat.services.gateway import gateway_errors, get_gateway, service_error
 from livchat.services.pagination import newest_first
-from livchat.services.phones import bare_jid, normalize_phone
-from livchat.services.text import has_control_characters
-from livchat.services.whatsapp_events import (
+from livchat.services.usage import limits
+from livchat.services.whatsapp.events import (
     InstanceConnected,
     InstanceDisconnected,
     InstanceLoggedOut,
     WhatsAppEvent,
 )
+from livchat.services.whatsapp.gateway import gateway_errors, get_gateway, service_error
+from livchat.services.whatsapp.phones import bare_jid, normalize_phone
 
 log = get_logger("instances")
 

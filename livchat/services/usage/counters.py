@@ -25,7 +25,12 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Instance, UsageDaily
 from livchat.services.errors import InvalidInput
-from livchat.services.limits import UNLIMITED, QuotaExceeded, RateLimitResult, plan_limits
+from livchat.services.usage.limits import (
+    UNLIMITED,
+    QuotaExceeded,
+    RateLimitResult,
+    plan_limits,
+)
 
 COUNTERS = ("messages_sent", "messages_received", "media_bytes", "webhooks_delivered", "webhooks_failed",
             "api_requests")

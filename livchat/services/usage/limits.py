@@ -13,7 +13,7 @@ and return a `RateLimitResult` — a tuple `(allowed, limit, remaining, reset_ep
 whose `headers()` are what a router sets on the response (`RateLimit-Limit`,
 `RateLimit-Remaining`, `RateLimit-Reset` in seconds from now, and `Retry-After` when refused).
 The daily message quota is not a rate window but a counter in the database, exact per UTC day
-across workers (`livchat.services.usage.take_daily_quota`); it raises `QuotaExceeded(result)`
+across workers (`livchat.services.usage.counters.take_daily_quota`); it raises `QuotaExceeded(result)`
 (429 `quota_exceeded`), a refused rate check `RateLimited(result)` (429 `rate_limited`), and
 `check_instance_count` raises `PlanLimitReached` (402 `plan_limit`).
 """

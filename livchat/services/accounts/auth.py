@@ -28,8 +28,14 @@ from livchat.core.settings import get_settings
 from livchat.i18n import DEFAULT_LANGUAGE
 from livchat.models import AuthToken, Organization, User, UserSession
 from livchat.models.enums import TokenPurpose
-from livchat.services import accounts, email, invitations, organizations
-from livchat.services.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from livchat.services.accounts import invitations, organizations, users
+from livchat.services.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from livchat.services.notifications import email
 
 SESSION_COOKIE = "livchat_session"
 SESSION_LIFETIME = timedelta(days=30)
@@ -139,7 +145,7 @@ async def sign_up(
 ) -> SignedUp:
     """A new user and their first organization, which they own."""
     require_local_accounts()
-    user = await accounts.create_user(session, email, password, name=name, locale=locale)
+    user = await users.create_user(session, email, password, name=name, locale=locale)
     # Named after the person when they gave no name for it: cut to the 120 an organization may have.
     org_name = organization_name.strip() or (user.name or user.email.split("@")[0])[:120]
     org = await organizations.create_for(session, user, org_name)
@@ -151,7 +157,7 @@ async def sign_up_invited(
 ) -> User:
     """A new user who joins the organization that invited them (and gets none of their own)."""
     require_local_accounts()
-    user = await accounts.create_user(session, email, password, name=name, locale=locale)
+    user = await users.create_user(session, email, password, name=name, locale=locale)
     await invitations.accept(session, token, user)
     return user
 
@@ -161,8 +167,8 @@ async def check_password(session: AsyncSession, email: str, password: str, ip: s
     require_local_accounts()
     key = email.strip().lower()
     trusted = await _count_sign_in(key, ip)
-    user = await accounts.get_user_by_email(session, key) if key else None
-    if not accounts.verify_password(password, user.password_hash if user else None) or user is None:
+    user = await users.get_user_by_email(session, key) if key else None
+    if not users.verify_password(password, user.password_hash if user else None) or user is None:
         if not trusted:
             await _count_failure(key)
         raise InvalidCredentials()
@@ -378,7 +384,7 @@ async def request_password_reset(session: AsyncSession, email_address: str) -> N
     before this runs, so neither the answer nor its timing tells whether the account exists.
     Accounts that sign in with Clerk get nothing: their password is Clerk's."""
     require_local_accounts()
-    user = await accounts.get_user_by_email(session, email_address)
+    user = await users.get_user_by_email(session, email_address)
     token = new_token("", 32)
     row = AuthToken(id=new_id("atk"), user_id=user.id if user else "", purpose=TokenPurpose.PASSWORD_RESET,
                     token_hash=hash_token(token), expires_at=utcnow() + RESET_LIFETIME)
@@ -395,7 +401,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str) -
     """Set a new password with a reset token. Every session of that user ends, and so do their
     other reset links and sign-in tickets."""
     require_local_accounts()
-    password_hash = accounts.hash_password(new_password)  # validate before spending the token
+    password_hash = users.hash_password(new_password)  # validate before spending the token
     used = await _consume_token(session, token, TokenPurpose.PASSWORD_RESET)
     if used is None:
         raise InvalidInput("invalid_reset_token")

@@ -37,28 +37,28 @@ from typing import Any
 import httpcore
 import httpx
 from sqlalchemy import bindparam, insert, or_, tuple_, update
-from sqlmodel import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
+from livchat.core.ssrf import UnsafeUrl, safe_pool
 from livchat.models.accounts import Organization
 from livchat.models.enums import DeliveryStatus
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from livchat.services import usage
-from livchat.services.ssrf import UnsafeWebhookUrl, safe_pool
-from livchat.services.webhooks import notify_endpoint_paused, secrets_in_use
-from livchat.services.webhook_outbox import (
+from livchat.services.usage import counters
+from livchat.services.webhooks.endpoints import notify_endpoint_paused, secrets_in_use
+from livchat.services.webhooks.outbox import (
     ATTEMPTS_EXHAUSTED,
     DEFAULT_RETRY_POLICY,
     ENDPOINT_PAUSED,
     RetryPolicy,
     register_wakeup,
 )
-from livchat.services.webhook_signing import signed_headers
+from livchat.services.webhooks.signing import signed_headers
 
 log = get_logger("webhooks.dispatcher")
 
@@ -307,7 +307,7 @@ class Dispatcher:
             if status is None:
                 return _Outcome(claimed, target, ok=False, latency_ms=_ms(started),
                                 error=f"timed out after {self.config.timeout:g} s")
-        except UnsafeWebhookUrl as exc:  # the address the host resolves to now is not public
+        except UnsafeUrl as exc:  # the address the host resolves to now is not public
             return _Outcome(claimed, target, ok=False, latency_ms=_ms(started), error=exc.detail[:ERROR_CHARS])
         except httpx.InvalidURL as exc:
             return _Outcome(claimed, target, ok=False, error=f"webhook URL is malformed: {exc}"[:ERROR_CHARS])
@@ -387,7 +387,7 @@ class Dispatcher:
                 counts[(organization_id, instance_id)]["webhooks_failed"] += await self._track_health(
                     session, endpoint_id, ok, now)
             for key in sorted(counts):
-                await usage.increment(session, *key, **counts[key])
+                await counters.increment(session, *key, **counts[key])
             await bus.commit_and_publish(session)  # a pause's notice reaches open dashboards
 
     def _settle(self, outcome: _Outcome, redeliver_requested: bool, max_attempts: int,
@@ -523,7 +523,7 @@ async def run_dispatcher(stop: asyncio.Event | None = None, config: DispatcherCo
 @asynccontextmanager
 async def dispatcher_lifespan(config: DispatcherConfig | None = None) -> AsyncIterator[None]:
     """For the app's lifespan: installs the outbox subscribers, runs the dispatcher meanwhile."""
-    from livchat.services.webhook_outbox import install
+    from livchat.services.webhooks.outbox import install
 
     install()
     stop = asyncio.Event()
@@ -538,5 +538,5 @@ async def dispatcher_lifespan(config: DispatcherConfig | None = None) -> AsyncIt
             task.cancel()
 
 
-if __name__ == "__main__":  # a dedicated dispatcher process: python -m livchat.services.webhook_dispatcher
+if __name__ == "__main__":  # a dedicated dispatcher process: python -m livchat.services.webhooks.dispatcher
     asyncio.run(run_dispatcher())

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from sqlmodel import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import constant_time_equals
@@ -37,20 +37,20 @@ from livchat.core.logging import get_logger
 from livchat.core.settings import get_settings
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
-from livchat.services import usage
-from livchat.services import instances
 from livchat.services.errors import MalformedEvent
-from livchat.services.gateway import gateway_errors, get_gateway
-from livchat.services.instances import hmac_key, instance_data
-from livchat.services.messaging import message_data
-from livchat.services.phones import bare_jid, jid_phone
-from livchat.services.whatsapp_events import (
+from livchat.services.usage import counters
+from livchat.services.whatsapp import instances
+from livchat.services.whatsapp.events import (
     InstanceQrUpdated,
     MessageDelivered,
     MessageRead,
     MessageReceived,
     MessageSent,
 )
+from livchat.services.whatsapp.gateway import gateway_errors, get_gateway
+from livchat.services.whatsapp.instances import hmac_key, instance_data
+from livchat.services.whatsapp.messaging import message_data
+from livchat.services.whatsapp.phones import bare_jid, jid_phone
 
 log = get_logger("ingest")
 
@@ -248,8 +248,8 @@ async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEv
         return result
     if media:
         _store_media(instance, row.id, media)
-    counters = ({"messages_sent": 1} if from_me else {"messages_received": 1}) | {"media_bytes": len(media)}
-    await usage.increment(session, instance.organization_id, instance.id, **counters)
+    amounts = ({"messages_sent": 1} if from_me else {"messages_received": 1}) | {"media_bytes": len(media)}
+    await counters.increment(session, instance.organization_id, instance.id, **amounts)
     event_type = MessageSent if from_me else MessageReceived
     events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
                              message_id=row.id, data=message_data(row)))

@@ -17,17 +17,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import decrypt, encrypt
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
+from livchat.core.ssrf import UnsafeUrl, check_public_url
+from livchat.i18n import normalize_language
 from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import Instance
-from livchat.i18n import normalize_language
-from livchat.services import notifications
-from livchat.services.email import send_email
 from livchat.services.errors import Conflict, InvalidInput, NotFound
+from livchat.services.notifications import notices
+from livchat.services.notifications.email import send_email
 from livchat.services.pagination import newest_first
-from livchat.services.ssrf import check_webhook_url
-from livchat.services.webhook_outbox import (
+from livchat.services.webhooks.outbox import (
     DEFAULT_RETRY_POLICY,
     RetryPolicy,
     add_delivery,
@@ -36,14 +36,34 @@ from livchat.services.webhook_outbox import (
     nudge,
     rfc3339,
 )
-from livchat.services.webhook_signing import display_prefix, new_secret
-from livchat.services.whatsapp_events import WEBHOOK_EVENT_TYPES
+from livchat.services.webhooks.signing import display_prefix, new_secret
+from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
 ROTATION_OVERLAP = timedelta(hours=24)
 # Rotated-out secrets still signing at once: each adds ~50 bytes to `webhook-signature`, and
 # receivers' proxies refuse headers past a few KB, so an 11th rotation within 24 h is refused.
 MAX_PREVIOUS_SECRETS = 10
 TEST_EVENT_TYPE = "webhook.test"
+
+
+class UnsafeWebhookUrl(InvalidInput):
+    """422 `unsafe_webhook_url`: the URL is refused by the SSRF guard; `reason` says why (a stable
+    code the dashboard translates: length, characters, malformed, scheme, credentials,
+    unresolvable or not_public)."""
+
+    code = "unsafe_webhook_url"
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+async def check_webhook_url(url: str) -> str:
+    """The URL, trimmed, when it is safe to post to now; otherwise UnsafeWebhookUrl."""
+    try:
+        return await check_public_url(url)
+    except UnsafeUrl as exc:
+        raise UnsafeWebhookUrl(exc.detail, exc.reason) from exc
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -271,12 +291,12 @@ async def notify_endpoint_paused(session: AsyncSession, endpoint_id: str) -> Non
         return
     instance = await session.get(Instance, endpoint.instance_id)
     params = {"url": endpoint.url, "instance": instance.name if instance else endpoint.instance_id}
-    await notifications.notify(session, endpoint.organization_id, "webhook_paused", **params)
+    await notices.notify(session, endpoint.organization_id, "webhook_paused", **params)
     people = (await session.exec(
         select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
         .where(Membership.organization_id == endpoint.organization_id,
                Membership.role.in_([Role.OWNER, Role.ADMIN]))  # type: ignore[attr-defined]
     )).all()
     for email, locale in people:
-        subject, text = notifications.render("webhook_paused", params, normalize_language(locale))
+        subject, text = notices.render("webhook_paused", params, normalize_language(locale))
         await send_email(session, email, subject, text, endpoint.organization_id, template="webhook_paused")

@@ -32,11 +32,11 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.text import has_control_characters
 from livchat.models import Membership, Organization, User, UserSession
 from livchat.models.enums import Role
-from livchat.services import accounts
+from livchat.services.accounts import users
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from livchat.services.text import has_control_characters
 
 _MEMBER = {"read", "use"}
 _ADMIN = _MEMBER | {"manage_instances", "manage_members", "manage_keys", "manage_settings"}
@@ -96,7 +96,7 @@ async def membership_of(session: AsyncSession, organization_id: str, user_id: st
 
 async def create_for(session: AsyncSession, user: User, name: str) -> Organization:
     """A new organization with `user` as its owner."""
-    return await accounts.create_organization(session, name, owner=user)
+    return await users.create_organization(session, name, owner=user)
 
 
 async def list_members(session: AsyncSession, organization_id: str) -> list[Member]:

@@ -1,0 +1,63 @@
+"""Who is acting, and what their role lets them do — checked in the services, once, for every
+surface (REST API, dashboard, CLI).
+
+Every mutating service call takes an `Actor` and calls `actor.require(permission)` before it
+changes anything; the organization it acts in is `actor.organization_id`. The REST API builds
+one from the API key (`Actor.for_api_key`), the dashboard from the signed-in member
+(`Actor.for_member`). An API key acts with admin rights in its organization: it may manage
+instances, webhooks, the inbox and the knowledge base, never members, billing or owners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livchat.models.enums import Role
+from livchat.services.errors import PermissionDenied
+
+# Operators (members) read everything and work the inbox; admins change settings; owners own.
+_MEMBER = {"read", "use", "work_inbox"}
+_ADMIN = _MEMBER | {"manage_instances", "manage_members", "manage_keys", "manage_settings", "manage_webhooks",
+                    "manage_widget", "manage_knowledge"}
+_OWNER = _ADMIN | {"manage_billing", "manage_owners", "transfer_ownership", "delete_organization"}
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.MEMBER: frozenset(_MEMBER),
+    Role.ADMIN: frozenset(_ADMIN),
+    Role.OWNER: frozenset(_OWNER),
+}
+API_KEY_ROLE = Role.ADMIN
+
+
+def can(role: str, permission: str) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())
+
+
+def require(role: str, permission: str) -> None:
+    if not can(role, permission):
+        raise PermissionDenied("insufficient_role")
+
+
+@dataclass(frozen=True)
+class Actor:
+    organization_id: str
+    role: str
+    user_id: str | None = None
+    api_key_id: str | None = None
+
+    @classmethod
+    def for_member(cls, organization_id: str, user_id: str, role: str) -> Actor:
+        return cls(organization_id=organization_id, role=role, user_id=user_id)
+
+    @classmethod
+    def for_api_key(cls, organization_id: str, api_key_id: str) -> Actor:
+        return cls(organization_id=organization_id, role=API_KEY_ROLE, api_key_id=api_key_id)
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.api_key_id is not None
+
+    def can(self, permission: str) -> bool:
+        return can(self.role, permission)
+
+    def require(self, permission: str) -> None:
+        require(self.role, permission)

@@ -1,0 +1,131 @@
+"""Rows for tests, made the way the services would leave them, and the id factories the
+tenant-isolation probe (tests/accounts/test_tenant_isolation.py) uses.
+
+An id-like input of a route or Reflex handler (a name ending in `_id`/`Id`/`_key`, or `id`/`key`)
+needs a factory here: `async (session, organization_id) -> id`, making a fresh row of that
+organization. A handler input that is not an organization's row is declared in PUBLIC_INPUTS
+(`"State.handler(param)": reason`), a whole state in PUBLIC_STATES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from livchat.core.crypto import encrypt, new_token
+from livchat.core.db import utcnow
+from livchat.core.ids import new_id
+from livchat.models import Instance, Message, Organization, WebhookEndpoint
+from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, Role
+from livchat.services.accounts import api_keys, invitations, organizations, users
+from livchat.services.notifications import notices
+from livchat.services.webhooks.outbox import add_delivery, event_payload, new_delivery
+
+
+def make_instance(organization_id: str | None, *, name: str = "Shop", wuzapi_token: str | None = None,
+                  hmac_key: str | None = None, status: str = InstanceStatus.DISCONNECTED, **fields: Any) -> Instance:
+    """An instance row as `instances.create_instance` stores it (encrypted token and HMAC key),
+    without a WuzAPI user unless `wuzapi_user_id=` is given. Add it to a session yourself."""
+    return Instance(id=fields.pop("id", None) or new_id("inst"), organization_id=organization_id, name=name,
+                    wuzapi_token_encrypted=encrypt(wuzapi_token or new_token()),
+                    hmac_key_encrypted=encrypt(hmac_key or new_token()), status=status, **fields)
+
+
+# --- the tenant-isolation probe's registry ----------------------------------------------------
+
+IdFactory = Callable[[AsyncSession, str], Awaitable[str]]
+ID_FACTORIES: dict[str, IdFactory] = {}
+# `param` names the same kind of row as another (a page's route parameter, say).
+ID_ALIASES: dict[str, str] = {"instance_key": "instance_id"}
+PUBLIC_STATES: dict[str, str] = {}
+PUBLIC_INPUTS: dict[str, str] = {}
+
+
+def id_factory(param: str) -> Callable[[IdFactory], IdFactory]:
+    def register(factory: IdFactory) -> IdFactory:
+        ID_FACTORIES[param] = factory
+        return factory
+
+    return register
+
+
+def factory_for(param: str) -> IdFactory | None:
+    return ID_FACTORIES.get(param) or ID_FACTORIES.get(ID_ALIASES.get(param, ""))
+
+
+@id_factory("organization_id")
+async def _the_organization(session: AsyncSession, organization_id: str) -> str:
+    return organization_id
+
+
+@id_factory("instance_id")
+async def _instance_in(session: AsyncSession, organization_id: str) -> str:
+    """Rows only (no WuzAPI user): an instance with a webhook endpoint, so every route under
+    /instances/{id} has something its owner reaches and another organization must not."""
+    instance = make_instance(organization_id, name="probe")
+    session.add(instance)
+    await session.flush()
+    session.add(WebhookEndpoint(id=new_id("whe"), organization_id=organization_id, instance_id=instance.id,
+                                url="https://example.com/hook", events=["message.received"],
+                                secret_encrypted=encrypt("whsec_cHJvYmU="), secret_prefix="whsec_cHJv"))
+    await session.flush()
+    return instance.id
+
+
+@id_factory("message_id")
+async def _message_in(session: AsyncSession, organization_id: str) -> str:
+    instance = make_instance(organization_id, name="probe")
+    session.add(instance)
+    await session.flush()
+    message = Message(id=new_id("msg"), organization_id=organization_id, instance_id=instance.id,
+                      direction=MessageDirection.INBOUND, chat_jid="5511912345678@s.whatsapp.net",
+                      phone="5511912345678", type="text", text="probe", status=MessageStatus.RECEIVED)
+    session.add(message)
+    await session.flush()
+    return message.id
+
+
+@id_factory("delivery_id")
+async def _delivery_in(session: AsyncSession, organization_id: str) -> str:
+    instance_id = await _instance_in(session, organization_id)
+    endpoint = (await session.exec(select(WebhookEndpoint).where(WebhookEndpoint.instance_id == instance_id))).one()
+    event_id = new_id("evt")
+    values = new_delivery(organization_id=organization_id, endpoint_id=endpoint.id, instance_id=instance_id,
+                          event_id=event_id, event_type="message.received",
+                          payload=event_payload(event_id, "message.received", instance_id, utcnow(), {}),
+                          max_attempts=3, now=utcnow())
+    await add_delivery(session, values)
+    return str(values["id"])
+
+
+@id_factory("key_id")
+async def _key_in(session: AsyncSession, organization_id: str) -> str:
+    return (await api_keys.create_api_key(session, organization_id, "probe")).key.id
+
+
+@id_factory("membership_id")
+async def _membership_in(session: AsyncSession, organization_id: str) -> str:
+    user = await users.create_user(session, f"{new_id('probe').lower()}@example.com", None)
+    organization = await session.get(Organization, organization_id)
+    assert organization is not None
+    return (await users.add_member(session, organization, user, Role.MEMBER)).id
+
+
+@id_factory("invitation_id")
+async def _invitation_in(session: AsyncSession, organization_id: str) -> str:
+    owner = next(m for m in await organizations.list_members(session, organization_id)
+                 if m.membership.role == Role.OWNER)
+    invitation, _ = await invitations.invite(session, organization_id, owner.user.id,
+                                             f"{new_id('probe').lower()}@example.com")
+    return invitation.id
+
+
+@id_factory("notification_id")
+async def _notification_in(session: AsyncSession, organization_id: str) -> str:
+    notice = await notices.notify(session, organization_id, "webhook_paused", url="https://example.com/hook",
+                                  instance="probe")
+    await session.flush()
+    return notice.id
