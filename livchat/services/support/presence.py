@@ -9,6 +9,7 @@ is harmless); the publish itself reaches every worker's clients through the feed
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,16 +45,37 @@ def _due(conversation_id: str, side: str, typing: bool, now: float | None = None
 
 def reset() -> None:
     _last.clear()
+    for task in list(_expiries):
+        task.cancel()
 
 
 async def publish_typing(organization_id: str, conversation_id: str, contact_session_id: str | None, side: str,
                          typing: bool) -> bool:
-    """Publish unless throttled; True when it went out. Callers check who may say this."""
+    """Publish unless throttled; True when it went out. Callers check who may say this. A
+    "typing" that is not renewed within TYPING_TTL_SECONDS is followed by a "stopped" (a tab
+    closed mid-sentence must not leave the indicator on)."""
     if not _due(conversation_id, side, typing):
         return False
-    await bus.publish(TypingChanged(organization_id=organization_id, conversation_id=conversation_id,
-                                    contact_session_id=contact_session_id, side=side, typing=typing))
+    event = TypingChanged(organization_id=organization_id, conversation_id=conversation_id,
+                          contact_session_id=contact_session_id, side=side, typing=typing)
+    await bus.publish(event)
+    if typing:
+        task = asyncio.create_task(_expire(event, _last[(conversation_id, side)][1]))
+        _expiries.add(task)
+        task.add_done_callback(_expiries.discard)
     return True
+
+
+_expiries: set[asyncio.Task[None]] = set()
+
+
+async def _expire(event: TypingChanged, published_at: float) -> None:
+    await asyncio.sleep(TYPING_TTL_SECONDS)
+    key = (event.conversation_id, event.side)
+    if _last.get(key) == (True, published_at):  # no renewal and no stop since
+        _last[key] = (False, time.monotonic())
+        await bus.publish(TypingChanged(organization_id=event.organization_id, conversation_id=event.conversation_id,
+                                        contact_session_id=event.contact_session_id, side=event.side, typing=False))
 
 
 async def operator_typing(session: AsyncSession, actor: Actor, conversation_id: str, typing: bool) -> bool:

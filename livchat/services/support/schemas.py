@@ -7,26 +7,11 @@ that keep these in Reflex vars dump them that way too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field
 
-
-def rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
-
-    def wire(self) -> dict[str, Any]:
-        """The JSON-ready dict the API sends (and a Reflex var may hold)."""
-        return self.model_dump(mode="json", by_alias=True)
+from livchat.services.schemas import CamelModel, Timestamp
 
 
 _ATTACHMENT = {"id": "att_01JD8Z9A1B2C3D4E5F6G7H8J9K", "filename": "receipt.pdf", "contentType": "application/pdf",

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from livchat.services.support.schemas import CamelModel, MessageOut, Timestamp
+from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.support.schemas import MessageOut
 
 _SETTINGS = {"organizationName": "Acme", "greeting": "Hi! How can we help you today?",
              "suggestions": ["Where is my order?", "How do I return an item?"], "primaryColor": "#0d9488",

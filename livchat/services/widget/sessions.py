@@ -80,6 +80,13 @@ def checked_name(value: Any) -> str:
     return name
 
 
+def checked_email(value: Any) -> str:
+    try:
+        return normalize_email(value)
+    except InvalidInput:
+        raise InvalidInput("invalid_contact_email") from None
+
+
 @lru_cache(maxsize=1)
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -152,11 +159,7 @@ async def create_session(session: AsyncSession, organization_id: Any, name: Any,
                          metadata: dict[str, Any] | None = None, *, ip: str | None = None,
                          user_agent: str | None = None, previous_token: str | None = None) -> CreatedSession:
     """A contact session of 24 h (and its contact). Checks first, then one commit."""
-    clean_name = checked_name(name)
-    try:
-        clean_email = normalize_email(email)
-    except InvalidInput:
-        raise InvalidInput("invalid_contact_email") from None
+    clean_name, clean_email = checked_name(name), checked_email(email)
     facts = checked_metadata(metadata if isinstance(metadata, dict) else None, ip=ip, user_agent=user_agent)
     organization, settings = await organization_widget(session, organization_id)
     language = visitor_language(facts.get("languages") or facts.get("language"), settings.locale if settings else None)

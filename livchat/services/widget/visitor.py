@@ -36,10 +36,10 @@ async def send_message(session: AsyncSession, visitor: Visitor, text: str) -> Me
     return _posted(await conversations.post_contact_message(session, visitor.ref, text))
 
 
-async def send_attachment(session: AsyncSession, visitor: Visitor, filename: str | None, data: bytes,
+async def send_attachment(session: AsyncSession, visitor: Visitor, upload: attachments.CheckedUpload,
                           text: str = "") -> MessagePosted:
-    """A file (image or PDF, checked before anything is stored) with an optional caption."""
-    upload = attachments.check(filename, data)
+    """A file with an optional caption; `attachments.check(filename, data)` first (it refuses
+    what we do not keep before anything is stored, and before a rate limit is spent)."""
     return _posted(await conversations.post_contact_message(session, visitor.ref, text, upload))
 
 
