@@ -16,6 +16,12 @@ from starlette.datastructures import UploadFile
 from livchat.api.problems import ApiError
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and a caption field
+# The body of an upload route, for OpenAPI (the route reads it itself, so FastAPI cannot say).
+MULTIPART_FILE = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "An image (PNG, JPEG, GIF, WebP) "
+                                                                                 "or a PDF, up to 10 MB."},
+                   "text": {"type": "string", "description": "An optional message sent with it."}}}}}}}
 
 
 @dataclass(frozen=True)

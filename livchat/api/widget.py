@@ -16,13 +16,13 @@ from fastapi.responses import FileResponse, JSONResponse
 from livchat.api import tenancy
 from livchat.api.deps import client_ip
 from livchat.api.ratelimit import record
-from livchat.api.uploads import read_upload
+from livchat.api.uploads import MULTIPART_FILE, read_upload
 from livchat.core.db import db
 from livchat.services.support import attachments
 from livchat.services.support.conversations import checked_text
 from livchat.services.widget import customization, limits, sessions, visitor
 from livchat.services.widget.schemas import (
-    MessageIn,
+    VisitorMessageIn,
     MessagePosted,
     PublicSettings,
     SessionCreated,
@@ -99,7 +99,7 @@ async def create_session(request: Request, body: SessionIn) -> JSONResponse:
                         422: {"description": "`message_empty`, `message_too_long`, `nul_character`, "
                                              "`invalid_unicode`, `validation_error`"},
                         429: {"description": "`rate_limited`: messages per contact session or per IP"}})
-async def post_message(request: Request, contact: Contact, body: MessageIn) -> JSONResponse:
+async def post_message(request: Request, contact: Contact, body: VisitorMessageIn) -> JSONResponse:
     checked_text(body.text)  # a refused text spends no limit
     record(request, await limits.message(contact.contact_session_id, _ip(request)))
     async with db.session() as session:
@@ -120,7 +120,7 @@ async def get_messages(request: Request, contact: Contact,
         return (await visitor.messages(session, contact, after, limit)).wire()
 
 
-@router.post("/attachments", status_code=201, response_model=MessagePosted,
+@router.post("/attachments", status_code=201, response_model=MessagePosted, openapi_extra=MULTIPART_FILE,
              summary="Send a file (image or PDF, up to 10 MB) as `file` of a multipart/form-data body, with an "
                      "optional `text`",
              responses={401: {"description": "`invalid_contact_token` or `contact_session_expired`"},
@@ -151,6 +151,7 @@ optional_contact.contact_auth = True  # type: ignore[attr-defined]
 
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse,
+            openapi_extra={"x-contact-token-optional": True},
             summary="A file of the visitor's conversation: with X-Contact-Token, or a signed link (`expires` and "
                     "`signature`, as message `attachments[].url` gives it)",
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}, "image/webp": {},

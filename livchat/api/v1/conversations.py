@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
 from livchat.api.deps import ApiKeyPrincipal
-from livchat.api.uploads import read_upload
+from livchat.api.uploads import MULTIPART_FILE, read_upload
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent
 from livchat.api.widget import attachment_response
@@ -25,8 +25,8 @@ from livchat.services.support.schemas import (
     ContactPanel,
     ConversationOut,
     ConversationPage,
-    MessageOut,
-    MessagePage,
+    ConversationMessageOut,
+    ConversationMessagePage,
     SavedReplyList,
     SavedReplyOut,
 )
@@ -80,14 +80,14 @@ async def get_conversation(caller: Caller, conversation_id: str) -> dict[str, An
         return (await inbox.get_conversation(session, _actor(caller), conversation_id)).wire()
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage, responses=_CONVERSATION_404,
+@router.get("/conversations/{conversation_id}/messages", response_model=ConversationMessagePage, responses=_CONVERSATION_404,
             summary="Messages, oldest first: the newest page first, `cursor` for the ones before")
 async def list_messages(caller: Caller, conversation_id: str, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     async with db.session() as session:
         return (await inbox.list_messages(session, _actor(caller), conversation_id, limit=limit, cursor=cursor)).wire()
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=201, response_model=MessageOut,
+@router.post("/conversations/{conversation_id}/messages", status_code=201, response_model=ConversationMessageOut,
              summary="An operator reply, delivered to the widget at once (shown as \"API\")",
              responses={**_CONVERSATION_404, 422: {"description": "`message_empty`, `message_too_long`, "
                                                                   "`nul_character`, `invalid_unicode`"}},
@@ -104,7 +104,8 @@ async def reply(caller: Caller, conversation_id: str, body: ReplyIn, request: Re
     return await idempotent(request, caller.organization.id, produce)
 
 
-@router.post("/conversations/{conversation_id}/attachments", status_code=201, response_model=MessageOut,
+@router.post("/conversations/{conversation_id}/attachments", status_code=201, response_model=ConversationMessageOut,
+             openapi_extra=MULTIPART_FILE,
              summary="An operator reply with a file (image or PDF, up to 10 MB): `file` and optional `text` of a "
                      "multipart/form-data body",
              responses={**_CONVERSATION_404, 413: {"description": "`attachment_too_large`: nothing is stored"},

@@ -10,7 +10,7 @@ from livchat.services.schemas import CamelModel
 from livchat.services.usage.limits import plan_limits
 
 
-class PlanLimitsOut(CamelModel):
+class OrganizationLimits(CamelModel):
     instances: int = Field(description="WhatsApp instances the plan allows.")
     messages_per_day: int | None = Field(description="Messages a day (null: unlimited).")
     sends_per_second: int = Field(description="Sends per second per instance.")
@@ -25,12 +25,12 @@ class OrganizationOut(CamelModel):
     id: str
     name: str
     plan: str = Field(description="free | starter | scale")
-    limits: PlanLimitsOut
+    limits: OrganizationLimits
 
     @classmethod
     def of(cls, organization: Organization) -> OrganizationOut:
         limits = plan_limits(organization.plan)
         return cls(id=organization.id, name=organization.name, plan=organization.plan,
-                   limits=PlanLimitsOut(instances=limits.instances, messages_per_day=limits.messages_per_day,
+                   limits=OrganizationLimits(instances=limits.instances, messages_per_day=limits.messages_per_day,
                                         sends_per_second=limits.sends_per_second,
                                         api_per_minute=limits.api_per_minute))

@@ -43,7 +43,7 @@ from livchat.services.support.events import (
     SystemMessagePosted,
 )
 from livchat.services.support.ids import is_id
-from livchat.services.support.schemas import ConversationOut, MessageOut
+from livchat.services.support.schemas import ConversationOut, ConversationMessageOut
 
 MAX_TEXT_LENGTH = 5000
 PREVIEW_LENGTH = 200
@@ -247,7 +247,7 @@ async def post_contact_message(session: AsyncSession, contact: ContactRef, text:
 
 async def reply(session: AsyncSession, actor: Actor, conversation_id: str, text: str,
                 upload: attachments.CheckedUpload | None = None, *,
-                links: views.Links = "api") -> MessageOut:
+                links: views.Links = "api") -> ConversationMessageOut:
     """An operator's reply (the API key's, shown as "API"). Replying marks the conversation read."""
     actor.require("work_inbox")
     text = checked_text(text, allow_empty=upload is not None)

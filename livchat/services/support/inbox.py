@@ -22,7 +22,7 @@ from livchat.services.support.schemas import (
     ContactPanel,
     ConversationOut,
     ConversationPage,
-    MessagePage,
+    ConversationMessagePage,
     PastConversation,
     UnreadSummary,
 )
@@ -103,13 +103,13 @@ async def get_conversation(session: AsyncSession, actor: Actor, conversation_id:
 
 
 async def list_messages(session: AsyncSession, actor: Actor, conversation_id: str, *, limit: int = 50,
-                        cursor: str | None = None, links: views.Links = "api") -> MessagePage:
+                        cursor: str | None = None, links: views.Links = "api") -> ConversationMessagePage:
     """The newest `limit` messages, oldest first; `next_cursor` loads the ones before them."""
     conversation = await _conversation(session, actor, conversation_id)
     statement = select(ConversationMessage).where(ConversationMessage.conversation_id == conversation.id)
     rows, next_cursor = await newest_first(session, statement, col(ConversationMessage.id), limit=limit, cursor=cursor)
     rows.reverse()
-    return MessagePage(data=await views.messages_out(session, rows, links), next_cursor=next_cursor)
+    return ConversationMessagePage(data=await views.messages_out(session, rows, links), next_cursor=next_cursor)
 
 
 async def mark_read(session: AsyncSession, actor: Actor, conversation_id: str) -> None:

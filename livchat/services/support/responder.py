@@ -31,7 +31,7 @@ from livchat.models import Conversation, ConversationMessage
 from livchat.models.enums import ConversationStatus, Sender
 from livchat.services.support import conversations, views
 from livchat.services.support.events import ContactMessageReceived
-from livchat.services.support.schemas import ConversationOut, MessageOut
+from livchat.services.support.schemas import ConversationOut, ConversationMessageOut
 
 log = get_logger("responder")
 
@@ -51,7 +51,7 @@ class Desk:
                 Conversation.id == self.conversation_id, Conversation.organization_id == self.organization_id))).one()
             return await views.conversation_out(session, row)
 
-    async def history(self, limit: int = 50) -> list[MessageOut]:
+    async def history(self, limit: int = 50) -> list[ConversationMessageOut]:
         """The last `limit` messages, oldest first."""
         async with db.session() as session:
             rows = list((await session.exec(

@@ -64,7 +64,7 @@ class SourceOut(CamelModel):
     text: str = ""
 
 
-class MessageOut(CamelModel):
+class ConversationMessageOut(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE]})
 
     id: str
@@ -105,10 +105,10 @@ class ConversationPage(CamelModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last one.")
 
 
-class MessagePage(CamelModel):
+class ConversationMessagePage(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_MESSAGE], "nextCursor": None}]})
 
-    data: list[MessageOut] = Field(description="Oldest first: the newest page comes first, then older ones.")
+    data: list[ConversationMessageOut] = Field(description="Oldest first: the newest page comes first, then older ones.")
     next_cursor: str | None = Field(description="Pass as `cursor` to load the messages before these; null when "
                                                 "these are the first.")
 

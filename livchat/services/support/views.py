@@ -22,7 +22,7 @@ from livchat.services.support.schemas import (
     AttachmentOut,
     ContactOut,
     ConversationOut,
-    MessageOut,
+    ConversationMessageOut,
     SourceOut,
 )
 
@@ -85,7 +85,7 @@ def attachment_out(row: ConversationAttachment, links: Links) -> AttachmentOut:
 
 
 async def messages_out(session: AsyncSession, rows: list[ConversationMessage], links: Links,
-                       *, for_contact: bool = False) -> list[MessageOut]:
+                       *, for_contact: bool = False) -> list[ConversationMessageOut]:
     """`for_contact`: what a visitor may see of an operator is their name only (never an email)."""
     authors = await _by_id(session, User, (r.author_user_id for r in rows))
     files: dict[str, list[AttachmentOut]] = {}
@@ -103,7 +103,7 @@ async def messages_out(session: AsyncSession, rows: list[ConversationMessage], l
         else:
             author_name = API_AUTHOR if row.author_api_key_id else None
         sources = row.metadata_.get("sources")
-        out.append(MessageOut(
+        out.append(ConversationMessageOut(
             id=row.id, conversation_id=row.conversation_id, sender=row.sender, text=row.content,
             attachments=files.get(row.id, []),
             sources=[SourceOut.model_validate(s) for s in sources] if isinstance(sources, list) else None,

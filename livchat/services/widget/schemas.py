@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from livchat.services.schemas import CamelModel, Timestamp
-from livchat.services.support.schemas import MessageOut
+from livchat.services.support.schemas import ConversationMessageOut
 
 _SETTINGS = {"organizationName": "Acme", "greeting": "Hi! How can we help you today?",
              "suggestions": ["Where is my order?", "How do I return an item?"], "primaryColor": "#0d9488",
@@ -76,7 +76,7 @@ class SessionCreated(CamelModel):
     expires_at: Timestamp
 
 
-class MessageIn(CamelModel):
+class VisitorMessageIn(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Where is my order?"}]})
 
     text: str = Field(max_length=20_000, description="Plain text, up to 5,000 characters.")
@@ -106,7 +106,7 @@ class VisitorMessages(CamelModel):
         "conversation": {"id": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "status": "unresolved", "unreadCount": 1,
                          "createdAt": "2026-01-15T12:01:00Z"}}]})
 
-    data: list[MessageOut] = Field(description="Oldest first: those after `after`, or the latest ones.")
+    data: list[ConversationMessageOut] = Field(description="Oldest first: those after `after`, or the latest ones.")
     conversation: VisitorConversation | None = Field(description="The visitor's conversation; null before the "
                                                                  "first message.")
 
