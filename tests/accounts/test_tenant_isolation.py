@@ -38,8 +38,9 @@ import livchat.state
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal
+from livchat.api.widget import Contact
 from livchat.core.db import db, utcnow
-from livchat.models import ApiKey, metadata
+from livchat.models import ApiKey, ConversationAttachment, metadata
 from livchat.services.accounts import api_keys, auth
 from tests import factories
 from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
@@ -411,9 +412,6 @@ async def test_a_visitor_reaches_nothing_of_another_organization(database):
 
 
 async def test_the_visitor_probe_catches_a_widget_route_that_forgets_the_contact(database):
-    from livchat.api.widget import Contact
-    from livchat.models import ConversationAttachment
-
     app = create_api()
     leaky = APIRouter()
 
