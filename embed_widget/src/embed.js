@@ -115,6 +115,7 @@
   // Never ready (storage blocked, sandboxed page, widget down, frame-src missing): drop the frame
   // so nothing invisible covers the page, and open the chat at top level, where storage is first-party.
   var fail = () => {
+    var wanted = isOpen; // not if the visitor closed it meanwhile
     clearTimeout(timer);
     if (frame) frame.remove();
     frame = null;
@@ -122,7 +123,7 @@
     newTab = true;
     render();
     var activation = navigator.userActivation;
-    if (!activation || activation.isActive) openTab(); // else the next click opens it
+    if (wanted && (!activation || activation.isActive)) openTab(); // else the next click opens it
   };
 
   var open = () => {
