@@ -57,7 +57,7 @@ def built_script(name: str) -> BuiltScript | None:
 def versioned_path(path: str) -> str:
     """`/widget-bridge.js?v=<hash>` for our own pages, so a deploy changes the URL they load."""
     script = built_script(SCRIPTS[path])
-    return f"{path}?v={script.etag.strip(chr(34))}" if script else path
+    return f"{path}?v={script.etag.strip('"')}" if script else path
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
