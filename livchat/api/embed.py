@@ -57,7 +57,10 @@ def built_script(name: str) -> BuiltScript | None:
 def versioned_path(path: str) -> str:
     """`/widget-bridge.js?v=<hash>` for our own pages, so a deploy changes the URL they load."""
     script = built_script(SCRIPTS[path])
-    return f"{path}?v={script.etag.strip('"')}" if script else path
+    if script is None:
+        return path
+    version = script.etag.strip('"')
+    return f"{path}?v={version}"
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
