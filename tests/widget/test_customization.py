@@ -124,3 +124,17 @@ def test_the_embed_snippet_names_the_organization() -> None:
     assert snippet.startswith("<script async src=") and snippet.endswith("></script>")
     assert 'data-organization-id="org_01abc"' in snippet and 'data-position="bottom-left"' in snippet
     assert 'data-locale="pt-BR"' in snippet and 'data-color="#0d9488"' in snippet and "/embed.js" in snippet
+
+
+async def test_the_widget_page_may_be_framed_only_by_the_allowed_sites(database: str, api: httpx.AsyncClient) -> None:
+    org = await make_org()
+    page = f"/widget?organizationId={org.id}"
+    assert (await api.get(page)).headers["content-security-policy"] == "frame-ancestors *"
+    async with db.session() as session:
+        await customization.update_settings(session, org.owner, WidgetSettingsUpdate(
+            allowed_origins=["https://shop.example", "*.example.com"]))
+    framed = await api.get(page)
+    assert framed.headers["content-security-policy"] == "frame-ancestors 'self' https://shop.example *.example.com"
+    assert "x-frame-options" not in framed.headers
+    assert (await api.get("/widget?organizationId=org_%00")).headers["content-security-policy"] == "frame-ancestors *"
+    assert (await api.get("/dashboard")).headers["content-security-policy"] == "frame-ancestors 'self'"
