@@ -128,20 +128,27 @@ def configured() -> Responder:
 # --- running them -------------------------------------------------------------------------------
 
 _tasks: set[asyncio.Task[None]] = set()
-_locks: dict[str, asyncio.Lock] = {}
+_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 _installed: list[Callable[[], None]] = []
 
 
 async def _run(responder: Responder, event: ContactMessageReceived) -> None:
-    lock = _locks.setdefault(event.conversation_id, asyncio.Lock())
+    """One at a time per conversation (in this process): a lock per conversation, kept while
+    anyone holds or waits for it."""
+    key = event.conversation_id
+    lock, users = _locks.get(key, (asyncio.Lock(), 0))
+    _locks[key] = (lock, users + 1)
     try:
         async with lock:
             await responder.respond(event, Desk(event.organization_id, event.conversation_id))
     except Exception:
-        log.exception("responder failed", extra={"conversation": event.conversation_id})
+        log.exception("responder failed", extra={"conversation": key})
     finally:
-        if not lock.locked() and _locks.get(event.conversation_id) is lock:
-            del _locks[event.conversation_id]
+        lock, users = _locks[key]
+        if users == 1:
+            del _locks[key]
+        else:
+            _locks[key] = (lock, users - 1)
 
 
 def install(responder: Responder | None = None) -> None:
