@@ -33,7 +33,8 @@ def security_headers_for(path: str, https: bool = False, ancestors: str = "*") -
     """`ancestors`: who may frame a frameable page (the widget: its organization's allowed sites)."""
     frameable = _is_frameable(path)
     headers = [
-        (b"content-security-policy", f"frame-ancestors {ancestors}".encode() if frameable else b"frame-ancestors 'self'"),
+        (b"content-security-policy",
+         f"frame-ancestors {ancestors}".encode() if frameable else b"frame-ancestors 'self'"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"permissions-policy", b"camera=(), geolocation=(), microphone=(self)"),

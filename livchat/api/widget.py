@@ -46,7 +46,7 @@ async def contact_principal(request: Request,
 
 
 contact_principal.contact_auth = True  # type: ignore[attr-defined]  # tests/accounts/test_tenant_isolation.py
-Contact = Annotated[Visitor, Depends(contact_principal)]
+VisitorAuth = Annotated[Visitor, Depends(contact_principal)]
 
 
 def _ip(request: Request) -> str | None:
@@ -99,7 +99,7 @@ async def create_session(request: Request, body: SessionIn) -> JSONResponse:
                         422: {"description": "`message_empty`, `message_too_long`, `nul_character`, "
                                              "`invalid_unicode`, `validation_error`"},
                         429: {"description": "`rate_limited`: messages per contact session or per IP"}})
-async def post_message(request: Request, contact: Contact, body: VisitorMessageIn) -> JSONResponse:
+async def post_message(request: Request, contact: VisitorAuth, body: VisitorMessageIn) -> JSONResponse:
     checked_text(body.text)  # a refused text spends no limit
     record(request, await limits.message(contact.contact_session_id, _ip(request)))
     async with db.session() as session:
@@ -111,7 +111,7 @@ async def post_message(request: Request, contact: Contact, body: VisitorMessageI
             summary="The visitor's conversation: messages after `after` (or the latest), oldest first",
             responses={401: {"description": "`invalid_contact_token` or `contact_session_expired`"},
                        422: {"description": "`invalid_after`"}})
-async def get_messages(request: Request, contact: Contact,
+async def get_messages(request: Request, contact: VisitorAuth,
                        after: Annotated[str | None, Query(max_length=100, description="A message id: only newer "
                                                                                       "messages.")] = None,
                        limit: Annotated[int, Query(ge=1, le=100)] = 100) -> dict[str, Any]:
@@ -129,7 +129,7 @@ async def get_messages(request: Request, contact: Contact,
                                              "renamed .png): nothing is stored"},
                         422: {"description": "`file_required`, `empty_attachment`, `message_too_long`"},
                         429: {"description": "`rate_limited`: files per contact session or per IP"}})
-async def post_attachment(request: Request, contact: Contact) -> JSONResponse:
+async def post_attachment(request: Request, contact: VisitorAuth) -> JSONResponse:
     upload = await read_upload(request, attachments.MAX_ATTACHMENT_BYTES, attachments.AttachmentTooLarge)
     checked = attachments.check(upload.filename, upload.data)  # refused files spend no limit
     checked_text(upload.text, allow_empty=True)
@@ -171,7 +171,7 @@ async def get_attachment(request: Request, attachment_id: str,
 
 
 @router.post("/seen", status_code=204, summary="The visitor has seen every reply (their unread count goes to 0)")
-async def seen(request: Request, contact: Contact) -> Response:
+async def seen(request: Request, contact: VisitorAuth) -> Response:
     record(request, await limits.signal(contact.contact_session_id))
     async with db.session() as session:
         await visitor.mark_seen(session, contact)
@@ -180,7 +180,7 @@ async def seen(request: Request, contact: Contact) -> Response:
 
 @router.post("/typing", status_code=204, summary="The visitor is typing (true) or stopped (false); shown to "
              "operators for a few seconds")
-async def typing(request: Request, contact: Contact, body: TypingIn) -> Response:
+async def typing(request: Request, contact: VisitorAuth, body: TypingIn) -> Response:
     record(request, await limits.signal(contact.contact_session_id))
     async with db.session() as session:
         await visitor.set_typing(session, contact, body.typing)

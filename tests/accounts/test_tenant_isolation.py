@@ -38,7 +38,7 @@ import livchat.state
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal
-from livchat.api.widget import Contact
+from livchat.api.widget import VisitorAuth
 from livchat.core.db import db, utcnow
 from livchat.models import ApiKey, ConversationAttachment, metadata
 from livchat.services.accounts import api_keys, auth
@@ -416,7 +416,7 @@ async def test_the_visitor_probe_catches_a_widget_route_that_forgets_the_contact
     leaky = APIRouter()
 
     @leaky.get("/api/widget/leaky-attachments/{attachment_id}")
-    async def leaky_attachment(contact: Contact, attachment_id: str) -> dict[str, str]:
+    async def leaky_attachment(contact: VisitorAuth, attachment_id: str) -> dict[str, str]:
         async with db.session() as session:
             row = await session.get(ConversationAttachment, attachment_id)  # no contact filter: the bug
             return {"conversation": row.conversation_id if row else ""}

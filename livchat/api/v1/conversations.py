@@ -80,9 +80,11 @@ async def get_conversation(caller: Caller, conversation_id: str) -> dict[str, An
         return (await inbox.get_conversation(session, _actor(caller), conversation_id)).wire()
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=ConversationMessagePage, responses=_CONVERSATION_404,
+@router.get("/conversations/{conversation_id}/messages", response_model=ConversationMessagePage,
+            responses=_CONVERSATION_404,
             summary="Messages, oldest first: the newest page first, `cursor` for the ones before")
-async def list_messages(caller: Caller, conversation_id: str, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+async def list_messages(caller: Caller, conversation_id: str, limit: Limit = 50,
+                        cursor: Cursor = None) -> dict[str, Any]:
     async with db.session() as session:
         return (await inbox.list_messages(session, _actor(caller), conversation_id, limit=limit, cursor=cursor)).wire()
 

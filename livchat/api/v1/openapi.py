@@ -141,7 +141,8 @@ def build(routes: list[Any], server_url: str) -> dict[str, Any]:
     components["headers"] = {name: {"description": text, "schema": {"type": "integer"}}
                              for name, text in {**_RATE_HEADERS, "Retry-After": _RETRY_AFTER}.items()}
     components["securitySchemes"] = {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key (`lc_live_…`) from the dashboard."},
+        "bearerAuth": {"type": "http", "scheme": "bearer",
+                       "description": "An API key (`lc_live_…`) from the dashboard."},
         CONTACT_SCHEME: {"type": "apiKey", "in": "header", "name": CONTACT_HEADER,
                          "description": "The `contactToken` of POST /api/widget/sessions (widget client API)."},
     }

@@ -38,7 +38,6 @@ from livchat.services.support.events import (
     ConversationAssigned,
     ConversationOpened,
     ConversationStatusChanged,
-    MessageAdded,
     OperatorReplied,
     SystemMessagePosted,
 )
@@ -358,7 +357,3 @@ async def change_status_by_agent(session: AsyncSession, organization_id: str, co
     await _commit(session)
     return changed
 
-
-__all__ = ["MessageAdded", "ContactRef", "Posted", "checked_text", "current_conversation", "post_contact_message",
-           "reply", "set_status", "escalate", "resolve", "reopen", "assign_to_me", "unassign",
-           "post_agent_message", "post_system_message", "change_status_by_agent", "lock_conversation"]

@@ -91,8 +91,8 @@ async def _conversation(session: AsyncSession, actor: Actor, conversation_id: st
     actor.require("read")
     if not is_id(conversation_id):
         raise NotFound("conversation_not_found")
-    row = (await session.exec(select(Conversation).where(Conversation.id == conversation_id,
-                                                         Conversation.organization_id == actor.organization_id))).first()
+    row = (await session.exec(select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.organization_id == actor.organization_id))).first()
     if row is None:
         raise NotFound("conversation_not_found")
     return row

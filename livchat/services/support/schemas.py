@@ -108,7 +108,8 @@ class ConversationPage(CamelModel):
 class ConversationMessagePage(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_MESSAGE], "nextCursor": None}]})
 
-    data: list[ConversationMessageOut] = Field(description="Oldest first: the newest page comes first, then older ones.")
+    data: list[ConversationMessageOut] = Field(
+        description="Oldest first: the newest page comes first, then older ones.")
     next_cursor: str | None = Field(description="Pass as `cursor` to load the messages before these; null when "
                                                 "these are the first.")
 

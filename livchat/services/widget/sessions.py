@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import hash_token, new_token
@@ -130,15 +130,16 @@ def visitor_language(browser: str | None, widget_locale: str | None) -> str:
     return normalize_language(widget_locale)
 
 
-async def organization_widget(session: AsyncSession, organization_id: Any) -> tuple[Organization, WidgetSettings | None]:
+async def organization_widget(session: AsyncSession,
+                              organization_id: Any) -> tuple[Organization, WidgetSettings | None]:
     """The organization (and its widget settings, if saved) an embed names; NotFound for an unknown
     or malformed id, never a database error."""
     if not is_id(organization_id, "org"):
         raise NotFound("organization_not_found")
-    row = (await session.exec(select(Organization, WidgetSettings)
-                              .join(WidgetSettings, WidgetSettings.organization_id == Organization.id,  # type: ignore[arg-type]
-                                    isouter=True)
-                              .where(Organization.id == organization_id))).first()
+    query = (select(Organization, WidgetSettings)
+             .join(WidgetSettings, col(WidgetSettings.organization_id) == Organization.id, isouter=True)
+             .where(Organization.id == organization_id))
+    row = (await session.exec(query)).first()
     if row is None:
         raise NotFound("organization_not_found")
     return row[0], row[1]
