@@ -181,15 +181,30 @@ def behind_api_key(route: dict[str, Any]) -> bool:
     return api_key_principal in _calls(route["dependant"])
 
 
+def behind_member_cookie(route: dict[str, Any]) -> bool:
+    """A dashboard route over plain HTTP: its credential is the browser session cookie."""
+    return any(getattr(call, "member_auth", False) for call in _calls(route["dependant"]))
+
+
 def behind_contact_token(route: dict[str, Any]) -> bool:
     """A widget client route: its credential is a contact session (X-Contact-Token)."""
     return any(getattr(call, "contact_auth", False) for call in _calls(route["dependant"]))
 
 
-def probe_routes(app: FastAPI) -> list[dict[str, Any]]:
-    """Routes behind ApiKeyAuth that take ids, each id with a factory (the others fail the test below)."""
-    return [r for r in api_routes(app) if takes_an_id(r) and behind_api_key(r)
+def probe_routes(app: FastAPI, behind: Any = behind_api_key) -> list[dict[str, Any]]:
+    """Routes behind ApiKeyAuth (or `behind`'s credential) that take ids, each id with a factory
+    (the others fail the test below)."""
+    return [r for r in api_routes(app) if takes_an_id(r) and behind(r)
             and all(factories.factory_for(factory_name(p)) for p in _path_ids(r) + _query_ids(r) + _body_ids(r))]
+
+
+def _bearer(org: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {org['key']}"}
+
+
+def _cookie(org: dict[str, str]) -> dict[str, str]:
+    """A signed-in member's browser on one of our pages."""
+    return {"Cookie": org["cookie"], "Sec-Fetch-Site": "same-origin"}
 
 
 def list_routes(app: FastAPI) -> list[dict[str, Any]]:
@@ -208,9 +223,9 @@ def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
         if not takes_an_id(route):
             continue
         where = f"{route['methods']} {route['path']}"
-        if not behind_api_key(route) and not behind_contact_token(route):
-            problems.append(f"{where}: takes an id but is not behind ApiKeyAuth (nor a contact token); declare "
-                            "openapi_extra=tenancy.PUBLIC if it is not organization data")
+        if not (behind_api_key(route) or behind_member_cookie(route) or behind_contact_token(route)):
+            problems.append(f"{where}: takes an id but is not behind ApiKeyAuth (nor a session cookie or a contact "
+                            "token); declare openapi_extra=tenancy.PUBLIC if it is not organization data")
         for name in _path_ids(route) + _query_ids(route) + _body_ids(route):
             if factories.factory_for(factory_name(name)) is None:
                 problems.append(f"{where}: register @id_factory({factory_name(name)!r})")
@@ -240,13 +255,15 @@ def test_the_route_enumeration_sees_query_and_body_ids():
 # --- API: probes ----------------------------------------------------------------------------------
 
 
-async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
-    """Probe every id-taking API-key route of `app` as another organization: (failures, probed)."""
+async def api_isolation_failures(app: FastAPI, behind: Any = behind_api_key,
+                                 credentials: Any = _bearer) -> tuple[list[str], list[str]]:
+    """Probe every id-taking API-key route of `app` (or those behind another credential) as another
+    organization: (failures, probed)."""
     a, b = await _organization("a"), await _organization("b")
     failures, probed = [], []
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        for route in probe_routes(app):
+        for route in probe_routes(app, behind):
             for method in route["methods"]:
                 ids = await _make_ids(_path_ids(route) + _query_ids(route) + _body_ids(route), a["org"])
                 path = route["path"].format(**{p: ids[p] for p in _path_ids(route)})
@@ -256,8 +273,7 @@ async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
                     body = {**route["extra"].get(tenancy.PROBE_BODY, {}), **{p: ids[p] for p in _body_ids(route)}}
                 secrets = await secrets_of(a)
                 before = await snapshot(a["org"])
-                response = await client.request(method, path, params=query, json=body,
-                                                headers={"Authorization": f"Bearer {b['key']}"})
+                response = await client.request(method, path, params=query, json=body, headers=credentials(b))
                 if response.status_code != 404:
                     failures.append(f"{method} {path} as another organization: {response.status_code} {response.text[:200]}")
                 if await snapshot(a["org"]) != before:
@@ -265,8 +281,7 @@ async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
                 if leaked := leaks(response.text, secrets - set(ids.values())):
                     failures.append(f"{method} {path} answered another organization with its data: {leaked}")
                 # The probe is real: the owner's own key does reach the row.
-                own = await client.request(method, path, params=query, json=body,
-                                           headers={"Authorization": f"Bearer {a['key']}"})
+                own = await client.request(method, path, params=query, json=body, headers=credentials(a))
                 if own.status_code == 404:
                     failures.append(f"{method} {path}: the id factory made a row its own organization cannot reach")
                 probed.append(f"{method} {route['path']}")
@@ -278,6 +293,12 @@ async def test_another_organizations_ids_answer_404_and_change_nothing(database)
     assert failures == []
     assert probed, "enumeration found no route: the test would prove nothing"
     print("probed API routes:", probed)
+
+
+async def test_dashboard_routes_with_another_organizations_ids_answer_404_and_change_nothing(database):
+    failures, probed = await api_isolation_failures(create_api(), behind_member_cookie, _cookie)
+    assert failures == []
+    assert "POST /api/inbox/conversations/{conversation_id}/attachments" in probed
 
 
 async def list_route_failures(app: FastAPI) -> tuple[list[str], list[str]]:

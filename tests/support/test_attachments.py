@@ -210,3 +210,34 @@ async def test_operators_send_files_through_the_api(database: str, api: httpx.As
     refused = await api.post(f"/api/v1/conversations/{posted.conversation_id}/attachments", headers=org.headers,
                              files={"file": ("fake.png", PDF, "image/png")})
     assert refused.status_code == 415 and refused.json()["code"] == "attachment_type_mismatch"
+
+
+async def test_the_inbox_sends_files_with_the_session_cookie_from_our_pages_only(database: str,
+                                                                                api: httpx.AsyncClient,
+                                                                                widget: dict) -> None:
+    from livchat.services.accounts import auth
+
+    org = widget["org"]
+    async with db.session() as session:
+        posted = await visitor.send_message(session, widget["visitor"], "a photo please")
+        _, token = await auth.create_session(session, org.operator.user_id)
+        await session.commit()
+    path = f"/api/inbox/conversations/{posted.conversation_id}/attachments"
+    signed_in = {"Cookie": f"{auth.SESSION_COOKIE}={token}"}
+    file = {"file": ("shot.png", PNG, "image/png")}
+    before = await _stored()
+    cross_site = await api.post(path, headers={**signed_in, "Sec-Fetch-Site": "cross-site"}, files=file)
+    assert cross_site.status_code == 403 and cross_site.json()["code"] == "cross_site_request"
+    signed_out = await api.post(path, headers={"Sec-Fetch-Site": "same-origin"}, files=file)
+    assert signed_out.status_code == 401
+    assert await _stored() == before
+    sent = await api.post(path, headers={**signed_in, "Sec-Fetch-Site": "same-origin"}, files=file,
+                          data={"text": "here"})
+    assert sent.status_code == 201, sent.text
+    body = sent.json()
+    assert (body["sender"], body["authorName"], body["text"]) == ("operator", org.operator_name, "here")
+    link = body["attachments"][0]["url"]
+    assert "signature=" in link and (await api.get(link.replace(get_settings().public_url, ""))).content == PNG
+    refused = await api.post(path, headers={**signed_in, "Sec-Fetch-Site": "same-origin"},
+                             files={"file": ("fake.png", PDF, "image/png")})
+    assert refused.status_code == 415
