@@ -28,7 +28,7 @@ from livchat.integrations.amqp_ingest import (
 )
 from livchat.models.whatsapp import Instance, Message
 from livchat.sandbox import protocol
-from livchat.services.whatsapp import ingest
+from livchat.services.whatsapp import media
 from livchat.services.whatsapp.events import MessageRead, MessageReceived
 from livchat.services.whatsapp.queue_ingest import QueueIngest
 from tests.whatsapp.wa_support import make_org
@@ -119,7 +119,7 @@ async def test_event_is_stored_then_acked(session, queue_name: str, consumer: Qu
 def media_folder_blocked(organization_id: str) -> Iterator[Path]:
     """Media cannot be written while a file sits where the organization's media folder goes;
     the file is gone again on leaving (the folder it blocked is the caller's to remove)."""
-    blocker = ingest.media_path(organization_id, "x").parent
+    blocker = media.media_path(organization_id, "x").parent
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder")
     try:
@@ -142,7 +142,7 @@ async def test_processing_failure_is_redelivered_until_stored(session, queue_nam
         assert await stored(instance.id) == []  # a failed attempt leaves nothing behind
     await consumer.wait_until(lambda s: s.acked == 1)
     [row] = await stored(instance.id)
-    assert row.type == "image" and ingest.media_path(org, row.id).read_bytes() == b"\x89PNG fake"
+    assert row.type == "image" and media.media_path(org, row.id).read_bytes() == b"\x89PNG fake"
     shutil.rmtree(blocker)
     await consumer.stop()
     assert await queue_depth(queue_name) == 0

@@ -25,7 +25,7 @@ from livchat.models.whatsapp import Instance, Message, UsageDaily
 from livchat.sandbox import protocol
 from livchat.sandbox.runtime import get_sandbox
 from livchat.sandbox.webhooks import build_delivery
-from livchat.services.whatsapp import ingest, instances
+from livchat.services.whatsapp import ingest, instances, media
 from livchat.services.whatsapp.events import (
     InstanceConnected,
     InstanceDisconnected,
@@ -169,7 +169,7 @@ async def test_inbound_media_is_stored_privately_with_its_metadata(api, session)
     [row] = await messages_of(instance.id)
     assert (row.type, row.media_mime, row.media_size, row.file_name, row.caption) == (
         "document", "application/pdf", len(pdf), "invoice.pdf", "see attached")
-    path = ingest.media_path(org, row.id)
+    path = media.media_path(org, row.id)
     assert path.read_bytes() == pdf
     assert path.is_relative_to(get_settings().data_dir / "media")
     assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -39,7 +39,7 @@ from livchat.services.errors import (
     PayloadTooLarge,
 )
 from livchat.services.usage.limits import RateLimited, reset_rate_limits
-from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp import instances, media, messaging
 from livchat.services.whatsapp.events import (
     MessageFailed,
     MessageRead,
@@ -492,7 +492,7 @@ async def test_downloads_of_media_by_url_are_bounded_per_process(session, fake_w
     org = await paid_org(session)
     instance = await connected_instance(session, org)
     held = HeldMedia()
-    sends = messaging.MAX_CONCURRENT_DOWNLOADS + 3
+    sends = media.MAX_CONCURRENT_DOWNLOADS + 3
     with serve_in_thread(Starlette(routes=[Route("/clip.mp4", held.serve)])) as base:
         async def send_one() -> str:
             async with db.session() as s:
@@ -502,9 +502,9 @@ async def test_downloads_of_media_by_url_are_bounded_per_process(session, fake_w
 
         tasks = [asyncio.create_task(send_one()) for _ in range(sends)]
         deadline = asyncio.get_running_loop().time() + 10
-        while held.open < messaging.MAX_CONCURRENT_DOWNLOADS and asyncio.get_running_loop().time() < deadline:
+        while held.open < media.MAX_CONCURRENT_DOWNLOADS and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)  # polling a condition, bounded by the deadline
-        assert held.open == messaging.MAX_CONCURRENT_DOWNLOADS
+        assert held.open == media.MAX_CONCURRENT_DOWNLOADS
         held.release.set()
         assert await asyncio.gather(*tasks) == ["sent"] * sends
-    assert held.most_open == messaging.MAX_CONCURRENT_DOWNLOADS and len(fake_wuzapi.requests) == sends
+    assert held.most_open == media.MAX_CONCURRENT_DOWNLOADS and len(fake_wuzapi.requests) == sends

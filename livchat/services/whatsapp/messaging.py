@@ -1,7 +1,7 @@
 """Sending WhatsApp messages (six types), message history, read marks.
 
-A send checks everything first — number, type, content, and media (given by URL it is fetched
-here, through the SSRF guard, with the same size and type rules as base64) — so a bad send costs
+A send checks everything first — number, type, content, and media (`media.py`: given by URL it
+is fetched, through the SSRF guard, with the same size and type rules as base64) — so a bad send costs
 no limit. Then the plan's limits: sends per second per instance (the `limits` library) and the
 daily quota (a database counter, given back if the send fails). Then it commits a `pending` row
 that already carries the WhatsApp message id we chose (so a receipt or an echo of it can always
@@ -19,65 +19,38 @@ cancelled or breaks on something unexpected. A timeout is never retried blindly:
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import re
 import secrets
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core import ssrf
 from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
-from livchat.services.errors import (
-    InvalidInput,
-    LocationOnZeroAxis,
-    MediaTooLarge,
-    MediaUnreachable,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-)
+from livchat.services.errors import InvalidInput, LocationOnZeroAxis, NotFound
 from livchat.services.pagination import newest_first
 from livchat.services.usage import counters
 from livchat.services.usage.limits import RateLimited, RateLimitResult, get_rate_limits
 from livchat.services.whatsapp.events import MessageFailed, MessageSent
 from livchat.services.whatsapp.gateway import get_gateway, service_error
 from livchat.services.whatsapp.instances import get_instance, wuzapi_token
+from livchat.services.whatsapp.media import Media, fetch_media, parse_media
 from livchat.services.whatsapp.phones import normalize_phone
 
 log = get_logger("messaging")
 
-MB = 1024 * 1024
 MAX_TEXT_LENGTH = 65_536
 MAX_CAPTION_LENGTH = 1024
-MAX_MEDIA_REDIRECTS = 5
-# What WhatsApp accepts per type (base mime type → allowed), and how big.
-MEDIA_RULES: dict[str, tuple[frozenset[str] | None, int]] = {
-    MessageType.IMAGE: (frozenset({"image/jpeg", "image/png", "image/webp"}), 5 * MB),
-    MessageType.AUDIO: (frozenset({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/amr",
-                                   "audio/opus"}), 16 * MB),
-    MessageType.VIDEO: (frozenset({"video/mp4", "video/3gpp"}), 16 * MB),
-    MessageType.DOCUMENT: (None, 100 * MB),  # any well-formed mime type
-}
-_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-# Parameters after the type, as in `audio/ogg; codecs=opus` (kept: WuzAPI gets the full type).
-_MIME_PARAMS = re.compile(r'^(?:\s*;\s*[a-z0-9_.+-]+=("?)[a-z0-9_.+-]+\1)*\s*$')
-_DATA_URL = re.compile(r"^data:([^;,]+)((?:;[^;,]+)*);base64,(.*)$", re.DOTALL)
 TIMEOUT_ERROR = ("WhatsApp gateway timed out or dropped the connection: the message may or may not have been "
                  "sent; it was not retried (check whatsappMessageId)")
 INTERRUPTED_ERROR = ("the send was interrupted ({reason}) before the WhatsApp gateway answered: the message "
@@ -102,24 +75,13 @@ class OutgoingMessage:
 
 
 @dataclass(frozen=True)
-class _Media:
-    """Media for WuzAPI: `value` is a `data:` URL once ready (`source_url` while still to fetch).
-    `mime` is the full declared type (`audio/ogg; codecs=opus`), None until known."""
-
-    value: str
-    mime: str | None
-    size: int | None
-    source_url: str | None = None
-
-
-@dataclass(frozen=True)
 class PreparedSend:
     """A send that passed every check (number, content, media fetched): only limits remain."""
 
     instance: Instance
     message: OutgoingMessage
     phone: str
-    media: _Media | None
+    media: Media | None
     reply_to: str | None
 
 
@@ -134,7 +96,7 @@ def new_whatsapp_message_id() -> str:
     return "3EB0" + secrets.token_hex(9).upper()
 
 
-def validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
+def validate(message: OutgoingMessage) -> tuple[str, Media | None]:
     """Every check that needs no I/O (4xx before anything is counted): the E.164 digits and the
     media to send (still to fetch when given by URL)."""
     phone = normalize_phone(message.to)
@@ -160,120 +122,20 @@ def validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
         return phone, None
     if kind == MessageType.DOCUMENT and not (message.file_name or "").strip():
         raise InvalidInput("file_name_required")
-    return phone, _media(kind, message)
-
-
-def _media(kind: str, message: OutgoingMessage) -> _Media:
-    allowed, max_size = MEDIA_RULES[kind]
-    if bool(message.media_url) == bool(message.media_base64):
-        raise InvalidInput("media_required")
-    declared = _full_mime(message.mime_type, allowed) if message.mime_type else None
-    if message.media_url:
-        if not re.match(r"^https?://[^\s/]+", message.media_url) or len(message.media_url) > 2000:
-            raise InvalidInput("invalid_media_url")
-        return _Media("", declared, None, source_url=message.media_url)
-    raw = message.media_base64 or ""
-    match = _DATA_URL.match(raw.strip())
-    if match:
-        declared = declared or _full_mime(match.group(1) + match.group(2).replace(";", "; "), allowed)
-        raw = match.group(3)
-    if not declared:
-        raise InvalidInput("mime_type_required")
-    compact = re.sub(r"\s+", "", raw)
-    # Reject before decoding: base64 is 4/3 of the bytes.
-    if len(compact) * 3 // 4 > max_size + 3:
-        raise PayloadTooLarge("media_too_large")
-    try:
-        data = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("invalid_base64") from None
-    if not data:
-        raise InvalidInput("media_required")
-    if len(data) > max_size:
-        raise PayloadTooLarge("media_too_large")
-    return _data_url_media(declared, data)
-
-
-def _data_url_media(mime: str, data: bytes, source_url: str | None = None) -> _Media:
-    return _Media(f"data:{_base_mime(mime)};base64,{base64.b64encode(data).decode()}", mime, len(data), source_url)
-
-
-def _base_mime(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
-
-
-def _full_mime(value: str, allowed: frozenset[str] | None) -> str:
-    """`value` checked against the type's rules; the base type lower-cased, parameters kept."""
-    base, _, params = value.strip().partition(";")
-    base = base.strip().lower()
-    full = f"{base}; {params.strip()}" if params.strip() else base
-    if (not _MIME.match(base) or (allowed is not None and base not in allowed)
-            or not _MIME_PARAMS.match(";" + params if params else "") or len(full) > 100):
-        raise UnsupportedMediaType("unsupported_media_type")
-    return full
-
-
-# Downloads held in memory at once per process (each up to its type's cap, 100 MB for documents);
-# a download waiting for a slot spends its own deadline.
-MAX_CONCURRENT_DOWNLOADS = 4
-_download_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _download_slot() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    slots = _download_slots.get(loop)
-    if slots is None:
-        slots = _download_slots[loop] = asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)
-    return slots
-
-
-async def _fetch_media(kind: str, media: _Media) -> _Media:
-    """Download media given by URL — through the SSRF guard (every hop's address checked and
-    pinned), within one total deadline, under the type's size cap — into a `data:` URL."""
-    allowed, max_size = MEDIA_RULES[kind]
-    url = media.source_url or ""
-    seconds = get_settings().media_fetch_seconds
-    try:
-        async with asyncio.timeout(seconds), _download_slot(), ssrf.safe_client(
-                timeout=seconds, follow_redirects=True, max_redirects=MAX_MEDIA_REDIRECTS) as client, \
-                client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise MediaUnreachable(f"the media URL answered HTTP {response.status_code}")
-            served = response.headers.get("content-type", "")
-            mime = media.mime or (_full_mime(served, allowed) if served else None)
-            if mime is None:
-                raise InvalidInput("mime_type_required")
-            declared_size = response.headers.get("content-length", "")
-            if declared_size.isdigit() and int(declared_size) > max_size:
-                raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
-            data = bytearray()
-            async for chunk in response.aiter_bytes():
-                data += chunk
-                if len(data) > max_size:
-                    raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
-    except TimeoutError:
-        raise MediaUnreachable(f"fetching the media URL took longer than {seconds:g} s") from None
-    except ssrf.UnsafeUrl as exc:
-        raise MediaUnreachable(f"the media URL is not allowed: {exc.detail}") from None
-    except httpx.TooManyRedirects:
-        raise MediaUnreachable(f"the media URL redirects more than {MAX_MEDIA_REDIRECTS} times") from None
-    except httpx.HTTPError as exc:
-        raise MediaUnreachable(f"the media URL could not be fetched ({type(exc).__name__})") from None
-    if not data:
-        raise MediaUnreachable("the media URL answered an empty body")
-    return _data_url_media(mime, bytes(data), url)
+    return phone, parse_media(kind, media_url=message.media_url, media_base64=message.media_base64,
+                        mime_type=message.mime_type)
 
 
 async def prepare_send(session: AsyncSession, organization_id: str | None, instance_id: str,
                        message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> PreparedSend:
     """Every check of a send, cheapest first (the instance is 404 before media is fetched)."""
-    phone, media = validate(message)
+    phone, to_send = validate(message)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
-    if media is not None and media.source_url and not media.value:
+    if to_send is not None and to_send.to_fetch:
         await session.commit()  # hold no transaction (nor a pooled connection) while it downloads
-        media = await _fetch_media(message.type, media)
-    return PreparedSend(instance, message, phone, media, reply_to)
+        to_send = await fetch_media(message.type, to_send)
+    return PreparedSend(instance, message, phone, to_send, reply_to)
 
 
 async def check_send_rate(prepared: PreparedSend, plan: str) -> RateLimitResult:
