@@ -12,6 +12,7 @@ import reflex as rx
 
 from livchat.core.db import db
 from livchat.services.accounts import api_keys
+from livchat.services.accounts.schemas import ApiKeyOut
 from livchat.services.errors import NotFound, ServiceError
 from livchat.state.auth import authorized, current_context, error_key
 from livchat.state.reveal import reveal
@@ -40,7 +41,7 @@ class ApiKeysState(rx.State):
         self.keys = [
             {"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": when(k.created_at),
              "last_used": when(k.last_used_at), "revoked": "yes" if k.revoked_at else ""}
-            for k in rows
+            for k in map(ApiKeyOut.of, rows)
         ]
 
     @rx.event

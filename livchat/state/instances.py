@@ -110,7 +110,7 @@ class InstancesState(rx.State):
         except ServiceError as exc:
             await self._done(ctx, exc)
             return
-        await self._done(ctx, linking=instance_id, qr_image=qr["qrCode"] or "", pairing_code="")
+        await self._done(ctx, linking=instance_id, qr_image=qr.qr_code or "", pairing_code="")
 
     @rx.event(background=True)
     @authorized
@@ -124,7 +124,7 @@ class InstancesState(rx.State):
         except ServiceError as exc:
             await self._done(ctx, exc)
             return
-        await self._done(ctx, linking=instance_id, qr_image="", pairing_code=pairing["pairingCode"])
+        await self._done(ctx, linking=instance_id, qr_image="", pairing_code=pairing.pairing_code)
 
     @rx.event(background=True)
     @authorized

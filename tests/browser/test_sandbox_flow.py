@@ -110,7 +110,7 @@ def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp,
     theirs = served.session_call(instances.create_instance, other_org, "Not yours")
     qr = served.session_call(instances.qr_code, org, instance.id)
     served.session_call(instances.qr_code, other_org, theirs.id)
-    assert qr["qrCode"].startswith("data:image/png;base64,")
+    assert qr.qr_code.startswith("data:image/png;base64,")
 
     page.context.add_cookies([{"name": auth.SESSION_COOKIE, "value": token, "url": served.url}])
     page.goto(served.url + "/sandbox")

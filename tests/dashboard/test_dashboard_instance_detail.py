@@ -18,6 +18,7 @@ from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import Message
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
+from livchat.services.webhooks.schemas import AttemptOut
 from livchat.services.whatsapp import messaging
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 from livchat.state.instance_detail import InstanceDetailState, attempt_row, message_row
@@ -149,7 +150,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     assert first_secret.startswith("whsec_") and first_secret not in repr(page.dict())  # in the page only
     assert "instance.qr_updated" not in page.webhook_events
     async with db.session() as s:
-        assert (await endpoints.get_endpoint(s, org, instance.id))["events"] == page.webhook_events
+        assert (await endpoints.get_endpoint(s, org, instance.id)).events == page.webhook_events
 
     await InstanceDetailState.load.fn(page)  # reloading never shows the secret again
     assert not page.showing_secret and first_secret.startswith(page.secret_prefix.rstrip("…."))
@@ -252,7 +253,7 @@ def test_a_failed_message_row_names_its_error_in_the_catalogue() -> None:
     ("ConnectError: connection refused", "unreachable"),
 ])
 def test_an_attempt_error_has_a_translated_label(error: str | None, kind: str) -> None:
-    row = attempt_row({"attempt": 1, "responseStatus": None, "latencyMs": None, "responseSnippet": None,
-                       "error": error, "createdAt": None})
+    row = attempt_row(AttemptOut.model_validate({"attempt": 1, "responseStatus": None, "latencyMs": None,
+                                                 "responseSnippet": None, "error": error, "createdAt": None}))
     assert row["error_key"] == (f"dashboard_whatsapp.attempt_error.{kind}" if kind else "")
     assert not kind or all(row["error_key"] in catalogue for catalogue in CATALOGUES.values())

@@ -65,8 +65,8 @@ async def test_a_failed_send_gives_its_quota_back_and_usage_reports_the_same_cou
         await counters.give_back_daily_quota(s, org, day)
         await s.commit()
         report = await counters.report(s, org, "free", day, day)
-    assert report["today"]["messagesRemaining"] == 1
-    assert report["data"] == []  # the organization-wide counter row has nothing to report
+    assert report.today.messages_remaining == 1
+    assert report.data == []  # the organization-wide counter row has nothing to report
     assert not isinstance(await _take(org), QuotaExceeded)
     assert isinstance(await _take(org), QuotaExceeded)
 

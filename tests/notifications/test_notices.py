@@ -51,9 +51,9 @@ async def test_a_notice_is_in_both_languages_and_announced_after_commit(database
 
     async with db.session() as session:
         [view] = await notices.unread(session, org)
-    assert view.text["en"][0] == "Your LivChat webhook was paused"
-    assert view.text["pt-BR"][0] == "Seu webhook do LivChat foi pausado"
-    assert "https://hooks.example.com/in" in view.text["pt-BR"][1] and "Shop" in view.text["en"][1]
+    assert view.text["en"].title == "Your LivChat webhook was paused"
+    assert view.text["pt-BR"].title == "Seu webhook do LivChat foi pausado"
+    assert "https://hooks.example.com/in" in view.text["pt-BR"].body and "Shop" in view.text["en"].body
 
 
 async def test_dismiss_is_scoped_to_the_organization(database: str) -> None:

@@ -135,7 +135,7 @@ async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead
     holder, other = Dispatcher(FAST), Dispatcher(FAST)
     [work] = await holder.claim(10)  # in flight
     async with db.session() as session:
-        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
+        queued = (await endpoints.redeliver(session, tenant.organization_id, row.id)).wire()
     assert queued["status"] == "pending"
     assert await other.claim(10) == []  # no second post while the first is in flight
 
@@ -192,7 +192,8 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
     assert row.next_attempt_at is None
     assert await usage_of(tenant) == (0, 1)
     async with db.session() as session:
-        log = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, status="failed")
+        log = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id,
+                                              status="failed")).wire()
         assert [(d["id"], d["failureReason"]) for d in log["data"]] == [(row.id, "endpoint_paused")]
         with pytest.raises(Conflict):
             await endpoints.redeliver(session, tenant.organization_id, row.id)
@@ -200,7 +201,7 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
     resumed = await save(tenant, receiver.url)  # PUT again: resumes the endpoint
     assert resumed["active"] is True and resumed["pausedAt"] is None
     async with db.session() as session:
-        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
+        queued = (await endpoints.redeliver(session, tenant.organization_id, row.id)).wire()
     assert queued["status"] == "pending" and queued["failureReason"] is None
     done = await wait_status(row.id, "delivered")
     assert done.failure_reason is None and receiver.ids() == [event.id]
@@ -226,7 +227,7 @@ async def test_retries_used_up_say_so(tenant: Tenant, receiver: Receiver, dispat
     await save(tenant, receiver.url)
     receiver.status = 500
     async with db.session() as session:
-        sent = await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)  # one attempt
+        sent = (await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)).wire()  # 1 attempt
     failed = await wait_status(sent["id"], "failed")
     assert failed.failure_reason == "attempts_exhausted" and failed.attempts == 1
     assert await usage_of(tenant) == (0, 1)

@@ -75,7 +75,7 @@ async def attempts_of(delivery_id: str) -> list[WebhookAttempt]:
 
 async def save(tenant: Tenant, url: str, events: list[str] | None = None) -> dict:  # type: ignore[type-arg]
     async with db.session() as session:
-        return await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)
+        return (await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)).wire()
 
 
 async def wait_status(delivery_id: str, status: str, timeout: float = 10.0) -> WebhookDelivery:

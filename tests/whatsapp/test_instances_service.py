@@ -59,12 +59,12 @@ async def test_qr_link_status_disconnect_logout_delete(live: LiveApp, session) -
     instance = await instances.create_instance(session, org, "Shop")
 
     qr = await instances.qr_code(session, org, instance.id)  # starts the session itself
-    assert qr["qrCode"].startswith("data:image/png;base64,") and qr["expiresIn"] == 20
+    assert qr.qr_code.startswith("data:image/png;base64,") and qr.expires_in == 20
     await live.wait_event(InstanceQrUpdated, lambda e: e.instance_id == instance.id)
     assert (await fresh(instance.id)).status == "connecting"
 
     sandbox_session = await live.session_of(instance.wuzapi_user_id or "")
-    assert protocol.qr_data_url(sandbox_session["qr"]) == qr["qrCode"]
+    assert protocol.qr_data_url(sandbox_session["qr"]) == qr.qr_code
     await live.link(qr=sandbox_session["qr"], phone="5511988887777")
     connected = await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
     assert connected.organization_id == org
@@ -74,7 +74,7 @@ async def test_qr_link_status_disconnect_logout_delete(live: LiveApp, session) -
     assert row.last_connected_at is not None
 
     status = await instances.sync_status(session, org, instance.id)
-    assert status.as_json() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
+    assert status.wire() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
     with pytest.raises(InstanceAlreadyConnected) as raised:
         await instances.qr_code(session, org, instance.id)
     assert raised.value.status == 409
@@ -88,7 +88,7 @@ async def test_qr_link_status_disconnect_logout_delete(live: LiveApp, session) -
     await instances.disconnect(session, org, instance.id)  # twice is fine
 
     status = await instances.connect(session, org, instance.id)  # paired: reconnects without a QR
-    assert status.as_json() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
+    assert status.wire() == {"connected": True, "loggedIn": True, "whatsappJid": "5511988887777@s.whatsapp.net"}
 
     await instances.logout(session, org, instance.id)
     row = await fresh(instance.id)
@@ -109,8 +109,8 @@ async def test_pairing_code_links_and_phone_events_update_the_row(live: LiveApp,
         await instances.pair_phone(session, org, instance.id, "123")
     assert raised.value.detail == "invalid_phone"
     paired = await instances.pair_phone(session, org, instance.id, "+55 (21) 99876-5432")
-    assert PAIRING_CODE.match(paired["pairingCode"]) and paired["expiresIn"] > 0
-    await live.link(pairing_code=paired["pairingCode"])
+    assert PAIRING_CODE.match(paired.pairing_code) and paired.expires_in > 0
+    await live.link(pairing_code=paired.pairing_code)
     await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
     assert (await fresh(instance.id)).whatsapp_jid == "5521998765432@s.whatsapp.net"
 
@@ -152,7 +152,7 @@ async def test_anonymous_test_panel_instances_use_the_same_functions(live: LiveA
     instance = await instances.create_instance(session, None, "Test panel", anonymous_session_id=anonymous.id)
     assert instance.organization_id is None
     qr = await instances.qr_code(session, None, instance.id, anonymous_session_id=anonymous.id)
-    assert qr["qrCode"]
+    assert qr.qr_code
     with pytest.raises(NotFound):
         await instances.qr_code(session, None, instance.id, anonymous_session_id=other.id)
     with pytest.raises(NotFound):
@@ -216,7 +216,7 @@ async def test_logout_without_a_session_waits_for_the_reconnect_then_unpairs(liv
     await instances.disconnect(session, org, instance.id)  # no client left: logout gets `no session`
 
     status = await instances.logout(session, org, instance.id)
-    assert status.as_json() == {"connected": False, "loggedIn": False, "whatsappJid": None}
+    assert status.wire() == {"connected": False, "loggedIn": False, "whatsappJid": None}
     sandbox_side = await live.session_of(instance.wuzapi_user_id or "")
     assert (sandbox_side["jid"], sandbox_side["state"]) == ("", "disconnected")  # really unpaired at WuzAPI
     row = await fresh(instance.id)

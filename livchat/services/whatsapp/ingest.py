@@ -43,10 +43,10 @@ from livchat.services.whatsapp.events import (
     MessageSent,
 )
 from livchat.services.whatsapp.gateway import gateway_errors, get_gateway
-from livchat.services.whatsapp.instances import hmac_key, instance_data
+from livchat.services.whatsapp.instances import hmac_key
 from livchat.services.whatsapp.media import decode_inbound, store_media
-from livchat.services.whatsapp.messaging import message_data
 from livchat.services.whatsapp.phones import bare_jid, jid_phone
+from livchat.services.whatsapp.schemas import InstanceEventData, MessageOut
 
 log = get_logger("ingest")
 
@@ -239,7 +239,7 @@ async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEv
     await counters.increment(session, instance.organization_id, instance.id, **amounts)
     event_type = MessageSent if from_me else MessageReceived
     events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
-                             message_id=row.id, data=message_data(row)))
+                             message_id=row.id, data=MessageOut.of(row).wire()))
     result.stored = True
     result.message_ids = [row.id]
     return result
@@ -330,7 +330,7 @@ async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEv
         row.updated_at = now
         event_type = MessageRead if target == MessageStatus.READ else MessageDelivered
         events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
-                                 message_id=row.id, data=message_data(row)))
+                                 message_id=row.id, data=MessageOut.of(row).wire()))
         result.updated += 1
         result.message_ids.append(row.id)
     return result
@@ -369,9 +369,9 @@ async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiE
     result.updated = int(before != (instance.status, instance.logged_in, instance.whatsapp_jid))
     if event.type == "QR":
         code = event.payload.get("qrCodeBase64")
+        data = InstanceEventData.of(instance, qr_code=code if isinstance(code, str) else "")
         events.append(InstanceQrUpdated(organization_id=instance.organization_id, instance_id=instance.id,
-                                        data={**instance_data(instance),
-                                              "qrCode": code if isinstance(code, str) else ""}))
+                                        data=data.wire()))
     return result
 
 

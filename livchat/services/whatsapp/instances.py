@@ -48,6 +48,12 @@ from livchat.services.whatsapp.events import (
 )
 from livchat.services.whatsapp.gateway import gateway_errors, get_gateway, service_error
 from livchat.services.whatsapp.phones import bare_jid, normalize_phone
+from livchat.services.whatsapp.schemas import (
+    InstanceEventData,
+    PairingOut,
+    QrOut,
+    StatusOut,
+)
 
 log = get_logger("instances")
 
@@ -61,16 +67,6 @@ MAX_NAME_LENGTH = 100
 LOGIN_WAIT_SECONDS = 20.0
 LOGIN_POLL_SECONDS = 0.2
 UNPAIRED_AFTER_SECONDS = 2.0  # up but not logged in for this long: nothing is paired
-
-
-@dataclass(frozen=True)
-class StatusView:
-    connected: bool
-    logged_in: bool
-    whatsapp_jid: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"connected": self.connected, "loggedIn": self.logged_in, "whatsappJid": self.whatsapp_jid}
 
 
 def webhook_url(instance_id: str) -> str:
@@ -189,7 +185,7 @@ async def _forget_user(user_id: str) -> None:
 
 
 async def connect(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                  anonymous_session_id: str | None = None) -> StatusView:
+                  anonymous_session_id: str | None = None) -> StatusOut:
     """Start the session (Immediate). Already connected is fine. Returns the synced status."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     await _ensure_connected(instance)
@@ -206,8 +202,8 @@ async def _ensure_connected(instance: Instance) -> None:
 
 
 async def qr_code(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                  anonymous_session_id: str | None = None) -> dict[str, Any]:
-    """`{qrCode, expiresIn}`. Starts the session if needed; linked → `InstanceAlreadyConnected`."""
+                  anonymous_session_id: str | None = None) -> QrOut:
+    """The current QR code. Starts the session if needed; linked → `InstanceAlreadyConnected`."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
     gateway = get_gateway()
@@ -221,12 +217,12 @@ async def qr_code(session: AsyncSession, organization_id: str | None, instance_i
         raise service_error(exc) from exc
     await settle(session, instance, _waiting)
     await bus.commit_and_publish(session)
-    return {"qrCode": code, "expiresIn": QR_EXPIRES_IN if code else 0}
+    return QrOut(qr_code=code, expires_in=QR_EXPIRES_IN if code else 0)
 
 
 async def pair_phone(session: AsyncSession, organization_id: str | None, instance_id: str, phone: str, *,
-                     anonymous_session_id: str | None = None) -> dict[str, Any]:
-    """`{pairingCode, expiresIn}`: the code the user types on the phone (Linked devices)."""
+                     anonymous_session_id: str | None = None) -> PairingOut:
+    """The code the user types on the phone (Linked devices)."""
     digits = normalize_phone(phone)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
@@ -241,26 +237,26 @@ async def pair_phone(session: AsyncSession, organization_id: str | None, instanc
         raise service_error(exc) from exc
     await settle(session, instance, _waiting)
     await bus.commit_and_publish(session)
-    return {"pairingCode": code, "expiresIn": PAIRING_CODE_EXPIRES_IN}
+    return PairingOut(pairing_code=code, expires_in=PAIRING_CODE_EXPIRES_IN)
 
 
 async def sync_status(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                      anonymous_session_id: str | None = None) -> StatusView:
+                      anonymous_session_id: str | None = None) -> StatusOut:
     """Ask WuzAPI and store what it says: status, whatsapp_jid, last_connected_at."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     return await _sync(session, instance)
 
 
-async def _sync(session: AsyncSession, instance: Instance) -> StatusView:
+async def _sync(session: AsyncSession, instance: Instance) -> StatusOut:
     with gateway_errors():
         live = await get_gateway().status(wuzapi_token(instance))
     await settle(session, instance, observed(live))
     await bus.commit_and_publish(session)
-    return StatusView(live.connected, live.logged_in, instance.whatsapp_jid)
+    return StatusOut(connected=live.connected, logged_in=live.logged_in, whatsapp_jid=instance.whatsapp_jid)
 
 
 async def disconnect(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                     anonymous_session_id: str | None = None) -> StatusView:
+                     anonymous_session_id: str | None = None) -> StatusOut:
     """Close the session, keeping the pairing. Already disconnected is fine."""
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     try:
@@ -271,11 +267,11 @@ async def disconnect(session: AsyncSession, organization_id: str | None, instanc
         raise service_error(exc) from exc
     await settle(session, instance, _offline)
     await bus.commit_and_publish(session)
-    return StatusView(False, instance.logged_in, instance.whatsapp_jid)
+    return StatusOut(connected=False, logged_in=instance.logged_in, whatsapp_jid=instance.whatsapp_jid)
 
 
 async def logout(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                 anonymous_session_id: str | None = None) -> StatusView:
+                 anonymous_session_id: str | None = None) -> StatusOut:
     """Unpair the phone. WuzAPI can only log out a session whose socket is up and logged in; with
     no session one is started and, as WuzAPI connects in the background, awaited before the
     logout — a logout sent at once would be refused ("not connected") and unpair nothing."""
@@ -302,7 +298,7 @@ async def logout(session: AsyncSession, organization_id: str | None, instance_id
         raise service_error(exc) from exc
     await settle(session, instance, logged_out)
     await bus.commit_and_publish(session)
-    return StatusView(False, False, None)
+    return StatusOut(connected=False, logged_in=False, whatsapp_jid=None)
 
 
 async def _logout_when_up(token: str) -> bool:
@@ -413,7 +409,7 @@ async def settle(session: AsyncSession, instance: Instance, decide: Decide) -> W
             if target.event is None:
                 return None
             event = target.event(organization_id=instance.organization_id, instance_id=instance.id,
-                                 data=instance_data(instance))
+                                 data=InstanceEventData.of(instance).wire())
             await bus.emit(session, event)
             return event
         await session.refresh(instance)  # someone else changed it meanwhile
@@ -496,10 +492,3 @@ async def find_by_wuzapi_user(session: AsyncSession, wuzapi_user_id: str) -> Ins
 async def find_by_id(session: AsyncSession, instance_id: str) -> Instance | None:
     """Unscoped lookup, for inbound hooks only (they authenticate by the instance's HMAC key)."""
     return await session.get(Instance, instance_id)
-
-
-def instance_data(instance: Instance) -> dict[str, Any]:
-    """The camelCase `data` of instance events."""
-    return {"instanceId": instance.id, "status": instance.status, "loggedIn": instance.logged_in,
-            "whatsappJid": instance.whatsapp_jid}
-

@@ -24,7 +24,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -46,6 +45,7 @@ from livchat.services.whatsapp.gateway import get_gateway, service_error
 from livchat.services.whatsapp.instances import get_instance, wuzapi_token
 from livchat.services.whatsapp.media import Media, fetch_media, parse_media
 from livchat.services.whatsapp.phones import normalize_phone
+from livchat.services.whatsapp.schemas import MessageOut
 
 log = get_logger("messaging")
 
@@ -214,7 +214,7 @@ async def _record_sent(session: AsyncSession, row: Message, result: wuzapi.SendR
     row.updated_at = utcnow()
     await counters.increment(session, row.organization_id, row.instance_id, messages_sent=1, media_bytes=media_bytes)
     await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
-                                        message_id=row.id, data=message_data(row)))
+                                        message_id=row.id, data=MessageOut.of(row).wire()))
     await bus.commit_and_publish(session)
 
 
@@ -286,7 +286,7 @@ async def _fail(session: AsyncSession, row: Message, quota_day: date | None, err
     row.updated_at = utcnow()
     await counters.give_back_daily_quota(session, row.organization_id, quota_day)
     await bus.emit(session, MessageFailed(organization_id=row.organization_id, instance_id=row.instance_id,
-                                          message_id=row.id, data=message_data(row)))
+                                          message_id=row.id, data=MessageOut.of(row).wire()))
     await bus.commit_and_publish(session)
 
 
@@ -393,21 +393,3 @@ async def mark_read(session: AsyncSession, organization_id: str | None, instance
             row.updated_at = now
         await session.commit()
     return len(rows)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def message_data(row: Message) -> dict[str, Any]:
-    """The camelCase JSON of a message: webhook `data` and the API's message object."""
-    return {
-        "id": row.id, "instanceId": row.instance_id, "whatsappMessageId": row.whatsapp_message_id,
-        "direction": row.direction, "chatJid": row.chat_jid, "phone": row.phone, "type": row.type,
-        "text": row.text, "caption": row.caption, "mediaUrl": row.media_url, "mimeType": row.media_mime,
-        "mediaSize": row.media_size, "fileName": row.file_name, "latitude": row.latitude,
-        "longitude": row.longitude, "replyTo": row.reply_to, "pushName": row.push_name, "status": row.status,
-        "error": row.error, "timestamp": _iso(row.sent_at or row.created_at), "sentAt": _iso(row.sent_at),
-        "deliveredAt": _iso(row.delivered_at), "readAt": _iso(row.read_at),
-    }
-
