@@ -103,6 +103,7 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     from livchat.core import migrations
     from livchat.core.db import db
     from livchat.core.events import bus
+    from livchat.services.actors import Actor
     from livchat.services.webhooks import endpoints, outbox
     from livchat.services.webhooks.dispatcher import Dispatcher, DispatcherConfig
 
@@ -114,7 +115,7 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     try:
         org_id, instance_id = await _tenant()
         async with db.session() as session:
-            await endpoints.save_endpoint(session, org_id, instance_id, receiver + "/hook")
+            await endpoints.save_endpoint(session, Actor.for_console(org_id), instance_id, receiver + "/hook")
 
         # Throughput: a backlog drained by one dispatcher.
         async with db.session() as session:

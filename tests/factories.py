@@ -21,6 +21,7 @@ from livchat.core.ids import new_id
 from livchat.models import Instance, Message, Organization, WebhookEndpoint
 from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, Role
 from livchat.services.accounts import api_keys, invitations, organizations, users
+from livchat.services.actors import Actor
 from livchat.services.notifications import notices
 from livchat.services.webhooks.outbox import add_delivery, event_payload, new_delivery
 
@@ -32,6 +33,12 @@ def make_instance(organization_id: str | None, *, name: str = "Shop", wuzapi_tok
     return Instance(id=fields.pop("id", None) or new_id("inst"), organization_id=organization_id, name=name,
                     wuzapi_token_encrypted=encrypt(wuzapi_token or new_token()),
                     hmac_key_encrypted=encrypt(hmac_key or new_token()), status=status, **fields)
+
+
+def actor_of(organization_id: str, role: str = Role.ADMIN, user_id: str | None = None) -> Actor:
+    """Who acts in a service call of a test: a member of `role` of the organization (the person
+    `user_id` when the call needs one: leaving, handing over ownership, inviting)."""
+    return Actor(organization_id=organization_id, role=role, user_id=user_id)
 
 
 # --- the tenant-isolation probe's registry ----------------------------------------------------
@@ -103,7 +110,7 @@ async def _delivery_in(session: AsyncSession, organization_id: str) -> str:
 
 @id_factory("key_id")
 async def _key_in(session: AsyncSession, organization_id: str) -> str:
-    return (await api_keys.create_api_key(session, organization_id, "probe")).key.id
+    return (await api_keys.create_api_key(session, actor_of(organization_id), "probe")).key.id
 
 
 @id_factory("membership_id")
@@ -118,7 +125,7 @@ async def _membership_in(session: AsyncSession, organization_id: str) -> str:
 async def _invitation_in(session: AsyncSession, organization_id: str) -> str:
     owner = next(m for m in await organizations.list_members(session, organization_id)
                  if m.membership.role == Role.OWNER)
-    invitation, _ = await invitations.invite(session, organization_id, owner.user.id,
+    invitation, _ = await invitations.invite(session, actor_of(organization_id, Role.OWNER, owner.user.id),
                                              f"{new_id('probe').lower()}@example.com")
     return invitation.id
 

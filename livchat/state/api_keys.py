@@ -58,11 +58,8 @@ class ApiKeysState(rx.State):
         ctx = await current_context(self)
         self.error = ""
         try:
-            ctx.require("manage_keys")
             async with db.session() as session:
-                created = await api_keys.create_api_key(
-                    session, ctx.organization.id, str(form_data.get("name") or ""), created_by_user_id=ctx.user.id
-                )
+                created = await api_keys.create_api_key(session, ctx.actor, str(form_data.get("name") or ""))
                 await session.commit()
         except ServiceError as exc:
             self.error = error_key(exc)
@@ -77,9 +74,8 @@ class ApiKeysState(rx.State):
         ctx = await current_context(self)
         self.error = ""
         try:
-            ctx.require("manage_keys")
             async with db.session() as session:
-                await api_keys.revoke_api_key(session, ctx.organization.id, key_id)
+                await api_keys.revoke_api_key(session, ctx.actor, key_id)
                 await session.commit()
         except NotFound:
             pass  # another organization's key, or gone: nothing to do

@@ -212,9 +212,8 @@ class InstanceDetailState(rx.State):
         ctx = await current_context(self)
         self.error, self.error_detail, self.notice = "", "", ""
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
-                await endpoints.redeliver(session, ctx.organization.id, delivery_id)
+                await endpoints.redeliver(session, ctx.actor, delivery_id)
         except ServiceError as exc:
             self._fail(exc)
             return
@@ -252,7 +251,6 @@ class InstanceDetailState(rx.State):
         if not self.found:
             return
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
                 view = await change(session, ctx)
         except ServiceError as exc:
@@ -273,9 +271,8 @@ class InstanceDetailState(rx.State):
                 return
         ctx = await current_context(self)
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
-                view = await endpoints.save_endpoint(session, ctx.organization.id, instance_id, url, events)
+                view = await endpoints.save_endpoint(session, ctx.actor, instance_id, url, events)
         except ServiceError as exc:
             async with self:
                 self._fail(exc)
@@ -291,7 +288,7 @@ class InstanceDetailState(rx.State):
     @authorized
     async def rotate_secret(self):  # type: ignore[no-untyped-def]
         instance_id = self.instance.get("id", "")
-        return await self._webhook_change(lambda s, ctx: endpoints.rotate_secret(s, ctx.organization.id, instance_id))
+        return await self._webhook_change(lambda s, ctx: endpoints.rotate_secret(s, ctx.actor, instance_id))
 
     @rx.event
     @authorized
@@ -299,7 +296,7 @@ class InstanceDetailState(rx.State):
         instance_id = self.instance.get("id", "")
 
         async def test(session: Any, ctx: AuthContext) -> DeliveryOut:
-            return await endpoints.send_test_event(session, ctx.organization.id, instance_id)
+            return await endpoints.send_test_event(session, ctx.actor, instance_id)
 
         await self._webhook_change(test)
         if not self.error:
@@ -309,7 +306,7 @@ class InstanceDetailState(rx.State):
     @authorized
     async def delete_webhook(self) -> None:
         instance_id = self.instance.get("id", "")
-        await self._webhook_change(lambda s, ctx: endpoints.delete_endpoint(s, ctx.organization.id, instance_id))
+        await self._webhook_change(lambda s, ctx: endpoints.delete_endpoint(s, ctx.actor, instance_id))
         if not self.error:
             self.webhook_url, self.webhook_events = "", list(WEBHOOK_EVENT_TYPES)
 
@@ -325,7 +322,7 @@ class InstanceDetailState(rx.State):
         error: ServiceError | None = None
         try:  # the service checks the input first, then the plan's limits
             async with db.session() as session:
-                await messaging.send_message(session, org.id, instance_id, OutgoingMessage(
+                await messaging.send_message(session, ctx.actor, instance_id, OutgoingMessage(
                     to=str(form_data.get("to") or ""), text=str(form_data.get("text") or "")), plan=org.plan)
         except ServiceError as exc:
             error = exc

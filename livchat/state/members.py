@@ -82,36 +82,34 @@ class MembersState(rx.State):
         email, role = str(form_data.get("email") or ""), str(form_data.get("role") or Role.MEMBER)
         language = (await self.get_state(LangState)).lang  # the email's, unless the invitee has an account
         await self._run(
-            lambda s, ctx: invitations.invite(s, ctx.organization.id, ctx.user.id, email, role, language),
+            lambda s, ctx: invitations.invite(s, ctx.actor, email, role, language),
             "accounts.members.invited",
         )
 
     @rx.event
     @authorized
     async def revoke_invitation(self, invitation_id: str) -> None:
-        await self._run(lambda s, ctx: invitations.revoke(s, ctx.organization.id, ctx.role, invitation_id))
+        await self._run(lambda s, ctx: invitations.revoke(s, ctx.actor, invitation_id))
 
     @rx.event
     @authorized
     async def change_role(self, membership_id: str, role: str) -> None:
-        await self._run(lambda s, ctx: organizations.change_role(s, ctx.organization.id, ctx.role, membership_id, role))
+        await self._run(lambda s, ctx: organizations.change_role(s, ctx.actor, membership_id, role))
 
     @rx.event
     @authorized
     async def remove(self, membership_id: str) -> None:
-        await self._run(lambda s, ctx: organizations.remove_member(s, ctx.organization.id, ctx.role, membership_id))
+        await self._run(lambda s, ctx: organizations.remove_member(s, ctx.actor, membership_id))
 
     @rx.event
     @authorized
     async def make_owner(self, membership_id: str) -> None:
-        await self._run(
-            lambda s, ctx: organizations.transfer_ownership(s, ctx.organization.id, ctx.user.id, membership_id)
-        )
+        await self._run(lambda s, ctx: organizations.transfer_ownership(s, ctx.actor, membership_id))
 
     @rx.event
     @authorized
     async def leave(self):  # type: ignore[no-untyped-def]
-        await self._run(lambda s, ctx: organizations.leave(s, ctx.organization.id, ctx.user.id))
+        await self._run(lambda s, ctx: organizations.leave(s, ctx.actor))
         if not self.error:
             return full_navigation("/select-organization")
         return None

@@ -31,7 +31,7 @@ class NoticesState(rx.State):
         ctx = await current_context(self)  # any member may dismiss their organization's notices
         async with db.session() as session:
             try:
-                await notices.dismiss(session, ctx.organization.id, notification_id)
+                await notices.dismiss(session, ctx.actor, notification_id)
             except NotFound:
                 return  # not theirs (or gone): nothing changes
         await self._reload(ctx)

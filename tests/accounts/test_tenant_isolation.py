@@ -73,7 +73,7 @@ async def _organization(label: str) -> dict[str, str]:
     email = f"{label}-{uuid4().hex[:8]}@example.com"
     async with db.session() as session:
         signed = await auth.sign_up(session, email, PASSWORD, organization_name=f"Org {email.split('@')[0]}")
-        key = await api_keys.create_api_key(session, signed.organization.id, "probe")
+        key = await api_keys.create_api_key(session, factories.actor_of(signed.organization.id), "probe")
         _, token = await auth.create_session(session, signed.user.id)
         await session.commit()
     return {"org": signed.organization.id, "key": key.secret, "cookie": f"{auth.SESSION_COOKIE}={token}",

@@ -38,6 +38,7 @@ from livchat.services.accounts import api_keys, users
 from livchat.services.errors import GatewayTimeout, GatewayUnavailable, InvalidInput
 from livchat.services.usage.limits import reset_rate_limits
 from livchat.services.whatsapp.gateway import close_gateway
+from tests.factories import actor_of
 
 Step = Callable[[dict[str, Any], Attempt], Awaitable[JSONResponse]]
 
@@ -336,7 +337,7 @@ async def silent_wuzapi() -> AsyncIterator[list[bytes]]:
 async def _connected_org_instance(session: Any) -> tuple[dict[str, str], str]:
     org = await users.create_organization(session, "Acme")
     org.plan = Plan.STARTER
-    key = await api_keys.create_api_key(session, org.id, "test")
+    key = await api_keys.create_api_key(session, actor_of(org.id), "test")
     instance = Instance(id=new_id("inst"), organization_id=org.id, name="Shop", wuzapi_user_id="u1",
                         wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40),
                         status="connected", logged_in=True)

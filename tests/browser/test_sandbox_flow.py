@@ -23,6 +23,7 @@ from livchat.services.accounts import auth
 from livchat.services.whatsapp import instances, messaging
 from livchat.services.whatsapp.gateway import close_gateway
 from livchat.services.whatsapp.messaging import OutgoingMessage
+from tests.factories import actor_of
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")
@@ -106,10 +107,10 @@ async def _owner(session: Any, email: str) -> tuple[str, str]:
 def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp, page: Page) -> None:
     org, token = served.session_call(_owner, f"flow-{new_id('u')}@example.com")
     other_org, _ = served.session_call(_owner, f"other-{new_id('u')}@example.com")
-    instance = served.session_call(instances.create_instance, org, "Browser shop")
-    theirs = served.session_call(instances.create_instance, other_org, "Not yours")
-    qr = served.session_call(instances.qr_code, org, instance.id)
-    served.session_call(instances.qr_code, other_org, theirs.id)
+    instance = served.session_call(instances.create_instance, actor_of(org), "Browser shop")
+    theirs = served.session_call(instances.create_instance, actor_of(other_org), "Not yours")
+    qr = served.session_call(instances.qr_code, actor_of(org), instance.id)
+    served.session_call(instances.qr_code, actor_of(other_org), theirs.id)
     assert qr.qr_code.startswith("data:image/png;base64,")
 
     page.context.add_cookies([{"name": auth.SESSION_COOKIE, "value": token, "url": served.url}])
@@ -137,7 +138,7 @@ def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp,
     inbound = history[0][0]
     assert (inbound.direction, inbound.text, inbound.phone) == ("inbound", "Is my order on its way?", "5511912345678")
 
-    sent = served.session_call(messaging.send_message, org, instance.id,
+    sent = served.session_call(messaging.send_message, actor_of(org), instance.id,
                                OutgoingMessage(to="+55 11 91234-5678", text="Yes, it ships today"))
     assert sent.status == "sent"
     page.locator("#sandbox-refresh").click()

@@ -10,6 +10,7 @@ from livchat.services.errors import NotFound
 from livchat.services.notifications import notices
 from livchat.state.notices import NoticesState
 from tests.dashboard.dash_support import tab
+from tests.factories import actor_of
 
 PASSWORD = "correct horse battery"
 
@@ -62,12 +63,12 @@ async def test_dismiss_is_scoped_to_the_organization(database: str) -> None:
     notice = await paused_notice(org_a)
     async with db.session() as session:
         try:
-            await notices.dismiss(session, org_b, notice)
+            await notices.dismiss(session, actor_of(org_b), notice)
             raise AssertionError("another organization dismissed the notice")
         except NotFound:
             pass
         assert [v.id for v in await notices.unread(session, org_a)] == [notice]
-        await notices.dismiss(session, org_a, notice)
+        await notices.dismiss(session, actor_of(org_a), notice)
         assert await notices.unread(session, org_a) == []
 
 

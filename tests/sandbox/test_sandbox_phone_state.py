@@ -13,6 +13,7 @@ from livchat.services.whatsapp import instances, test_panel
 from livchat.state.sandbox_phone import SandboxPhoneState
 from tests.accounts.accounts_support import event_text
 from tests.dashboard.dash_support import forget_sandbox_users, live, tab  # noqa: F401 - fixtures
+from tests.factories import actor_of
 from tests.whatsapp.wa_support import LiveApp
 
 PASSWORD = "correct horse battery"
@@ -25,8 +26,8 @@ async def owner_with_waiting_instance(email: str, name: str) -> tuple[str, str, 
         signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
         _, token = await auth.create_session(session, signed.user.id)
         await session.commit()
-        instance = await instances.create_instance(session, signed.organization.id, name)
-        await instances.qr_code(session, signed.organization.id, instance.id)
+        instance = await instances.create_instance(session, actor_of(signed.organization.id), name)
+        await instances.qr_code(session, actor_of(signed.organization.id), instance.id)
     return signed.organization.id, f"{auth.SESSION_COOKIE}={token}", instance.id
 
 

@@ -26,6 +26,7 @@ from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import Dispatcher
 from livchat.services.webhooks.endpoints import UnsafeWebhookUrl
 from livchat.services.webhooks.signing import hex_signature
+from tests.factories import actor_of
 
 
 @pytest.mark.usefixtures("allow_private")
@@ -42,7 +43,8 @@ async def test_secret_is_shown_once_stored_encrypted_and_events_validated(tenant
         assert (await endpoints.get_endpoint(session, tenant.organization_id, tenant.instance_id)).wire() == again
         for bad in ([], ["message.nope"], "message.read"):
             with pytest.raises(InvalidInput):
-                await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, receiver.url, bad)
+                await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id,
+                                              receiver.url, bad)
 
 
 @pytest.mark.usefixtures("allow_private")
@@ -54,18 +56,18 @@ async def test_another_organizations_ids_answer_not_found(tenant: Tenant, receiv
     async with db.session() as session:
         for call in (
             endpoints.get_endpoint(session, other.organization_id, tenant.instance_id),
-            endpoints.save_endpoint(session, other.organization_id, tenant.instance_id, receiver.url),
-            endpoints.delete_endpoint(session, other.organization_id, tenant.instance_id),
-            endpoints.rotate_secret(session, other.organization_id, tenant.instance_id),
+            endpoints.save_endpoint(session, actor_of(other.organization_id), tenant.instance_id, receiver.url),
+            endpoints.delete_endpoint(session, actor_of(other.organization_id), tenant.instance_id),
+            endpoints.rotate_secret(session, actor_of(other.organization_id), tenant.instance_id),
             endpoints.list_deliveries(session, other.organization_id, tenant.instance_id),
-            endpoints.redeliver(session, other.organization_id, delivery.id),
+            endpoints.redeliver(session, actor_of(other.organization_id), delivery.id),
             endpoints.get_delivery(session, other.organization_id, delivery.id),
-            endpoints.send_test_event(session, other.organization_id, tenant.instance_id),
+            endpoints.send_test_event(session, actor_of(other.organization_id), tenant.instance_id),
         ):
             with pytest.raises(NotFound):
                 await call
         assert await endpoints.find_endpoint(session, other.organization_id, other.instance_id) is None
-        await endpoints.delete_endpoint(session, tenant.organization_id, tenant.instance_id)
+        await endpoints.delete_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id)
         assert await endpoints.find_endpoint(session, tenant.organization_id, tenant.instance_id) is None
     assert await deliveries(tenant) == []  # the log goes with the endpoint
 
@@ -80,7 +82,7 @@ async def test_every_rotated_out_secret_signs_until_its_own_24_hours_are_over(
         # Rotations in the past (the clock is injected): the first secret's 24 h are over, the
         # second's and the third's are not, although they were rotated out within 2 h of each other.
         for hours_ago in (25, 2, 1):
-            rotated.append((await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id,
+            rotated.append((await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id,
                                                          now=now - timedelta(hours=hours_ago))).wire())
     second, third, current = (r["secret"] for r in rotated)
     assert rotated[-1]["secretPrefix"] == current[:12] and len({first, second, third, current}) == 4
@@ -110,17 +112,18 @@ async def test_an_eleventh_rotation_within_24_hours_is_refused(tenant: Tenant) -
     from livchat.state.whatsapp_common import problem_key
 
     async with db.session() as session:
-        await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id,
+        await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id,
                                      "https://93.184.216.34/hook")
         now = utcnow()
         for _ in range(endpoints.MAX_PREVIOUS_SECRETS):
-            await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=now)
+            await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id, now=now)
         with pytest.raises(Conflict) as refused:
-            await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=now)
+            await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id, now=now)
         assert refused.value.detail == "webhook_rotation_limit"
         assert problem_key(refused.value) == "dashboard_whatsapp.errors.webhook_rotation_limit"  # it says why
         later = now + timedelta(hours=24, seconds=1)  # the earlier ones have expired: allowed again
-        rotated = (await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=later)).wire()
+        rotated = (await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id,
+                                                 now=later)).wire()
         endpoint = (await session.exec(select(WebhookEndpoint))).one()
         assert endpoints.secrets_in_use(endpoint, later)[0] == rotated["secret"]
         assert len(endpoint.previous_secrets) == 1  # the expired ones are gone from the row
@@ -175,7 +178,7 @@ async def test_free_plan_gets_three_attempts_then_failed_and_redeliver_queues_it
 
     receiver.status = 200
     async with db.session() as session:
-        queued = (await endpoints.redeliver(session, tenant.organization_id, row.id)).wire()
+        queued = (await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)).wire()
     assert queued["status"] == "pending"
     delivered = await wait_status(row.id, "delivered")
     assert delivered.attempts == 4 and delivered.max_attempts == 6  # a fresh budget of three
@@ -191,7 +194,7 @@ async def test_test_event_goes_out_whatever_the_subscription(tenant: Tenant, rec
                                                              dispatcher: Dispatcher) -> None:
     secret = (await save(tenant, receiver.url, ["message.read"]))["secret"]
     async with db.session() as session:
-        sent = (await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)).wire()
+        sent = (await endpoints.send_test_event(session, actor_of(tenant.organization_id), tenant.instance_id)).wire()
     await receiver.wait_for(lambda r: r.count == 1)
     body = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
     assert body["type"] == "webhook.test" and body["id"] == sent["eventId"]
@@ -211,14 +214,14 @@ async def test_test_event_goes_out_whatever_the_subscription(tenant: Tenant, rec
 async def test_unsafe_urls_are_refused_when_saved(tenant: Tenant, url: str) -> None:
     async with db.session() as session:
         with pytest.raises(UnsafeWebhookUrl) as refused:
-            await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url)
+            await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id, url)
     assert refused.value.code == "unsafe_webhook_url" and refused.value.status == 422
     assert await _endpoints() == 0
 
 
 async def test_a_public_address_is_accepted(tenant: Tenant) -> None:
     async with db.session() as session:  # an IP literal resolves without DNS; nothing is sent
-        saved = (await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id,
+        saved = (await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id,
                                               "https://93.184.216.34/hooks/livchat")).wire()
     assert saved["url"] == "https://93.184.216.34/hooks/livchat"
 
@@ -262,9 +265,9 @@ async def test_paused_endpoint_refuses_redeliver_and_test_events_until_saved_aga
         endpoint.paused_at = utcnow()
         await session.commit()
         with pytest.raises(Conflict):
-            await endpoints.redeliver(session, tenant.organization_id, row.id)
+            await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)
         with pytest.raises(Conflict):
-            await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)
+            await endpoints.send_test_event(session, actor_of(tenant.organization_id), tenant.instance_id)
         assert (await endpoints.get_endpoint(session, tenant.organization_id, tenant.instance_id)).active is False
     await emit(tenant, {"id": "while paused"})
     _, paused = await deliveries(tenant)  # logged as failed, never attempted

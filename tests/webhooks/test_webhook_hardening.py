@@ -30,6 +30,7 @@ from livchat.models.webhooks import WebhookEndpoint
 from livchat.services.errors import Conflict
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import Dispatcher
+from tests.factories import actor_of
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead
     holder, other = Dispatcher(FAST), Dispatcher(FAST)
     [work] = await holder.claim(10)  # in flight
     async with db.session() as session:
-        queued = (await endpoints.redeliver(session, tenant.organization_id, row.id)).wire()
+        queued = (await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)).wire()
     assert queued["status"] == "pending"
     assert await other.claim(10) == []  # no second post while the first is in flight
 
@@ -163,7 +164,7 @@ async def test_redeliver_of_a_row_waiting_for_its_retry_sends_it_now(
     assert await worker.run_once() == 0  # its retry is due in about an hour
     [row] = await deliveries(tenant)
     async with db.session() as session:
-        await endpoints.redeliver(session, tenant.organization_id, row.id)
+        await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)
     receiver.status = 200
     assert await worker.run_once() == 1
     await worker.aclose()
@@ -196,12 +197,12 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
                                               status="failed")).wire()
         assert [(d["id"], d["failureReason"]) for d in log["data"]] == [(row.id, "endpoint_paused")]
         with pytest.raises(Conflict):
-            await endpoints.redeliver(session, tenant.organization_id, row.id)
+            await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)
 
     resumed = await save(tenant, receiver.url)  # PUT again: resumes the endpoint
     assert resumed["active"] is True and resumed["pausedAt"] is None
     async with db.session() as session:
-        queued = (await endpoints.redeliver(session, tenant.organization_id, row.id)).wire()
+        queued = (await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)).wire()
     assert queued["status"] == "pending" and queued["failureReason"] is None
     done = await wait_status(row.id, "delivered")
     assert done.failure_reason is None and receiver.ids() == [event.id]
@@ -227,7 +228,8 @@ async def test_retries_used_up_say_so(tenant: Tenant, receiver: Receiver, dispat
     await save(tenant, receiver.url)
     receiver.status = 500
     async with db.session() as session:
-        sent = (await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)).wire()  # 1 attempt
+        sent = (await endpoints.send_test_event(session, actor_of(tenant.organization_id),
+                                                tenant.instance_id)).wire()  # 1 attempt
     failed = await wait_status(sent["id"], "failed")
     assert failed.failure_reason == "attempts_exhausted" and failed.attempts == 1
     assert await usage_of(tenant) == (0, 1)

@@ -21,6 +21,7 @@ from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import DispatcherConfig
 from livchat.services.webhooks.outbox import RetryPolicy
 from livchat.services.whatsapp.events import MessageReceived
+from tests.factories import actor_of
 
 FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.2, window=timedelta(seconds=30), free_attempts=3)
 FAST = DispatcherConfig(concurrency=8, batch_size=50, lease=timedelta(seconds=5), timeout=2.0, poll_interval=0.05,
@@ -75,7 +76,8 @@ async def attempts_of(delivery_id: str) -> list[WebhookAttempt]:
 
 async def save(tenant: Tenant, url: str, events: list[str] | None = None) -> dict:  # type: ignore[type-arg]
     async with db.session() as session:
-        return (await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)).wire()
+        return (await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id, url,
+                                              events)).wire()
 
 
 async def wait_status(delivery_id: str, status: str, timeout: float = 10.0) -> WebhookDelivery:

@@ -30,6 +30,7 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
+from tests.factories import actor_of
 
 INSTANCE_FIELDS = {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt"}
 SENT_FIELDS = {"id", "whatsappMessageId", "status", "timestamp"}
@@ -57,7 +58,7 @@ async def _org(session: Any, plan: str = Plan.STARTER) -> tuple[str, dict[str, s
     org = await users.create_organization(session, "Acme")
     org.plan = plan
     session.add(org)
-    key = await api_keys.create_api_key(session, org.id, "contract")
+    key = await api_keys.create_api_key(session, actor_of(org.id), "contract")
     await session.commit()
     return org.id, {"Authorization": f"Bearer {key.secret}"}
 
@@ -440,7 +441,7 @@ async def test_keys_are_required_and_revocation_is_immediate(live, session) -> N
     assert (await live.http.get("/api/v1/instances", headers={"Authorization": "Bearer lc_live_nope"})).status_code == 401
     assert (await live.http.get("/api/v1/instances", headers=headers)).status_code == 200
     key = (await api_keys.list_api_keys(session, org_id))[0]
-    await api_keys.revoke_api_key(session, org_id, key.id)
+    await api_keys.revoke_api_key(session, actor_of(org_id), key.id)
     await session.commit()
     revoked = await live.http.get("/api/v1/instances", headers=headers)
     assert revoked.status_code == 401 and revoked.headers["content-type"] == PROBLEM

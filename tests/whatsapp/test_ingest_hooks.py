@@ -35,6 +35,7 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
+from tests.factories import actor_of
 from tests.whatsapp.wa_support import make_org
 
 KEY = "k" * 20 + "0123456789abcdefghijkl"
@@ -259,7 +260,7 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     """Instance events carry no nonce: a validly signed old Connected/LoggedOut can be replayed as
     is. Each is checked against WuzAPI's live status, so only real changes move the row."""
     org = await make_org(session)
-    instance = await instances.create_instance(session, org, "Shop")
+    instance = await instances.create_instance(session, actor_of(org), "Shop")
     token = instances.wuzapi_token(instance)
 
     async def replay(inner: dict[str, Any]) -> dict[str, Any]:
@@ -281,7 +282,7 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     assert (await replay(protocol.qr_event("data:image/png;base64,OLD")))["updated"] == 0
     assert await row() == ("disconnected", False, None) and mine(InstanceQrUpdated) == []
 
-    await instances.qr_code(session, org, instance.id)
+    await instances.qr_code(session, actor_of(org), instance.id)
     waiting = await live.session_of(instance.wuzapi_user_id or "")
     await live.link(qr=waiting["qr"], phone="5511988887777")
     await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
@@ -307,7 +308,7 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     await get_sandbox().webhooks.drain()
     assert [len(mine(k)) for k in (InstanceConnected, InstanceDisconnected, InstanceLoggedOut)] == [2, 1, 1]
     assert len(mine(InstanceQrUpdated)) == 1  # the real first code only
-    await instances.delete_instance(session, org, instance.id)
+    await instances.delete_instance(session, actor_of(org), instance.id)
 
 
 async def test_concurrent_duplicate_deliveries_store_one_row(api, session) -> None:

@@ -117,10 +117,11 @@ async def linked_instance(live: LiveApp, session: Any, organization_id: str | No
     """An instance created through the service and linked by scanning its QR on the sandbox."""
     from livchat.services.whatsapp import instances
     from livchat.services.whatsapp.events import InstanceConnected
+    from tests.factories import actor_of
 
-    instance = await instances.create_instance(session, organization_id, "Shop",
-                                               anonymous_session_id=anonymous_session_id)
-    await instances.qr_code(session, organization_id, instance.id, anonymous_session_id=anonymous_session_id)
+    actor = actor_of(organization_id) if organization_id else None  # None: the test panel's session
+    instance = await instances.create_instance(session, actor, "Shop", anonymous_session_id=anonymous_session_id)
+    await instances.qr_code(session, actor, instance.id, anonymous_session_id=anonymous_session_id)
     waiting = await live.session_of(instance.wuzapi_user_id or "")
     await live.link(qr=waiting["qr"], phone=phone)
     await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)

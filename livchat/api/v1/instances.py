@@ -62,7 +62,7 @@ async def create_instance(caller: Caller, body: InstanceCreate, request: Request
         async with db.session() as session:
             # The service enforces the plan's instance limit (402 plan_limit), atomically.
             # No `attempt.dispatching()`: a creation that fails removes what it made, so it may be retried.
-            instance = await instances.create_instance(session, org.id, body.name)
+            instance = await instances.create_instance(session, caller.actor, body.name)
             return JSONResponse(InstanceOut.of(instance, None).wire(), status_code=201)
 
     return await idempotent(request, org.id, produce)
@@ -79,43 +79,43 @@ async def get_instance(caller: Caller, instance_id: str) -> InstanceOut:
 @router.delete("/instances/{instance_id}", status_code=204, summary="Delete an instance (logs out in WuzAPI too)")
 async def delete_instance(caller: Caller, instance_id: str) -> Response:
     async with db.session() as session:
-        await instances.delete_instance(session, caller.organization.id, instance_id)
+        await instances.delete_instance(session, caller.actor, instance_id)
     return Response(status_code=204)
 
 
 @router.post("/instances/{instance_id}/connect", response_model=ConnectOut, summary="Start a connection")
 async def connect(caller: Caller, instance_id: str) -> ConnectOut:
     async with db.session() as session:
-        return ConnectOut.of(await instances.connect(session, caller.organization.id, instance_id))
+        return ConnectOut.of(await instances.connect(session, caller.actor, instance_id))
 
 
 @router.post("/instances/{instance_id}/disconnect", response_model=StatusOut, summary="Disconnect, keeping the pairing")
 async def disconnect(caller: Caller, instance_id: str) -> StatusOut:
     async with db.session() as session:
-        return await instances.disconnect(session, caller.organization.id, instance_id)
+        return await instances.disconnect(session, caller.actor, instance_id)
 
 
 @router.post("/instances/{instance_id}/logout", response_model=StatusOut, summary="Unpair the phone")
 async def logout(caller: Caller, instance_id: str) -> StatusOut:
     async with db.session() as session:
-        return await instances.logout(session, caller.organization.id, instance_id)
+        return await instances.logout(session, caller.actor, instance_id)
 
 
 @router.get("/instances/{instance_id}/qr", response_model=QrOut, summary="Current QR code",
             responses={409: {"description": "`already_connected`: the phone is already linked"}})
 async def qr(caller: Caller, instance_id: str) -> QrOut:
     async with db.session() as session:
-        return await instances.qr_code(session, caller.organization.id, instance_id)
+        return await instances.qr_code(session, caller.actor, instance_id)
 
 
 @router.post("/instances/{instance_id}/pairphone", response_model=PairingOut, summary="Pairing code for a phone number",
              openapi_extra={tenancy.PROBE_BODY: {"phone": "+55 11 91234-5678"}})
 async def pairphone(caller: Caller, instance_id: str, body: PairPhone) -> PairingOut:
     async with db.session() as session:
-        return await instances.pair_phone(session, caller.organization.id, instance_id, body.phone)
+        return await instances.pair_phone(session, caller.actor, instance_id, body.phone)
 
 
 @router.get("/instances/{instance_id}/status", response_model=StatusOut, summary="Live connection status")
 async def status(caller: Caller, instance_id: str) -> StatusOut:
     async with db.session() as session:
-        return await instances.sync_status(session, caller.organization.id, instance_id)
+        return await instances.sync_status(session, caller.actor, instance_id)

@@ -71,7 +71,7 @@ async def send(caller: Caller, instance_id: str, body: SendMessage, request: Req
     async def produce(attempt: Attempt) -> JSONResponse:
         async with db.session() as session:
             # Checks first (404, 422): a bad send costs no limit. Then the limits, then one send.
-            prepared = await messaging.prepare_send(session, org.id, instance_id, messaging.OutgoingMessage(
+            prepared = await messaging.prepare_send(session, caller.actor, instance_id, messaging.OutgoingMessage(
                 **body.model_dump(exclude_none=True)))
             try:
                 record(request, await messaging.check_send_rate(prepared, org.plan))

@@ -43,13 +43,13 @@ async def get_webhook(caller: Caller, instance_id: str) -> WebhookOut:
             openapi_extra={tenancy.PROBE_BODY: {"url": "https://example.com/hook", "events": ["message.received"]}})
 async def put_webhook(caller: Caller, instance_id: str, body: WebhookIn) -> WebhookOut:
     async with db.session() as session:
-        return await endpoints.save_endpoint(session, caller.organization.id, instance_id, body.url, body.events)
+        return await endpoints.save_endpoint(session, caller.actor, instance_id, body.url, body.events)
 
 
 @router.delete("/instances/{instance_id}/webhook", status_code=204, summary="Remove the webhook and its log")
 async def delete_webhook(caller: Caller, instance_id: str) -> Response:
     async with db.session() as session:
-        await endpoints.delete_endpoint(session, caller.organization.id, instance_id)
+        await endpoints.delete_endpoint(session, caller.actor, instance_id)
     return Response(status_code=204)
 
 
@@ -57,14 +57,14 @@ async def delete_webhook(caller: Caller, instance_id: str) -> Response:
              response_model_exclude_none=True, summary="New secret; the old one keeps signing alongside for 24 h")
 async def rotate_secret(caller: Caller, instance_id: str) -> WebhookOut:
     async with db.session() as session:
-        return await endpoints.rotate_secret(session, caller.organization.id, instance_id)
+        return await endpoints.rotate_secret(session, caller.actor, instance_id)
 
 
 @router.post("/instances/{instance_id}/webhook/test", response_model=DeliveryOut, status_code=202,
              summary="Queue a `webhook.test` event to the endpoint")
 async def test_webhook(caller: Caller, instance_id: str) -> DeliveryOut:
     async with db.session() as session:
-        return await endpoints.send_test_event(session, caller.organization.id, instance_id)
+        return await endpoints.send_test_event(session, caller.actor, instance_id)
 
 
 @router.get("/instances/{instance_id}/webhook/deliveries", response_model=DeliveryPage,
@@ -87,4 +87,4 @@ async def delivery(caller: Caller, delivery_id: str) -> DeliveryDetail:
              summary="Queue it again (same webhook-id)")
 async def redeliver(caller: Caller, delivery_id: str) -> DeliveryOut:
     async with db.session() as session:
-        return await endpoints.redeliver(session, caller.organization.id, delivery_id)
+        return await endpoints.redeliver(session, caller.actor, delivery_id)

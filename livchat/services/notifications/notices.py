@@ -17,6 +17,7 @@ from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
 from livchat.i18n import CATALOGUES, translate
 from livchat.models.system import Notification
+from livchat.services.actors import Actor
 from livchat.services.errors import NotFound
 from livchat.services.notifications.schemas import NoticeOut, NoticeText
 
@@ -55,10 +56,11 @@ async def unread(session: AsyncSession, organization_id: str, limit: int = UNREA
             for row in rows]
 
 
-async def dismiss(session: AsyncSession, organization_id: str, notification_id: str) -> None:
-    """Mark one notice read; another organization's id is NotFound. Commits."""
+async def dismiss(session: AsyncSession, actor: Actor, notification_id: str) -> None:
+    """Mark one notice read (any member may); another organization's id is NotFound. Commits."""
+    actor.require("read")
     row = (await session.exec(select(Notification).where(
-        Notification.id == notification_id, Notification.organization_id == organization_id))).first()
+        Notification.id == notification_id, Notification.organization_id == actor.organization_id))).first()
     if row is None:
         raise NotFound("notification")
     if row.read_at is None:

@@ -1,8 +1,8 @@
 """Webhook endpoints (one per instance) and their delivery log, as API.md describes them.
 
 Views are the models of `schemas.py` (the API's JSON), so the REST routers and the dashboard show the same.
-Every function takes the caller's organization; another organization's ids are `NotFound`.
-Functions that change something commit.
+Reads take the caller's organization; changes take the actor (`manage_webhooks`) and commit.
+Another organization's ids are `NotFound`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import Instance
+from livchat.services.actors import Actor
 from livchat.services.errors import Conflict, InvalidInput, NotFound
 from livchat.services.notifications import notices
 from livchat.services.notifications.email import send_email
@@ -125,10 +126,12 @@ async def find_endpoint(session: AsyncSession, organization_id: str, instance_id
         return None
 
 
-async def save_endpoint(session: AsyncSession, organization_id: str, instance_id: str, url: str,
+async def save_endpoint(session: AsyncSession, actor: Actor, instance_id: str, url: str,
                         events: list[str] | None = None) -> WebhookOut:
     """Create or update the instance's endpoint. The view has `secret` only when it was created
     (the one time the full secret is shown). Saving a paused endpoint resumes it."""
+    actor.require("manage_webhooks")
+    organization_id = actor.organization_id
     await _instance_id(session, organization_id, instance_id)
     url = await check_webhook_url(url)
     chosen = _valid_events(events)
@@ -149,18 +152,20 @@ async def save_endpoint(session: AsyncSession, organization_id: str, instance_id
     return WebhookOut.of(endpoint, secret)
 
 
-async def delete_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> None:
+async def delete_endpoint(session: AsyncSession, actor: Actor, instance_id: str) -> None:
     """Removes the endpoint and its delivery log."""
-    endpoint = await _endpoint(session, organization_id, instance_id)
+    actor.require("manage_webhooks")
+    endpoint = await _endpoint(session, actor.organization_id, instance_id)
     await session.delete(endpoint)
     await session.commit()
 
 
-async def rotate_secret(session: AsyncSession, organization_id: str, instance_id: str, *,
+async def rotate_secret(session: AsyncSession, actor: Actor, instance_id: str, *,
                         now: datetime | None = None) -> WebhookOut:
     """A new secret (in the view, shown once). The current one keeps signing beside it for 24 h,
     as does every earlier one until its own 24 h are over."""
-    endpoint = await _endpoint(session, organization_id, instance_id)
+    actor.require("manage_webhooks")
+    endpoint = await _endpoint(session, actor.organization_id, instance_id)
     now = now or utcnow()
     previous = _still_signing(endpoint.previous_secrets, now)
     if len(previous) >= MAX_PREVIOUS_SECRETS:
@@ -221,11 +226,13 @@ async def _plan(session: AsyncSession, organization_id: str) -> str:
     return (await session.exec(select(Organization.plan).where(Organization.id == organization_id))).one()
 
 
-async def redeliver(session: AsyncSession, organization_id: str, delivery_id: str, *,
+async def redeliver(session: AsyncSession, actor: Actor, delivery_id: str, *,
                     now: datetime | None = None, policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> DeliveryOut:
     """Queue it again now with a fresh attempt schedule; it keeps its `webhook-id` (the event id).
     A row a dispatcher is posting right now stays its own (making it claimable would post it twice
     at once): it is flagged, and that dispatcher queues it again when the attempt in flight ends."""
+    actor.require("manage_webhooks")
+    organization_id = actor.organization_id
     delivery = await _delivery(session, organization_id, delivery_id)
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or endpoint.paused_at is not None or not endpoint.active:
@@ -246,9 +253,11 @@ async def redeliver(session: AsyncSession, organization_id: str, delivery_id: st
     return DeliveryOut.of(delivery)
 
 
-async def send_test_event(session: AsyncSession, organization_id: str, instance_id: str, *,
+async def send_test_event(session: AsyncSession, actor: Actor, instance_id: str, *,
                           now: datetime | None = None) -> DeliveryOut:
     """A `webhook.test` delivery to the endpoint, whatever events it subscribes to (one attempt)."""
+    actor.require("manage_webhooks")
+    organization_id = actor.organization_id
     endpoint = await _endpoint(session, organization_id, instance_id)
     if endpoint.paused_at is not None or not endpoint.active:
         raise Conflict("webhook_paused")

@@ -36,13 +36,14 @@ from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
+from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, LocationOnZeroAxis, NotFound
 from livchat.services.pagination import newest_first
 from livchat.services.usage import counters
 from livchat.services.usage.limits import RateLimited, RateLimitResult, get_rate_limits
 from livchat.services.whatsapp.events import MessageFailed, MessageSent
 from livchat.services.whatsapp.gateway import get_gateway, service_error
-from livchat.services.whatsapp.instances import get_instance, wuzapi_token
+from livchat.services.whatsapp.instances import acting_for, get_instance, wuzapi_token
 from livchat.services.whatsapp.media import Media, fetch_media, parse_media
 from livchat.services.whatsapp.phones import normalize_phone
 from livchat.services.whatsapp.schemas import MessageOut
@@ -126,9 +127,11 @@ def validate(message: OutgoingMessage) -> tuple[str, Media | None]:
                         mime_type=message.mime_type)
 
 
-async def prepare_send(session: AsyncSession, organization_id: str | None, instance_id: str,
+async def prepare_send(session: AsyncSession, actor: Actor | None, instance_id: str,
                        message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> PreparedSend:
-    """Every check of a send, cheapest first (the instance is 404 before media is fetched)."""
+    """Every check of a send, cheapest first (the role, then the input; the instance is 404
+    before media is fetched). `actor=None`: the test panel's anonymous session."""
+    organization_id = acting_for(actor, "use")
     phone, to_send = validate(message)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
@@ -146,14 +149,13 @@ async def check_send_rate(prepared: PreparedSend, plan: str) -> RateLimitResult:
     return result
 
 
-async def send_message(session: AsyncSession, organization_id: str | None, instance_id: str,
+async def send_message(session: AsyncSession, actor: Actor | None, instance_id: str,
                        message: OutgoingMessage, *, plan: str | None = None,
                        anonymous_session_id: str | None = None) -> Message:
     """Check, apply the plan's limits (an organization's instance; `plan` is looked up when not
     given), record, send once. Returns the row (`sent`); on a gateway failure the row is `failed`
     (committed, `MessageFailed` emitted) and the mapped service error is raised."""
-    prepared = await prepare_send(session, organization_id, instance_id, message,
-                                  anonymous_session_id=anonymous_session_id)
+    prepared = await prepare_send(session, actor, instance_id, message, anonymous_session_id=anonymous_session_id)
     if prepared.instance.organization_id is not None:
         plan = plan or await _plan_of(session, prepared.instance.organization_id)
         await check_send_rate(prepared, plan)
@@ -365,9 +367,10 @@ async def get_message(session: AsyncSession, organization_id: str | None, messag
     return row
 
 
-async def mark_read(session: AsyncSession, organization_id: str | None, instance_id: str,
+async def mark_read(session: AsyncSession, actor: Actor | None, instance_id: str,
                     message_ids: list[str], *, anonymous_session_id: str | None = None) -> int:
     """Send read receipts for inbound messages (our ids). Returns how many were marked."""
+    organization_id = acting_for(actor, "use")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     if not message_ids:
         raise InvalidInput("message_ids_required")
