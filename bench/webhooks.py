@@ -64,18 +64,16 @@ def _start_receiver() -> tuple[subprocess.Popen[bytes], str]:
 
 
 async def _tenant() -> tuple[str, str]:
-    from livchat.core.crypto import encrypt
     from livchat.core.db import db
     from livchat.core.ids import new_id
     from livchat.models.accounts import Organization
-    from livchat.models.whatsapp import Instance
+    from tests.factories import make_instance
 
     async with db.session() as session:
         org = Organization(id=new_id("org"), name="Bench", slug=new_id("bench"), plan="scale")
         session.add(org)
         await session.flush()
-        instance = Instance(id=new_id("inst"), organization_id=org.id, name="Bench",
-                            wuzapi_token_encrypted=encrypt("t"), hmac_key_encrypted=encrypt("k"))
+        instance = make_instance(org.id, name="Bench", wuzapi_token="t", hmac_key="k")
         session.add(instance)
         await session.commit()
         return org.id, instance.id

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from livchat.services.whatsapp import instances, messaging
 from livchat.services.whatsapp.gateway import close_gateway
 from livchat.services.whatsapp.messaging import OutgoingMessage
 from tests.factories import actor_of
+from tests.polling import eventually_sync
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")
@@ -78,14 +78,7 @@ class ServedApp:
 
     def wait_for(self, probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0) -> T:
         """Poll the other process's database until `done` (bounded)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if done(value):
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition never met; last value: {value!r}")
-            time.sleep(0.2)  # polling another process's state, not a synchronisation guess
+        return eventually_sync(probe, done, timeout=timeout, every=0.2, what="the served app's state")
 
 
 @pytest.fixture

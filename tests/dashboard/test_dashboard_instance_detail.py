@@ -32,6 +32,7 @@ from tests.dashboard.dash_support import (  # noqa: F401 - fixtures
     tab,
 )
 from tests.dashboard.test_dashboard_instances import signed_in_owner
+from tests.polling import eventually
 from tests.whatsapp.wa_support import LiveApp, linked_instance
 
 pytestmark = pytest.mark.usefixtures("allow_private_webhooks", "forget_sandbox_users")
@@ -76,13 +77,6 @@ class Receiver:
 async def receiver() -> AsyncIterator[Receiver]:
     async with Receiver() as r:
         yield r
-
-
-async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Bounded wait on a condition checked against the database (the dispatcher works apart)."""
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.02)
 
 
 async def delivery_statuses(instance_id: str) -> list[str]:
@@ -166,7 +160,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     async with dispatcher_lifespan():
         await InstanceDetailState.send_test_event.fn(page)
         assert page.notice == "dashboard_whatsapp.webhook.test_queued"
-        await wait_for(lambda: _statuses_are(instance.id, ["failed"]))  # one attempt for a test event
+        await eventually(lambda: _statuses_are(instance.id, ["failed"]))  # one attempt for a test event
         await InstanceDetailState.refresh.fn(page)
         (failed,) = page.deliveries
         assert (failed["event"], failed["status"], failed["response"]) == ("webhook.test", "failed", "500")
@@ -184,7 +178,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         await InstanceDetailState.filter_deliveries.fn(page, "all")
         await InstanceDetailState.redeliver.fn(page, failed["id"])
         assert page.error == "" and page.notice == "dashboard_whatsapp.webhook.redelivery_queued"
-        await wait_for(lambda: _statuses_are(instance.id, ["delivered"]))
+        await eventually(lambda: _statuses_are(instance.id, ["delivered"]))
     await InstanceDetailState.refresh.fn(page)
     assert [(d["status"], d["reason"]) for d in page.deliveries] == [("delivered", "")]
     assert [b["type"] for b in receiver.bodies] == ["webhook.test", "webhook.test"]

@@ -17,10 +17,8 @@ import aio_pika
 import pytest
 from sqlmodel import select
 
-from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
-from livchat.core.ids import new_id
 from livchat.integrations.amqp_ingest import (
     REASON_HEADER,
     AmqpConsumer,
@@ -31,6 +29,7 @@ from livchat.sandbox import protocol
 from livchat.services.whatsapp import media
 from livchat.services.whatsapp.events import MessageRead, MessageReceived
 from livchat.services.whatsapp.queue_ingest import QueueIngest
+from tests.factories import make_instance
 from tests.whatsapp.wa_support import make_org
 
 AMQP_URL = os.environ.get("LIVCHAT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -67,8 +66,7 @@ async def queue_depth(queue: str) -> int:
 
 
 async def add_instance(session: Any, org: str) -> Instance:
-    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id=uuid.uuid4().hex,
-                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40))
+    instance = make_instance(org, wuzapi_user_id=uuid.uuid4().hex, wuzapi_token="tok", hmac_key="k" * 40)
     session.add(instance)
     await session.commit()
     return instance

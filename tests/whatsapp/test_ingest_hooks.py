@@ -16,7 +16,6 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.core.ids import new_id
@@ -35,7 +34,7 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
-from tests.factories import actor_of
+from tests.factories import actor_of, make_instance
 from tests.whatsapp.wa_support import make_org
 
 KEY = "k" * 20 + "0123456789abcdefghijkl"
@@ -43,9 +42,8 @@ CONTACT = "5511912345678@s.whatsapp.net"
 
 
 async def add_instance(session: Any, org: str | None, key: str = KEY, **fields: Any) -> Instance:
-    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id=new_id("u"),
-                        wuzapi_token_encrypted=encrypt("token-" + new_id("t")), hmac_key_encrypted=encrypt(key),
-                        **fields)
+    instance = make_instance(org, wuzapi_user_id=new_id("u"), wuzapi_token="token-" + new_id("t"), hmac_key=key,
+                             **fields)
     session.add(instance)
     await session.commit()
     return instance

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from livchat.core.crypto import decrypt, encrypt, new_token
+from livchat.core.crypto import decrypt
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import AnonymousSession, Instance
@@ -28,7 +28,8 @@ from livchat.services.whatsapp.events import (
     InstanceQrUpdated,
 )
 from livchat.services.whatsapp.gateway import get_gateway
-from tests.factories import actor_of
+from tests.factories import actor_of, make_instance
+from tests.polling import eventually
 from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 
 PAIRING_CODE = re.compile(r"^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$")
@@ -257,9 +258,7 @@ async def test_two_creates_at_the_plan_limit_exactly_one_wins(live: LiveApp, ses
 async def _interrupted_create(session, organization_id: str, *, age: timedelta, with_wuzapi_user: bool) -> Instance:
     """The row a create leaves when the process dies after reserving it: no WuzAPI user id
     recorded (though the user may have been made, named after the instance)."""
-    instance = Instance(id=new_id("inst"), organization_id=organization_id, name="Cut short",
-                        wuzapi_token_encrypted=encrypt(new_token()), hmac_key_encrypted=encrypt(new_token()),
-                        created_at=utcnow() - age)
+    instance = make_instance(organization_id, name="Cut short", created_at=utcnow() - age)
     session.add(instance)
     await session.commit()
     if with_wuzapi_user:
@@ -306,10 +305,6 @@ async def test_the_sweep_runs_from_the_lifespan(live: LiveApp, session) -> None:
     org = await make_org(session)
     instance = await _interrupted_create(session, org, age=timedelta(minutes=11), with_wuzapi_user=True)
     async with instances.sweep_lifespan(every_seconds=0.05, first_after=0):
-        async def swept() -> None:
-            while await _wuzapi_users_named(instance.id):
-                await asyncio.sleep(0.02)  # polling the sweep's progress
-
-        await asyncio.wait_for(swept(), 10)
+        await eventually(lambda: _wuzapi_users_named(instance.id), lambda named: not named, what="the sweep")
     async with db.session() as s:
         assert await s.get(Instance, instance.id) is None

@@ -23,10 +23,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from livchat.api.problems import service_error_code
-from livchat.core.crypto import encrypt
 from livchat.core.db import db, utcnow
 from livchat.core.events import bus
-from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
 from livchat.models.whatsapp import Instance, Message, UsageDaily
@@ -48,8 +46,9 @@ from livchat.services.whatsapp.events import (
 )
 from livchat.services.whatsapp.gateway import close_gateway
 from livchat.services.whatsapp.messaging import OutgoingMessage
-from tests.factories import actor_of
+from tests.factories import actor_of, make_instance
 from tests.media_support import MEDIA_BYTES
+from tests.polling import eventually
 from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
 
 PNG = base64.b64encode(bytes.fromhex(
@@ -264,9 +263,8 @@ async def fake_wuzapi() -> AsyncIterator[FakeWuzapi]:
 
 async def connected_instance(session: Any, org: str) -> Instance:
     """An instance row that believes it is linked (for a fake WuzAPI: no sandbox session)."""
-    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id="u1",
-                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40),
-                        status="connected", logged_in=True)
+    instance = make_instance(org, wuzapi_user_id="u1", wuzapi_token="tok", hmac_key="k" * 40, status="connected",
+                             logged_in=True)
     session.add(instance)
     await session.commit()
     return instance
@@ -510,9 +508,7 @@ async def test_downloads_of_media_by_url_are_bounded_per_process(session, fake_w
                 return row.status
 
         tasks = [asyncio.create_task(send_one()) for _ in range(sends)]
-        deadline = asyncio.get_running_loop().time() + 10
-        while held.open < media.MAX_CONCURRENT_DOWNLOADS and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)  # polling a condition, bounded by the deadline
+        await eventually(lambda: held.open >= media.MAX_CONCURRENT_DOWNLOADS, what="the downloads' slots to fill")
         assert held.open == media.MAX_CONCURRENT_DOWNLOADS
         held.release.set()
         assert await asyncio.gather(*tasks) == ["sent"] * sends

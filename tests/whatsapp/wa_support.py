@@ -22,6 +22,7 @@ from livchat.models.accounts import Organization
 from livchat.sandbox.config import sandbox_admin_token
 from livchat.sandbox.runtime import get_sandbox
 from livchat.services.whatsapp.gateway import close_gateway
+from tests.polling import eventually
 
 
 @dataclass
@@ -74,11 +75,7 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
     reset_settings_cache()
     server = uvicorn.Server(uvicorn.Config(create_api(), log_level="warning", access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
+    await eventually(lambda: server.started, timeout=5, every=0.01, what="uvicorn's start")
     control_auth = {"Authorization": sandbox_admin_token()}  # the control API takes the admin token
     async with httpx.AsyncClient(base_url=url + "/sandbox/control", headers=control_auth) as control, \
             httpx.AsyncClient(base_url=url) as http:
