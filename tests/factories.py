@@ -1,5 +1,5 @@
-"""Rows for tests, made the way the services would leave them, and the id factories the
-tenant-isolation probe (tests/accounts/test_tenant_isolation.py) uses.
+"""Rows and people for tests, made the way the services would leave them, and the id factories
+the tenant-isolation probe (tests/accounts/test_tenant_isolation.py) uses.
 
 An id-like input of a route or Reflex handler (a name ending in `_id`/`Id`/`_key`, or `id`/`key`)
 needs a factory here: `async (session, organization_id) -> id`, making a fresh row of that
@@ -16,14 +16,42 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import encrypt, new_token
-from livchat.core.db import utcnow
+from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models import Instance, Message, Organization, WebhookEndpoint
-from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, Role
-from livchat.services.accounts import api_keys, invitations, organizations, users
+from livchat.models.enums import (
+    InstanceStatus,
+    MessageDirection,
+    MessageStatus,
+    Plan,
+    Role,
+)
+from livchat.services.accounts import api_keys, auth, invitations, organizations, users
 from livchat.services.actors import Actor
 from livchat.services.notifications import notices
 from livchat.services.webhooks.outbox import add_delivery, event_payload, new_delivery
+
+PASSWORD = "correct horse battery"
+
+
+async def make_org(session: AsyncSession, name: str = "Acme", *, plan: str = Plan.FREE) -> str:
+    """An organization row (nobody in it yet), committed; its id."""
+    org = Organization(id=new_id("org"), name=name, slug=new_id("slug"), plan=plan)
+    session.add(org)
+    await session.commit()
+    return org.id
+
+
+async def signed_in_owner(email: str, *, plan: str | None = None) -> tuple[str, str]:
+    """(organization id, Cookie header) of a fresh owner, signed up as the sign-up page does, in a
+    browser of their own; the organization on `plan` when given."""
+    async with db.session() as session:
+        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
+        if plan:
+            signed.organization.plan = plan
+        _, token = await auth.create_session(session, signed.user.id)
+        await session.commit()
+    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}"
 
 
 def make_instance(organization_id: str | None, *, name: str = "Shop", wuzapi_token: str | None = None,

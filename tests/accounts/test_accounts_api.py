@@ -10,9 +10,8 @@ from sqlmodel import select
 from livchat.core.db import db
 from livchat.models import ApiKey, UserSession
 from livchat.services.accounts import api_keys, auth
-from tests.factories import actor_of
+from tests.factories import PASSWORD, actor_of
 
-PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]
 OUR_PAGE = {"Sec-Fetch-Site": "same-origin"}
 

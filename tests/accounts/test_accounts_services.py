@@ -19,9 +19,7 @@ from livchat.services import actors
 from livchat.services.accounts import auth, invitations, organizations, users
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from livchat.services.notifications import email
-from tests.factories import actor_of
-
-PASSWORD = "correct horse battery"
+from tests.factories import PASSWORD, actor_of
 
 
 def _link(row: EmailOutbox, marker: str) -> str:

@@ -20,9 +20,7 @@ from livchat.state.i18n import LangState
 from livchat.state.members import MembersState
 from livchat.state.shell import ShellState
 from tests.accounts.accounts_support import event_text, run_handler, set_url
-from tests.factories import actor_of
-
-PASSWORD = "correct horse battery"
+from tests.factories import PASSWORD, actor_of
 
 
 async def _user_in_org(email: str, role: str | None = None, org=None):  # type: ignore[no-untyped-def]

@@ -54,10 +54,10 @@ from livchat.models.enums import Role
 from livchat.services import actors
 from livchat.services.accounts import api_keys, auth, users
 from livchat.services.actors import Actor
-from tests import factories, permissions
+from tests import factories
 from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
+from tests.factories import PASSWORD, permissions
 
-PASSWORD = "correct horse battery"
 # Mounted sub-applications with their own authentication, not organization data.
 PUBLIC_MOUNTS = {"/sandbox/control", "/sandbox/wuzapi", "/docs/assets"}
 NOT_IDS = {"path"}  # catch-all `{path:path}` parameters

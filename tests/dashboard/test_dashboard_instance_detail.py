@@ -24,14 +24,8 @@ from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 from livchat.state.instance_detail import InstanceDetailState, attempt_row, message_row
 from livchat.state.usage import UsageState
 from livchat.state.webhooks_overview import WebhooksOverviewState
-from tests.accounts.accounts_support import event_text
-from tests.dashboard.dash_support import (  # noqa: F401 - fixtures
-    allow_private_webhooks,
-    forget_sandbox_users,
-    live,
-    tab,
-)
-from tests.dashboard.test_dashboard_instances import signed_in_owner
+from tests.accounts.accounts_support import event_text, tab_with_cookie
+from tests.factories import signed_in_owner
 from tests.polling import eventually
 from tests.whatsapp.wa_support import LiveApp, linked_instance
 
@@ -39,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("allow_private_webhooks", "forget_sandbox_u
 
 
 def detail_tab(cookie: str, instance_id: str) -> InstanceDetailState:
-    return tab(InstanceDetailState, cookie, f"/dashboard/instances/{instance_id}",
+    return tab_with_cookie(InstanceDetailState, cookie, f"/dashboard/instances/{instance_id}",
                params={"instance_key": instance_id})  # type: ignore[return-value]
 
 
@@ -101,7 +95,7 @@ async def test_send_shows_the_message_and_the_usage_counts_it(live: LiveApp, ses
     await InstanceDetailState.send_message.fn(page, {"to": "12", "text": "x"})
     assert page.error == "whatsapp.errors.invalid_phone"
 
-    usage = tab(UsageState, cookie, "/dashboard/analytics")
+    usage = tab_with_cookie(UsageState, cookie, "/dashboard/analytics")
     await UsageState.load.fn(usage)
     assert (usage.sent_today, usage.daily_limit, usage.instances_used, usage.instances_allowed) == (1, 0, 1, 5)
     assert len(usage.days) == 14 and usage.days[0]["sent"] == "1" and usage.days[1]["sent"] == "0"
@@ -217,10 +211,10 @@ async def test_another_organizations_instance_and_deliveries_change_nothing(live
     assert owner.webhook_url == receiver.url and owner.messages == []
     assert [d["status"] for d in owner.deliveries] == ["pending"] and owner.has_pending
 
-    overview_a = tab(WebhooksOverviewState, cookie_a, "/dashboard/webhooks")
+    overview_a = tab_with_cookie(WebhooksOverviewState, cookie_a, "/dashboard/webhooks")
     await WebhooksOverviewState.load.fn(overview_a)
     assert [(r["id"], r["url"], r["state"]) for r in overview_a.endpoints] == [(instance.id, receiver.url, "active")]
-    overview_b = tab(WebhooksOverviewState, cookie_b, "/dashboard/webhooks")
+    overview_b = tab_with_cookie(WebhooksOverviewState, cookie_b, "/dashboard/webhooks")
     await WebhooksOverviewState.load.fn(overview_b)
     assert overview_b.endpoints == []
 

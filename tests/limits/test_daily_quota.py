@@ -14,7 +14,7 @@ from livchat.core.db import db
 from livchat.models.whatsapp import UsageDaily
 from livchat.services.usage import counters
 from livchat.services.usage.limits import UNLIMITED, QuotaExceeded
-from tests.whatsapp.wa_support import make_org
+from tests.factories import make_org
 
 
 async def _take(org: str, plan: str = "free", now: datetime | None = None) -> Any:

@@ -15,7 +15,7 @@ from livchat.services.accounts import api_keys
 from livchat.services.webhooks.dispatcher import Dispatcher
 from tests.factories import actor_of
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 
 
 async def test_paused_webhook_events_are_listed_failed_and_redelivered_after_a_put(

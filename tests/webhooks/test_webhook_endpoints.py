@@ -29,7 +29,7 @@ from livchat.services.webhooks.signing import hex_signature
 from tests.factories import actor_of
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_secret_is_shown_once_stored_encrypted_and_events_validated(tenant: Tenant, receiver: Receiver) -> None:
     created = await save(tenant, receiver.url, None)
     assert created["events"] == endpoints.WEBHOOK_EVENT_TYPES and created["active"] is True
@@ -47,7 +47,7 @@ async def test_secret_is_shown_once_stored_encrypted_and_events_validated(tenant
                                               receiver.url, bad)
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_another_organizations_ids_answer_not_found(tenant: Tenant, receiver: Receiver, outbox: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "1"})
@@ -72,7 +72,7 @@ async def test_another_organizations_ids_answer_not_found(tenant: Tenant, receiv
     assert await deliveries(tenant) == []  # the log goes with the endpoint
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_every_rotated_out_secret_signs_until_its_own_24_hours_are_over(
         tenant: Tenant, receiver: Receiver, outbox: None) -> None:
     first = (await save(tenant, receiver.url))["secret"]
@@ -129,7 +129,7 @@ async def test_an_eleventh_rotation_within_24_hours_is_refused(tenant: Tenant) -
         assert len(endpoint.previous_secrets) == 1  # the expired ones are gone from the row
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_delivery_log_filters_by_status_and_paginates_by_cursor(tenant: Tenant, receiver: Receiver,
                                                                        outbox: None) -> None:
     await save(tenant, receiver.url)
@@ -164,7 +164,7 @@ async def test_delivery_log_filters_by_status_and_paginates_by_cursor(tenant: Te
     await dispatcher.aclose()
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_free_plan_gets_three_attempts_then_failed_and_redeliver_queues_it_again(
         database: str, receiver: Receiver, dispatcher: Dispatcher) -> None:
     tenant = await make_tenant(plan="free")
@@ -189,7 +189,7 @@ async def test_free_plan_gets_three_attempts_then_failed_and_redeliver_queues_it
     assert [(a.attempt, a.response_status) for a in log] == [(1, 503), (2, 503), (3, 503), (4, 200)]
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_test_event_goes_out_whatever_the_subscription(tenant: Tenant, receiver: Receiver,
                                                              dispatcher: Dispatcher) -> None:
     secret = (await save(tenant, receiver.url, ["message.read"]))["secret"]
@@ -254,7 +254,7 @@ async def _endpoints() -> int:
         return len(list(await session.exec(select(WebhookEndpoint))))
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_paused_endpoint_refuses_redeliver_and_test_events_until_saved_again(
         tenant: Tenant, receiver: Receiver, outbox: None) -> None:
     await save(tenant, receiver.url)

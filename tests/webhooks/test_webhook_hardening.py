@@ -74,7 +74,7 @@ async def test_a_name_rebound_to_loopback_after_the_check_is_never_posted_to(
 # --- 2. one deadline for the whole post -----------------------------------------------------
 
 async def test_one_deadline_covers_the_whole_post_even_when_the_receiver_dribbles(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     receiver.dribble = 0.05  # ~100 bytes of answer over ~5 s; no single read waits even 0.1 s
     await emit(tenant, {"id": "slow"})
@@ -91,7 +91,7 @@ async def test_one_deadline_covers_the_whole_post_even_when_the_receiver_dribble
 
 
 async def test_a_2xx_whose_body_then_stalls_is_a_success(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     """API.md: a 2xx within the timeout is success; the body is only read for the log."""
     await save(tenant, receiver.url)
     receiver.response_body = b"x" * 200
@@ -108,7 +108,7 @@ async def test_a_2xx_whose_body_then_stalls_is_a_success(
 # --- 3. leases: only the holder records; a redelivery waits for the attempt in flight --------
 
 async def test_an_outcome_recorded_after_its_lease_lapsed_does_not_overwrite_the_row(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "x"})
     clock = Clock(utcnow() + timedelta(seconds=1))
@@ -129,7 +129,7 @@ async def test_an_outcome_recorded_after_its_lease_lapsed_does_not_overwrite_the
 
 
 async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead_of_posting_twice(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     [event] = await emit(tenant, {"id": "y"})
     [row] = await deliveries(tenant)
@@ -154,7 +154,7 @@ async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead
 
 
 async def test_redeliver_of_a_row_waiting_for_its_retry_sends_it_now(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "z"})
     receiver.status = 503
@@ -184,7 +184,7 @@ async def _pause(tenant: Tenant) -> None:
 
 
 async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redeliverable_once_resumed(
-        tenant: Tenant, receiver: Receiver, dispatcher: Dispatcher, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, dispatcher: Dispatcher, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await _pause(tenant)
     [event] = await emit(tenant, {"id": "while paused"})
@@ -210,7 +210,7 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
 
 
 async def test_a_claimed_row_whose_endpoint_was_paused_meanwhile_fails_without_a_post(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "p"})
     await _pause(tenant)
@@ -224,7 +224,7 @@ async def test_a_claimed_row_whose_endpoint_was_paused_meanwhile_fails_without_a
 
 
 async def test_retries_used_up_say_so(tenant: Tenant, receiver: Receiver, dispatcher: Dispatcher,
-                                      allow_private: None) -> None:
+                                      allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     receiver.status = 500
     async with db.session() as session:

@@ -19,7 +19,7 @@ from livchat.core.db import db
 from livchat.models.webhooks import WebhookDelivery
 from tests.polling import eventually
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 EVENTS = 300
 SCRIPT = Path(__file__).with_name("dispatcher_process.py")
 

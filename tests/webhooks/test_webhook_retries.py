@@ -30,7 +30,7 @@ from livchat.services.notifications.notices import NotificationCreated
 from livchat.services.webhooks.dispatcher import Dispatcher
 from tests.polling import eventually
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 
 
 async def attempts(delivery_id: str) -> list[WebhookAttempt]:

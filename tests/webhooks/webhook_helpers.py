@@ -11,15 +11,13 @@ from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.core.events import bus
-from livchat.core.ids import new_id
-from livchat.models.accounts import Organization
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
 from livchat.models.whatsapp import UsageDaily
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import DispatcherConfig
 from livchat.services.webhooks.outbox import RetryPolicy
 from livchat.services.whatsapp.events import MessageReceived
-from tests.factories import actor_of, make_instance
+from tests.factories import actor_of, make_instance, make_org
 from tests.polling import eventually
 
 FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.2, window=timedelta(seconds=30), free_attempts=3)
@@ -35,13 +33,11 @@ class Tenant:
 
 async def make_tenant(plan: str = "starter") -> Tenant:
     async with db.session() as session:
-        org = Organization(id=new_id("org"), name="Acme", slug=new_id("acme"), plan=plan)
-        session.add(org)
-        await session.flush()
-        instance = make_instance(org.id, name="Main", wuzapi_token="t", hmac_key="k")
+        org_id = await make_org(session, plan=plan)
+        instance = make_instance(org_id, name="Main", wuzapi_token="t", hmac_key="k")
         session.add(instance)
         await session.commit()
-        return Tenant(org.id, instance.id)
+        return Tenant(org_id, instance.id)
 
 
 async def emit(tenant: Tenant, *events_data: dict, event_cls=MessageReceived, commit: bool = True) -> list:  # type: ignore[no-untyped-def]

@@ -29,8 +29,7 @@ from livchat.sandbox import protocol
 from livchat.services.whatsapp import media
 from livchat.services.whatsapp.events import MessageRead, MessageReceived
 from livchat.services.whatsapp.queue_ingest import QueueIngest
-from tests.factories import make_instance
-from tests.whatsapp.wa_support import make_org
+from tests.factories import make_instance, make_org
 
 AMQP_URL = os.environ.get("LIVCHAT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 CONTACT = "5511912345678@s.whatsapp.net"

@@ -21,8 +21,8 @@ from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Message
 from livchat.services.whatsapp import media
+from tests.factories import make_org
 from tests.whatsapp.test_ingest_hooks import KEY, add_instance
-from tests.whatsapp.wa_support import make_org
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00golden"
 

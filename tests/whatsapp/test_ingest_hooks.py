@@ -34,8 +34,7 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
-from tests.factories import actor_of, make_instance
-from tests.whatsapp.wa_support import make_org
+from tests.factories import actor_of, make_instance, make_org
 
 KEY = "k" * 20 + "0123456789abcdefghijkl"
 CONTACT = "5511912345678@s.whatsapp.net"

@@ -28,9 +28,9 @@ from livchat.services.whatsapp.events import (
     InstanceQrUpdated,
 )
 from livchat.services.whatsapp.gateway import get_gateway
-from tests.factories import actor_of, make_instance
+from tests.factories import actor_of, make_instance, make_org
 from tests.polling import eventually
-from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
+from tests.whatsapp.wa_support import LiveApp, linked_instance
 
 PAIRING_CODE = re.compile(r"^[1-9A-HJ-NP-TV-Z]{4}-[1-9A-HJ-NP-TV-Z]{4}$")
 

@@ -46,10 +46,10 @@ from livchat.services.whatsapp.events import (
 )
 from livchat.services.whatsapp.gateway import close_gateway
 from livchat.services.whatsapp.messaging import OutgoingMessage
-from tests.factories import actor_of, make_instance
+from tests.factories import actor_of, make_instance, make_org
 from tests.media_support import MEDIA_BYTES
 from tests.polling import eventually
-from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
+from tests.whatsapp.wa_support import LiveApp, linked_instance
 
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -1,6 +1,8 @@
-"""WhatsApp service test support. `live` (re-exported by this directory's conftest) serves the real API app (hooks + in-process sandbox) served on a real
-127.0.0.1 socket in the test's own event loop, so the services reach the sandbox over HTTP and
-the sandbox's signed webhooks reach our ingest endpoint over HTTP, on the test's database."""
+"""Test support for everything that needs WhatsApp (a pytest plugin of tests/conftest.py, so its
+fixtures serve every directory). `live` serves the real API app (hooks + in-process sandbox) on a
+real 127.0.0.1 socket in the test's own event loop, so the services reach the sandbox over HTTP
+and the sandbox's signed webhooks reach our ingest endpoint over HTTP, on the test's database;
+`forget_sandbox_users` removes the sandbox users a test's instances made."""
 
 from __future__ import annotations
 
@@ -16,9 +18,7 @@ import pytest
 import uvicorn
 
 from livchat.core.events import DomainEvent, bus
-from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
-from livchat.models.accounts import Organization
 from livchat.sandbox.config import sandbox_admin_token
 from livchat.sandbox.runtime import get_sandbox
 from livchat.services.whatsapp.gateway import close_gateway
@@ -102,11 +102,25 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
             reset_settings_cache()
 
 
-async def make_org(session: Any, name: str = "Acme") -> str:
-    org = Organization(id=new_id("org"), name=name, slug=new_id("slug"))
-    session.add(org)
-    await session.commit()
-    return org.id
+@pytest.fixture
+async def forget_sandbox_users(live: LiveApp) -> AsyncIterator[None]:
+    """The in-process sandbox outlives a test: remove the WuzAPI users our instances made, so later
+    tests (the simulated phone's) do not find sessions linked by these."""
+    yield
+    from sqlmodel import select
+
+    from livchat.core.db import db
+    from livchat.integrations import wuzapi
+    from livchat.models.whatsapp import Instance
+    from livchat.services.whatsapp.gateway import get_gateway
+
+    async with db.session() as session:
+        user_ids = [u for u in await session.exec(select(Instance.wuzapi_user_id)) if u]
+    for user_id in user_ids:
+        try:
+            await get_gateway().delete_user_full(user_id)
+        except wuzapi.WuzapiError:
+            pass  # already deleted by the test
 
 
 async def linked_instance(live: LiveApp, session: Any, organization_id: str | None, *, phone: str = "5511988887777",
