@@ -54,9 +54,9 @@ from livchat.models.enums import Role
 from livchat.services import actors
 from livchat.services.accounts import api_keys, auth, users
 from livchat.services.actors import Actor
-from tests import factories
+from tests import factories, permissions
 from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
-from tests.factories import PASSWORD, permissions
+from tests.factories import PASSWORD
 
 # Mounted sub-applications with their own authentication, not organization data.
 PUBLIC_MOUNTS = {"/sandbox/control", "/sandbox/wuzapi", "/docs/assets"}
