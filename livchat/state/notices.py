@@ -31,7 +31,7 @@ class NoticesState(rx.State):
         ctx = await current_context(self)  # any member may dismiss their organization's notices
         async with db.session() as session:
             try:
-                await notices.dismiss(session, ctx.organization.id, notification_id)
+                await notices.dismiss(session, ctx.actor, notification_id)
             except NotFound:
                 return  # not theirs (or gone): nothing changes
         await self._reload(ctx)
@@ -40,5 +40,5 @@ class NoticesState(rx.State):
         async with db.session() as session:
             views = await notices.unread(session, ctx.organization.id)
         self.items = [{"id": v.id, "created": f"{v.created_at:%Y-%m-%d %H:%M} UTC",
-                       "title_en": v.text["en"][0], "body_en": v.text["en"][1],
-                       "title_pt": v.text["pt-BR"][0], "body_pt": v.text["pt-BR"][1]} for v in views]
+                       "title_en": v.text["en"].title, "body_en": v.text["en"].body,
+                       "title_pt": v.text["pt-BR"].title, "body_pt": v.text["pt-BR"].body} for v in views]

@@ -22,7 +22,7 @@ class WebhooksOverviewState(rx.State):
         async with db.session() as session:
             for instance in await instances.list_instances(session, org):
                 endpoint = await endpoints.find_endpoint(session, org, instance.id)
-                state = "none" if endpoint is None else "active" if endpoint["active"] else "paused"
-                rows.append({"id": instance.id, "name": instance.name, "url": endpoint["url"] if endpoint else "",
-                             "events": str(len(endpoint["events"])) if endpoint else "", "state": state})
+                state = "none" if endpoint is None else "active" if endpoint.active else "paused"
+                rows.append({"id": instance.id, "name": instance.name, "url": endpoint.url if endpoint else "",
+                             "events": str(len(endpoint.events)) if endpoint else "", "state": state})
         self.endpoints = rows

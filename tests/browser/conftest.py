@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -85,19 +86,18 @@ def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
+
+    def serving() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"reflex exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        return (httpx.get(f"{url}/api/health", timeout=2).status_code == 200
+                and httpx.get(url, timeout=5).status_code == 200)
+
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"reflex exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200 and httpx.get(url, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app not up after {START_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.5)  # polling for readiness of another process
+        try:
+            eventually_sync(serving, timeout=START_TIMEOUT_S, every=0.5, ignoring=(httpx.HTTPError,))
+        except AssertionError:
+            pytest.fail(f"app not up after {START_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
