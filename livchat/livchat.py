@@ -19,6 +19,7 @@ from livchat.pages.not_found import not_found
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
+from livchat.services.knowledge.ingestion import knowledge_lifespan
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp import instances
 from livchat.services.whatsapp.queue_ingest import queue_ingest_lifespan
@@ -39,6 +40,8 @@ app.register_lifespan_task(queue_ingest_lifespan)
 app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rotation, from startup
 app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
 app.register_lifespan_task(instances.sweep_lifespan)  # instances whose create a crash cut short
+# Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.
+app.register_lifespan_task(knowledge_lifespan)
 
 app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")

@@ -1,0 +1,335 @@
+"""The chunk index: LanceDB, one table per organization (`kb_<organization id>`), so a search can
+only ever read the caller's own chunks.
+
+Each table records the embedder that filled it (`livchat.embedder`, `livchat.dimension` in its
+schema metadata): vectors of another embedder are never added to it (EmbedderMismatch), and a
+change of the configured embedder re-indexes (ingestion.py). Columns: chunk_id, file_id,
+filename, chunk_index, heading, text, text_fold (the accent-folded heading and text: LanceDB's
+Portuguese stemmer runs before its ASCII folding, so `devolucao` would not find `devolução` in
+the raw text), vector.
+
+Search is hybrid: the vector neighbours and the full-text (BM25) matches of the folded query,
+fused by reciprocal rank (RRF, k=60). Measured on this machine (bench/knowledge.py) against
+LanceDB's own hybrid query with RRFReranker, this is as fast and also hands back each hit's
+cosine similarity, which a caller can use to judge whether anything relevant was found.
+
+LanceDB's Python API is synchronous: the async functions at the bottom run it on the LANCE threads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+# Before lancedb is imported: its Rust core logs a warning on stderr for every query otherwise.
+os.environ.setdefault("LANCEDB_LOG", "error")
+
+import lancedb  # noqa: E402
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+from lancedb.index import FTS, HnswSq  # noqa: E402
+
+from livchat.core.logging import get_logger  # noqa: E402
+from livchat.core.settings import get_settings  # noqa: E402
+from livchat.core.text import fold  # noqa: E402
+from livchat.services.knowledge import threads  # noqa: E402
+
+log = get_logger("knowledge")
+
+TABLE_PREFIX = "kb_"
+META_EMBEDDER = b"livchat.embedder"
+META_DIMENSION = b"livchat.dimension"
+RRF_K = 60
+CANDIDATES = 20  # per signal, at least: fusion needs more than the final `limit`
+# Past this many rows a table gets an HNSW vector index (flat search grows linearly; below it the
+# flat scan is fast enough and an index would cost more to keep than it saves).
+VECTOR_INDEX_MIN_ROWS = 20_000
+OPTIMIZE_EVERY_VERSIONS = 25  # small adds pile up versions and fragments: compact after this many
+KEEP_OLD_VERSIONS = timedelta(minutes=10)  # a search running during compaction still reads its version
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")  # also what may go inside a quoted filter
+_COLUMNS = ["chunk_id", "file_id", "filename", "chunk_index", "heading", "text"]
+
+
+class EmbedderMismatch(Exception):
+    """The organization's table holds vectors of another embedder."""
+
+    def __init__(self, found: str, wanted: str) -> None:
+        super().__init__(f"table embedded with {found}, configured {wanted}")
+        self.found, self.wanted = found, wanted
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    chunk_id: str
+    file_id: str
+    filename: str
+    chunk_index: int
+    heading: str
+    text: str
+    vector: Sequence[float]
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    file_id: str
+    filename: str
+    chunk_index: int
+    heading: str
+    text: str
+    score: float = 0.0  # fused RRF, scaled to 0..1 (1: first in both lists)
+    similarity: float | None = None  # cosine to the query (None without a query vector)
+    keyword_rank: int | None = None  # 1-based rank among full-text matches, None if no word matched
+    vector_rank: int | None = None
+    _vector: Any = field(default=None, repr=False)
+
+
+def table_name(organization_id: str) -> str:
+    if not _ID.match(organization_id):
+        raise ValueError(f"not an organization id: {organization_id!r}")
+    return f"{TABLE_PREFIX}{organization_id}"
+
+
+def schema(embedder_id: str, dimension: int) -> pa.Schema:
+    return pa.schema([
+        pa.field("chunk_id", pa.string()),
+        pa.field("file_id", pa.string()),
+        pa.field("filename", pa.string()),
+        pa.field("chunk_index", pa.int32()),
+        pa.field("heading", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("text_fold", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), dimension)),
+    ], metadata={META_EMBEDDER: embedder_id.encode(), META_DIMENSION: str(dimension).encode()})
+
+
+class KnowledgeStore:
+    """Synchronous; one per LanceDB URI (see `get_store`). Table handles are cached; writes of this
+    process go through them, and other processes' writes are seen within `read_consistency`."""
+
+    def __init__(self, uri: str, read_consistency: timedelta = timedelta(seconds=2)) -> None:
+        self.uri = uri
+        self._db = lancedb.connect(uri, read_consistency_interval=read_consistency)
+        self._tables: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._optimized_at: dict[str, int] = {}
+        self._indexing: set[str] = set()
+
+    # --- tables ---
+
+    def _open(self, organization_id: str) -> Any | None:
+        name = table_name(organization_id)
+        with self._lock:
+            table = self._tables.get(name)
+            if table is None:
+                try:
+                    table = self._db.open_table(name)
+                except (ValueError, FileNotFoundError):  # no such table
+                    return None
+                self._tables[name] = table
+            return table
+
+    def embedder_of(self, organization_id: str) -> tuple[str, int] | None:
+        """(embedder id, dimension) the organization's table was made with, or None without a table."""
+        table = self._open(organization_id)
+        if table is None:
+            return None
+        metadata = table.schema.metadata or {}
+        return metadata.get(META_EMBEDDER, b"").decode(), int(metadata.get(META_DIMENSION, b"0"))
+
+    def _table_for(self, organization_id: str, embedder_id: str, dimension: int) -> Any:
+        with self._lock:
+            found = self.embedder_of(organization_id)
+            if found is not None:
+                if found != (embedder_id, dimension):
+                    raise EmbedderMismatch(f"{found[0]}/{found[1]}", f"{embedder_id}/{dimension}")
+                return self._tables[table_name(organization_id)]
+            table = self._db.create_table(table_name(organization_id), schema=schema(embedder_id, dimension),
+                                          exist_ok=True)
+            table.create_index("text_fold", config=FTS(language="Portuguese", stem=True, ascii_folding=True))
+            self._tables[table_name(organization_id)] = table
+            return table
+
+    def organizations(self) -> list[str]:
+        names: list[str] = []
+        token = None
+        while True:
+            page = self._db.list_tables(page_token=token, limit=1000)
+            names += page.tables
+            token = page.page_token
+            if not token:
+                break
+        return [n.removeprefix(TABLE_PREFIX) for n in names if n.startswith(TABLE_PREFIX)]
+
+    def drop(self, organization_id: str) -> None:
+        name = table_name(organization_id)
+        with self._lock:
+            self._tables.pop(name, None)
+            self._optimized_at.pop(name, None)
+            try:
+                self._db.drop_table(name)
+            except (ValueError, FileNotFoundError):
+                pass
+
+    # --- writes ---
+
+    def add(self, organization_id: str, embedder_id: str, dimension: int, rows: Sequence[ChunkRow]) -> None:
+        if not rows:
+            return
+        table = self._table_for(organization_id, embedder_id, dimension)
+        vectors = np.asarray([r.vector for r in rows], dtype=np.float32).reshape(len(rows), dimension)
+        batch = pa.table({
+            "chunk_id": [r.chunk_id for r in rows],
+            "file_id": [r.file_id for r in rows],
+            "filename": [r.filename for r in rows],
+            "chunk_index": pa.array([r.chunk_index for r in rows], pa.int32()),
+            "heading": [r.heading for r in rows],
+            "text": [r.text for r in rows],
+            "text_fold": [fold(f"{r.heading}\n{r.text}") for r in rows],
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dimension),
+        }, schema=table.schema)
+        table.add(batch)
+
+    def delete_file(self, organization_id: str, file_id: str) -> None:
+        table = self._open(organization_id)
+        if table is not None:
+            if not _ID.match(file_id):
+                raise ValueError(f"not a file id: {file_id!r}")
+            table.delete(f"file_id = '{file_id}'")
+
+    def count(self, organization_id: str, file_id: str | None = None) -> int:
+        table = self._open(organization_id)
+        if table is None:
+            return 0
+        if file_id is not None and not _ID.match(file_id):
+            raise ValueError(f"not a file id: {file_id!r}")
+        return int(table.count_rows(f"file_id = '{file_id}'" if file_id else None))
+
+    def maintain(self, organization_id: str) -> None:
+        """After writes: compact when versions piled up (that also folds new rows into the indexes),
+        and give a table that grew large its vector index. Slow (seconds to a minute): call it off
+        the request path."""
+        table = self._open(organization_id)
+        if table is None:
+            return
+        name = table_name(organization_id)
+        if table.version - self._optimized_at.get(name, 0) >= OPTIMIZE_EVERY_VERSIONS:
+            table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+            self._optimized_at[name] = table.version
+        if name not in self._indexing and not _has_vector_index(table) and \
+                table.count_rows() >= VECTOR_INDEX_MIN_ROWS:
+            self._indexing.add(name)
+            try:
+                build_vector_index(table)
+            finally:
+                self._indexing.discard(name)
+
+    # --- search ---
+
+    def search(self, organization_id: str, query: str, vector: Sequence[float] | None, embedder_id: str | None,
+               limit: int) -> list[Hit]:
+        """Hybrid search of one organization's chunks. `vector` (the query embedded by
+        `embedder_id`) is used only if the table holds that embedder's vectors; without it the
+        search is full-text alone."""
+        table = self._open(organization_id)
+        if table is None or limit <= 0:
+            return []
+        found = self.embedder_of(organization_id)
+        if vector is not None and (found is None or found[0] != embedder_id or found[1] != len(vector)):
+            vector = None  # the table is being re-indexed for another embedder: words only meanwhile
+        depth = max(CANDIDATES, limit * 3)
+        hits: dict[str, Hit] = {}
+        folded = fold(query)
+        if re.search(r"\w", folded):
+            rows = (table.search(folded, query_type="fts", fts_columns="text_fold")
+                    .select([*_COLUMNS, "vector", "_score"]).limit(depth).to_list())
+            for rank, row in enumerate(rows, 1):
+                hit = hits.setdefault(row["chunk_id"], _hit(row))
+                hit.keyword_rank = rank
+        if vector is not None:
+            query_vector = np.asarray(vector, dtype=np.float32)
+            rows = (table.search(query_vector, vector_column_name="vector").distance_type("cosine")
+                    .select([*_COLUMNS, "_distance"]).limit(depth).to_list())
+            for rank, row in enumerate(rows, 1):
+                hit = hits.setdefault(row["chunk_id"], _hit(row))
+                hit.vector_rank = rank
+                hit.similarity = 1.0 - float(row["_distance"])
+            for hit in hits.values():
+                if hit.similarity is None and hit._vector is not None:
+                    hit.similarity = float(np.dot(np.asarray(hit._vector, dtype=np.float32), query_vector))
+        best = 2.0 / (RRF_K + 1)
+        for hit in hits.values():
+            fused = sum(1.0 / (RRF_K + rank) for rank in (hit.keyword_rank, hit.vector_rank) if rank)
+            hit.score = round(fused / best, 6)
+            hit._vector = None
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, -(h.similarity or 0.0), h.chunk_id))
+        return ranked[:limit]
+
+
+def _hit(row: dict[str, Any]) -> Hit:
+    return Hit(chunk_id=row["chunk_id"], file_id=row["file_id"], filename=row["filename"],
+               chunk_index=int(row["chunk_index"]), heading=row["heading"], text=row["text"],
+               _vector=row.get("vector"))
+
+
+def _has_vector_index(table: Any) -> bool:
+    return any("vector" in index.columns for index in table.list_indices())
+
+
+def build_vector_index(table: Any) -> None:
+    """HNSW over scalar-quantized vectors, cosine (measured in bench/knowledge.py)."""
+    table.create_index("vector", config=HnswSq(distance_type="cosine"))
+
+
+# --- the process's store, and async access ---------------------------------------------------------
+
+_stores: dict[str, KnowledgeStore] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store() -> KnowledgeStore:
+    uri = get_settings().resolved_lancedb_uri
+    with _stores_lock:
+        store = _stores.get(uri)
+        if store is None:
+            store = _stores[uri] = KnowledgeStore(uri)
+    return store
+
+
+async def add(organization_id: str, embedder_id: str, dimension: int, rows: Sequence[ChunkRow]) -> None:
+    await threads.run_in(threads.LANCE, get_store().add, organization_id, embedder_id, dimension, rows)
+
+
+async def delete_file(organization_id: str, file_id: str) -> None:
+    await threads.run_in(threads.LANCE, get_store().delete_file, organization_id, file_id)
+
+
+async def search(organization_id: str, query: str, vector: Sequence[float] | None, embedder_id: str | None,
+                 limit: int) -> list[Hit]:
+    return await threads.run_in(threads.LANCE, get_store().search, organization_id, query, vector, embedder_id,
+                                limit)
+
+
+async def embedder_of(organization_id: str) -> tuple[str, int] | None:
+    return await threads.run_in(threads.LANCE, get_store().embedder_of, organization_id)
+
+
+async def drop(organization_id: str) -> None:
+    await threads.run_in(threads.LANCE, get_store().drop, organization_id)
+
+
+async def organizations() -> list[str]:
+    return await threads.run_in(threads.LANCE, get_store().organizations)
+
+
+async def count(organization_id: str, file_id: str | None = None) -> int:
+    return await threads.run_in(threads.LANCE, get_store().count, organization_id, file_id)
+
+
+async def maintain(organization_id: str) -> None:
+    await threads.run_in(threads.LANCE, get_store().maintain, organization_id)
