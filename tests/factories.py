@@ -18,8 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import encrypt, new_token
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
-from livchat.models import Instance, Message, Organization, WebhookEndpoint
-from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, Role
+from livchat.models import Instance, KnowledgeFile, Message, Organization, WebhookEndpoint
+from livchat.models.enums import FileStatus, InstanceStatus, MessageDirection, MessageStatus, Role
 from livchat.services.accounts import api_keys, invitations, organizations, users
 from livchat.services.notifications import notices
 from livchat.services.webhooks.outbox import add_delivery, event_payload, new_delivery
@@ -129,3 +129,15 @@ async def _notification_in(session: AsyncSession, organization_id: str) -> str:
                                   instance="probe")
     await session.flush()
     return notice.id
+
+
+@id_factory("file_id")
+async def _knowledge_file_in(session: AsyncSession, organization_id: str) -> str:
+    """A knowledge-base file as ingestion leaves it (ready; its chunks are not needed by the probe)."""
+    file_id = new_id("kf")
+    session.add(KnowledgeFile(id=file_id, organization_id=organization_id, filename="probe.md",
+                              content_type="text/markdown", size_bytes=5, sha256="0" * 64,
+                              storage_key=f"{organization_id}/{file_id}", status=FileStatus.READY, stage="done",
+                              progress=100, chunk_count=1, embedder="hashed-v1-384"))
+    await session.flush()
+    return file_id

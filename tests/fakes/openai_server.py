@@ -361,3 +361,21 @@ def fake_openai(_fake_openai_session: FakeOpenAI) -> Iterator[FakeOpenAI]:
     _fake_openai_session.reset()
     yield _fake_openai_session
     _fake_openai_session.reset()
+
+
+def main() -> None:
+    """`python -m tests.fakes.openai_server [port]`: serve the fake until interrupted (for the
+    benchmarks, or to run the app against it by hand with OPENAI_BASE_URL). Unscripted chat
+    requests are answered with an echo of the last user message."""
+    import sys
+
+    import uvicorn
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
+    fake = FakeOpenAI(embedding_dimension=int(sys.argv[2]) if len(sys.argv) > 2 else 1536)
+    fake.chat.respond_with(lambda body: ChatReply(content=f"echo: {(body.get('messages') or [{}])[-1].get('content')}"))
+    uvicorn.run(fake.app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,8 +7,8 @@
   `OPENAI_BASE_URL`; chosen by default when `OPENAI_API_KEY` is set.
 - `HashedEmbedder`: deterministic word + character-trigram hashing, instant, for tests.
 
-`LIVCHAT_EMBEDDER` (auto | use | openai | hashed) picks one. Vectors are unit length (cosine =
-dot product). An embedder's `id` names the vector space: vectors of two ids never share a table,
+`LIVCHAT_EMBEDDER` (auto | use | openai | hashed) picks one. Ours are unit length; a compatible
+server's may not be (the index compares by cosine, which does not care). An embedder's `id` names the vector space: vectors of two ids never share a table,
 and a change of the configured id re-indexes (services/knowledge/ingestion.py).
 """
 
@@ -167,13 +167,7 @@ class OpenAIEmbedder:
         data = sorted(response.data, key=lambda item: item.index)
         if len(data) != len(batch):
             raise EmbeddingUnavailable(f"asked for {len(batch)} embeddings, got {len(data)}")
-        return [_unit(item.embedding) for item in data]
-
-
-def _unit(vector: list[float]) -> list[float]:
-    array = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(array))
-    return (array / norm).tolist() if norm else array.tolist()
+        return [item.embedding for item in data]
 
 
 # --- the configured one --------------------------------------------------------------------------
