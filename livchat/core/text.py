@@ -3,6 +3,7 @@ the accent folding that search and phrase matching share."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -16,8 +17,12 @@ def without_control_characters(value: str) -> str:
     return "".join(c for c in value if unicodedata.category(c) != "Cc")
 
 
+# The combining diacritical marks (accents, cedilla, tilde...): one regex pass, about half the cost
+# of testing each character in Python (folding runs over every chunk indexed).
+_DIACRITICS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(value: str) -> str:
     """Lower case without accents ("Devolução" -> "devolucao"), for matching that ignores both:
     the knowledge base's full-text index and its queries, phrase checks."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _DIACRITICS.sub("", unicodedata.normalize("NFKD", value.casefold()))

@@ -9,10 +9,12 @@ APIs are used, which every compatible server implements (not the Responses API).
 from __future__ import annotations
 
 import asyncio
-
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING
 
 from livchat.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 MAX_RETRIES = 2  # the SDK's own retries, with backoff, on connection errors, 408, 409, 429 and 5xx
@@ -32,6 +34,8 @@ def client() -> AsyncOpenAI:
     key = (settings.openai_api_key, settings.openai_base_url, id(asyncio.get_running_loop()))
     found = _clients.get(key)
     if found is None:
+        from openai import AsyncOpenAI  # a third of a second to import: when first needed
+
         found = _clients[key] = AsyncOpenAI(api_key=settings.openai_api_key, base_url=settings.openai_base_url or None,
                                             timeout=DEFAULT_TIMEOUT_SECONDS, max_retries=MAX_RETRIES)
     return found

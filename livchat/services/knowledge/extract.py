@@ -148,8 +148,9 @@ def _meta_charset(data: bytes) -> str | None:
 
 def _looks_like_html(text: str) -> bool:
     start = text.lstrip()[:2000].lower()
-    return start.startswith(("<!doctype html", "<html", "<?xml")) and "<html" in start or \
-        bool(re.search(r"<(head|body)[\s>]", start))
+    if start.startswith(("<!doctype html", "<html")):
+        return True
+    return bool(re.search(r"<(html|head|body)[\s>]", start))
 
 
 # --- probe and extract ---------------------------------------------------------------------------

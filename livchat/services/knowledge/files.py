@@ -82,8 +82,7 @@ async def import_url(actor: Actor, url: str) -> KnowledgeFileOut:
         text = extract.decode_text(data, page.charset)
         if text is not None:
             data = text.encode("utf-8")
-    name = page.name if "." in page.name else f"{page.name}.html" if "html" in (page.content_type or "") else page.name
-    return await upload_file(actor, name, data, page.content_type, source_url=page.url)
+    return await upload_file(actor, page.name, data, page.content_type, source_url=page.url)
 
 
 async def _keep(actor: Actor, name: str, kind: extract.Kind, data: bytes, source_url: str | None) -> KnowledgeFileOut:

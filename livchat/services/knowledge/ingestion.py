@@ -305,7 +305,7 @@ async def reconcile() -> dict[str, int]:
 
 
 async def _drop_orphan_chunks(organization_id: str) -> int:
-    file_ids = await threads.run_in(threads.LANCE, _file_ids_in_table, organization_id)
+    file_ids = await store.file_ids(organization_id)
     if not file_ids:
         return 0
     async with db.session() as session:
@@ -315,17 +315,6 @@ async def _drop_orphan_chunks(organization_id: str) -> int:
     for file_id in orphans:
         await store.delete_file(organization_id, file_id)
     return len(orphans)
-
-
-def _file_ids_in_table(organization_id: str) -> set[str]:
-    table = store.get_store()._open(organization_id)
-    if table is None:
-        return set()
-    rows = table.count_rows()
-    if not rows:
-        return set()
-    column = table.search().select(["file_id"]).limit(rows).to_arrow().column("file_id")
-    return set(column.unique().to_pylist())
 
 
 # --- workers -------------------------------------------------------------------------------------

@@ -18,26 +18,24 @@ LanceDB's Python API is synchronous: the async functions at the bottom run it on
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# Before lancedb is imported: its Rust core logs a warning on stderr for every query otherwise.
-os.environ.setdefault("LANCEDB_LOG", "error")
+import numpy as np
 
-import lancedb  # noqa: E402
-import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-from lancedb.index import FTS, HnswSq  # noqa: E402
+from livchat.core.logging import get_logger
+from livchat.core.settings import get_settings
+from livchat.core.text import fold
+from livchat.services.knowledge import threads
 
-from livchat.core.logging import get_logger  # noqa: E402
-from livchat.core.settings import get_settings  # noqa: E402
-from livchat.core.text import fold  # noqa: E402
-from livchat.services.knowledge import threads  # noqa: E402
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = get_logger("knowledge")
 
@@ -90,6 +88,15 @@ class Hit:
     _vector: Any = field(default=None, repr=False)
 
 
+def _lancedb() -> Any:
+    """lancedb and pyarrow take about a second to import: loaded on first use, not with the app."""
+    # Before lancedb is imported: its Rust core logs a warning on stderr for every query otherwise.
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    import lancedb
+
+    return lancedb
+
+
 def table_name(organization_id: str) -> str:
     if not _ID.match(organization_id):
         raise ValueError(f"not an organization id: {organization_id!r}")
@@ -97,6 +104,8 @@ def table_name(organization_id: str) -> str:
 
 
 def schema(embedder_id: str, dimension: int) -> pa.Schema:
+    import pyarrow as pa
+
     return pa.schema([
         pa.field("chunk_id", pa.string()),
         pa.field("file_id", pa.string()),
@@ -115,7 +124,7 @@ class KnowledgeStore:
 
     def __init__(self, uri: str, read_consistency: timedelta = timedelta(seconds=2)) -> None:
         self.uri = uri
-        self._db = lancedb.connect(uri, read_consistency_interval=read_consistency)
+        self._db = _lancedb().connect(uri, read_consistency_interval=read_consistency)
         self._tables: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._optimized_at: dict[str, int] = {}
@@ -150,6 +159,8 @@ class KnowledgeStore:
                 if found != (embedder_id, dimension):
                     raise EmbedderMismatch(f"{found[0]}/{found[1]}", f"{embedder_id}/{dimension}")
                 return self._tables[table_name(organization_id)]
+            from lancedb.index import FTS
+
             table = self._db.create_table(table_name(organization_id), schema=schema(embedder_id, dimension),
                                           exist_ok=True)
             table.create_index("text_fold", config=FTS(language="Portuguese", stem=True, ascii_folding=True))
@@ -182,6 +193,8 @@ class KnowledgeStore:
     def add(self, organization_id: str, embedder_id: str, dimension: int, rows: Sequence[ChunkRow]) -> None:
         if not rows:
             return
+        import pyarrow as pa
+
         table = self._table_for(organization_id, embedder_id, dimension)
         vectors = np.asarray([r.vector for r in rows], dtype=np.float32).reshape(len(rows), dimension)
         batch = pa.table({
@@ -202,6 +215,15 @@ class KnowledgeStore:
             if not _ID.match(file_id):
                 raise ValueError(f"not a file id: {file_id!r}")
             table.delete(f"file_id = '{file_id}'")
+
+    def file_ids(self, organization_id: str) -> set[str]:
+        """Every file id with chunks in the organization's table."""
+        table = self._open(organization_id)
+        rows = table.count_rows() if table is not None else 0
+        if not rows:
+            return set()
+        column = table.search().select(["file_id"]).limit(rows).to_arrow().column("file_id")
+        return set(column.unique().to_pylist())
 
     def count(self, organization_id: str, file_id: str | None = None) -> int:
         table = self._open(organization_id)
@@ -232,44 +254,72 @@ class KnowledgeStore:
 
     # --- search ---
 
+    def keyword_hits(self, organization_id: str, query: str, depth: int) -> list[Hit]:
+        """Full-text (BM25) matches of the folded query, best first, with their vectors."""
+        table = self._open(organization_id)
+        folded = fold(query)
+        if table is None or not re.search(r"\w", folded):
+            return []
+        rows = (table.search(folded, query_type="fts", fts_columns="text_fold")
+                .select([*_COLUMNS, "vector", "_score"]).limit(depth).to_list())
+        hits = []
+        for rank, row in enumerate(rows, 1):
+            hit = _hit(row)
+            hit.keyword_rank = rank
+            hits.append(hit)
+        return hits
+
+    def vector_hits(self, organization_id: str, vector: Sequence[float], embedder_id: str | None,
+                    depth: int) -> list[Hit] | None:
+        """Nearest neighbours by cosine, best first (HNSW when the table has the index, else a flat
+        scan); None when the table holds another embedder's vectors (being re-indexed: words only)."""
+        table = self._open(organization_id)
+        if table is None:
+            return []
+        if self.embedder_of(organization_id) != (embedder_id, len(vector)):
+            return None
+        rows = (table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
+                .distance_type("cosine").ef(VECTOR_EF).select([*_COLUMNS, "_distance"]).limit(depth).to_list())
+        hits = []
+        for rank, row in enumerate(rows, 1):
+            hit = _hit(row)
+            hit.vector_rank = rank
+            hit.similarity = 1.0 - float(row["_distance"])
+            hits.append(hit)
+        return hits
+
     def search(self, organization_id: str, query: str, vector: Sequence[float] | None, embedder_id: str | None,
                limit: int) -> list[Hit]:
-        """Hybrid search of one organization's chunks. `vector` (the query embedded by
-        `embedder_id`) is used only if the table holds that embedder's vectors; without it the
-        search is full-text alone."""
-        table = self._open(organization_id)
-        if table is None or limit <= 0:
-            return []
-        found = self.embedder_of(organization_id)
-        if vector is not None and (found is None or found[0] != embedder_id or found[1] != len(vector)):
-            vector = None  # the table is being re-indexed for another embedder: words only meanwhile
+        """Hybrid search of one organization's chunks, its two halves one after the other (the async
+        `search` below runs them side by side). `vector` is the query embedded by `embedder_id`."""
         depth = max(CANDIDATES, limit * 3)
-        hits: dict[str, Hit] = {}
-        folded = fold(query)
-        if re.search(r"\w", folded):
-            rows = (table.search(folded, query_type="fts", fts_columns="text_fold")
-                    .select([*_COLUMNS, "vector", "_score"]).limit(depth).to_list())
-            for rank, row in enumerate(rows, 1):
-                hit = hits.setdefault(row["chunk_id"], _hit(row))
-                hit.keyword_rank = rank
-        if vector is not None:
-            query_vector = np.asarray(vector, dtype=np.float32)
-            rows = (table.search(query_vector, vector_column_name="vector").distance_type("cosine").ef(VECTOR_EF)
-                    .select([*_COLUMNS, "_distance"]).limit(depth).to_list())
-            for rank, row in enumerate(rows, 1):
-                hit = hits.setdefault(row["chunk_id"], _hit(row))
-                hit.vector_rank = rank
-                hit.similarity = 1.0 - float(row["_distance"])
-            for hit in hits.values():
-                if hit.similarity is None and hit._vector is not None:
-                    hit.similarity = _cosine(np.asarray(hit._vector, dtype=np.float32), query_vector)
-        best = 2.0 / (RRF_K + 1)
-        for hit in hits.values():
-            fused = sum(1.0 / (RRF_K + rank) for rank in (hit.keyword_rank, hit.vector_rank) if rank)
-            hit.score = round(fused / best, 6)
-            hit._vector = None
-        ranked = sorted(hits.values(), key=lambda h: (-h.score, -(h.similarity or 0.0), h.chunk_id))
-        return ranked[:limit]
+        keyword = self.keyword_hits(organization_id, query, depth)
+        nearest = None if vector is None else self.vector_hits(organization_id, vector, embedder_id, depth)
+        return fuse(keyword, nearest, vector if nearest is not None else None, limit)
+
+
+def fuse(keyword: list[Hit], nearest: list[Hit] | None, vector: Sequence[float] | None, limit: int) -> list[Hit]:
+    """Reciprocal-rank fusion (k=60) of the two ranked lists, scaled to 0..1; each hit's cosine
+    similarity to the query (computed for the word-only matches from their vectors)."""
+    hits: dict[str, Hit] = {}
+    for hit in keyword:
+        hits[hit.chunk_id] = hit
+    for hit in nearest or []:
+        found = hits.get(hit.chunk_id)
+        if found is None:
+            hits[hit.chunk_id] = hit
+        else:
+            found.vector_rank, found.similarity = hit.vector_rank, hit.similarity
+    query_vector = np.asarray(vector, dtype=np.float32) if vector is not None else None
+    best = 2.0 / (RRF_K + 1)
+    for hit in hits.values():
+        if query_vector is not None and hit.similarity is None and hit._vector is not None:
+            hit.similarity = _cosine(np.asarray(hit._vector, dtype=np.float32), query_vector)
+        fused = sum(1.0 / (RRF_K + rank) for rank in (hit.keyword_rank, hit.vector_rank) if rank)
+        hit.score = round(fused / best, 6)
+        hit._vector = None
+    ranked = sorted(hits.values(), key=lambda h: (-h.score, -(h.similarity or 0.0), h.chunk_id))
+    return ranked[:limit]
 
 
 def _hit(row: dict[str, Any]) -> Hit:
@@ -289,6 +339,8 @@ def _has_vector_index(table: Any) -> bool:
 
 def build_vector_index(table: Any) -> None:
     """HNSW over scalar-quantized vectors, cosine (measured in bench/knowledge.py)."""
+    from lancedb.index import HnswSq
+
     table.create_index("vector", config=HnswSq(distance_type="cosine"))
 
 
@@ -317,8 +369,17 @@ async def delete_file(organization_id: str, file_id: str) -> None:
 
 async def search(organization_id: str, query: str, vector: Sequence[float] | None, embedder_id: str | None,
                  limit: int) -> list[Hit]:
-    return await threads.run_in(threads.LANCE, get_store().search, organization_id, query, vector, embedder_id,
-                                limit)
+    """Hybrid search with its full-text and vector halves on two threads at once (LanceDB releases
+    the GIL while it searches): measured about 40 % faster than one after the other at 100k chunks."""
+    kb = get_store()
+    depth = max(CANDIDATES, limit * 3)
+    if vector is None:
+        keyword, nearest = await threads.run_in(threads.LANCE, kb.keyword_hits, organization_id, query, depth), None
+    else:
+        keyword, nearest = await asyncio.gather(
+            threads.run_in(threads.LANCE, kb.keyword_hits, organization_id, query, depth),
+            threads.run_in(threads.LANCE, kb.vector_hits, organization_id, vector, embedder_id, depth))
+    return fuse(keyword, nearest, vector if nearest is not None else None, limit)
 
 
 async def embedder_of(organization_id: str) -> tuple[str, int] | None:
@@ -339,3 +400,7 @@ async def count(organization_id: str, file_id: str | None = None) -> int:
 
 async def maintain(organization_id: str) -> None:
     await threads.run_in(threads.LANCE, get_store().maintain, organization_id)
+
+
+async def file_ids(organization_id: str) -> set[str]:
+    return await threads.run_in(threads.LANCE, get_store().file_ids, organization_id)
