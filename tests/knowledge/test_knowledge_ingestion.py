@@ -4,6 +4,7 @@ search that ignores accents and never crosses organizations."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -333,3 +334,35 @@ async def test_urls_that_cannot_be_imported_store_nothing(admin: Actor, env: Env
     with pytest.raises(UrlUnreachable):
         await files.import_url(admin, "http://127.0.0.1:9/nothing-listens-here")
     assert await nothing_stored(admin.organization_id)
+
+
+# --- the app's lifespan --------------------------------------------------------------------------
+
+async def test_the_lifespan_reconciles_then_ingests_uploads_live(admin: Actor, env: Environment) -> None:
+    """Workers pick an upload up at once (no poll wait), and start-up re-indexes what another
+    embedder indexed; nothing here calls the pipeline by hand."""
+    from livchat.core.events import bus
+
+    old = await ingest(admin, "antigo.md", b"# Antigo\n\nTexto indexado com outro embedder.")
+    env.set(LIVCHAT_EMBEDDER="hashed")
+    await store.drop(admin.organization_id)  # as if indexed by another embedder: its table gone,
+    async with db.session() as session:       # its row still says the old embedder
+        await session.exec(update(KnowledgeFile).where(KnowledgeFile.id == old)  # type: ignore[call-overload]
+                           .values(embedder="use-m3@0.0.1"))
+        await session.commit()
+    ready: dict[str, asyncio.Event] = {}
+
+    async def follow(event: KnowledgeFileChanged) -> None:
+        if event.file and event.file["status"] == "ready":
+            ready.setdefault(event.file_id, asyncio.Event()).set()
+
+    unsubscribe = bus.subscribe(KnowledgeFileChanged, follow)
+    try:
+        async with ingestion.knowledge_lifespan():
+            await asyncio.wait_for(ready.setdefault(old, asyncio.Event()).wait(), 20)
+            new = await files.upload_file(admin, "novo.md", b"# Novo\n\nArquivo enviado com o app no ar.")
+            await asyncio.wait_for(ready.setdefault(new.id, asyncio.Event()).wait(), 20)
+    finally:
+        unsubscribe()
+    assert (await row_of(old)).embedder == "hashed-v1-384" and (await row_of(new.id)).status == FileStatus.READY
+    assert (await search.search(admin, "arquivo enviado"))[0].file_id == new.id

@@ -300,7 +300,9 @@ async def reconcile() -> dict[str, int]:
                  .execution_options(synchronize_session=False))
         result = await session.exec(stale)  # type: ignore[call-overload]
         await session.commit()
-    counts["requeued"] += int(result.rowcount or 0)
+    if result.rowcount:
+        counts["requeued"] += int(result.rowcount)
+        wake()
     return counts
 
 
@@ -333,6 +335,7 @@ async def _worker(stop: asyncio.Event, name: str) -> None:
     _wakeups.add(wakeup)
     try:
         while not stop.is_set():
+            wakeup.clear()  # before looking: a wake-up that comes while we look is not lost
             try:
                 row = await claim_next()
             except Exception:  # the database away for a moment: try again at the next poll
@@ -341,7 +344,6 @@ async def _worker(stop: asyncio.Event, name: str) -> None:
             if row is not None:
                 await process(row)
                 continue
-            wakeup.clear()
             waiters = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
