@@ -79,14 +79,11 @@ class _Run:
     async def _write(self, **values: Any) -> KnowledgeFile | None:
         """Apply `values` if this run still owns the row; the row as it now is, or None."""
         async with db.session() as session:
-            result = await session.exec(update(KnowledgeFile).where(self._where())  # type: ignore[call-overload]
-                                        .values(**values, updated_at=utcnow())
-                                        .execution_options(synchronize_session=False))
-            if result.rowcount != 1:
-                await session.rollback()
-                return None
+            row = (await session.exec(update(KnowledgeFile).where(self._where())  # type: ignore[call-overload]
+                                      .values(**values, updated_at=utcnow()).returning(KnowledgeFile)
+                                      .execution_options(synchronize_session=False))).scalars().first()
             await session.commit()
-            return await session.get(KnowledgeFile, self.row.id, populate_existing=True)
+            return row
 
     async def progress(self, stage: str, fraction: float = 0.0) -> None:
         low, high = STAGES[stage]
