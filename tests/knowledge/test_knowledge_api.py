@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from livchat.core.db import db
+from livchat.services.accounts import api_keys, users
 from livchat.services.knowledge import ingestion
 from livchat.services.usage.limits import reset_rate_limits
-from livchat.services.accounts import api_keys, users
 from tests.knowledge.conftest import Environment
 from tests.knowledge.knowledge_support import PNG, make_pdf, nothing_stored
 

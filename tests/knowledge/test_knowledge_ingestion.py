@@ -5,6 +5,7 @@ search that ignores accents and never crosses organizations."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -302,7 +303,7 @@ async def _page(request: Request) -> Response:
 
 
 @pytest.fixture(scope="module")
-def site() -> str:
+def site() -> Iterator[str]:
     with serve_in_thread(Starlette(routes=[Route("/{path:path}", _page)])) as base:
         yield base
 
