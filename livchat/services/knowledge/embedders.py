@@ -18,6 +18,7 @@ import re
 import threading
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +47,13 @@ class Embedder(Protocol):
         """Get ready for the first call (load a model, learn the dimension)."""
 
 
+QUERY_TEXTS = 8  # a call this small is a search's question: its own thread, not behind a file's batch
+
+
+def _pool(texts: Sequence[str]) -> ThreadPoolExecutor:
+    return threads.QUERY if len(texts) <= QUERY_TEXTS else threads.EMBED
+
+
 # --- hashed: tests -------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
@@ -65,7 +73,7 @@ class HashedEmbedder:
         return None
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return await threads.run_in(threads.EMBED, self.embed_now, list(texts))
+        return await threads.run_in(_pool(texts), self.embed_now, list(texts))
 
     def embed_now(self, texts: Sequence[str]) -> list[list[float]]:
         return self.matrix(texts).tolist()
@@ -110,7 +118,7 @@ class UseEmbedder:
         await threads.run_in(threads.EMBED, self._load)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return await threads.run_in(threads.EMBED, self.embed_now, list(texts))
+        return await threads.run_in(_pool(texts), self.embed_now, list(texts))
 
     def embed_now(self, texts: Sequence[str]) -> list[list[float]]:
         vectors = self._load().encode(list(texts))
