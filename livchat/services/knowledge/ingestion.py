@@ -163,7 +163,6 @@ async def process(row: KnowledgeFile) -> None:
         if not await run.finish(len(rows), embedder.id):
             await _drop_if_deleted(organization_id, row.id)
             return
-        await store.maintain(organization_id)
     except _Fenced:
         await _drop_if_deleted(organization_id, row.id)
     except KnowledgeError as exc:
@@ -177,8 +176,19 @@ async def process(row: KnowledgeFile) -> None:
     except Exception:
         log.exception("knowledge ingestion failed", extra={"file_id": row.id})
         await run.fail(IngestionFailed("internal"))
+    else:
+        await _maintain(organization_id)
     finally:
         beating.cancel()
+
+
+async def _maintain(organization_id: str) -> None:
+    """Compaction and the vector index (store.maintain), once the file is ready: a failure there
+    costs search speed, not the file."""
+    try:
+        await store.maintain(organization_id)
+    except Exception:
+        log.exception("knowledge index maintenance failed", extra={"organization_id": organization_id})
 
 
 async def _write_chunks(organization_id: str, file_id: str, embedder_id: str, dimension: int,
