@@ -7,7 +7,7 @@ index serves the ingestion workers' claim query (pending rows, and processing ro
 heartbeat lapsed).
 
 Revision ID: 0007
-Revises: 0005 (re-chained after 0006 when merged)
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -79,4 +79,6 @@ def _domain_installers() -> list:  # type: ignore[type-arg]
 
 
 # Modules exposing `install(app: FastAPI) -> None`.
-DOMAIN_MODULES: list[str] = ["livchat.sandbox.install", "livchat.api.v1", "livchat.api.public", "livchat.api.hooks", "livchat.api.accounts"]
+DOMAIN_MODULES: list[str] = ["livchat.sandbox.install", "livchat.api.v1", "livchat.api.public", "livchat.api.hooks",
+                            "livchat.api.accounts", "livchat.api.embed", "livchat.api.widget",
+                            "livchat.api.inbox"]

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
     openai_chat_model: str = "gpt-4o-mini"
     openai_embedding_model: str = "text-embedding-3-small"
+    # Who answers a widget visitor first (livchat/services/support/responder.py registry).
+    support_responder: str = Field(default="default", alias="LIVCHAT_SUPPORT_RESPONDER")
 
     # The knowledge base (services/knowledge). Embedder: auto (OpenAI when OPENAI_API_KEY is set,
     # else the offline USE model), use, openai or hashed (deterministic, for tests).

@@ -17,6 +17,16 @@ def without_control_characters(value: str) -> str:
     return "".join(c for c in value if unicodedata.category(c) != "Cc")
 
 
+def is_valid_unicode(value: str) -> bool:
+    """False for text with lone surrogates (JSON's "\\ud800" decodes to one): no UTF-8 form exists,
+    so neither database could store it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # The combining diacritical marks (accents, cedilla, tilde...): one regex pass, about half the cost
 # of testing each character in Python (folding runs over every chunk indexed).
 _DIACRITICS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")

@@ -19,6 +19,8 @@ ROUTER_MODULES: list[str] = [
     "livchat.api.v1.messages",
     "livchat.api.v1.webhooks",
     "livchat.api.v1.usage",
+    "livchat.api.v1.organization",
+    "livchat.api.v1.conversations",
     "livchat.api.v1.knowledge",
 ]
 _DOCS_HTML = Path(__file__).with_name("docs.html")

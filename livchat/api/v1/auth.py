@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from livchat.api.deps import ApiKeyAuth, ApiKeyPrincipal
 from livchat.api.ratelimit import enforce
+from livchat.services.actors import Actor
 from livchat.services.usage.limits import get_rate_limits
 
 
@@ -18,3 +19,8 @@ async def rate_limited_principal(principal: ApiKeyAuth, request: Request) -> Api
 
 
 Caller = Annotated[ApiKeyPrincipal, Depends(rate_limited_principal)]
+
+
+def actor_of(caller: ApiKeyPrincipal) -> Actor:
+    """Who the services see acting: the key, with admin rights in its organization."""
+    return Actor.for_api_key(caller.organization.id, caller.key.id)

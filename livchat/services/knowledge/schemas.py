@@ -3,26 +3,17 @@ events the dashboard follows, and the agent's search tool (API.md "Knowledge bas
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field
 
 from livchat.models.enums import FileStatus
 from livchat.models.support import KnowledgeFile
 from livchat.services.knowledge.store import Hit
+from livchat.services.schemas import CamelModel, Timestamp
 
 MAX_SEARCH_LIMIT = 20
 DEFAULT_SEARCH_LIMIT = 5
-
-
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
-
-
-def _rfc3339(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 _FILE_EXAMPLE = {
@@ -33,7 +24,7 @@ _FILE_EXAMPLE = {
 }
 
 
-class KnowledgeFileOut(_Camel):
+class KnowledgeFileOut(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_FILE_EXAMPLE]})
 
     id: str
@@ -48,30 +39,24 @@ class KnowledgeFileOut(_Camel):
     error: str | None = Field(description="Why it failed, in English.")
     error_code: str | None = Field(description="A stable reason (`no_text`, `embedding_failed`, …) to translate.")
     embedder: str | None = Field(description="The embedder its passages were indexed with.")
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, row: KnowledgeFile) -> KnowledgeFileOut:
+        """The row's wire shape; a file waiting for a worker is `processing` (stage `queued`) too."""
         status = "processing" if row.status in (FileStatus.PENDING, FileStatus.PROCESSING) else row.status
-        return cls(id=row.id, filename=row.filename, content_type=row.content_type, size_bytes=row.size_bytes,
-                   source_url=row.source_url, status=status, stage=row.stage, progress=row.progress,
-                   chunk_count=row.chunk_count, error=row.error, error_code=row.error_code,
-                   embedder=row.embedder, created_at=_rfc3339(row.created_at) or "",
-                   updated_at=_rfc3339(row.updated_at) or "")
-
-    def wire(self) -> dict[str, object]:
-        return self.model_dump(mode="json", by_alias=True)
+        return cls.model_validate({**row.model_dump(), "status": status})
 
 
-class KnowledgeFilePage(_Camel):
+class KnowledgeFilePage(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_FILE_EXAMPLE], "nextCursor": None}]})
 
     data: list[KnowledgeFileOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
 
 
-class KnowledgeUrlIn(_Camel):
+class KnowledgeUrlIn(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://example.com/help/returns"}]})
 
     url: str = Field(max_length=2000, examples=["https://example.com/help/returns"])
@@ -85,7 +70,7 @@ _HIT_EXAMPLE = {
 }
 
 
-class SearchHitOut(_Camel):
+class SearchHitOut(CamelModel):
     """One passage found. `chunkId` (`<fileId>:<index>`) is what an answer cites."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_HIT_EXAMPLE]})
@@ -106,7 +91,7 @@ class SearchHitOut(_Camel):
                    similarity=None if hit.similarity is None else round(hit.similarity, 4))
 
 
-class SearchResults(_Camel):
+class SearchResults(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_HIT_EXAMPLE]}]})
 
     data: list[SearchHitOut]
