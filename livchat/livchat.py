@@ -19,6 +19,7 @@ from livchat.pages.not_found import not_found
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
+from livchat.services.knowledge.ingestion import knowledge_lifespan
 from livchat.services.support.responder import responder_lifespan
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp import instances
@@ -43,6 +44,8 @@ app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Ke
 app.register_lifespan_task(instances.sweep_lifespan)  # instances whose create a crash cut short
 app.register_lifespan_task(responder_lifespan)  # who answers a widget visitor first (the agent's hook)
 app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation feeds, moved by the bus
+# Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.
+app.register_lifespan_task(knowledge_lifespan)
 
 app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")

@@ -21,6 +21,7 @@ ROUTER_MODULES: list[str] = [
     "livchat.api.v1.usage",
     "livchat.api.v1.organization",
     "livchat.api.v1.conversations",
+    "livchat.api.v1.knowledge",
 ]
 _DOCS_HTML = Path(__file__).with_name("docs.html")
 # What docs.html loads, and nothing else of the bundled Swagger UI.
