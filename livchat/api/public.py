@@ -5,12 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from limits import (
-    RateLimitItemPerDay,
-    RateLimitItemPerHour,
-    RateLimitItemPerMinute,
-    RateLimitItemPerSecond,
-)
 from pydantic import Field
 
 from livchat.api.deps import client_ip
@@ -18,21 +12,9 @@ from livchat.api.ratelimit import enforce
 from livchat.api.v1.common import CamelModel, rfc3339
 from livchat.core.db import db
 from livchat.models import AnonymousSession
-from livchat.services.usage.limits import get_rate_limits
-from livchat.services.whatsapp import test_panel
+from livchat.services.whatsapp import panel_limits, test_panel
 
 router = APIRouter(prefix="/api/public", tags=["test panel"])
-
-# API.md: per-IP limits of the anonymous API.
-LIMITS = {
-    "session": RateLimitItemPerHour(10),
-    "connect": RateLimitItemPerHour(5),
-    "qr": RateLimitItemPerMinute(60),
-    "status": RateLimitItemPerMinute(120),
-    "pairphone": RateLimitItemPerHour(10),
-    "message_day": RateLimitItemPerDay(50),
-    "message_second": RateLimitItemPerSecond(1),
-}
 
 
 def _visitor_ip(request: Request) -> str:
@@ -41,8 +23,9 @@ def _visitor_ip(request: Request) -> str:
 
 
 async def _limit(request: Request, *names: str) -> None:
+    """API.md's per-IP limits, the very windows the landing page's panel counts in."""
     for name in names:
-        enforce(request, await get_rate_limits().hit(LIMITS[name], "public", name, _visitor_ip(request)))
+        enforce(request, await panel_limits.hit(name, _visitor_ip(request)))
 
 
 async def _visitor(x_anonymous_token: Annotated[str | None, Header()] = None) -> AnonymousSession:
