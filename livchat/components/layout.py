@@ -40,7 +40,6 @@ def public_navbar() -> rx.Component:
             wrap="wrap",
             justify="end",
         ),
-        as_="nav",
         width="100%",
         padding_x=rx.breakpoints(initial="12px", sm="24px"),
         padding_y="16px",
@@ -77,8 +76,8 @@ def public_page(*children: rx.Component, title_key: str | None = None) -> rx.Com
 
     return rx.box(
         document_meta(title_key),
-        public_navbar(),
-        rx.box(*children, as_="main", width="100%"),
+        rx.el.header(rx.el.nav(public_navbar(), aria_label=t("nav.main"))),
+        rx.el.main(*children, width="100%"),
         public_footer(),
         on_mount=LangState.detect_browser_language,
         min_height="100vh",

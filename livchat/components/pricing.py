@@ -99,8 +99,8 @@ def calculator(level: str = "h3") -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(t("pricing.calculator.title"), as_=level, size="4", id="calculator-title"),
-            rx.text(t("pricing.calculator.label"), as_="label", html_for="pricing-instances", size="2",
-                    weight="medium"),
+            rx.el.label(rx.text(t("pricing.calculator.label"), size="2", weight="medium", as_="span"),
+                        html_for="pricing-instances"),
             rx.hstack(
                 rx.icon_button(rx.icon("minus", aria_hidden="true"), on_click=PricingState.step(-1), variant="soft",
                                aria_label=t("pricing.calculator.fewer"), id="pricing-fewer", size="3"),

@@ -38,7 +38,8 @@ def local_clock(iso: rx.Var, *, seconds: bool = False) -> rx.Var:
 
 
 def _label(key: str, html_for: str) -> rx.Component:
-    return rx.text(t(key), as_="label", size="2", weight="medium", html_for=html_for)
+    """A real <label for=…>: the field's accessible name (a placeholder is not one)."""
+    return rx.el.label(rx.text(t(key), size="2", weight="medium", as_="span"), html_for=html_for)
 
 
 def _screen(element_id: str, icon: str, title_key: str, *body: rx.Component, color: str = "gray") -> rx.Component:
@@ -202,6 +203,8 @@ def _pairing() -> rx.Component:
                                                           role="status")),
         _steps("test_panel.code.enter1", "test_panel.code.enter2", "test_panel.code.enter3"),
         _waiting(),
+        rx.button(t("test_panel.code.again"), on_click=PanelState.use_pairing, variant="soft", size="2",
+                  id="panel-pair-again"),
         _sandbox_hint(),
         id="panel-pairing-screen",
         spacing="3",

@@ -1,6 +1,7 @@
 """The landing page (/), the pricing page (/pricing) and /test-panel/keep."""
 
 EN = {
+    "nav.main": "Main",
     "nav.pricing": "Pricing",
     "nav.footer": "Site links",
     "landing.footer": "LivChat — WhatsApp API and AI support desk",
@@ -119,6 +120,7 @@ EN = {
 }
 
 PT_BR = {
+    "nav.main": "Principal",
     "nav.pricing": "Preços",
     "nav.footer": "Links do site",
     "landing.footer": "LivChat — API de WhatsApp e central de atendimento com IA",
