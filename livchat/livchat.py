@@ -29,6 +29,7 @@ app = rx.App(
     api_transformer=[create_api(), SecurityHeadersMiddleware],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
                      rx.script(DOCUMENT_META_SCRIPT)],
+    stylesheets=["/livchat.css"],
 )
 
 # Background work of the served app: webhook deliveries, and WuzAPI's RabbitMQ queue when

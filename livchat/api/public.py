@@ -92,4 +92,5 @@ async def message(request: Request, visitor: Visitor, body: MessageIn) -> dict[s
 
 
 def install(app: FastAPI) -> None:
+    panel_limits.panel_limits()  # a typo in LIVCHAT_PANEL_LIMITS stops the start, not the first visitor
     app.include_router(router)

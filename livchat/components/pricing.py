@@ -131,6 +131,7 @@ def calculator(level: str = "h3") -> rx.Component:
             spacing="3",
         ),
         size="3",
+        width="100%",
         id="pricing-calculator",
         as_="section",
         aria_labelledby="calculator-title",

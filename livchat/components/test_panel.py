@@ -68,7 +68,8 @@ def _rate_limited() -> rx.Component:
     return _screen(
         "panel-rate-limited", "timer", "test_panel.rate_limited.title",
         _body_text(t("test_panel.rate_limited.body"), " ",
-                   rx.text(PanelState.retry_text, weight="bold", as_="span", id="panel-retry-after"), "."),
+                   rx.text(PanelState.retry_text, weight="bold", as_="span", id="panel-retry-after",
+                           white_space="nowrap"), "."),
         rx.button(t("test_panel.try_again"), on_click=PanelState.dismiss, id="panel-try-again"),
         color="amber",
     )

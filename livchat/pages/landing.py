@@ -67,7 +67,7 @@ def _features() -> rx.Component:
     return rx.vstack(
         rx.heading(t("landing.features.title"), as_="h2", size="7", id="features"),
         rx.text(t("landing.features.subtitle"), size="3", color_scheme="gray", as_="p", max_width="720px"),
-        rx.grid(*[_feature(*feature) for feature in FEATURES], columns=rx.breakpoints(initial="1", sm="2", md="3"),
+        rx.grid(*[_feature(*feature) for feature in FEATURES], columns=rx.breakpoints(initial="1", sm="2", lg="4"),
                 gap="16px", width="100%"),
         spacing="4",
         width="100%",
