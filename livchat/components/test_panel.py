@@ -293,6 +293,7 @@ def _delivery(item: rx.Var) -> rx.Component:
                       rx.el.pre(item["body"], class_name="panel-body", style=WRAPPED_CODE), margin_top="6px"),
         class_name="panel-event",
         custom_attrs={"data-type": item["type"]},
+        key=item["id"],  # a new delivery on top must not inherit the open body of the one it pushed down
         padding="12px",
         border=f"1px solid {rx.color('gray', 5)}",
         border_radius="8px",
