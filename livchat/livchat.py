@@ -14,7 +14,6 @@ from livchat.core.logging import configure_logging
 from livchat.core.settings import get_settings
 from livchat.i18n import translate
 from livchat.pages import dashboard
-from livchat.pages.landing import landing
 from livchat.pages.not_found import not_found
 from livchat.pages.sign_in import sign_in
 from livchat.sandbox.install import sandbox_lifespan
@@ -33,6 +32,7 @@ app = rx.App(
     api_transformer=[create_api(), SecurityHeadersMiddleware],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
                      rx.script(DOCUMENT_META_SCRIPT)],
+    stylesheets=["/livchat.css"],
 )
 
 # Background work of the served app: webhook deliveries, and WuzAPI's RabbitMQ queue when
@@ -47,13 +47,13 @@ app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation 
 # Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.
 app.register_lifespan_task(knowledge_lifespan)
 
-app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
 app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")
 app.add_page(not_found, route="404", title="LivChat — Page not found")
 
 # Domains with pages of their own expose `register(app)`; a section registered here replaces
 # the dashboard placeholder of the same route.
-PAGE_MODULES: list[str] = ["livchat.pages.sandbox_phone", "livchat.pages.auth", "livchat.pages.instances"]
+PAGE_MODULES: list[str] = ["livchat.pages.landing", "livchat.pages.pricing", "livchat.pages.keep_connection",
+                           "livchat.pages.sandbox_phone", "livchat.pages.auth", "livchat.pages.instances"]
 _taken: set[str] = set()
 for _module_name in PAGE_MODULES:
     _taken |= set(importlib.import_module(_module_name).register(app) or [])

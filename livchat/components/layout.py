@@ -40,7 +40,6 @@ def public_navbar() -> rx.Component:
             wrap="wrap",
             justify="end",
         ),
-        as_="nav",
         width="100%",
         padding_x=rx.breakpoints(initial="12px", sm="24px"),
         padding_y="16px",
@@ -50,13 +49,36 @@ def public_navbar() -> rx.Component:
     )
 
 
+def public_footer() -> rx.Component:
+    return rx.el.footer(
+        rx.flex(
+            rx.text(t("landing.footer"), size="1", color_scheme="gray"),
+            rx.el.nav(
+                rx.hstack(
+                    rx.link(t("nav.docs"), href="/docs", reload_document=True, size="2", id="footer-docs"),
+                    rx.link(t("nav.pricing"), href="/pricing", size="2", id="footer-pricing"),
+                    rx.link(t("nav.sandbox"), href="/sandbox", size="2", id="footer-sandbox"),
+                    rx.link(t("nav.sign_in"), href="/sign-in", size="2", id="footer-sign-in"),
+                    spacing="4", wrap="wrap",
+                ),
+                aria_label=t("nav.footer"),
+            ),
+            justify="between", align="center", gap="12px", wrap="wrap",
+        ),
+        padding_x=rx.breakpoints(initial="12px", sm="24px"),
+        padding_y="24px",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
 def public_page(*children: rx.Component, title_key: str | None = None) -> rx.Component:
     from livchat.state.i18n import LangState
 
     return rx.box(
         document_meta(title_key),
-        public_navbar(),
-        rx.box(*children, as_="main", width="100%"),
+        rx.el.header(rx.el.nav(public_navbar(), aria_label=t("nav.main"))),
+        rx.el.main(*children, width="100%"),
+        public_footer(),
         on_mount=LangState.detect_browser_language,
         min_height="100vh",
     )

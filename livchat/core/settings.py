@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LIVCHAT_LOG_LEVEL")
     # JSON overriding rows of the plan table (livchat/services/limits.py), e.g. for a benchmark.
     plan_limits: str = Field(default="", alias="LIVCHAT_PLAN_LIMITS")
+    # JSON overriding the test panel's per-IP limits (livchat/services/whatsapp/panel_limits.py).
+    panel_limits: str = Field(default="", alias="LIVCHAT_PANEL_LIMITS")
     # One deadline for fetching media given by URL to a send (connect, redirects, whole body).
     media_fetch_seconds: float = Field(default=30.0, alias="LIVCHAT_MEDIA_FETCH_SECONDS")
 

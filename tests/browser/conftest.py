@@ -42,6 +42,7 @@ SHIPPING_CHROMIUM_ARGS = [
     "--test-third-party-cookie-phaseout",  # third-party cookies blocked whatever the profile says
 ]
 START_TIMEOUT_S = 300
+PANEL_LIMITS = '{"pairphone": "2/hour", "message_day": "3/day", "message_second": "100/second", "code_seconds": 30}'
 
 
 def _free_port() -> int:
@@ -64,6 +65,11 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "PUBLIC_URL": f"http://localhost:{port}",
         "LIVCHAT_PORT": str(port),
         "LIVCHAT_WEBHOOK_ALLOW_PRIVATE": "1",  # tests' webhook receivers listen on 127.0.0.1
+        # Browser contexts may name their own address (X-Forwarded-For, as a proxy would): per-IP
+        # limits then keep tests apart. Without the header a request is its peer's, as before.
+        "TRUSTED_PROXY_HOPS": "1",
+        # The landing page's panel, with limits a test can reach (tests/browser/test_landing_panel.py).
+        "LIVCHAT_PANEL_LIMITS": PANEL_LIMITS,
     }
     env.pop("DATABASE_URL", None)
     return env
