@@ -3,7 +3,7 @@ from __future__ import annotations
 import reflex as rx
 
 from livchat.components.i18n import t
-from livchat.components.layout import public_page
+from livchat.components.layout import docs_link, public_page
 
 FEATURES = [
     ("api", "code"),
@@ -18,8 +18,8 @@ FEATURES = [
 def _feature(slug: str, icon: str) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.icon(icon, size=22, color=rx.color("teal", 9)),
-            rx.heading(t(f"landing.features.{slug}.title"), size="4"),
+            rx.icon(icon, size=22, color=rx.color("teal", 9), aria_hidden="true"),
+            rx.heading(t(f"landing.features.{slug}.title"), as_="h3", size="4"),
             rx.text(t(f"landing.features.{slug}.body"), color_scheme="gray", size="2"),
             spacing="2",
         ),
@@ -38,7 +38,10 @@ def landing() -> rx.Component:
                 rx.hstack(
                     rx.link(rx.button(t("landing.hero.cta_primary"), size="3"), href="/dashboard", id="cta-dashboard"),
                     rx.link(rx.button(t("landing.hero.cta_secondary"), size="3", variant="soft"), href="#test-panel"),
+                    docs_link(rx.button(t("nav.docs"), size="3", variant="ghost"), id="cta-docs"),
                     spacing="3",
+                    wrap="wrap",
+                    justify="center",
                 ),
                 align="center",
                 spacing="5",
@@ -46,7 +49,7 @@ def landing() -> rx.Component:
             ),
             rx.card(
                 rx.vstack(
-                    rx.heading(t("landing.test_panel.title"), size="5"),
+                    rx.heading(t("landing.test_panel.title"), as_="h2", size="5"),
                     rx.text(t("landing.test_panel.body"), color_scheme="gray"),
                     spacing="2",
                 ),
@@ -55,13 +58,17 @@ def landing() -> rx.Component:
                 width="100%",
             ),
             rx.vstack(
-                rx.heading(t("landing.features.title"), size="7", id="features"),
+                rx.heading(t("landing.features.title"), as_="h2", size="7", id="features"),
                 rx.grid(*[_feature(slug, icon) for slug, icon in FEATURES], columns=rx.breakpoints(initial="1", sm="2", md="3"), spacing="4", width="100%"),
                 spacing="5",
                 padding_y="64px",
             ),
-            rx.text(t("landing.footer"), size="1", color_scheme="gray", as_="p", padding_bottom="24px"),
             size="4",
         ),
         title_key="meta.landing_title",
     )
+
+
+def register(app: rx.App) -> list[str]:
+    app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support")
+    return ["/"]

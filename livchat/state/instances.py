@@ -17,7 +17,8 @@ from livchat.services.errors import ServiceError
 from livchat.services.whatsapp import instances
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
-from livchat.state.whatsapp_common import problem_key, when
+from livchat.state.times import when
+from livchat.state.whatsapp_common import problem_key
 
 MANAGE = "manage_instances"  # the role table: livchat/services/organizations.py
 

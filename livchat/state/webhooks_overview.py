@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from livchat.core.db import db
 from livchat.services.webhooks import endpoints
 from livchat.services.whatsapp import instances
 from livchat.state.auth import authorized, current_context
+from livchat.state.times import when
+
+
+def endpoint_state(endpoint: dict[str, Any]) -> str:
+    """none ({}: no endpoint), paused (deliveries held), failing (every delivery since
+    `failingSince` failed), active."""
+    if not endpoint:
+        return "none"
+    if endpoint["pausedAt"] or not endpoint["active"]:
+        return "paused"
+    return "failing" if endpoint["failingSince"] else "active"
 
 
 class WebhooksOverviewState(rx.State):
@@ -21,8 +34,9 @@ class WebhooksOverviewState(rx.State):
         rows = []
         async with db.session() as session:
             for instance in await instances.list_instances(session, org):
-                endpoint = await endpoints.find_endpoint(session, org, instance.id)
-                state = "none" if endpoint is None else "active" if endpoint["active"] else "paused"
-                rows.append({"id": instance.id, "name": instance.name, "url": endpoint["url"] if endpoint else "",
-                             "events": str(len(endpoint["events"])) if endpoint else "", "state": state})
+                endpoint = await endpoints.find_endpoint(session, org, instance.id) or {}
+                rows.append({"id": instance.id, "name": instance.name, "url": endpoint.get("url", ""),
+                             "events": str(len(endpoint["events"])) if endpoint else "",
+                             "state": endpoint_state(endpoint), "paused_at": when(endpoint.get("pausedAt")),
+                             "failing_since": when(endpoint.get("failingSince"))})
         self.endpoints = rows
