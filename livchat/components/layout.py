@@ -45,7 +45,8 @@ def _account_or_sign_in() -> rx.Component:
                       rx.text(VisitorState.email, max_width="160px", overflow="hidden", text_overflow="ellipsis",
                               white_space="nowrap"),
                       align="center", spacing="1"),
-            href="/dashboard", color_scheme="gray", id="nav-account", aria_label=t("shell.account"),
+            href="/dashboard", color_scheme="gray", id="nav-account",
+            aria_label=t("shell.account") + ": " + VisitorState.email,  # the visible email is part of the name
         ),
         rx.link(t("nav.sign_in"), href="/sign-in", color_scheme="gray", id="nav-sign-in"),
     )
@@ -210,7 +211,7 @@ def user_menu() -> rx.Component:
                         text_overflow="ellipsis", white_space="nowrap"),
                 variant="ghost",
                 color_scheme="gray",
-                aria_label=t("accounts.user_menu"),
+                aria_label=t("accounts.user_menu") + ": " + ShellState.user_email,
                 id="user-menu",
             )
         ),
@@ -358,6 +359,7 @@ def notices_panel() -> rx.Component:
         feed_watcher(NoticesState.refresh, OrgFeed.notices),
         rx.foreach(NoticesState.items, notice),
         id="notices",
+        role="status",  # a live region: a notice that arrives is announced
         aria_label=t("notifications.heading"),
         spacing="2",
         width="100%",

@@ -85,7 +85,7 @@ def api_keys_page() -> rx.Component:
                         rx.input(name="name", placeholder=t("accounts.keys.name"), id="api-key-name", required=True,
                                  aria_label=t("accounts.keys.name"), max_length=100),
                         rx.button(t("accounts.keys.create"), type="submit", id="create-api-key"),
-                        direction=rx.breakpoints(initial="column", sm="row"), gap="2",
+                        direction=rx.breakpoints(initial="column", sm="row"), spacing="2",
                     ),
                     on_submit=ApiKeysState.create,
                     reset_on_submit=True,

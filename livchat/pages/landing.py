@@ -38,7 +38,7 @@ def landing() -> rx.Component:
                 rx.hstack(
                     rx.link(rx.button(t("landing.hero.cta_primary"), size="3"), href="/dashboard", id="cta-dashboard"),
                     rx.link(rx.button(t("landing.hero.cta_secondary"), size="3", variant="soft"), href="#test-panel"),
-                    docs_link(rx.button(t("nav.docs"), size="3", variant="ghost"), id="cta-docs"),
+                    docs_link(rx.button(t("nav.docs"), size="3", variant="outline"), id="cta-docs"),
                     spacing="3",
                     wrap="wrap",
                     justify="center",
