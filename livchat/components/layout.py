@@ -85,6 +85,8 @@ def public_navbar() -> rx.Component:
 
 
 def public_footer() -> rx.Component:
+    from livchat.state.visitor import VisitorState
+
     return rx.el.footer(
         rx.flex(
             rx.text(t("landing.footer"), size="1", color_scheme="gray"),
@@ -94,7 +96,9 @@ def public_footer() -> rx.Component:
                     docs_link(size="1", color_scheme="gray", id="footer-docs"),
                     rx.link(t("shell.nav.pricing"), href="/pricing", size="1", color_scheme="gray", id="footer-pricing"),
                     rx.link(t("nav.sandbox"), href="/sandbox", size="1", color_scheme="gray"),
-                    rx.link(t("nav.sign_in"), href="/sign-in", size="1", color_scheme="gray"),
+                    rx.cond(VisitorState.signed_in,
+                            rx.link(t("nav.dashboard"), href="/dashboard", size="1", color_scheme="gray"),
+                            rx.link(t("nav.sign_in"), href="/sign-in", size="1", color_scheme="gray")),
                     spacing="4", wrap="wrap",
                 ),
                 aria_label=t("shell.nav.footer"),

@@ -74,8 +74,10 @@ def api_keys_page() -> rx.Component:
     return dashboard_shell(
         SECTION.label_key,
         rx.vstack(
-            rx.text(t("accounts.keys.subtitle"), " ",
-                    docs_link(t("accounts.keys.docs_link"), id="api-keys-docs"), color_scheme="gray"),
+            rx.text(t("accounts.keys.subtitle"), color_scheme="gray"),
+            docs_link(rx.hstack(rx.icon("book-open-text", size=16, aria_hidden="true"), t("accounts.keys.docs_link"),
+                                align="center", spacing="1"),
+                      size="2", id="api-keys-docs"),
             error_box(ApiKeysState.error, element_id="form-error"),
             _new_secret(),
             rx.cond(
