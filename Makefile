@@ -22,7 +22,8 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # On another port (`make run PORT=3100`) the app's own address follows, unless PUBLIC_URL is set
-# in the environment: the websocket only accepts pages from PUBLIC_URL.
+# in the environment: the websocket only accepts pages from PUBLIC_URL (and, on localhost or
+# 127.0.0.1, from the other loopback name at the same port).
 run: install
 	$(BIN)/livchat migrate
 	$(if $(filter-out 3000,$(PORT)),PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}") \
