@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run test bench chromium axe clean
+.PHONY: install run test bench chromium axe clean embed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,23 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# embed.js and widget-bridge.js: minified from embed_widget/src by the pinned terser (npm ci needs
+# the registry once); the build prints the gzipped sizes and fails above 2 KB. Output is not committed.
+EMBED_DIR := embed_widget
+EMBED_OUT := $(EMBED_DIR)/dist/embed.js $(EMBED_DIR)/dist/widget-bridge.js
+
+$(EMBED_DIR)/node_modules/.package-lock.json: $(EMBED_DIR)/package-lock.json | $(VENV)/.installed
+	cd $(EMBED_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+$(EMBED_OUT) &: $(wildcard $(EMBED_DIR)/src/*.js) $(EMBED_DIR)/build.mjs $(EMBED_DIR)/node_modules/.package-lock.json
+	cd $(EMBED_DIR) && node build.mjs
+
+embed: $(EMBED_OUT)
+
 # On another port (`make run PORT=3100`) the app's own address follows, unless PUBLIC_URL is set
 # in the environment: the websocket only accepts pages from PUBLIC_URL (and, on localhost or
 # 127.0.0.1, from the other loopback name at the same port).
-run: install
+run: install embed
 	$(BIN)/livchat migrate
 	$(if $(filter-out 3000,$(PORT)),PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}") \
 	  $(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
@@ -34,17 +47,17 @@ chromium:
 
 # axe-core (the browser tests' accessibility check), pinned in tests/browser/package-lock.json.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
-$(AXE): tests/browser/package-lock.json
-	npm ci --prefix tests/browser --no-audit --no-fund
+$(AXE): tests/browser/package-lock.json | $(VENV)/.installed
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 axe: $(AXE)
 
-test: install chromium axe
+test: install chromium embed axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install embed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf .web .pytest_cache
+	rm -rf .web .pytest_cache $(EMBED_DIR)/dist $(EMBED_DIR)/node_modules

@@ -25,10 +25,12 @@ from livchat.pages import (
 )
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
+from livchat.services.support.responder import responder_lifespan
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp.instances import sweep_lifespan
 from livchat.services.whatsapp.queue_ingest import queue_ingest_lifespan
 from livchat.state.feeds import feed_lifespan
+from livchat.state.support_feeds import support_feed_lifespan
 
 configure_logging(get_settings().log_level)
 init_error_reporting()
@@ -48,6 +50,8 @@ app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rota
 app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
 app.register_lifespan_task(sweep_lifespan)  # instances whose create a crash cut short
 app.register_lifespan_task(feed_lifespan)  # domain events -> the dashboards' live feeds
+app.register_lifespan_task(responder_lifespan)  # who answers a widget visitor first (the agent's hook)
+app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation feeds, moved by the bus
 
 # Each page module registers its own pages and returns their routes. A dashboard section whose
 # route a module took replaces that section's placeholder; the others stay placeholders.

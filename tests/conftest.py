@@ -3,9 +3,11 @@ PostgreSQL at 127.0.0.1 (a fresh database per run, dropped at the end)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -52,6 +54,17 @@ def _isolated_environment() -> Iterator[Path]:
 
 def _pg_database(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def embed_build() -> Path:
+    """embed_widget/dist with embed.js and widget-bridge.js, built by `make embed` as `make test` does
+    (incremental: nothing to do when they are current; `npm ci` needs the registry once)."""
+    root = Path(__file__).resolve().parents[1]
+    with open(root / ".embed-build.lock", "w") as lock:  # one build at a time per checkout
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "-s", "embed"], cwd=root, check=True, timeout=600)
+    return root / "embed_widget" / "dist"
 
 
 @pytest.fixture(scope="session")

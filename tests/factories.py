@@ -129,3 +129,57 @@ async def _notification_in(session: AsyncSession, organization_id: str) -> str:
                                   instance="probe")
     await session.flush()
     return notice.id
+
+
+# --- the support desk -----------------------------------------------------------------------------
+
+# The contact token that reaches a row made below (its conversation's visitor): the contact
+# probe's positive control calls the widget routes with it.
+CONTACT_TOKENS: dict[str, str] = {}
+_LAST_CONVERSATION: dict[str, str] = {}
+_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+
+
+async def _visitor_conversation(session: AsyncSession, organization_id: str) -> tuple[str, str]:
+    from livchat.services.widget import sessions, visitor
+
+    created = await sessions.create_session(session, organization_id, "Probe Visitor",
+                                            f"{new_id('probe').lower()}@example.com", {"language": "en"})
+    posted = await visitor.send_message(session, created.visitor, "probe question")
+    CONTACT_TOKENS[posted.conversation_id] = created.token
+    _LAST_CONVERSATION[organization_id] = posted.conversation_id
+    return posted.conversation_id, created.token
+
+
+@id_factory("conversation_id")
+async def _conversation_in(session: AsyncSession, organization_id: str) -> str:
+    """A widget conversation with one contact message (its visitor's token in CONTACT_TOKENS)."""
+    return (await _visitor_conversation(session, organization_id))[0]
+
+
+@id_factory("attachment_id")
+async def _attachment_in(session: AsyncSession, organization_id: str) -> str:
+    """An image the visitor sent, in the organization's conversation made last by the factory above
+    (so a route naming both ids names a matching pair), else in a new one."""
+    from livchat.services.support import attachments
+    from livchat.services.widget import sessions, visitor
+
+    conversation_id = _LAST_CONVERSATION.get(organization_id)
+    if conversation_id is None:
+        conversation_id, _ = await _visitor_conversation(session, organization_id)
+    token = CONTACT_TOKENS[conversation_id]
+    posted = await visitor.send_attachment(session, await sessions.resolve(session, token),
+                                           attachments.check("probe.png", _PNG), "probe file")
+    assert posted.attachment_id is not None
+    CONTACT_TOKENS[posted.attachment_id] = token
+    return posted.attachment_id
+
+
+@id_factory("saved_reply_id")
+async def _saved_reply_in(session: AsyncSession, organization_id: str) -> str:
+    from livchat.services.actors import Actor
+    from livchat.services.support import saved_replies
+
+    actor = Actor(organization_id=organization_id, role=Role.ADMIN)
+    return (await saved_replies.create_saved_reply(session, actor, new_id("probe")[-20:].lower(), "probe reply")).id

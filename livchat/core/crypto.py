@@ -62,6 +62,7 @@ def _fernet() -> Fernet:
 
 def reset_crypto_cache() -> None:
     _fernet.cache_clear()
+    _signing_key.cache_clear()
 
 
 def encrypt(plaintext: str) -> str:
@@ -90,3 +91,19 @@ def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
     if isinstance(b, str):
         b = b.encode()
     return hmac.compare_digest(a, b)
+
+
+@lru_cache(maxsize=16)
+def _signing_key(purpose: str) -> bytes:
+    return hashlib.sha256(f"livchat-sign-v1:{purpose}:".encode() + _load_or_create_master_key().encode()).digest()
+
+
+def sign(purpose: str, message: str) -> str:
+    """URL-safe HMAC-SHA256 of `message` with a key derived from the master key for `purpose`
+    (a signed link names what it grants; one purpose's signature is worthless for another)."""
+    digest = hmac.new(_signing_key(purpose), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def verify_signature(purpose: str, message: str, signature: str) -> bool:
+    return constant_time_equals(sign(purpose, message), signature)

@@ -23,3 +23,24 @@ def ulid(timestamp_ms: int | None = None) -> str:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{ulid()}"
+
+
+def later_id(prefix: str, previous: str | None) -> str:
+    """A new id that sorts after `previous` (an id of the same prefix), even within its millisecond
+    or when this machine's clock is behind: rows that must keep their order (a conversation's
+    messages, read with `after=<id>`) take it while holding their parent's lock."""
+    candidate = ulid()
+    if previous is None:
+        return f"{prefix}_{candidate}"
+    last = previous.rpartition("_")[2]
+    if len(last) == 26 and candidate <= last:
+        value = 0
+        for char in last.upper():
+            value = value * 32 + _ALPHABET.index(char)
+        value += 1
+        chars = []
+        for _ in range(26):
+            value, rem = divmod(value, 32)
+            chars.append(_ALPHABET[rem])
+        candidate = "".join(reversed(chars)).lower()
+    return f"{prefix}_{candidate}"

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
     openai_chat_model: str = "gpt-4o-mini"
     openai_embedding_model: str = "text-embedding-3-small"
+    # Who answers a widget visitor first (livchat/services/support/responder.py registry).
+    support_responder: str = Field(default="default", alias="LIVCHAT_SUPPORT_RESPONDER")
 
     clerk_publishable_key: str = ""
     clerk_secret_key: str = ""

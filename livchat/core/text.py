@@ -13,3 +13,13 @@ def has_control_characters(value: str) -> bool:
 
 def without_control_characters(value: str) -> str:
     return "".join(c for c in value if unicodedata.category(c) != "Cc")
+
+
+def is_valid_unicode(value: str) -> bool:
+    """False for text with lone surrogates (JSON's "\\ud800" decodes to one): no UTF-8 form exists,
+    so neither database could store it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -13,11 +13,14 @@ from livchat.models.accounts import (
     UserSession,
 )
 from livchat.models.support import (
+    Contact,
     ContactSession,
     Conversation,
+    ConversationAttachment,
     ConversationMessage,
     KnowledgeFile,
     Plugin,
+    SavedReply,
     WidgetSettings,
 )
 from livchat.models.system import (
@@ -36,8 +39,10 @@ __all__ = [
     "ApiKey",
     "AuthToken",
     "ClerkWebhookEvent",
+    "Contact",
     "ContactSession",
     "Conversation",
+    "ConversationAttachment",
     "ConversationMessage",
     "EmailOutbox",
     "IdempotencyKey",
@@ -49,6 +54,7 @@ __all__ = [
     "Notification",
     "Organization",
     "Plugin",
+    "SavedReply",
     "Subscription",
     "UsageDaily",
     "User",

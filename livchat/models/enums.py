@@ -65,8 +65,13 @@ class ConversationChannel(StrEnum):
 class Sender(StrEnum):
     CONTACT = "contact"
     AI = "ai"
-    HUMAN = "human"
+    OPERATOR = "operator"
     SYSTEM = "system"
+
+
+class WidgetPosition(StrEnum):
+    BOTTOM_RIGHT = "bottom-right"
+    BOTTOM_LEFT = "bottom-left"
 
 
 class FileStatus(StrEnum):

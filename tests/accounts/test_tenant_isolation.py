@@ -38,8 +38,9 @@ import livchat.state
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal
+from livchat.api.widget import VisitorAuth
 from livchat.core.db import db, utcnow
-from livchat.models import ApiKey, metadata
+from livchat.models import ApiKey, ConversationAttachment, metadata
 from livchat.services.accounts import api_keys, auth
 from tests import factories
 from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
@@ -53,6 +54,8 @@ NOT_PROBED = {
     "setvar": "dispatches to the state's own set_<var> handlers, each probed on its own",
     "OrgFeed.link": "takes no input: links the tab to the feed of current_context's organization; "
                     "linking needs a live Reflex event context",
+    "InboxFeed.link": "takes no input: links the tab to the inbox feed of current_context's organization; "
+                      "linking needs a live Reflex event context",
 }
 
 
@@ -178,10 +181,30 @@ def behind_api_key(route: dict[str, Any]) -> bool:
     return api_key_principal in _calls(route["dependant"])
 
 
-def probe_routes(app: FastAPI) -> list[dict[str, Any]]:
-    """Routes behind ApiKeyAuth that take ids, each id with a factory (the others fail the test below)."""
-    return [r for r in api_routes(app) if takes_an_id(r) and behind_api_key(r)
+def behind_member_cookie(route: dict[str, Any]) -> bool:
+    """A dashboard route over plain HTTP: its credential is the browser session cookie."""
+    return any(getattr(call, "member_auth", False) for call in _calls(route["dependant"]))
+
+
+def behind_contact_token(route: dict[str, Any]) -> bool:
+    """A widget client route: its credential is a contact session (X-Contact-Token)."""
+    return any(getattr(call, "contact_auth", False) for call in _calls(route["dependant"]))
+
+
+def probe_routes(app: FastAPI, behind: Any = behind_api_key) -> list[dict[str, Any]]:
+    """Routes behind ApiKeyAuth (or `behind`'s credential) that take ids, each id with a factory
+    (the others fail the test below)."""
+    return [r for r in api_routes(app) if takes_an_id(r) and behind(r)
             and all(factories.factory_for(factory_name(p)) for p in _path_ids(r) + _query_ids(r) + _body_ids(r))]
+
+
+def _bearer(org: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {org['key']}"}
+
+
+def _cookie(org: dict[str, str]) -> dict[str, str]:
+    """A signed-in member's browser on one of our pages."""
+    return {"Cookie": org["cookie"], "Sec-Fetch-Site": "same-origin"}
 
 
 def list_routes(app: FastAPI) -> list[dict[str, Any]]:
@@ -200,9 +223,9 @@ def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
         if not takes_an_id(route):
             continue
         where = f"{route['methods']} {route['path']}"
-        if not behind_api_key(route):
-            problems.append(f"{where}: takes an id but is not behind ApiKeyAuth; declare openapi_extra=tenancy.PUBLIC "
-                            "if it is not organization data")
+        if not (behind_api_key(route) or behind_member_cookie(route) or behind_contact_token(route)):
+            problems.append(f"{where}: takes an id but is not behind ApiKeyAuth (nor a session cookie or a contact "
+                            "token); declare openapi_extra=tenancy.PUBLIC if it is not organization data")
         for name in _path_ids(route) + _query_ids(route) + _body_ids(route):
             if factories.factory_for(factory_name(name)) is None:
                 problems.append(f"{where}: register @id_factory({factory_name(name)!r})")
@@ -232,13 +255,15 @@ def test_the_route_enumeration_sees_query_and_body_ids():
 # --- API: probes ----------------------------------------------------------------------------------
 
 
-async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
-    """Probe every id-taking API-key route of `app` as another organization: (failures, probed)."""
+async def api_isolation_failures(app: FastAPI, behind: Any = behind_api_key,
+                                 credentials: Any = _bearer) -> tuple[list[str], list[str]]:
+    """Probe every id-taking API-key route of `app` (or those behind another credential) as another
+    organization: (failures, probed)."""
     a, b = await _organization("a"), await _organization("b")
     failures, probed = [], []
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        for route in probe_routes(app):
+        for route in probe_routes(app, behind):
             for method in route["methods"]:
                 ids = await _make_ids(_path_ids(route) + _query_ids(route) + _body_ids(route), a["org"])
                 path = route["path"].format(**{p: ids[p] for p in _path_ids(route)})
@@ -248,8 +273,7 @@ async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
                     body = {**route["extra"].get(tenancy.PROBE_BODY, {}), **{p: ids[p] for p in _body_ids(route)}}
                 secrets = await secrets_of(a)
                 before = await snapshot(a["org"])
-                response = await client.request(method, path, params=query, json=body,
-                                                headers={"Authorization": f"Bearer {b['key']}"})
+                response = await client.request(method, path, params=query, json=body, headers=credentials(b))
                 if response.status_code != 404:
                     failures.append(f"{method} {path} as another organization: {response.status_code} {response.text[:200]}")
                 if await snapshot(a["org"]) != before:
@@ -257,8 +281,7 @@ async def api_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
                 if leaked := leaks(response.text, secrets - set(ids.values())):
                     failures.append(f"{method} {path} answered another organization with its data: {leaked}")
                 # The probe is real: the owner's own key does reach the row.
-                own = await client.request(method, path, params=query, json=body,
-                                           headers={"Authorization": f"Bearer {a['key']}"})
+                own = await client.request(method, path, params=query, json=body, headers=credentials(a))
                 if own.status_code == 404:
                     failures.append(f"{method} {path}: the id factory made a row its own organization cannot reach")
                 probed.append(f"{method} {route['path']}")
@@ -270,6 +293,12 @@ async def test_another_organizations_ids_answer_404_and_change_nothing(database)
     assert failures == []
     assert probed, "enumeration found no route: the test would prove nothing"
     print("probed API routes:", probed)
+
+
+async def test_dashboard_routes_with_another_organizations_ids_answer_404_and_change_nothing(database):
+    failures, probed = await api_isolation_failures(create_api(), behind_member_cookie, _cookie)
+    assert failures == []
+    assert "POST /api/inbox/conversations/{conversation_id}/attachments" in probed
 
 
 async def list_route_failures(app: FastAPI) -> tuple[list[str], list[str]]:
@@ -330,6 +359,95 @@ async def test_the_probe_catches_a_route_that_forgets_the_organization(database)
     assert any("leaky-key?" not in f and "/api/v1/leaky-key" in f and "with its data" in f for f in failures)
     list_failures, _ = await list_route_failures(app)
     assert any("/api/v1/leaky-everything" in f for f in list_failures)
+
+
+# --- API: the widget client routes, as another organization's visitor -----------------------------
+
+
+async def _visitor_of(organization_id: str) -> str:
+    """A contact token of the organization, with a conversation of its own."""
+    from livchat.services.widget import sessions, visitor
+
+    async with db.session() as session:
+        created = await sessions.create_session(session, organization_id, "Other Visitor", "other@example.com", {})
+        await visitor.send_message(session, created.visitor, "my own question")
+    return created.token
+
+
+def contact_probe_routes(app: FastAPI) -> list[dict[str, Any]]:
+    return [r for r in api_routes(app) if "path" in r and behind_contact_token(r)]
+
+
+async def contact_isolation_failures(app: FastAPI) -> tuple[list[str], list[str]]:
+    """Every widget route behind a contact token, called with organization B's visitor: A's ids
+    (wherever an id goes) answer 404 and change nothing, and no answer shows anything of A's
+    (A holding a row of every kind). The positive control: A's own visitor reaches the row."""
+    a, b = await _organization("a"), await _organization("b")
+    b_token = await _visitor_of(b["org"])
+    failures, probed = [], []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for route in contact_probe_routes(app):
+            for method in route["methods"]:
+                await _make_ids(sorted(factories.ID_FACTORIES), a["org"])
+                params = _path_ids(route) + _query_ids(route) + _body_ids(route)
+                ids = await _make_ids(params, a["org"])
+                path = route["path"].format(**{p: ids[p] for p in _path_ids(route)})
+                query = {p: ids[p] for p in _query_ids(route)}
+                body = None
+                if route["dependant"].body_params:
+                    body = {**route["extra"].get(tenancy.PROBE_BODY, {"text": "probe", "typing": True}),
+                            **{p: ids[p] for p in _body_ids(route)}}
+                upload = {}
+                if "multipart/form-data" in str(route["extra"].get("requestBody", "")):
+                    upload = {"files": {"file": ("probe.png", factories._PNG, "image/png")}, "data": {"text": "hi"}}
+                secrets = await secrets_of(a)
+                before = await snapshot(a["org"])
+                response = await client.request(method, path, params=query, json=body,
+                                                headers={"X-Contact-Token": b_token}, **upload)
+                if params and response.status_code != 404:
+                    failures.append(f"{method} {path} as another organization's visitor: {response.status_code} "
+                                    f"{response.text[:200]}")
+                if not params and response.status_code >= 400:
+                    failures.append(f"{method} {path} refused a visitor of its own: {response.status_code}")
+                if await snapshot(a["org"]) != before:
+                    failures.append(f"{method} {path} as another organization's visitor changed its data")
+                if leaked := leaks(response.text, secrets - set(ids.values())):
+                    failures.append(f"{method} {path} showed another organization's visitor its data: {leaked}")
+                if params:
+                    own_token = factories.CONTACT_TOKENS[ids[params[-1]]]
+                    own = await client.request(method, path, params=query, json=body,
+                                               headers={"X-Contact-Token": own_token}, **upload)
+                    if own.status_code == 404:
+                        failures.append(f"{method} {path}: its own visitor cannot reach the row the factory made")
+                probed.append(f"{method} {route['path']}")
+    return failures, probed
+
+
+async def test_a_visitor_reaches_nothing_of_another_organization(database):
+    failures, probed = await contact_isolation_failures(create_api())
+    assert failures == []
+    assert {"GET /api/widget/attachments/{attachment_id}", "GET /api/widget/messages",
+            "POST /api/widget/messages"} <= set(probed)
+    print("probed widget routes:", probed)
+
+
+async def test_the_visitor_probe_catches_a_widget_route_that_forgets_the_contact(database):
+    app = create_api()
+    leaky = APIRouter()
+
+    @leaky.get("/api/widget/leaky-attachments/{attachment_id}")
+    async def leaky_attachment(contact: VisitorAuth, attachment_id: str) -> dict[str, str]:
+        async with db.session() as session:
+            row = await session.get(ConversationAttachment, attachment_id)  # no contact filter: the bug
+            return {"conversation": row.conversation_id if row else ""}
+
+    for route in reversed(leaky.routes):
+        app.router.routes.insert(0, route)
+    failures, probed = await contact_isolation_failures(app)
+    assert "GET /api/widget/leaky-attachments/{attachment_id}" in probed
+    assert any("leaky-attachments" in f and "as another organization's visitor: 200" in f for f in failures)
+    assert any("leaky-attachments" in f and "showed another organization's visitor its data" in f for f in failures)
 
 
 # --- Reflex: enumeration --------------------------------------------------------------------------

@@ -30,7 +30,7 @@ async def test_openapi_document_is_3_1_with_bearer_auth(document: dict[str, Any]
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert document["security"] == [{"bearerAuth": []}]
     assert "/api/v1/instances" in document["paths"]
-    assert all(path.startswith("/api/v1") for path in document["paths"])
+    assert all(path.startswith(("/api/v1", "/api/widget")) for path in document["paths"])
 
 
 async def test_every_error_answer_is_the_one_problem_schema(document: dict[str, Any]) -> None:
@@ -38,7 +38,8 @@ async def test_every_error_answer_is_the_one_problem_schema(document: dict[str, 
     assert {"type", "title", "status", "detail", "code"} <= set(problem["required"])
     for method, path, op in _operations(document):
         responses = op["responses"]
-        expected = {"401", "429", "500"} | ({"404"} if "{" in path else set())
+        authenticated = op.get("security") != []  # the widget's public routes take no credential
+        expected = {"429", "500"} | ({"401"} if authenticated else set()) | ({"404"} if "{" in path else set())
         assert expected <= set(responses), (method, path)
         for status, response in responses.items():
             if status[0] in "45":
@@ -64,7 +65,8 @@ async def test_idempotency_key_is_a_parameter_of_the_create_and_send_posts(docum
         return any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op.get("parameters", []))
 
     with_key = {(method, path) for method, path, op in _operations(document) if has_key(op)}
-    assert with_key == {("post", "/api/v1/instances"), ("post", "/api/v1/instances/{instance_id}/messages")}
+    assert with_key == {("post", "/api/v1/instances"), ("post", "/api/v1/instances/{instance_id}/messages"),
+                        ("post", "/api/v1/conversations/{conversation_id}/messages")}
     for method, path in with_key:
         conflict = document["paths"][path][method]["responses"]["409"]
         assert "Retry-After" in conflict["headers"]
@@ -82,6 +84,40 @@ async def test_models_have_examples_and_usage_has_its_own(document: dict[str, An
                  "QrOut", "PairingOut", "SentOut", "MessageOut", "MessagePage", "UsageOut", "Problem",
                  "MessageEvent", "InstanceEvent", "WebhookIn", "WebhookOut", "DeliveryOut", "DeliveryPage"):
         assert schemas[name].get("examples"), name
+
+
+async def test_the_support_desk_and_the_widget_client_api_are_documented(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for path, methods in {
+        "/api/v1/organization": {"get"}, "/api/v1/conversations": {"get"},
+        "/api/v1/conversations/{conversation_id}": {"get"},
+        "/api/v1/conversations/{conversation_id}/messages": {"get", "post"},
+        "/api/v1/conversations/{conversation_id}/escalate": {"post"},
+        "/api/v1/conversations/{conversation_id}/resolve": {"post"},
+        "/api/v1/conversations/{conversation_id}/reopen": {"post"},
+        "/api/v1/conversations/{conversation_id}/attachments": {"post"},
+        "/api/v1/conversations/{conversation_id}/attachments/{attachment_id}": {"get"},
+        "/api/widget/settings": {"get"}, "/api/widget/sessions": {"post"}, "/api/widget/messages": {"get", "post"},
+        "/api/widget/attachments": {"post"}, "/api/widget/attachments/{attachment_id}": {"get"},
+    }.items():
+        assert methods <= set(paths[path]), path
+    scheme = document["components"]["securitySchemes"]["contactToken"]
+    assert scheme == {"type": "apiKey", "in": "header", "name": "X-Contact-Token",
+                      "description": scheme["description"]}
+    assert paths["/api/widget/messages"]["post"]["security"] == [{"contactToken": []}]
+    assert paths["/api/widget/attachments/{attachment_id}"]["get"]["security"] == [{"contactToken": []}, {}]
+    assert paths["/api/widget/settings"]["get"]["security"] == [] == paths["/api/widget/sessions"]["post"]["security"]
+    assert not any(p["name"] == "X-Contact-Token" for ops in paths.values() for op in ops.values()
+                   for p in op.get("parameters", []))
+    upload = paths["/api/widget/attachments"]["post"]["responses"]
+    assert {"413", "415", "429"} <= set(upload)
+    schemas = document["components"]["schemas"]
+    for name in ("ConversationOut", "ConversationPage", "ConversationMessageOut", "ConversationMessagePage", "OrganizationOut",
+                 "PublicSettings", "SessionCreated", "MessagePosted", "VisitorMessages"):
+        assert schemas[name].get("examples"), name
+    assert {"id", "channel", "status", "contact", "instanceId", "unreadCount", "lastMessageAt",
+            "createdAt"} <= set(schemas["ConversationOut"]["properties"])
+    assert {"id", "sender", "text", "attachments", "sources", "createdAt"} <= set(schemas["ConversationMessageOut"]["properties"])
 
 
 async def test_the_webhooks_section_describes_every_event(document: dict[str, Any]) -> None:

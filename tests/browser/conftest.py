@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.browser_support import LinkedAccount, livchat_cli
@@ -30,6 +30,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+]
+# Chromium as it ships: storage partitioned per top-level site, third-party cookies blocked.
+# Playwright disables ThirdPartyStoragePartitioning, and with third-party cookies blocked an iframe
+# of another site then cannot touch storage at all (support-desk.md §0.1). The last
+# --disable-features wins, so this is Playwright 1.65's own list without that feature (§3.4).
+SHIPPING_CHROMIUM_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-features=" + ",".join([
+        "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+        "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+        "AvoidCorsURLLoaderRestartOnRedirect", "TcpPortRandomizationWin", "OptimizationHints",
+        "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch",
+    ]),
+    "--test-third-party-cookie-phaseout",  # third-party cookies blocked whatever the profile says
 ]
 START_TIMEOUT_S = 300
 
@@ -60,7 +74,7 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def live_app(live_env: dict[str, str]) -> Iterator[str]:
+def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
     # One production build at a time per checkout: Reflex compiles into ./.web.
     lock = open(ROOT / ".web-build.lock", "w")  # noqa: SIM115 - held for the whole session
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -110,14 +124,29 @@ expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright_driver() -> Iterator[Playwright]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                             timeout=60_000)
-        yield browser
-        _close_within(browser, BROWSER_CLOSE_S)
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    """Playwright's default Chromium: storage in a cross-site iframe throws (partitioning off)."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                                                timeout=60_000)
+    yield browser
+    _close_within(browser, BROWSER_CLOSE_S)
+
+
+@pytest.fixture(scope="session")
+def shipping_browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    """Chromium as visitors run it, for anything inside another site's page (the widget)."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=SHIPPING_CHROMIUM_ARGS,
+                                                headless=True, timeout=60_000)
+    yield browser
+    _close_within(browser, BROWSER_CLOSE_S)
 
 
 def _close_within(browser: Browser, seconds: int) -> None:

@@ -22,6 +22,10 @@ from livchat.api.v1.messages import MessageOut
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
 PREFIX = "/api/v1"
+WIDGET_PREFIX = "/api/widget"  # the widget client API: in the same document, with its own credential
+CONTACT_SCHEME = "contactToken"
+CONTACT_HEADER = "X-Contact-Token"
+CONTACT_OPTIONAL = "x-contact-token-optional"  # openapi_extra of a route a signed link also opens
 REF = "#/components/schemas/"
 
 
@@ -93,7 +97,8 @@ _RATE_HEADERS = {
 }
 _RETRY_AFTER = "Seconds to wait before trying again."
 _DEFAULT_DESCRIPTIONS = {
-    401: "`unauthorized`: no API key, or an unknown or revoked one",
+    401: "`unauthorized`: no API key, or an unknown or revoked one (widget routes: `invalid_contact_token`, "
+         "`contact_session_expired`)",
     404: "`not_found`: no such resource in your organization",
     422: "`validation_error` (see `errors`), or a precise code such as `invalid_phone`",
     429: "`rate_limited`: the organization's API requests per minute",
@@ -113,29 +118,39 @@ def build(routes: list[Any], server_url: str) -> dict[str, Any]:
         title="LivChat API",
         version=__version__,
         openapi_version="3.1.0",
-        summary="WhatsApp instances, messages, signed webhooks and usage.",
+        summary="WhatsApp instances, messages, signed webhooks, usage, and the support desk's conversations and "
+                "widget client API.",
         description=(
             "Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem details "
             "with a stable `code`. Lists are cursor-paginated (`limit` ≤ 100, `cursor` = the previous "
             "`nextCursor`). POSTs that create or send accept an `Idempotency-Key` header (24 h). Every "
-            "route answers RateLimit-* headers; a 429 adds Retry-After."
+            "route answers RateLimit-* headers; a 429 adds Retry-After. The widget client API (`/api/widget`) "
+            "takes no API key: a contact session (`POST /api/widget/sessions`) is its credential, sent as "
+            "`X-Contact-Token`, and reaches only its own conversation."
         ),
         routes=routes,
         servers=[{"url": server_url}],
     )
     # Other routers (inbound hooks, sandbox, accounts) are not part of the public contract.
-    document["paths"] = {path: ops for path, ops in document.get("paths", {}).items() if path.startswith(PREFIX)}
+    document["paths"] = {path: ops for path, ops in document.get("paths", {}).items()
+                         if path.startswith((PREFIX, WIDGET_PREFIX))}
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for model in (Problem, MessageEvent, InstanceEvent):
         _add_schema(schemas, model)
     components["headers"] = {name: {"description": text, "schema": {"type": "integer"}}
                              for name, text in {**_RATE_HEADERS, "Retry-After": _RETRY_AFTER}.items()}
-    components["securitySchemes"] = {"bearerAuth": {
-        "type": "http", "scheme": "bearer", "description": "An API key (`lc_live_…`) from the dashboard."}}
+    components["securitySchemes"] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer",
+                       "description": "An API key (`lc_live_…`) from the dashboard."},
+        CONTACT_SCHEME: {"type": "apiKey", "in": "header", "name": CONTACT_HEADER,
+                         "description": "The `contactToken` of POST /api/widget/sessions (widget client API)."},
+    }
     document["security"] = [{"bearerAuth": []}]
     for path, operations in document["paths"].items():
         for operation in operations.values():
+            if path.startswith(WIDGET_PREFIX):
+                _widget_security(operation)
             _complete(path, operation)
     document["webhooks"] = _webhooks()
     _drop_unreferenced(document)
@@ -156,9 +171,25 @@ def _headers(*names: str) -> dict[str, Any]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
+def _widget_security(operation: dict[str, Any]) -> None:
+    """Widget client routes take no API key: the contact token (a header parameter in FastAPI's
+    document) becomes their security, optional where a signed link may stand in; the public
+    ones (settings, sessions, logo) have none."""
+    parameters = operation.get("parameters", [])
+    token = next((p for p in parameters if p.get("in") == "header" and p.get("name") == CONTACT_HEADER), None)
+    if token is None:
+        operation["security"] = []
+        return
+    operation["parameters"] = [p for p in parameters if p is not token]
+    if not operation["parameters"]:
+        del operation["parameters"]
+    optional = operation.pop(CONTACT_OPTIONAL, False)
+    operation["security"] = [{CONTACT_SCHEME: []}, {}] if optional else [{CONTACT_SCHEME: []}]
+
+
 def _complete(path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    defaults = [401, 429, 500]
+    defaults = [401, 429, 500] if operation.get("security") != [] else [429, 500]
     if "{" in path:
         defaults.append(404)
     if operation.get("parameters") or operation.get("requestBody"):

@@ -1,0 +1,18 @@
+"""`GET /api/v1/organization` (API.md "Support desk"): the key's organization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from livchat.api.v1.auth import Caller
+from livchat.services.accounts.organization_view import OrganizationOut
+
+router = APIRouter(tags=["organization"])
+
+
+@router.get("/organization", response_model=OrganizationOut,
+            summary="The API key's organization: its id (the embed snippet's data-organization-id), plan and limits")
+async def organization(caller: Caller) -> dict[str, Any]:
+    return OrganizationOut.of(caller.organization).wire()

@@ -1,0 +1,42 @@
+"""The base of every wire shape (services/<domain>/schemas.py): camelCase JSON, built from
+attributes, RFC 3339 UTC timestamps ending in `Z`.
+
+One model per object, used as the API's `response_model`, as the `data` of webhooks and by the
+Reflex states, so the three never drift apart:
+
+    class InstanceOut(CamelModel):
+        created_at: Timestamp          # a datetime here, "2026-01-15T12:00:00Z" on the wire
+
+    InstanceOut.model_validate(row).wire()   # {"createdAt": "2026-01-15T12:00:00Z", ...}
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """`2026-01-15T12:00:00.123456Z` (as precise as the value)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def rfc3339_ms(value: datetime | None) -> str | None:
+    """`2026-01-15T12:00:00.123Z`: the webhook envelope's and the delivery log's precision."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+
+
+# A datetime in Python, an RFC 3339 string in JSON (and in the OpenAPI document).
+Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]
+TimestampMs = Annotated[datetime, PlainSerializer(rfc3339_ms, return_type=str, when_used="json")]
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+    def wire(self, **options: Any) -> dict[str, Any]:
+        """The JSON object as it goes out (camelCase, timestamps as strings)."""
+        return self.model_dump(mode="json", by_alias=True, **options)
