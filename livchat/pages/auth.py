@@ -206,10 +206,11 @@ def select_organization() -> rx.Component:
 def signed_out() -> rx.Component:
     """Where sign-out lands: with Clerk, Clerk's session ends here too; then /sign-in."""
     settings = get_settings()
+    heading = rx.heading(t("accounts.sign_out"), as_="h1", class_name="lc-sr-only")  # the page's one h1
     if settings.clerk_enabled:
-        return public_page(rx.center(rx.spinner(size="3"), clerk_sign_out(settings.clerk_publishable_key),
+        return public_page(rx.center(heading, rx.spinner(size="3"), clerk_sign_out(settings.clerk_publishable_key),
                                      padding_y="48px"), title_key="accounts.sign_out")
-    return public_page(rx.center(rx.spinner(size="3"), padding_y="48px",
+    return public_page(rx.center(heading, rx.spinner(size="3"), padding_y="48px",
                                  on_mount=rx.call_script("window.location.assign('/sign-in')")),
                        title_key="accounts.sign_out")
 
