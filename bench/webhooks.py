@@ -64,18 +64,16 @@ def _start_receiver() -> tuple[subprocess.Popen[bytes], str]:
 
 
 async def _tenant() -> tuple[str, str]:
-    from livchat.core.crypto import encrypt
     from livchat.core.db import db
     from livchat.core.ids import new_id
     from livchat.models.accounts import Organization
-    from livchat.models.whatsapp import Instance
+    from tests.factories import make_instance
 
     async with db.session() as session:
         org = Organization(id=new_id("org"), name="Bench", slug=new_id("bench"), plan="scale")
         session.add(org)
         await session.flush()
-        instance = Instance(id=new_id("inst"), organization_id=org.id, name="Bench",
-                            wuzapi_token_encrypted=encrypt("t"), hmac_key_encrypted=encrypt("k"))
+        instance = make_instance(org.id, name="Bench", wuzapi_token="t", hmac_key="k")
         session.add(instance)
         await session.commit()
         return org.id, instance.id
@@ -103,6 +101,7 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     from livchat.core import migrations
     from livchat.core.db import db
     from livchat.core.events import bus
+    from livchat.services.actors import Actor
     from livchat.services.webhooks import endpoints, outbox
     from livchat.services.webhooks.dispatcher import Dispatcher, DispatcherConfig
 
@@ -114,7 +113,7 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     try:
         org_id, instance_id = await _tenant()
         async with db.session() as session:
-            await endpoints.save_endpoint(session, org_id, instance_id, receiver + "/hook")
+            await endpoints.save_endpoint(session, Actor.for_console(org_id), instance_id, receiver + "/hook")
 
         # Throughput: a backlog drained by one dispatcher.
         async with db.session() as session:

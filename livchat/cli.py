@@ -42,13 +42,14 @@ async def _create_user(args: argparse.Namespace) -> int:
 
 async def _create_api_key(args: argparse.Namespace) -> int:
     from livchat.services.accounts import api_keys, users
+    from livchat.services.actors import Actor
 
     async with db.session() as session:
         org = await users.get_organization_by_name(session, args.org)
         if org is None:
             print(f"error: no organization named {args.org!r}", file=sys.stderr)
             return 1
-        created = await api_keys.create_api_key(session, org.id, args.name)
+        created = await api_keys.create_api_key(session, Actor.for_console(org.id), args.name)
         await session.commit()
     print(created.secret)  # stdout carries only the key, for scripts
     return 0

@@ -1,5 +1,6 @@
 """Shared fixtures. The `database` fixture runs each test that uses it on SQLite and on the
-PostgreSQL at 127.0.0.1 (a fresh database per run, dropped at the end)."""
+PostgreSQL at 127.0.0.1 (a fresh database per run, dropped at the end). The WhatsApp fixtures
+(`live`, `forget_sandbox_users`) come from tests/whatsapp/wa_support.py, a plugin of this file."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from livchat.models import metadata
 from livchat.sandbox.testing import serve_in_thread
 from tests.media_support import media_route
 
+pytest_plugins = ["tests.whatsapp.wa_support"]
 PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -127,6 +129,16 @@ async def _empty_tables() -> None:
 async def session(database: str):  # type: ignore[no-untyped-def]
     async with db.session() as s:
         yield s
+
+
+@pytest.fixture
+def allow_private_webhooks() -> Iterator[None]:
+    """Webhook receivers in tests listen on 127.0.0.1, which production refuses (see the SSRF tests)."""
+    os.environ["LIVCHAT_WEBHOOK_ALLOW_PRIVATE"] = "1"
+    reset_settings_cache()
+    yield
+    os.environ.pop("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", None)
+    reset_settings_cache()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Rows for tests, made the way the services would leave them, and the id factories the
-tenant-isolation probe (tests/accounts/test_tenant_isolation.py) uses.
+"""Rows and people for tests, made the way the services would leave them, and the id factories
+the tenant-isolation probe (tests/accounts/test_tenant_isolation.py) uses.
 
 An id-like input of a route or Reflex handler (a name ending in `_id`/`Id`/`_key`, or `id`/`key`)
 needs a factory here: `async (session, organization_id) -> id`, making a fresh row of that
@@ -16,13 +16,42 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import encrypt, new_token
-from livchat.core.db import utcnow
+from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.models import Instance, Message, Organization, WebhookEndpoint
-from livchat.models.enums import InstanceStatus, MessageDirection, MessageStatus, Role
-from livchat.services.accounts import api_keys, invitations, organizations, users
+from livchat.models.enums import (
+    InstanceStatus,
+    MessageDirection,
+    MessageStatus,
+    Plan,
+    Role,
+)
+from livchat.services.accounts import api_keys, auth, invitations, organizations, users
+from livchat.services.actors import Actor
 from livchat.services.notifications import notices
 from livchat.services.webhooks.outbox import add_delivery, event_payload, new_delivery
+
+PASSWORD = "correct horse battery"
+
+
+async def make_org(session: AsyncSession, name: str = "Acme", *, plan: str = Plan.FREE) -> str:
+    """An organization row (nobody in it yet), committed; its id."""
+    org = Organization(id=new_id("org"), name=name, slug=new_id("slug"), plan=plan)
+    session.add(org)
+    await session.commit()
+    return org.id
+
+
+async def signed_in_owner(email: str, *, plan: str | None = None) -> tuple[str, str]:
+    """(organization id, Cookie header) of a fresh owner, signed up as the sign-up page does, in a
+    browser of their own; the organization on `plan` when given."""
+    async with db.session() as session:
+        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
+        if plan:
+            signed.organization.plan = plan
+        _, token = await auth.create_session(session, signed.user.id)
+        await session.commit()
+    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}"
 
 
 def make_instance(organization_id: str | None, *, name: str = "Shop", wuzapi_token: str | None = None,
@@ -32,6 +61,12 @@ def make_instance(organization_id: str | None, *, name: str = "Shop", wuzapi_tok
     return Instance(id=fields.pop("id", None) or new_id("inst"), organization_id=organization_id, name=name,
                     wuzapi_token_encrypted=encrypt(wuzapi_token or new_token()),
                     hmac_key_encrypted=encrypt(hmac_key or new_token()), status=status, **fields)
+
+
+def actor_of(organization_id: str, role: str = Role.ADMIN, user_id: str | None = None) -> Actor:
+    """Who acts in a service call of a test: a member of `role` of the organization (the person
+    `user_id` when the call needs one: leaving, handing over ownership, inviting)."""
+    return Actor(organization_id=organization_id, role=role, user_id=user_id)
 
 
 # --- the tenant-isolation probe's registry ----------------------------------------------------
@@ -103,7 +138,7 @@ async def _delivery_in(session: AsyncSession, organization_id: str) -> str:
 
 @id_factory("key_id")
 async def _key_in(session: AsyncSession, organization_id: str) -> str:
-    return (await api_keys.create_api_key(session, organization_id, "probe")).key.id
+    return (await api_keys.create_api_key(session, actor_of(organization_id), "probe")).key.id
 
 
 @id_factory("membership_id")
@@ -118,7 +153,7 @@ async def _membership_in(session: AsyncSession, organization_id: str) -> str:
 async def _invitation_in(session: AsyncSession, organization_id: str) -> str:
     owner = next(m for m in await organizations.list_members(session, organization_id)
                  if m.membership.role == Role.OWNER)
-    invitation, _ = await invitations.invite(session, organization_id, owner.user.id,
+    invitation, _ = await invitations.invite(session, actor_of(organization_id, Role.OWNER, owner.user.id),
                                              f"{new_id('probe').lower()}@example.com")
     return invitation.id
 

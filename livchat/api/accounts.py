@@ -15,6 +15,7 @@ from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.integrations import clerk
 from livchat.services.accounts import auth, clerk_sync
+from livchat.services.accounts.schemas import MeOut
 
 router = APIRouter()
 CLERK_SESSION_COOKIE = "__session"  # Clerk's session JWT, set by Clerk's frontend on our domain
@@ -138,13 +139,11 @@ async def clerk_webhook(request: Request) -> JSONResponse:
     return JSONResponse({"received": True, "handled": outcome.handled, "reason": outcome.reason or None})
 
 
-@router.get("/api/v1/me", tags=["account"], summary="The organization an API key belongs to")
-async def me(principal: Caller) -> JSONResponse:
+@router.get("/api/v1/me", tags=["account"], response_model=MeOut, summary="The organization an API key belongs to")
+async def me(principal: Caller) -> MeOut:
     org, key = principal.organization, principal.key
-    return JSONResponse(
-        {"organizationId": org.id, "organizationName": org.name, "plan": org.plan,
-         "keyId": key.id, "keyPrefix": key.prefix}
-    )
+    return MeOut(organization_id=org.id, organization_name=org.name, plan=org.plan, key_id=key.id,
+                 key_prefix=key.prefix)
 
 
 def install(app: FastAPI) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from limits import (
@@ -15,11 +15,19 @@ from pydantic import Field
 
 from livchat.api.deps import client_ip
 from livchat.api.ratelimit import enforce
-from livchat.api.v1.common import CamelModel, rfc3339
+from livchat.api.v1.common import CamelModel
 from livchat.core.db import db
 from livchat.models import AnonymousSession
 from livchat.services.usage.limits import get_rate_limits
 from livchat.services.whatsapp import test_panel
+from livchat.services.whatsapp.schemas import (
+    PairingOut,
+    PanelConnectOut,
+    PanelMessageOut,
+    PanelSessionOut,
+    PanelStatusOut,
+    QrOut,
+)
 
 router = APIRouter(prefix="/api/public", tags=["test panel"])
 
@@ -62,50 +70,50 @@ class MessageIn(CamelModel):
     message: str = Field(min_length=1, max_length=4096)
 
 
-@router.post("/session")
-async def create_session(request: Request) -> dict[str, Any]:
+@router.post("/session", response_model=PanelSessionOut)
+async def create_session(request: Request) -> PanelSessionOut:
     await _limit(request, "session")
     async with db.session() as session:
         created = await test_panel.create_session(session, _visitor_ip(request), request.headers.get("user-agent"))
-    return {"anonymousId": created.row.id, "anonymousToken": created.token,
-            "expiresAt": rfc3339(created.row.expires_at)}
+    return PanelSessionOut(anonymous_id=created.row.id, anonymous_token=created.token,
+                           expires_at=created.row.expires_at)
 
 
-@router.post("/connect")
-async def connect(request: Request, visitor: Visitor) -> dict[str, Any]:
+@router.post("/connect", response_model=PanelConnectOut)
+async def connect(request: Request, visitor: Visitor) -> PanelConnectOut:
     await _limit(request, "connect")
     async with db.session() as session:
         return await test_panel.connect(session, visitor)
 
 
-@router.get("/qr")
-async def qr(request: Request, visitor: Visitor) -> dict[str, Any]:
+@router.get("/qr", response_model=QrOut)
+async def qr(request: Request, visitor: Visitor) -> QrOut:
     await _limit(request, "qr")
     async with db.session() as session:
         return await test_panel.qr(session, visitor)
 
 
-@router.post("/pairphone")
-async def pairphone(request: Request, visitor: Visitor, body: PhoneIn) -> dict[str, Any]:
+@router.post("/pairphone", response_model=PairingOut)
+async def pairphone(request: Request, visitor: Visitor, body: PhoneIn) -> PairingOut:
     await _limit(request, "pairphone")
     async with db.session() as session:
         return await test_panel.pair_phone(session, visitor, body.phone)
 
 
-@router.get("/status")
-async def status(request: Request, visitor: Visitor) -> dict[str, Any]:
+@router.get("/status", response_model=PanelStatusOut)
+async def status(request: Request, visitor: Visitor) -> PanelStatusOut:
     await _limit(request, "status")
     async with db.session() as session:
         return await test_panel.status(session, visitor)
 
 
-@router.post("/message")
-async def message(request: Request, visitor: Visitor, body: MessageIn) -> dict[str, Any]:
+@router.post("/message", response_model=PanelMessageOut)
+async def message(request: Request, visitor: Visitor, body: MessageIn) -> PanelMessageOut:
     test_panel.checked_message(body.to, body.message)  # a wrong number or empty text spends no limit
     await _limit(request, "message_second", "message_day")
     async with db.session() as session:
         row = await test_panel.send_test_message(session, visitor, body.to, body.message)
-    return {"success": True, "messageId": row.id, "timestamp": rfc3339(row.sent_at or row.created_at)}
+    return PanelMessageOut.of(row)
 
 
 def install(app: FastAPI) -> None:

@@ -22,12 +22,12 @@ from livchat.services.support import attachments
 from livchat.services.support.conversations import checked_text
 from livchat.services.widget import customization, limits, sessions, visitor
 from livchat.services.widget.schemas import (
-    VisitorMessageIn,
     MessagePosted,
     PublicSettings,
     SessionCreated,
     SessionIn,
     TypingIn,
+    VisitorMessageIn,
     VisitorMessages,
 )
 from livchat.services.widget.sessions import Visitor

@@ -20,7 +20,12 @@ from livchat.models._base import (
     timestamp,
     updated_at,
 )
-from livchat.models.enums import ConversationChannel, ConversationStatus, FileStatus, WidgetPosition
+from livchat.models.enums import (
+    ConversationChannel,
+    ConversationStatus,
+    FileStatus,
+    WidgetPosition,
+)
 
 
 class Contact(SQLModel, table=True):

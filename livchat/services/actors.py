@@ -4,8 +4,10 @@ surface (REST API, dashboard, CLI).
 Every mutating service call takes an `Actor` and calls `actor.require(permission)` before it
 changes anything; the organization it acts in is `actor.organization_id`. The REST API builds
 one from the API key (`Actor.for_api_key`), the dashboard from the signed-in member
-(`Actor.for_member`). An API key acts with admin rights in its organization: it may manage
-instances, webhooks, the inbox and the knowledge base, never members, billing or owners.
+(`Actor.for_member`), the CLI its own (`Actor.for_console`). The landing page's anonymous test
+panel is no organization's actor: its calls pass `actor=None` with their `anonymous_session_id`.
+An API key acts with admin rights in its organization: it may manage instances, webhooks, the
+inbox and the knowledge base, never members, billing or owners.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_OWNER),
 }
 API_KEY_ROLE = Role.ADMIN
+# What an API key may not do although its role could: who belongs to the organization is for people.
+NOT_FOR_API_KEYS = frozenset({"manage_members"})
 
 
 def can(role: str, permission: str) -> bool:
@@ -52,12 +56,21 @@ class Actor:
     def for_api_key(cls, organization_id: str, api_key_id: str) -> Actor:
         return cls(organization_id=organization_id, role=API_KEY_ROLE, api_key_id=api_key_id)
 
+    @classmethod
+    def for_console(cls, organization_id: str) -> Actor:
+        """The `livchat` command run on the server: whoever runs it holds the database (and the
+        secret key) already, so it acts as an owner of the organization it names."""
+        return cls(organization_id=organization_id, role=Role.OWNER)
+
     @property
     def is_api_key(self) -> bool:
         return self.api_key_id is not None
 
     def can(self, permission: str) -> bool:
+        if self.is_api_key and permission in NOT_FOR_API_KEYS:
+            return False
         return can(self.role, permission)
 
     def require(self, permission: str) -> None:
-        require(self.role, permission)
+        if not self.can(permission):
+            raise PermissionDenied("insufficient_role")

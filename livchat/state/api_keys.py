@@ -12,6 +12,7 @@ import reflex as rx
 from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.services.accounts import api_keys
+from livchat.services.accounts.schemas import ApiKeyOut
 from livchat.services.errors import NotFound, ServiceError
 from livchat.state.auth import authorized, current_context, error_key
 from livchat.state.reveal import reveal_all
@@ -48,7 +49,7 @@ class ApiKeysState(rx.State):
         self.keys = [
             {"id": k.id, "name": k.name, "prefix": k.prefix + "…", "created": when(k.created_at),
              "last_used": when(k.last_used_at), "revoked": "yes" if k.revoked_at else ""}
-            for k in rows
+            for k in map(ApiKeyOut.of, rows)
         ]
 
     @rx.event
@@ -65,11 +66,8 @@ class ApiKeysState(rx.State):
         ctx = await current_context(self)
         self.error = ""
         try:
-            ctx.require("manage_keys")
             async with db.session() as session:
-                created = await api_keys.create_api_key(
-                    session, ctx.organization.id, str(form_data.get("name") or ""), created_by_user_id=ctx.user.id
-                )
+                created = await api_keys.create_api_key(session, ctx.actor, str(form_data.get("name") or ""))
                 await session.commit()
         except ServiceError as exc:
             self.error = error_key(exc)
@@ -84,9 +82,8 @@ class ApiKeysState(rx.State):
         ctx = await current_context(self)
         self.error = ""
         try:
-            ctx.require("manage_keys")
             async with db.session() as session:
-                await api_keys.revoke_api_key(session, ctx.organization.id, key_id)
+                await api_keys.revoke_api_key(session, ctx.actor, key_id)
                 await session.commit()
         except NotFound:
             pass  # another organization's key, or gone: nothing to do

@@ -11,9 +11,8 @@ handler receives from the browser, the organization comes from here:
         @authorized
         async def delete(self, instance_id: str):
             ctx = await current_context(self)            # signed out -> redirect to /sign-in
-            ctx.require("manage_instances")              # role check (PermissionDenied)
-            async with db.session() as s:
-                await instances.delete(s, ctx.organization.id, instance_id)  # 404 if not theirs
+            async with db.session() as s:                # the service checks the role (PermissionDenied)
+                await instances.delete_instance(s, ctx.actor, instance_id)  # 404 if not theirs
 
 `authorized` turns `AuthRedirect` into a redirect event; without it the exception propagates.
 
@@ -41,7 +40,8 @@ from reflex.istate.proxy import StateProxy
 from livchat.core.db import db
 from livchat.i18n import EN
 from livchat.models import Organization, User, UserSession
-from livchat.services.accounts import auth, organizations
+from livchat.services.accounts import auth
+from livchat.services.actors import Actor
 from livchat.services.errors import ServiceError
 from livchat.state import inputs
 
@@ -88,11 +88,14 @@ class AuthContext:
     role: str
     user_session: UserSession
 
-    def can(self, permission: str) -> bool:
-        return organizations.can(self.role, permission)
+    @property
+    def actor(self) -> Actor:
+        """Who the services see acting: this member, in this organization, with this role."""
+        return Actor.for_member(self.organization.id, self.user.id, self.role)
 
-    def require(self, permission: str) -> None:
-        organizations.require(self.role, permission)
+    def can(self, permission: str) -> bool:
+        """For showing or hiding a control; the services check again when it is used."""
+        return self.actor.can(permission)
 
 
 def session_token(state: rx.State) -> str | None:

@@ -13,12 +13,15 @@ import reflex as rx
 
 from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus
+from livchat.models.whatsapp import Message
 from livchat.services.errors import NotFound, ServiceError
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import attempt_error_kind
+from livchat.services.webhooks.schemas import AttemptOut, DeliveryOut, WebhookOut
 from livchat.services.whatsapp import instances, messaging
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 from livchat.services.whatsapp.messaging import OutgoingMessage
+from livchat.services.whatsapp.schemas import MessageOut
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
 from livchat.state.inputs import browser_input
@@ -31,28 +34,28 @@ PAGE_SIZE = 20
 DELIVERY_STATUSES = [str(s) for s in DeliveryStatus]
 
 
-def message_row(row: Any) -> dict[str, str]:
-    data = messaging.message_data(row)
-    return {"id": data["id"], "direction": str(data["direction"]), "phone": data["phone"] or "",
-            "type": str(data["type"]), "text": (data["text"] or data["caption"] or "")[:300],
-            "status": str(data["status"]), "error": data["error"] or "", "time": when(data["timestamp"]),
-            "error_key": code_key(code) if (code := messaging.failure_code(data["error"])) else ""}
+def message_row(row: Message) -> dict[str, str]:
+    message = MessageOut.of(row)
+    return {"id": message.id, "direction": str(message.direction), "phone": message.phone or "",
+            "type": str(message.type), "text": (message.text or message.caption or "")[:300],
+            "status": str(message.status), "error": message.error or "", "time": when(message.timestamp),
+            "error_key": code_key(code) if (code := messaging.failure_code(message.error)) else ""}
 
 
-def delivery_row(view: dict[str, Any]) -> dict[str, str]:
-    return {"id": view["id"], "event": view["eventType"], "status": str(view["status"]),
-            "attempts": str(view["attempts"]), "response": str(view["responseStatus"] or ""),
-            "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
-            "created": when(view["createdAt"]), "last_attempt": when(view["lastAttemptAt"]),
-            "reason": view.get("failureReason") or ""}
+def delivery_row(view: DeliveryOut) -> dict[str, str]:
+    return {"id": view.id, "event": view.event_type, "status": str(view.status),
+            "attempts": str(view.attempts), "response": str(view.response_status or ""),
+            "latency": "" if view.latency_ms is None else f"{view.latency_ms} ms",
+            "created": when(view.created_at), "last_attempt": when(view.last_attempt_at),
+            "reason": view.failure_reason or ""}
 
 
-def attempt_row(view: dict[str, Any]) -> dict[str, str]:
-    return {"attempt": str(view["attempt"]), "status": str(view["responseStatus"] or ""),
-            "latency": "" if view["latencyMs"] is None else f"{view['latencyMs']} ms",
-            "snippet": (view["responseSnippet"] or "")[:1024], "error": view["error"] or "",
-            "time": when(view["createdAt"]),
-            "error_key": f"dashboard_whatsapp.attempt_error.{kind}" if (kind := attempt_error_kind(view["error"]))
+def attempt_row(view: AttemptOut) -> dict[str, str]:
+    return {"attempt": str(view.attempt), "status": str(view.response_status or ""),
+            "latency": "" if view.latency_ms is None else f"{view.latency_ms} ms",
+            "snippet": (view.response_snippet or "")[:1024], "error": view.error or "",
+            "time": when(view.created_at),
+            "error_key": f"dashboard_whatsapp.attempt_error.{kind}" if (kind := attempt_error_kind(view.error))
             else ""}
 
 
@@ -113,9 +116,9 @@ class InstanceDetailState(rx.State):
             self.has_webhook = endpoint is not None
             self.webhook_paused, self.webhook_failing_since = False, ""
             if endpoint is not None:
-                self.webhook_url, self.webhook_events = endpoint["url"], endpoint["events"]
-                self.webhook_paused, self.secret_prefix = bool(endpoint["pausedAt"]), endpoint["secretPrefix"]
-                self.webhook_failing_since = when(endpoint["failingSince"])
+                self.webhook_url, self.webhook_events = endpoint.url, endpoint.events
+                self.webhook_paused, self.secret_prefix = bool(endpoint.paused_at), endpoint.secret_prefix
+                self.webhook_failing_since = when(endpoint.failing_since)
             await self._reload_deliveries(session, organization_id, keep_pages=keep_pages)
 
     async def _reload_deliveries(self, session: Any, organization_id: str, *, keep_pages: bool = True) -> None:
@@ -123,14 +126,14 @@ class InstanceDetailState(rx.State):
         shown = max(PAGE_SIZE, len(self.deliveries) if keep_pages else 0)
         page = await endpoints.list_deliveries(session, organization_id, self.instance["id"], status=status,
                                               limit=shown)
-        self.deliveries, self.deliveries_cursor = [delivery_row(d) for d in page["data"]], page["nextCursor"] or ""
+        self.deliveries, self.deliveries_cursor = [delivery_row(d) for d in page.data], page.next_cursor or ""
         self.has_pending = any(d["status"] == DeliveryStatus.PENDING for d in self.deliveries)
         if self.expanded:
             await self._load_attempts(session, organization_id, self.expanded)
 
     async def _load_attempts(self, session: Any, organization_id: str, delivery_id: str) -> None:
         detail = await endpoints.get_delivery(session, organization_id, delivery_id)
-        self.expanded, self.attempts = detail["id"], [attempt_row(a) for a in detail["attemptLog"]]
+        self.expanded, self.attempts = detail.id, [attempt_row(a) for a in detail.attempt_log]
 
     @rx.event
     @authorized
@@ -182,8 +185,8 @@ class InstanceDetailState(rx.State):
         async with db.session() as session:
             page = await endpoints.list_deliveries(session, ctx.organization.id, self.instance["id"], status=status,
                                                   limit=PAGE_SIZE, cursor=self.deliveries_cursor)
-        self.deliveries = self.deliveries + [delivery_row(d) for d in page["data"]]
-        self.deliveries_cursor = page["nextCursor"] or ""
+        self.deliveries = self.deliveries + [delivery_row(d) for d in page.data]
+        self.deliveries_cursor = page.next_cursor or ""
 
     @rx.event
     @authorized
@@ -214,9 +217,8 @@ class InstanceDetailState(rx.State):
         ctx = await current_context(self)
         self.error, self.error_detail, self.notice = "", "", ""
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
-                await endpoints.redeliver(session, ctx.organization.id, delivery_id)
+                await endpoints.redeliver(session, ctx.actor, delivery_id)
         except ServiceError as exc:
             self._fail(exc)
             return
@@ -242,7 +244,7 @@ class InstanceDetailState(rx.State):
 
     def _show_secret(self, view: Any) -> rx.event.EventSpec | None:
         """A view that carries a new secret (create, rotate) puts it in the page once."""
-        secret = view.get("secret", "") if isinstance(view, dict) else ""
+        secret = view.secret if isinstance(view, WebhookOut) else None
         if not secret:
             return None
         self.showing_secret = True
@@ -254,7 +256,6 @@ class InstanceDetailState(rx.State):
         if not self.found:
             return
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
                 view = await change(session, ctx)
         except ServiceError as exc:
@@ -275,9 +276,8 @@ class InstanceDetailState(rx.State):
                 return
         ctx = await current_context(self)
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
-                view = await endpoints.save_endpoint(session, ctx.organization.id, instance_id, url, events)
+                view = await endpoints.save_endpoint(session, ctx.actor, instance_id, url, events)
         except ServiceError as exc:
             async with self:
                 self._fail(exc)
@@ -293,15 +293,15 @@ class InstanceDetailState(rx.State):
     @authorized
     async def rotate_secret(self):  # type: ignore[no-untyped-def]
         instance_id = self.instance.get("id", "")
-        return await self._webhook_change(lambda s, ctx: endpoints.rotate_secret(s, ctx.organization.id, instance_id))
+        return await self._webhook_change(lambda s, ctx: endpoints.rotate_secret(s, ctx.actor, instance_id))
 
     @rx.event
     @authorized
     async def send_test_event(self) -> None:
         instance_id = self.instance.get("id", "")
 
-        async def test(session: Any, ctx: AuthContext) -> dict[str, Any]:
-            return await endpoints.send_test_event(session, ctx.organization.id, instance_id)
+        async def test(session: Any, ctx: AuthContext) -> DeliveryOut:
+            return await endpoints.send_test_event(session, ctx.actor, instance_id)
 
         await self._webhook_change(test)
         if not self.error:
@@ -311,7 +311,7 @@ class InstanceDetailState(rx.State):
     @authorized
     async def delete_webhook(self) -> None:
         instance_id = self.instance.get("id", "")
-        await self._webhook_change(lambda s, ctx: endpoints.delete_endpoint(s, ctx.organization.id, instance_id))
+        await self._webhook_change(lambda s, ctx: endpoints.delete_endpoint(s, ctx.actor, instance_id))
         if not self.error:
             self.webhook_url, self.webhook_events = "", list(WEBHOOK_EVENT_TYPES)
 
@@ -328,7 +328,7 @@ class InstanceDetailState(rx.State):
         error: ServiceError | None = None
         try:  # the service checks the input first, then the plan's limits
             async with db.session() as session:
-                await messaging.send_message(session, org.id, instance_id, OutgoingMessage(
+                await messaging.send_message(session, ctx.actor, instance_id, OutgoingMessage(
                     to=str(form_data.get("to") or ""), text=str(form_data.get("text") or "")), plan=org.plan)
         except ServiceError as exc:
             error = exc

@@ -1,8 +1,9 @@
 """Dashboard → Instances: list, create, connect (QR or pairing code), disconnect, logout, delete.
 
-Every handler resolves the organization from the session; ids from the browser are only looked
-up inside it. Handlers that call WuzAPI are background tasks: the tab's lock is held only in the
-short `async with self` blocks, never across the network call.
+Every handler resolves the organization (and the member's role, which the services check) from
+the session; ids from the browser are only looked up inside it. Handlers that call WuzAPI are
+background tasks: the tab's lock is held only in the short `async with self` blocks, never across
+the network call.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from livchat.state.feeds import OrgFeed
 from livchat.state.times import when
 from livchat.state.whatsapp_common import problem_key
 
-MANAGE = "manage_instances"  # the role table: livchat/services/organizations.py
+MANAGE = "manage_instances"  # shows the controls; the role table is livchat/services/actors.py's
 
 
 def instance_row(instance: Instance) -> dict[str, str]:
@@ -92,9 +93,8 @@ class InstancesState(rx.State):
     async def create(self, form_data: dict) -> None:
         ctx = await self._context()
         try:
-            ctx.require(MANAGE)
-            async with db.session() as session:  # the service enforces the plan's instance limit
-                await instances.create_instance(session, ctx.organization.id, str(form_data.get("name") or ""))
+            async with db.session() as session:  # the service enforces the role and the plan's instance limit
+                await instances.create_instance(session, ctx.actor, str(form_data.get("name") or ""))
         except ServiceError as exc:
             await self._done(ctx, exc)
             return
@@ -105,55 +105,50 @@ class InstancesState(rx.State):
     async def show_qr(self, instance_id: str) -> None:
         ctx = await self._context()
         try:
-            ctx.require(MANAGE)  # linking a phone changes what the whole organization receives
             async with db.session() as session:
-                qr = await instances.qr_code(session, ctx.organization.id, instance_id)
+                qr = await instances.qr_code(session, ctx.actor, instance_id)
         except ServiceError as exc:
             await self._done(ctx, exc)
             return
-        await self._done(ctx, linking=instance_id, qr_image=qr["qrCode"] or "", pairing_code="")
+        await self._done(ctx, linking=instance_id, qr_image=qr.qr_code or "", pairing_code="")
 
     @rx.event(background=True)
     @authorized
     async def pair(self, instance_id: str, form_data: dict) -> None:
         ctx = await self._context()
         try:
-            ctx.require(MANAGE)
             async with db.session() as session:
-                pairing = await instances.pair_phone(session, ctx.organization.id, instance_id,
-                                                     str(form_data.get("phone") or ""))
+                pairing = await instances.pair_phone(session, ctx.actor, instance_id, str(form_data.get("phone") or ""))
         except ServiceError as exc:
             await self._done(ctx, exc)
             return
-        await self._done(ctx, linking=instance_id, qr_image="", pairing_code=pairing["pairingCode"])
+        await self._done(ctx, linking=instance_id, qr_image="", pairing_code=pairing.pairing_code)
 
     @rx.event(background=True)
     @authorized
     async def sync(self, instance_id: str) -> None:
-        await self._act(instance_id, instances.sync_status, None)
+        await self._act(instance_id, instances.sync_status)
 
     @rx.event(background=True)
     @authorized
     async def disconnect(self, instance_id: str) -> None:
-        await self._act(instance_id, instances.disconnect, MANAGE)
+        await self._act(instance_id, instances.disconnect)
 
     @rx.event(background=True)
     @authorized
     async def logout(self, instance_id: str) -> None:
-        await self._act(instance_id, instances.logout, MANAGE)
+        await self._act(instance_id, instances.logout)
 
     @rx.event(background=True)
     @authorized
     async def delete(self, instance_id: str) -> None:
-        await self._act(instance_id, instances.delete_instance, MANAGE)
+        await self._act(instance_id, instances.delete_instance)
 
-    async def _act(self, instance_id: str, action: Any, permission: str | None) -> None:
+    async def _act(self, instance_id: str, action: Any) -> None:
         ctx = await self._context()
         try:
-            if permission:
-                ctx.require(permission)
             async with db.session() as session:
-                await action(session, ctx.organization.id, instance_id)
+                await action(session, ctx.actor, instance_id)
         except ServiceError as exc:
             await self._done(ctx, exc)
             return

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.db import db
 from livchat.models.enums import Role
 from livchat.services.accounts import invitations, organizations
+from livchat.services.accounts.schemas import InvitationOut, MemberOut
 from livchat.services.errors import ServiceError
 from livchat.services.notifications import email
 from livchat.state.auth import (
@@ -39,16 +40,17 @@ class MembersState(rx.State):
             pending = await invitations.list_pending(session, ctx.organization.id) if manager else []
             sent = await email.organization_outbox(session, ctx.organization.id) if manager else []
         self.members = [
-            {"id": m.membership.id, "name": m.user.name or m.user.email, "email": m.user.email,
-             "role": m.membership.role, "me": "yes" if m.user.id == ctx.user.id else ""}
-            for m in people
+            {"id": m.id, "name": m.name, "email": m.email, "role": m.role,
+             "me": "yes" if m.user_id == ctx.user.id else ""}
+            for m in (MemberOut.of(person.membership, person.user) for person in people)
         ]
         self.invitations = [
-            {"id": i.id, "email": i.email, "role": i.role, "expires": when(i.expires_at)} for i in pending
+            {"id": i.id, "email": i.email, "role": i.role, "expires": when(i.expires_at)}
+            for i in map(InvitationOut.of, pending)
         ]
         # Who, what and when; never the body: it holds the invitee's link, which is theirs.
         self.emails = [
-            {"id": e.id, "to": e.to_email, "subject": e.subject, "status": e.status, "created": when(e.created_at)}
+            {"id": e.id, "to": e.to, "subject": e.subject, "status": e.status, "created": when(e.created_at)}
             for e in sent
         ]
         self.can_manage, self.is_owner = ctx.can("manage_members"), ctx.role == Role.OWNER
@@ -80,36 +82,34 @@ class MembersState(rx.State):
         email, role = str(form_data.get("email") or ""), str(form_data.get("role") or Role.MEMBER)
         language = (await self.get_state(LangState)).lang  # the email's, unless the invitee has an account
         await self._run(
-            lambda s, ctx: invitations.invite(s, ctx.organization.id, ctx.user.id, email, role, language),
+            lambda s, ctx: invitations.invite(s, ctx.actor, email, role, language),
             "accounts.members.invited",
         )
 
     @rx.event
     @authorized
     async def revoke_invitation(self, invitation_id: str) -> None:
-        await self._run(lambda s, ctx: invitations.revoke(s, ctx.organization.id, ctx.role, invitation_id))
+        await self._run(lambda s, ctx: invitations.revoke(s, ctx.actor, invitation_id))
 
     @rx.event
     @authorized
     async def change_role(self, membership_id: str, role: str) -> None:
-        await self._run(lambda s, ctx: organizations.change_role(s, ctx.organization.id, ctx.role, membership_id, role))
+        await self._run(lambda s, ctx: organizations.change_role(s, ctx.actor, membership_id, role))
 
     @rx.event
     @authorized
     async def remove(self, membership_id: str) -> None:
-        await self._run(lambda s, ctx: organizations.remove_member(s, ctx.organization.id, ctx.role, membership_id))
+        await self._run(lambda s, ctx: organizations.remove_member(s, ctx.actor, membership_id))
 
     @rx.event
     @authorized
     async def make_owner(self, membership_id: str) -> None:
-        await self._run(
-            lambda s, ctx: organizations.transfer_ownership(s, ctx.organization.id, ctx.user.id, membership_id)
-        )
+        await self._run(lambda s, ctx: organizations.transfer_ownership(s, ctx.actor, membership_id))
 
     @rx.event
     @authorized
     async def leave(self):  # type: ignore[no-untyped-def]
-        await self._run(lambda s, ctx: organizations.leave(s, ctx.organization.id, ctx.user.id))
+        await self._run(lambda s, ctx: organizations.leave(s, ctx.actor))
         if not self.error:
             return full_navigation("/select-organization")
         return None

@@ -32,7 +32,7 @@ class NoticesState(rx.State):
         ctx = await current_context(self)  # any member may dismiss their organization's notices
         async with db.session() as session:
             try:
-                await notices.dismiss(session, ctx.organization.id, notification_id)
+                await notices.dismiss(session, ctx.actor, notification_id)
             except NotFound:
                 return  # not theirs (or gone): nothing changes
         await self._reload(ctx)
@@ -41,5 +41,5 @@ class NoticesState(rx.State):
         async with db.session() as session:
             views = await notices.unread(session, ctx.organization.id)
         self.items = [{"id": v.id, "created": when(v.created_at),
-                       "title_en": v.text["en"][0], "body_en": v.text["en"][1],
-                       "title_pt": v.text["pt-BR"][0], "body_pt": v.text["pt-BR"][1]} for v in views]
+                       "title_en": v.text["en"].title, "body_en": v.text["en"].body,
+                       "title_pt": v.text["pt-BR"].title, "body_pt": v.text["pt-BR"].body} for v in views]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import reflex as rx
 
@@ -37,19 +37,19 @@ class UsageState(rx.State):
         async with db.session() as session:
             report = await counters.report(session, ctx.organization.id, ctx.organization.plan,
                                         today - timedelta(days=DAYS - 1), today, today=today)
-        self.plan = report["plan"]
-        self.sent_today = report["today"]["messagesSent"]
-        self.daily_limit = report["limits"]["messagesPerDay"] or 0
-        self.instances_used, self.instances_allowed = report["today"]["instances"], report["limits"]["instances"]
-        totals: dict[str, dict[str, int]] = {}
-        for row in report["data"]:  # per day and instance: add the instances up
-            day = totals.setdefault(row["day"], {"sent": 0, "received": 0, "delivered": 0, "failed": 0})
-            day["sent"] += row["messagesSent"]
-            day["received"] += row["messagesReceived"]
-            day["delivered"] += row["webhooksDelivered"]
-            day["failed"] += row["webhooksFailed"]
+        self.plan = report.plan
+        self.sent_today = report.today.messages_sent
+        self.daily_limit = report.limits.messages_per_day or 0
+        self.instances_used, self.instances_allowed = report.today.instances, report.limits.instances
+        totals: dict[date, dict[str, int]] = {}
+        for row in report.data:  # per day and instance: add the instances up
+            day = totals.setdefault(row.day, {"sent": 0, "received": 0, "delivered": 0, "failed": 0})
+            day["sent"] += row.messages_sent
+            day["received"] += row.messages_received
+            day["delivered"] += row.webhooks_delivered
+            day["failed"] += row.webhooks_failed
         self.days = [
-            {"day": day.isoformat(), **{k: str(v) for k, v in totals.get(day.isoformat(), {
+            {"day": day.isoformat(), **{k: str(v) for k, v in totals.get(day, {
                 "sent": 0, "received": 0, "delivered": 0, "failed": 0}).items()}}
             for day in (today - timedelta(days=n) for n in range(DAYS))
         ]

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from livchat.core.db import db
 from livchat.services.webhooks import endpoints
+from livchat.services.webhooks.schemas import InstanceWebhook
 from livchat.services.whatsapp import instances
 from livchat.state.auth import authorized, current_context
 from livchat.state.times import when
 
 
-def endpoint_state(endpoint: dict[str, Any]) -> str:
-    """none ({}: no endpoint), paused (deliveries held), failing (every delivery since
-    `failingSince` failed), active."""
-    if not endpoint:
+def endpoint_state(endpoint: InstanceWebhook | None) -> str:
+    """none, paused (deliveries held), failing (every delivery since `failing_since` failed), active."""
+    if endpoint is None:
         return "none"
-    if endpoint["pausedAt"] or not endpoint["active"]:
+    if endpoint.paused_at or not endpoint.active:
         return "paused"
-    return "failing" if endpoint["failingSince"] else "active"
+    return "failing" if endpoint.failing_since else "active"
 
 
 class WebhooksOverviewState(rx.State):
@@ -34,9 +32,10 @@ class WebhooksOverviewState(rx.State):
         rows = []
         async with db.session() as session:
             for instance in await instances.list_instances(session, org):
-                endpoint = await endpoints.find_endpoint(session, org, instance.id) or {}
-                rows.append({"id": instance.id, "name": instance.name, "url": endpoint.get("url", ""),
-                             "events": str(len(endpoint["events"])) if endpoint else "",
-                             "state": endpoint_state(endpoint), "paused_at": when(endpoint.get("pausedAt")),
-                             "failing_since": when(endpoint.get("failingSince"))})
+                endpoint = await endpoints.find_endpoint(session, org, instance.id)
+                rows.append({"id": instance.id, "name": instance.name, "url": endpoint.url if endpoint else "",
+                             "events": str(len(endpoint.events)) if endpoint else "",
+                             "state": endpoint_state(endpoint),
+                             "paused_at": when(endpoint.paused_at) if endpoint else "",
+                             "failing_since": when(endpoint.failing_since) if endpoint else ""})
         self.endpoints = rows

@@ -11,8 +11,8 @@ from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.models import ApiKey, UserSession
 from livchat.services.accounts import api_keys, auth
+from tests.factories import PASSWORD, actor_of
 
-PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]
 OUR_PAGE = {"Sec-Fetch-Site": "same-origin"}
 
@@ -20,7 +20,7 @@ OUR_PAGE = {"Sec-Fetch-Site": "same-origin"}
 async def _org_with_key(email: str = "ana@example.com"):
     async with db.session() as session:
         signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
-        created = await api_keys.create_api_key(session, signed.organization.id, "ci")
+        created = await api_keys.create_api_key(session, actor_of(signed.organization.id), "ci")
         await session.commit()
     return signed, created
 
@@ -53,7 +53,7 @@ async def test_missing_wrong_and_revoked_keys_get_401_problem(api):
         assert response.headers["www-authenticate"].startswith("Bearer")
 
     async with db.session() as session:
-        await api_keys.revoke_api_key(session, signed.organization.id, created.key.id)
+        await api_keys.revoke_api_key(session, actor_of(signed.organization.id), created.key.id)
         await session.commit()
     response = await api.get("/api/v1/me", headers={"Authorization": f"Bearer {created.secret}"})
     assert response.status_code == 401  # at once: no cache in between

@@ -23,13 +23,13 @@ from livchat.integrations import clerk
 from livchat.models import AuthToken, Membership, Organization, User, UserSession
 from livchat.models.enums import Role
 from livchat.services.accounts import auth, users
+from tests.factories import PASSWORD
 
 FRONTEND_HOST = "clerk.livchat.test"
 PUBLISHABLE_KEY = "pk_test_" + base64.b64encode(f"{FRONTEND_HOST}$".encode()).decode().rstrip("=")
 ISSUER = f"https://{FRONTEND_HOST}"
 AZP = "http://localhost:3000"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
-PASSWORD = "correct horse battery"
 
 
 def _rsa_pair() -> tuple[rsa.RSAPrivateKey, str]:

@@ -15,11 +15,11 @@ from livchat.core.crypto import hash_token
 from livchat.core.db import db, utcnow
 from livchat.models import EmailOutbox, Membership, UserSession
 from livchat.models.enums import Role
+from livchat.services import actors
 from livchat.services.accounts import auth, invitations, organizations, users
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from livchat.services.notifications import email
-
-PASSWORD = "correct horse battery"
+from tests.factories import PASSWORD, actor_of
 
 
 def _link(row: EmailOutbox, marker: str) -> str:
@@ -288,39 +288,39 @@ async def test_roles_decide_who_manages_members(session):
     owner_membership = (await organizations.membership_of(session, org_id, owner.user.id)).membership
 
     with pytest.raises(PermissionDenied):
-        await organizations.remove_member(session, org_id, Role.MEMBER, other.id)
+        await organizations.remove_member(session, actor_of(org_id, Role.MEMBER), other.id)
     with pytest.raises(PermissionDenied):  # admins cannot remove, demote or make owners
-        await organizations.remove_member(session, org_id, Role.ADMIN, owner_membership.id)
+        await organizations.remove_member(session, actor_of(org_id, Role.ADMIN), owner_membership.id)
     with pytest.raises(PermissionDenied):
-        await organizations.change_role(session, org_id, Role.ADMIN, owner_membership.id, Role.ADMIN)
+        await organizations.change_role(session, actor_of(org_id, Role.ADMIN), owner_membership.id, Role.ADMIN)
     with pytest.raises(PermissionDenied):
-        await organizations.change_role(session, org_id, Role.ADMIN, member.id, Role.OWNER)
-    await organizations.change_role(session, org_id, Role.ADMIN, member.id, Role.ADMIN)
-    await organizations.remove_member(session, org_id, Role.ADMIN, other.id)
+        await organizations.change_role(session, actor_of(org_id, Role.ADMIN), member.id, Role.OWNER)
+    await organizations.change_role(session, actor_of(org_id, Role.ADMIN), member.id, Role.ADMIN)
+    await organizations.remove_member(session, actor_of(org_id, Role.ADMIN), other.id)
     remaining = {m.membership.id for m in await organizations.list_members(session, org_id)}
     assert other.id not in remaining and member.id in remaining
 
     with pytest.raises(NotFound):  # another organization's membership id looks missing
         stranger = await auth.sign_up(session, "eve@example.com", PASSWORD)
         theirs = (await organizations.membership_of(session, stranger.organization.id, stranger.user.id)).membership
-        await organizations.remove_member(session, org_id, Role.OWNER, theirs.id)
-    assert organizations.can(Role.OWNER, "delete_organization")
-    assert not organizations.can(Role.ADMIN, "delete_organization")
-    assert organizations.can(Role.ADMIN, "manage_keys") and not organizations.can(Role.MEMBER, "manage_keys")
+        await organizations.remove_member(session, actor_of(org_id, Role.OWNER), theirs.id)
+    assert actors.can(Role.OWNER, "delete_organization")
+    assert not actors.can(Role.ADMIN, "delete_organization")
+    assert actors.can(Role.ADMIN, "manage_keys") and not actors.can(Role.MEMBER, "manage_keys")
     # Connecting, pairing, QR codes, disconnecting and redelivering are for admins and owners.
-    assert organizations.can(Role.ADMIN, "manage_instances") and not organizations.can(Role.MEMBER, "manage_instances")
+    assert actors.can(Role.ADMIN, "manage_instances") and not actors.can(Role.MEMBER, "manage_instances")
 
 
 async def test_last_owner_cannot_leave_but_can_after_transfer(session):
     owner, (admin,) = await _org_with(session, "admin")
     org_id = owner.organization.id
     with pytest.raises(Conflict, match="last_owner"):
-        await organizations.leave(session, org_id, owner.user.id)
+        await organizations.leave(session, actor_of(org_id, Role.OWNER, owner.user.id))
     owner_membership = (await organizations.membership_of(session, org_id, owner.user.id)).membership
     with pytest.raises(Conflict, match="last_owner"):
-        await organizations.change_role(session, org_id, Role.OWNER, owner_membership.id, Role.ADMIN)
-    await organizations.transfer_ownership(session, org_id, owner.user.id, admin.id)
-    await organizations.leave(session, org_id, owner.user.id)
+        await organizations.change_role(session, actor_of(org_id, Role.OWNER), owner_membership.id, Role.ADMIN)
+    await organizations.transfer_ownership(session, actor_of(org_id, Role.OWNER, owner.user.id), admin.id)
+    await organizations.leave(session, actor_of(org_id, Role.OWNER, owner.user.id))
     members = await organizations.list_members(session, org_id)
     assert [(m.user.email, m.membership.role) for m in members] == [("p0@example.com", Role.OWNER)]
 
@@ -339,7 +339,7 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(database):
         async def demote(membership_id: str) -> str:
             async with db.session() as session:
                 try:
-                    await organizations.change_role(session, org_id, Role.OWNER, membership_id, Role.ADMIN)
+                    await organizations.change_role(session, actor_of(org_id, Role.OWNER), membership_id, Role.ADMIN)
                     await session.commit()
                 except Conflict as exc:
                     return exc.detail
@@ -364,7 +364,7 @@ async def test_two_owners_leaving_at_once_leave_one_owner(database):
         async def leave(user_id: str) -> str:
             async with db.session() as session:
                 try:
-                    await organizations.leave(session, org_id, user_id)
+                    await organizations.leave(session, actor_of(org_id, Role.OWNER, user_id))
                     await session.commit()
                 except Conflict as exc:
                     return exc.detail
@@ -379,8 +379,8 @@ async def test_delete_organization_is_for_owners_and_takes_its_rows(session):
     owner, (admin,) = await _org_with(session, "admin")
     org_id = owner.organization.id
     with pytest.raises(PermissionDenied):
-        await organizations.delete_organization(session, org_id, Role.ADMIN)
-    await organizations.delete_organization(session, org_id, Role.OWNER)
+        await organizations.delete_organization(session, actor_of(org_id, Role.ADMIN))
+    await organizations.delete_organization(session, actor_of(org_id, Role.OWNER))
     await session.commit()
     assert list(await session.exec(select(Membership).where(Membership.organization_id == org_id))) == []
 
@@ -390,7 +390,7 @@ async def test_removed_member_loses_the_active_organization(session):
     org_id = owner.organization.id
     row, _ = await auth.create_session(session, member.user_id)
     await auth.select_organization(session, row, org_id)
-    await organizations.remove_member(session, org_id, Role.OWNER, member.id)
+    await organizations.remove_member(session, actor_of(org_id, Role.OWNER), member.id)
     await session.refresh(row)
     assert row.active_organization_id is None
     assert await auth.active_membership(session, row) is None
@@ -404,13 +404,15 @@ async def test_invitation_by_emailed_link_creates_the_membership(session):
     owner, (admin, member) = await _org_with(session, "admin", "member")
     org_id = owner.organization.id
     with pytest.raises(PermissionDenied):
-        await invitations.invite(session, org_id, member.user_id, "new@example.com")
+        await invitations.invite(session, actor_of(org_id, Role.MEMBER, member.user_id), "new@example.com")
     with pytest.raises(PermissionDenied):
-        await invitations.invite(session, org_id, admin.user_id, "new@example.com", role=Role.OWNER)
+        await invitations.invite(session, actor_of(org_id, Role.ADMIN, admin.user_id), "new@example.com",
+                                 role=Role.OWNER)
     with pytest.raises(NotFound):  # someone outside the organization
         stranger = await auth.sign_up(session, "eve@example.com", PASSWORD)
-        await invitations.invite(session, org_id, stranger.user.id, "new@example.com")
-    invitation, token = await invitations.invite(session, org_id, admin.user_id, "New@Example.com", role=Role.ADMIN)
+        await invitations.invite(session, actor_of(org_id, Role.ADMIN, stranger.user.id), "new@example.com")
+    invitation, token = await invitations.invite(session, actor_of(org_id, Role.ADMIN, admin.user_id),
+                                                 "New@Example.com", role=Role.ADMIN)
     row = (await session.exec(select(EmailOutbox).where(EmailOutbox.to_email == "new@example.com"))).one()
     assert invitations.invitation_link(token) in email.body_of(row) and row.organization_id == org_id
     assert invitations.invitation_link(token) not in row.body_text  # encrypted at rest
@@ -424,18 +426,19 @@ async def test_invitation_by_emailed_link_creates_the_membership(session):
     with pytest.raises(InvalidInput, match="invalid_invitation"):
         await invitations.accept(session, token, newcomer)
     with pytest.raises(Conflict, match="already_member"):
-        await invitations.invite(session, org_id, owner.user.id, "new@example.com")
+        await invitations.invite(session, actor_of(org_id, Role.OWNER, owner.user.id), "new@example.com")
 
 
 @pytest.mark.parametrize("what_happens", ["demoted", "removed"])
 async def test_an_invitation_lapses_when_its_inviter_may_no_longer_invite(session, what_happens):
     owner, (admin,) = await _org_with(session, "admin")
     org_id = owner.organization.id
-    _, token = await invitations.invite(session, org_id, admin.user_id, "new@example.com", role=Role.ADMIN)
+    _, token = await invitations.invite(session, actor_of(org_id, Role.ADMIN, admin.user_id), "new@example.com",
+                                        role=Role.ADMIN)
     if what_happens == "demoted":
-        await organizations.change_role(session, org_id, Role.OWNER, admin.id, Role.MEMBER)
+        await organizations.change_role(session, actor_of(org_id, Role.OWNER), admin.id, Role.MEMBER)
     else:
-        await organizations.remove_member(session, org_id, Role.OWNER, admin.id)
+        await organizations.remove_member(session, actor_of(org_id, Role.OWNER), admin.id)
     newcomer = await users.create_user(session, "new@example.com", PASSWORD)
     with pytest.raises(InvalidInput, match="invalid_invitation"):
         await invitations.accept(session, token, newcomer)
@@ -444,19 +447,22 @@ async def test_an_invitation_lapses_when_its_inviter_may_no_longer_invite(sessio
 
 async def test_admins_cannot_withdraw_an_owners_invitation(session):
     owner, (admin,) = await _org_with(session, "admin")
-    invitation, _ = await invitations.invite(session, owner.organization.id, owner.user.id, "new@example.com",
+    invitation, _ = await invitations.invite(session, actor_of(owner.organization.id, Role.OWNER, owner.user.id),
+                                             "new@example.com",
                                              role=Role.OWNER)
     with pytest.raises(PermissionDenied):
-        await invitations.revoke(session, owner.organization.id, Role.ADMIN, invitation.id)
-    await invitations.revoke(session, owner.organization.id, Role.OWNER, invitation.id)
+        await invitations.revoke(session, actor_of(owner.organization.id, Role.ADMIN), invitation.id)
+    await invitations.revoke(session, actor_of(owner.organization.id, Role.OWNER), invitation.id)
 
 
 async def test_invitation_emails_speak_the_invitees_language(session):
     owner, _ = await _org_with(session)
     await users.create_user(session, "known@example.com", PASSWORD, locale="en")
     org_id = owner.organization.id
-    await invitations.invite(session, org_id, owner.user.id, "stranger@example.com", language="pt-BR")
-    await invitations.invite(session, org_id, owner.user.id, "known@example.com", language="pt-BR")
+    await invitations.invite(session, actor_of(org_id, Role.OWNER, owner.user.id), "stranger@example.com",
+                             language="pt-BR")
+    await invitations.invite(session, actor_of(org_id, Role.OWNER, owner.user.id), "known@example.com",
+                             language="pt-BR")
     subjects = {e.to_email: e.subject for e in await session.exec(select(EmailOutbox))}
     # A newcomer gets the inviter's language; someone with an account gets their own.
     assert subjects == {"stranger@example.com": "Você foi convidado para Acme no LivChat",
@@ -518,14 +524,15 @@ async def test_names_with_control_characters_are_refused_and_a_long_name_still_s
     from livchat.services.accounts import api_keys
 
     with pytest.raises(InvalidInput) as refused:
-        await api_keys.create_api_key(session, signed.organization.id, "key\nname")
+        await api_keys.create_api_key(session, actor_of(signed.organization.id), "key\nname")
     assert refused.value.detail == "invalid_key_name"
 
 
 async def test_two_accepts_of_one_invitation_at_once_make_one_membership(database):
     async with db.session() as session:
         owner = await auth.sign_up(session, "boss@example.com", PASSWORD, organization_name="Race Co")
-        _, token = await invitations.invite(session, owner.organization.id, owner.user.id, "twice@example.com")
+        _, token = await invitations.invite(session, actor_of(owner.organization.id, Role.OWNER, owner.user.id),
+                                            "twice@example.com")
         invitee = await users.create_user(session, "twice@example.com", PASSWORD)
         await session.commit()
 

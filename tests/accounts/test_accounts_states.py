@@ -23,8 +23,7 @@ from livchat.state.members import MembersState
 from livchat.state.shell import ShellState
 from livchat.state.visitor import VisitorState
 from tests.accounts.accounts_support import event_text, run_handler, set_url
-
-PASSWORD = "correct horse battery"
+from tests.factories import PASSWORD, actor_of
 
 
 async def _user_in_org(email: str, role: str | None = None, org=None):  # type: ignore[no-untyped-def]
@@ -91,7 +90,8 @@ async def test_the_guard_sends_signed_out_tabs_to_sign_in_and_back(database, bro
 async def test_sign_up_through_an_invitation_joins_that_organization_only(database, browser_tab):
     owner, org, _ = await _user_in_org("owner@example.com")
     async with db.session() as session:
-        _, token = await invitations.invite(session, org.id, owner.id, "new@example.com", role=Role.ADMIN)
+        _, token = await invitations.invite(session, actor_of(org.id, Role.OWNER, owner.id), "new@example.com",
+                                            role=Role.ADMIN)
         await session.commit()
     tab = browser_tab(SignUpState, "", f"/sign-up?invite={token}")
     await SignUpState.load.fn(tab)
@@ -110,7 +110,7 @@ async def test_invite_page_accepts_for_the_signed_in_invitee(database, browser_t
     owner, org, _ = await _user_in_org("owner@example.com")
     _, _, invitee_cookie = await _user_in_org("bo@example.com")
     async with db.session() as session:
-        _, token = await invitations.invite(session, org.id, owner.id, "bo@example.com")
+        _, token = await invitations.invite(session, actor_of(org.id, Role.OWNER, owner.id), "bo@example.com")
         await session.commit()
     tab = browser_tab(InviteState, invitee_cookie, f"/invite?token={token}")
     await InviteState.load.fn(tab)
@@ -226,9 +226,9 @@ async def test_a_tab_never_acts_on_the_organization_another_tab_switched_to(data
 async def test_members_do_not_link_disconnect_or_redeliver(database, browser_tab):
     from test_tenant_isolation import snapshot
 
-    from tests import factories
     from livchat.state.instance_detail import InstanceDetailState
     from livchat.state.instances import InstancesState
+    from tests import factories
 
     _, org, owner_cookie = await _user_in_org("owner@example.com")
     _, _, member_cookie = await _user_in_org("mem@example.com", Role.MEMBER, org)

@@ -11,6 +11,12 @@ Positive controls keep the probe honest: the same call as A must reach A's row (
 route; for a handler, a database statement bound to the id), so a probe that stops early (a
 missing precondition, a filler the handler rejects) fails instead of passing silently. And a
 deliberately leaky route and leaky state are caught by the same machinery.
+
+Roles, within one organization: every route and every role-gated handler is called by a member,
+an admin and an owner, and must answer as the role table (livchat/services/actors.py) says for the
+permission tests/permissions.py declares — refused (a 403 `insufficient_role` problem, or the
+translated error in the tab) with nothing changed, or allowed. A route or handler declared nowhere
+fails, as does a sloppy one that skips the check.
 """
 
 from __future__ import annotations
@@ -32,20 +38,27 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import event
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from starlette.routing import Mount
 
 import livchat.state
 from livchat.api import tenancy
 from livchat.api.app import create_api
 from livchat.api.deps import ApiKeyAuth, api_key_principal
+from livchat.api.problems import PROBLEM_JSON
+from livchat.api.v1.auth import ApiCaller, Caller, rate_limited_caller
 from livchat.api.widget import VisitorAuth
 from livchat.core.db import db, utcnow
-from livchat.models import ApiKey, ConversationAttachment, metadata
-from livchat.services.accounts import api_keys, auth
-from tests import factories
+from livchat.i18n import CATALOGUES
+from livchat.models import ApiKey, ConversationAttachment, Organization, metadata
+from livchat.models.enums import Role
+from livchat.services import actors
+from livchat.services.accounts import api_keys, auth, users
+from livchat.services.actors import Actor
+from tests import factories, permissions
 from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
+from tests.factories import PASSWORD
 
-PASSWORD = "correct horse battery"
 # Mounted sub-applications with their own authentication, not organization data.
 PUBLIC_MOUNTS = {"/sandbox/control", "/sandbox/wuzapi", "/docs/assets"}
 NOT_IDS = {"path"}  # catch-all `{path:path}` parameters
@@ -76,7 +89,7 @@ async def _organization(label: str) -> dict[str, str]:
     email = f"{label}-{uuid4().hex[:8]}@example.com"
     async with db.session() as session:
         signed = await auth.sign_up(session, email, PASSWORD, organization_name=f"Org {email.split('@')[0]}")
-        key = await api_keys.create_api_key(session, signed.organization.id, "probe")
+        key = await api_keys.create_api_key(session, factories.actor_of(signed.organization.id), "probe")
         _, token = await auth.create_session(session, signed.user.id)
         await session.commit()
     return {"org": signed.organization.id, "key": key.secret, "cookie": f"{auth.SESSION_COOKIE}={token}",
@@ -726,3 +739,194 @@ async def test_the_probe_catches_a_state_that_forgets_the_organization(database)
     assert "LeakyKeysState.revoke_from_form changed another organization's data" in text  # a form field
     assert "LeakyKeysState.open_from_url gave another organization its data" in text  # the page URL
     assert "LeakyKeysState.stops_early: as its own organization the call never reached the row" in text
+
+
+# --- roles: every route and handler as a member, an admin and an owner of one organization ----------
+
+ROLES = (Role.MEMBER, Role.ADMIN, Role.OWNER)
+REFUSED_CODE = "insufficient_role"  # PermissionDenied's: a 403 in the API, the translated error on the dashboard
+REFUSED_TEXT = f"accounts.errors.{REFUSED_CODE}"
+
+
+async def _organization_with_roles() -> dict[str, Any]:
+    """An organization (its owner signed up) with an admin and a member, each signed in."""
+    org = await _organization("roles")
+    people = {Role.OWNER: {"user": org["user"], "cookie": org["cookie"]}}
+    async with db.session() as session:
+        organization = await session.get(Organization, org["org"])
+        for role in (Role.ADMIN, Role.MEMBER):
+            user = await users.create_user(session, f"{role}-{uuid4().hex[:8]}@example.com", None)
+            await users.add_member(session, organization, user, role)
+            _, token = await auth.create_session(session, user.id)
+            people[role] = {"user": user.id, "cookie": f"{auth.SESSION_COOKIE}={token}"}
+        await session.commit()
+    return {**org, "people": people}
+
+
+async def organization_data(organization_id: str) -> list[tuple]:
+    """The organization's rows but the signed-in people's sessions (each event marks them last seen)."""
+    return [row for row in await snapshot(organization_id) if row[0] != "user_sessions"]
+
+
+def _declared(name: str) -> str | None:
+    """The permission `name` is declared with, None when declared not role-gated; KeyError when neither."""
+    if name in permissions.PERMISSIONS:
+        return permissions.PERMISSIONS[name]
+    if name in permissions.NOT_ROLE_GATED:
+        return None
+    raise KeyError(name)
+
+
+def _role_outcome(where: str, role: str, permission: str, refused: bool, changed: bool) -> list[str]:
+    if actors.can(role, permission):
+        return [f"{where} as {role}: refused, but the role table allows {permission}"] if refused else []
+    problems = [] if refused else [f"{where} as {role}: not refused, but the role table denies {permission}"]
+    return problems + ([f"{where} as {role}: refused, yet it changed the organization's data"] if changed else [])
+
+
+async def route_role_failures(app: FastAPI, only: str = "") -> tuple[list[str], list[str]]:
+    """Every API-key route (whose path starts with `only`), called by each role (the API key's
+    actor swapped for a member's): (failures, tried)."""
+    failures, tried = [], []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for route in api_routes(app):
+            if "path" not in route or not behind_api_key(route) or not route["path"].startswith(only):
+                continue
+            for method in route["methods"]:
+                where = f"{method} {route['path']}"
+                try:
+                    permission = _declared(where)
+                except KeyError:
+                    failures.append(f"{where}: declare the permission its service checks in tests/permissions.py")
+                    continue
+                if permission is None:
+                    continue
+                org = await _organization_with_roles()
+                async with db.session() as session:
+                    organization = await session.get(Organization, org["org"])
+                    found = await api_keys.authenticate(session, org["key"])
+                assert organization is not None and found is not None
+                for role in ROLES:
+                    params = _path_ids(route) + _query_ids(route) + _body_ids(route)
+                    ids = await _make_ids(params, org["org"])
+                    path = route["path"].format(**{p: ids[p] for p in _path_ids(route)})
+                    body = None
+                    if route["dependant"].body_params:
+                        body = {**route["extra"].get(tenancy.PROBE_BODY, {}), **{p: ids[p] for p in _body_ids(route)}}
+                    caller = ApiCaller(organization=organization, key=found[1],
+                                       actor=Actor.for_member(org["org"], org["people"][role]["user"], role))
+                    app.dependency_overrides[rate_limited_caller] = lambda caller=caller: caller
+                    before = await organization_data(org["org"])
+                    try:
+                        response = await client.request(method, path, params={p: ids[p] for p in _query_ids(route)},
+                                                        json=body)
+                    finally:
+                        app.dependency_overrides.pop(rate_limited_caller)
+                    refused = response.status_code == 403
+                    if refused and (response.headers.get("content-type") != PROBLEM_JSON
+                                    or response.json().get("code") != REFUSED_CODE):
+                        failures.append(f"{where} as {role}: a 403 that is not the {REFUSED_CODE} problem: "
+                                        f"{response.text[:200]}")
+                    failures += _role_outcome(where, role, permission, refused,
+                                              await organization_data(org["org"]) != before)
+                tried.append(where)
+    return failures, tried
+
+
+async def test_every_route_answers_each_role_as_the_role_table_says(database):
+    failures, tried = await route_role_failures(create_api())
+    assert failures == []
+    assert {"POST /api/v1/instances", "PUT /api/v1/instances/{instance_id}/webhook",
+            "POST /api/v1/instances/{instance_id}/messages"} <= set(tried)
+
+
+async def handler_role_failures(states: list[type[rx.State]], page_params: list[str]) -> tuple[list[str], list[str]]:
+    """Every role-gated handler of `states`, called by each role in a tab of its own: (failures, tried)."""
+    failures, tried = [], []
+    for cls, name, params in handlers(states):
+        where = f"{cls.__name__}.{name}"
+        try:
+            permission = _declared(where)
+        except KeyError:
+            failures.append(f"{where}: declare the permission its service checks in tests/permissions.py, or "
+                            "why it is not role-gated (NOT_ROLE_GATED)")
+            continue
+        if permission is None:
+            continue
+        org = await _organization_with_roles()
+        for role in ROLES:
+            arg_ids = [p for p in params if id_like(p) and not _declared_public(cls, name, p)]
+            made = await _make_ids(arg_ids + page_params, org["org"])
+            call = Call(cls, name, params, {p: made[p] for p in arg_ids})
+            before = await organization_data(org["org"])
+            events, _ = await call.run(org["people"][role]["cookie"], {p: made[p] for p in page_params}, {})
+            shown = held_by(call.tab) + event_text(events)
+            failures += _role_outcome(where, role, permission, REFUSED_TEXT in shown,
+                                      await organization_data(org["org"]) != before)
+        tried.append(where)
+    return failures, tried
+
+
+async def test_every_handler_answers_each_role_as_the_role_table_says(database):
+    failures, tried = await handler_role_failures(reflex_states(), route_params())
+    assert failures == []
+    assert {"InstancesState.create", "InstanceDetailState.save_webhook", "ApiKeysState.revoke",
+            "MembersState.change_role", "NoticesState.dismiss"} <= set(tried)
+    assert REFUSED_TEXT in CATALOGUES["en"] and REFUSED_TEXT in CATALOGUES["pt-BR"]
+
+
+def test_permissions_name_only_routes_and_handlers_that_exist_and_permissions_the_table_knows():
+    existing = {f"{method} {r['path']}" for r in api_routes() if "path" in r and behind_api_key(r)
+                for method in r["methods"]}
+    existing |= {f"{cls.__name__}.{name}" for cls, name, _ in handlers(reflex_states())}
+    declared = set(permissions.PERMISSIONS) | set(permissions.NOT_ROLE_GATED)
+    assert declared - existing == set()
+    assert set(permissions.PERMISSIONS) & set(permissions.NOT_ROLE_GATED) == set()
+    known = set().union(*actors.PERMISSIONS.values())
+    assert {p for p in permissions.PERMISSIONS.values() if p not in known} == set()
+
+
+class SloppyKeysState(rx.State):
+    """Revokes a key without asking the service's role check (the bug under test), and a handler
+    nobody declared."""
+
+    @rx.event
+    async def revoke(self, key_id: str) -> None:
+        async with db.session() as session:
+            key = await session.get(ApiKey, key_id)
+            if key is not None:
+                key.revoked_at = utcnow()
+                await session.commit()
+
+    @rx.event
+    async def undeclared(self) -> None: ...
+
+
+async def test_the_role_probe_catches_a_missing_check_and_an_undeclared_route_or_handler(database, monkeypatch):
+    monkeypatch.setitem(permissions.PERMISSIONS, "SloppyKeysState.revoke", "manage_keys")
+    monkeypatch.setitem(permissions.PERMISSIONS, "DELETE /api/v1/sloppy-keys/{key_id}", "manage_keys")
+    failures, _ = await handler_role_failures([SloppyKeysState], [])
+    assert "SloppyKeysState.revoke as member: not refused, but the role table denies manage_keys" in failures
+    assert any(f.startswith("SloppyKeysState.undeclared: declare") for f in failures)
+
+    app = create_api()
+    sloppy = APIRouter()
+
+    @sloppy.delete("/api/v1/sloppy-keys/{key_id}")
+    async def sloppy_revoke(caller: Caller, key_id: str) -> None:
+        async with db.session() as session:
+            mine = (ApiKey.id == key_id) & (ApiKey.organization_id == caller.organization.id)
+            await session.exec(sa_update(ApiKey).where(mine).values(revoked_at=utcnow()))  # the role: never asked
+            await session.commit()
+
+    @sloppy.get("/api/v1/sloppy-undeclared")
+    async def sloppy_undeclared(caller: Caller) -> None: ...
+
+    for route in reversed(sloppy.routes):
+        app.router.routes.insert(0, route)
+    failures, _ = await route_role_failures(app, only="/api/v1/sloppy-")
+    assert ("DELETE /api/v1/sloppy-keys/{key_id} as member: not refused, but the role table denies manage_keys"
+            in failures)
+    assert "GET /api/v1/sloppy-undeclared: declare the permission its service checks in tests/permissions.py" \
+        in failures

@@ -27,17 +27,18 @@ from starlette.routing import Route
 
 from livchat.api.problems import ApiError, install_problem_handlers
 from livchat.api.v1.common import Attempt, idempotent
-from livchat.core.crypto import encrypt
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
-from livchat.models import IdempotencyKey, Instance, Message
+from livchat.models import IdempotencyKey, Message
 from livchat.models.enums import Plan
 from livchat.services import idempotency
 from livchat.services.accounts import api_keys, users
 from livchat.services.errors import GatewayTimeout, GatewayUnavailable, InvalidInput
 from livchat.services.usage.limits import reset_rate_limits
 from livchat.services.whatsapp.gateway import close_gateway
+from tests.factories import actor_of, make_instance
+from tests.polling import eventually
 
 Step = Callable[[dict[str, Any], Attempt], Awaitable[JSONResponse]]
 
@@ -281,11 +282,7 @@ async def test_the_purge_lifespan_removes_expired_keys(org_id: str) -> None:
                                  path="/send", response_status=201, response_body="{}", expires_at=expires))
         await s.commit()
     async with idempotency.purge_lifespan(every_seconds=0.05):
-        async def purged() -> None:
-            while await _key_row(org_id, "old") is not None:
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(purged(), 10)
+        await eventually(lambda: _key_row(org_id, "old"), lambda row: row is None, what="the purge")
     assert await _key_row(org_id, "fresh") is not None
 
 
@@ -336,10 +333,9 @@ async def silent_wuzapi() -> AsyncIterator[list[bytes]]:
 async def _connected_org_instance(session: Any) -> tuple[dict[str, str], str]:
     org = await users.create_organization(session, "Acme")
     org.plan = Plan.STARTER
-    key = await api_keys.create_api_key(session, org.id, "test")
-    instance = Instance(id=new_id("inst"), organization_id=org.id, name="Shop", wuzapi_user_id="u1",
-                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40),
-                        status="connected", logged_in=True)
+    key = await api_keys.create_api_key(session, actor_of(org.id), "test")
+    instance = make_instance(org.id, wuzapi_user_id="u1", wuzapi_token="tok", hmac_key="k" * 40, status="connected",
+                             logged_in=True)
     session.add_all([org, instance])
     await session.commit()
     return {"Authorization": f"Bearer {key.secret}"}, instance.id

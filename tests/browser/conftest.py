@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.browser_support import LinkedAccount, livchat_cli
+from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -90,19 +90,18 @@ def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
+
+    def serving() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"reflex exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        return (httpx.get(f"{url}/api/health", timeout=2).status_code == 200
+                and httpx.get(url, timeout=5).status_code == 200)
+
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"reflex exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200 and httpx.get(url, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app not up after {START_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.5)  # polling for readiness of another process
+        try:
+            eventually_sync(serving, timeout=START_TIMEOUT_S, every=0.5, ignoring=(httpx.HTTPError,))
+        except AssertionError:
+            pytest.fail(f"app not up after {START_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -228,10 +227,8 @@ def linked_account(live_app: str, live_env: dict[str, str]) -> LinkedAccount:
         code = api.post(f"/api/v1/instances/{instance}/pairphone", json={"phone": phone}).raise_for_status().json()
         httpx.post(live_app + "/sandbox/control/link", json={"pairingCode": code["pairingCode"], "phone": phone},
                    headers=admin, timeout=30).raise_for_status()
-        deadline = time.monotonic() + 30
-        while api.get(f"/api/v1/instances/{instance}").json()["status"] != "connected":
-            assert time.monotonic() < deadline, "the instance never became connected"
-            time.sleep(0.1)  # polling another process's state
+        eventually_sync(lambda: api.get(f"/api/v1/instances/{instance}").json()["status"] == "connected",
+                        timeout=30, what="the linked instance connected")
         api.post(f"/api/v1/instances/{instance}/messages",
                  json={"to": contact, "type": "text", "text": "Your order shipped"}).raise_for_status()
     httpx.post(live_app + "/sandbox/control/inbound", json={"phone": phone, "from": contact, "text": "Thanks!"},

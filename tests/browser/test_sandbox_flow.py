@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +22,8 @@ from livchat.services.accounts import auth
 from livchat.services.whatsapp import instances, messaging
 from livchat.services.whatsapp.gateway import close_gateway
 from livchat.services.whatsapp.messaging import OutgoingMessage
+from tests.factories import actor_of
+from tests.polling import eventually_sync
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")
@@ -77,14 +78,7 @@ class ServedApp:
 
     def wait_for(self, probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0) -> T:
         """Poll the other process's database until `done` (bounded)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if done(value):
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition never met; last value: {value!r}")
-            time.sleep(0.2)  # polling another process's state, not a synchronisation guess
+        return eventually_sync(probe, done, timeout=timeout, every=0.2, what="the served app's state")
 
 
 @pytest.fixture
@@ -106,11 +100,11 @@ async def _owner(session: Any, email: str) -> tuple[str, str]:
 def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp, page: Page) -> None:
     org, token = served.session_call(_owner, f"flow-{new_id('u')}@example.com")
     other_org, _ = served.session_call(_owner, f"other-{new_id('u')}@example.com")
-    instance = served.session_call(instances.create_instance, org, "Browser shop")
-    theirs = served.session_call(instances.create_instance, other_org, "Not yours")
-    qr = served.session_call(instances.qr_code, org, instance.id)
-    served.session_call(instances.qr_code, other_org, theirs.id)
-    assert qr["qrCode"].startswith("data:image/png;base64,")
+    instance = served.session_call(instances.create_instance, actor_of(org), "Browser shop")
+    theirs = served.session_call(instances.create_instance, actor_of(other_org), "Not yours")
+    qr = served.session_call(instances.qr_code, actor_of(org), instance.id)
+    served.session_call(instances.qr_code, actor_of(other_org), theirs.id)
+    assert qr.qr_code.startswith("data:image/png;base64,")
 
     page.context.add_cookies([{"name": auth.SESSION_COOKIE, "value": token, "url": served.url}])
     page.goto(served.url + "/sandbox")
@@ -137,7 +131,7 @@ def test_instance_linked_on_the_phone_page_sends_and_receives(served: ServedApp,
     inbound = history[0][0]
     assert (inbound.direction, inbound.text, inbound.phone) == ("inbound", "Is my order on its way?", "5511912345678")
 
-    sent = served.session_call(messaging.send_message, org, instance.id,
+    sent = served.session_call(messaging.send_message, actor_of(org), instance.id,
                                OutgoingMessage(to="+55 11 91234-5678", text="Yes, it ships today"))
     assert sent.status == "sent"
     page.locator("#sandbox-refresh").click()

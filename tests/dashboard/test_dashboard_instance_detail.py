@@ -18,26 +18,22 @@ from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import Message
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
+from livchat.services.webhooks.schemas import AttemptOut
 from livchat.services.whatsapp import messaging
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 from livchat.state.instance_detail import InstanceDetailState, attempt_row, message_row
 from livchat.state.usage import UsageState
 from livchat.state.webhooks_overview import WebhooksOverviewState
-from tests.accounts.accounts_support import event_text
-from tests.dashboard.dash_support import (  # noqa: F401 - fixtures
-    allow_private_webhooks,
-    forget_sandbox_users,
-    live,
-    tab,
-)
-from tests.dashboard.test_dashboard_instances import signed_in_owner
+from tests.accounts.accounts_support import event_text, tab_with_cookie
+from tests.factories import signed_in_owner
+from tests.polling import eventually
 from tests.whatsapp.wa_support import LiveApp, linked_instance
 
 pytestmark = pytest.mark.usefixtures("allow_private_webhooks", "forget_sandbox_users")
 
 
 def detail_tab(cookie: str, instance_id: str) -> InstanceDetailState:
-    return tab(InstanceDetailState, cookie, f"/dashboard/instances/{instance_id}",
+    return tab_with_cookie(InstanceDetailState, cookie, f"/dashboard/instances/{instance_id}",
                params={"instance_key": instance_id})  # type: ignore[return-value]
 
 
@@ -77,13 +73,6 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield r
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Bounded wait on a condition checked against the database (the dispatcher works apart)."""
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.02)
-
-
 async def delivery_statuses(instance_id: str) -> list[str]:
     async with db.session() as session:
         rows = await session.exec(select(WebhookDelivery.status).where(WebhookDelivery.instance_id == instance_id))
@@ -109,7 +98,7 @@ async def test_send_shows_the_message_and_the_usage_counts_it(live: LiveApp, ses
     assert page.error == "whatsapp.errors.invalid_phone"
     assert refused is None  # the text stays, to fix the number and send it
 
-    usage = tab(UsageState, cookie, "/dashboard/analytics")
+    usage = tab_with_cookie(UsageState, cookie, "/dashboard/analytics")
     await UsageState.load.fn(usage)
     assert (usage.sent_today, usage.daily_limit, usage.instances_used, usage.instances_allowed) == (1, 0, 1, 5)
     assert len(usage.days) == 14 and usage.days[0]["sent"] == "1" and usage.days[1]["sent"] == "0"
@@ -160,7 +149,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     assert first_secret.startswith("whsec_") and first_secret not in repr(page.dict())  # in the page only
     assert "instance.qr_updated" not in page.webhook_events
     async with db.session() as s:
-        assert (await endpoints.get_endpoint(s, org, instance.id))["events"] == page.webhook_events
+        assert (await endpoints.get_endpoint(s, org, instance.id)).events == page.webhook_events
 
     await InstanceDetailState.load.fn(page)  # reloading never shows the secret again
     assert not page.showing_secret and first_secret.startswith(page.secret_prefix.rstrip("…."))
@@ -176,7 +165,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
     async with dispatcher_lifespan():
         await InstanceDetailState.send_test_event.fn(page)
         assert page.notice == "dashboard_whatsapp.webhook.test_queued"
-        await wait_for(lambda: _statuses_are(instance.id, ["failed"]))  # one attempt for a test event
+        await eventually(lambda: _statuses_are(instance.id, ["failed"]))  # one attempt for a test event
         await InstanceDetailState.refresh.fn(page)
         (failed,) = page.deliveries
         assert (failed["event"], failed["status"], failed["response"]) == ("webhook.test", "failed", "500")
@@ -200,7 +189,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         await InstanceDetailState.filter_deliveries.fn(page, "all")
         await InstanceDetailState.redeliver.fn(page, failed["id"])
         assert page.error == "" and page.notice == "dashboard_whatsapp.webhook.redelivery_queued"
-        await wait_for(lambda: _statuses_are(instance.id, ["delivered"]))
+        await eventually(lambda: _statuses_are(instance.id, ["delivered"]))
     await InstanceDetailState.refresh.fn(page)
     assert [(d["status"], d["reason"]) for d in page.deliveries] == [("delivered", "")]
     assert page.webhook_failing_since == ""  # a success ends the failing streak
@@ -242,10 +231,10 @@ async def test_another_organizations_instance_and_deliveries_change_nothing(live
     assert owner.webhook_url == receiver.url and owner.messages == []
     assert [d["status"] for d in owner.deliveries] == ["pending"] and owner.has_pending
 
-    overview_a = tab(WebhooksOverviewState, cookie_a, "/dashboard/webhooks")
+    overview_a = tab_with_cookie(WebhooksOverviewState, cookie_a, "/dashboard/webhooks")
     await WebhooksOverviewState.load.fn(overview_a)
     assert [(r["id"], r["url"], r["state"]) for r in overview_a.endpoints] == [(instance.id, receiver.url, "active")]
-    overview_b = tab(WebhooksOverviewState, cookie_b, "/dashboard/webhooks")
+    overview_b = tab_with_cookie(WebhooksOverviewState, cookie_b, "/dashboard/webhooks")
     await WebhooksOverviewState.load.fn(overview_b)
     assert overview_b.endpoints == []
 
@@ -272,7 +261,7 @@ def test_a_failed_message_row_names_its_error_in_the_catalogue() -> None:
     ("ConnectError: connection refused", "unreachable"),
 ])
 def test_an_attempt_error_has_a_translated_label(error: str | None, kind: str) -> None:
-    row = attempt_row({"attempt": 1, "responseStatus": None, "latencyMs": None, "responseSnippet": None,
-                       "error": error, "createdAt": None})
+    row = attempt_row(AttemptOut.model_validate({"attempt": 1, "responseStatus": None, "latencyMs": None,
+                                                 "responseSnippet": None, "error": error, "createdAt": None}))
     assert row["error_key"] == (f"dashboard_whatsapp.attempt_error.{kind}" if kind else "")
     assert not kind or all(row["error_key"] in catalogue for catalogue in CATALOGUES.values())

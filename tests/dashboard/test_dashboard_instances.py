@@ -8,29 +8,13 @@ from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.models.whatsapp import Instance
-from livchat.services.accounts import auth
 from livchat.services.whatsapp.events import InstanceConnected
 from livchat.state.instances import InstancesState
-from tests.dashboard.dash_support import (  # noqa: F401 - fixtures
-    allow_private_webhooks,
-    forget_sandbox_users,
-    live,
-    tab,
-)
+from tests.accounts.accounts_support import tab_with_cookie
+from tests.factories import signed_in_owner
 from tests.whatsapp.wa_support import LiveApp
 
-PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.usefixtures("forget_sandbox_users")
-
-
-async def signed_in_owner(email: str, plan: str = "free") -> tuple[str, str]:
-    """(organization id, Cookie header) of a fresh owner on `plan`."""
-    async with db.session() as session:
-        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
-        signed.organization.plan = plan
-        _, token = await auth.create_session(session, signed.user.id)
-        await session.commit()
-    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}"
 
 
 async def rows_of(organization_id: str) -> list[Instance]:
@@ -40,7 +24,7 @@ async def rows_of(organization_id: str) -> list[Instance]:
 
 async def test_create_lists_it_and_the_plan_limit_answers_with_a_translated_error(live: LiveApp) -> None:
     org, cookie = await signed_in_owner("ana@example.com", plan="free")
-    page = tab(InstancesState, cookie)
+    page = tab_with_cookie(InstancesState, cookie, "/dashboard/instances")
     await InstancesState.load.fn(page)
     assert page.instances == [] and page.can_manage
 
@@ -52,13 +36,13 @@ async def test_create_lists_it_and_the_plan_limit_answers_with_a_translated_erro
     assert page.error == "dashboard_whatsapp.errors.plan_limit"
     assert [i.name for i in await rows_of(org)] == ["Shop"]
 
-    await InstancesState.create.fn(tab(InstancesState, cookie), {"name": "  "})
+    await InstancesState.create.fn(tab_with_cookie(InstancesState, cookie, "/dashboard/instances"), {"name": "  "})
     assert len(await rows_of(org)) == 1
 
 
 async def test_qr_link_makes_it_connected_then_disconnect_and_delete(live: LiveApp) -> None:
     org, cookie = await signed_in_owner("bo@example.com", plan="starter")
-    page = tab(InstancesState, cookie)
+    page = tab_with_cookie(InstancesState, cookie, "/dashboard/instances")
     await InstancesState.create.fn(page, {"name": "Shop"})
     instance_id = page.instances[0]["id"]
 
@@ -85,7 +69,7 @@ async def test_qr_link_makes_it_connected_then_disconnect_and_delete(live: LiveA
 
 async def test_pairing_code_is_shown_for_a_valid_phone_and_bad_phone_is_explained(live: LiveApp) -> None:
     _, cookie = await signed_in_owner("cy@example.com", plan="starter")
-    page = tab(InstancesState, cookie)
+    page = tab_with_cookie(InstancesState, cookie, "/dashboard/instances")
     await InstancesState.create.fn(page, {"name": "Shop"})
     instance_id = page.instances[0]["id"]
 
@@ -99,10 +83,11 @@ async def test_pairing_code_is_shown_for_a_valid_phone_and_bad_phone_is_explaine
 async def test_another_organizations_instance_is_not_found_and_unchanged(live: LiveApp) -> None:
     org_a, cookie_a = await signed_in_owner("a@example.com", plan="starter")
     _, cookie_b = await signed_in_owner("b@example.com", plan="starter")
-    await InstancesState.create.fn(tab(InstancesState, cookie_a), {"name": "A's"})
+    await InstancesState.create.fn(tab_with_cookie(InstancesState, cookie_a, "/dashboard/instances"),
+                                   {"name": "A's"})
     (theirs,) = await rows_of(org_a)
 
-    intruder = tab(InstancesState, cookie_b)
+    intruder = tab_with_cookie(InstancesState, cookie_b, "/dashboard/instances")
     for handler in (InstancesState.delete, InstancesState.logout, InstancesState.disconnect, InstancesState.show_qr):
         await handler.fn(intruder, theirs.id)
         assert intruder.error == "dashboard_whatsapp.errors.not_found"

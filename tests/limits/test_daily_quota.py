@@ -14,7 +14,7 @@ from livchat.core.db import db
 from livchat.models.whatsapp import UsageDaily
 from livchat.services.usage import counters
 from livchat.services.usage.limits import UNLIMITED, QuotaExceeded
-from tests.whatsapp.wa_support import make_org
+from tests.factories import make_org
 
 
 async def _take(org: str, plan: str = "free", now: datetime | None = None) -> Any:
@@ -65,8 +65,8 @@ async def test_a_failed_send_gives_its_quota_back_and_usage_reports_the_same_cou
         await counters.give_back_daily_quota(s, org, day)
         await s.commit()
         report = await counters.report(s, org, "free", day, day)
-    assert report["today"]["messagesRemaining"] == 1
-    assert report["data"] == []  # the organization-wide counter row has nothing to report
+    assert report.today.messages_remaining == 1
+    assert report.data == []  # the organization-wide counter row has nothing to report
     assert not isinstance(await _take(org), QuotaExceeded)
     assert isinstance(await _take(org), QuotaExceeded)
 

@@ -9,17 +9,8 @@ from livchat.services.accounts import auth
 from livchat.services.errors import NotFound
 from livchat.services.notifications import notices
 from livchat.state.notices import NoticesState
-from tests.dashboard.dash_support import tab
-
-PASSWORD = "correct horse battery"
-
-
-async def owner(email: str) -> tuple[str, str]:
-    async with db.session() as session:
-        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
-        _, token = await auth.create_session(session, signed.user.id)
-        await session.commit()
-    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}"
+from tests.accounts.accounts_support import tab_with_cookie
+from tests.factories import actor_of, signed_in_owner
 
 
 async def paused_notice(organization_id: str) -> str:
@@ -31,7 +22,7 @@ async def paused_notice(organization_id: str) -> str:
 
 
 async def test_a_notice_is_in_both_languages_and_announced_after_commit(database: str) -> None:
-    org, _ = await owner("ana@example.com")
+    org, _ = await signed_in_owner("ana@example.com")
     seen: list[notices.NotificationCreated] = []
 
     async def on_created(event: notices.NotificationCreated) -> None:
@@ -51,37 +42,37 @@ async def test_a_notice_is_in_both_languages_and_announced_after_commit(database
 
     async with db.session() as session:
         [view] = await notices.unread(session, org)
-    assert view.text["en"][0] == "Your LivChat webhook was paused"
-    assert view.text["pt-BR"][0] == "Seu webhook do LivChat foi pausado"
-    assert "https://hooks.example.com/in" in view.text["pt-BR"][1] and "Shop" in view.text["en"][1]
+    assert view.text["en"].title == "Your LivChat webhook was paused"
+    assert view.text["pt-BR"].title == "Seu webhook do LivChat foi pausado"
+    assert "https://hooks.example.com/in" in view.text["pt-BR"].body and "Shop" in view.text["en"].body
 
 
 async def test_dismiss_is_scoped_to_the_organization(database: str) -> None:
-    org_a, _ = await owner("ana@example.com")
-    org_b, _ = await owner("bob@example.com")
+    org_a, _ = await signed_in_owner("ana@example.com")
+    org_b, _ = await signed_in_owner("bob@example.com")
     notice = await paused_notice(org_a)
     async with db.session() as session:
         try:
-            await notices.dismiss(session, org_b, notice)
+            await notices.dismiss(session, actor_of(org_b), notice)
             raise AssertionError("another organization dismissed the notice")
         except NotFound:
             pass
         assert [v.id for v in await notices.unread(session, org_a)] == [notice]
-        await notices.dismiss(session, org_a, notice)
+        await notices.dismiss(session, actor_of(org_a), notice)
         assert await notices.unread(session, org_a) == []
 
 
 async def test_the_shell_lists_and_dismisses_its_own_notices_only(database: str) -> None:
-    org_a, cookie_a = await owner("ana@example.com")
-    _, cookie_b = await owner("bob@example.com")
+    org_a, cookie_a = await signed_in_owner("ana@example.com")
+    _, cookie_b = await signed_in_owner("bob@example.com")
     notice = await paused_notice(org_a)
 
-    page_b = tab(NoticesState, cookie_b, url="/dashboard")
+    page_b = tab_with_cookie(NoticesState, cookie_b, url="/dashboard")
     await NoticesState.load.fn(page_b)
     assert page_b.items == []
     await NoticesState.dismiss.fn(page_b, notice)  # someone else's id: nothing changes
 
-    page_a = tab(NoticesState, cookie_a, url="/dashboard")
+    page_a = tab_with_cookie(NoticesState, cookie_a, url="/dashboard")
     await NoticesState.load.fn(page_a)
     assert [(i["id"], i["title_pt"]) for i in page_a.items] == [(notice, "Seu webhook do LivChat foi pausado")]
     await NoticesState.dismiss.fn(page_a, notice)
@@ -95,16 +86,17 @@ async def test_a_live_refresh_keeps_the_tab_on_the_organization_it_loaded(databa
     from livchat.state.shell import ShellState
     from tests.accounts.accounts_support import event_text
 
-    org_a, cookie = await owner("ana@example.com")
+    org_a, cookie = await signed_in_owner("ana@example.com")
     async with db.session() as session:
         user = (await auth.resolve_session(session, cookie.split("=", 1)[1]))[1]
         org_b = (await organizations.create_for(session, user, "Second")).id
         await session.commit()
-    shell = tab(ShellState, cookie, url="/dashboard")
+    shell = tab_with_cookie(ShellState, cookie, url="/dashboard")
     await ShellState.switch_organization.fn(shell, org_a)
     notices = await shell.get_state(NoticesState)
     await NoticesState.load.fn(notices)
-    await ShellState.switch_organization.fn(tab(ShellState, cookie, url="/dashboard"), org_b)  # the other tab
+    other_tab = tab_with_cookie(ShellState, cookie, url="/dashboard")
+    await ShellState.switch_organization.fn(other_tab, org_b)
     await paused_notice(org_b)
     assert event_text(await NoticesState.refresh.fn(notices)) == "window.location.reload()"
     assert notices.items == []  # nothing of the other organization was shown

@@ -6,32 +6,29 @@ from __future__ import annotations
 
 import pytest
 
+import livchat.livchat  # noqa: F401  (every state registered in the main context, like the served app)
 from livchat.core.db import db
 from livchat.sandbox.runtime import get_sandbox
-from livchat.services.accounts import auth
 from livchat.services.whatsapp import instances, test_panel
 from livchat.state.sandbox_phone import SandboxPhoneState
-from tests.accounts.accounts_support import event_text
-from tests.dashboard.dash_support import forget_sandbox_users, live, tab  # noqa: F401 - fixtures
+from tests.accounts.accounts_support import event_text, tab_with_cookie
+from tests.factories import actor_of, signed_in_owner
 from tests.whatsapp.wa_support import LiveApp
 
-PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.usefixtures("forget_sandbox_users")
 
 
 async def owner_with_waiting_instance(email: str, name: str) -> tuple[str, str, str]:
     """(organization id, Cookie header, instance id) with the instance showing QR codes."""
+    organization_id, cookie = await signed_in_owner(email)
     async with db.session() as session:
-        signed = await auth.sign_up(session, email, PASSWORD, organization_name=email.split("@")[0])
-        _, token = await auth.create_session(session, signed.user.id)
-        await session.commit()
-        instance = await instances.create_instance(session, signed.organization.id, name)
-        await instances.qr_code(session, signed.organization.id, instance.id)
-    return signed.organization.id, f"{auth.SESSION_COOKIE}={token}", instance.id
+        instance = await instances.create_instance(session, actor_of(organization_id), name)
+        await instances.qr_code(session, actor_of(organization_id), instance.id)
+    return organization_id, cookie, instance.id
 
 
 def page(cookie: str = "") -> SandboxPhoneState:
-    return tab(SandboxPhoneState, cookie, url="/sandbox")
+    return tab_with_cookie(SandboxPhoneState, cookie, url="/sandbox")
 
 
 async def opened_by_visitor(anonymous_token: str) -> SandboxPhoneState:

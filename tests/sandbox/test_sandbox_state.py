@@ -15,6 +15,7 @@ from livchat.sandbox import protocol
 from livchat.sandbox.app import standalone_app
 from livchat.sandbox.engine import ControlError
 from livchat.sandbox.testing import serve_in_thread
+from tests.polling import eventually_sync
 
 KEY = "k" * 32
 
@@ -134,7 +135,6 @@ async def test_qr_rotation_runs_from_startup_without_any_request(make_sandbox, r
     import signal
     import subprocess
     import sys
-    import time
     from pathlib import Path
 
     before = make_sandbox()
@@ -148,15 +148,11 @@ async def test_qr_rotation_runs_from_startup_without_any_request(make_sandbox, r
     proc = subprocess.Popen([str(Path(sys.executable).parent / "livchat"), "sandbox", "--port", str(free_port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{free_port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "sandbox did not start"
-            time.sleep(0.05)  # readiness of another process
+        def healthy() -> bool:
+            assert proc.poll() is None, "the sandbox process exited"
+            return httpx.get(f"http://127.0.0.1:{free_port}/health", timeout=1).status_code == 200
+
+        eventually_sync(healthy, timeout=30, every=0.05, what="the sandbox's start", ignoring=(httpx.TransportError,))
         received = receiver.wait_for(4, timeout=15)  # three more codes, from the ticker alone
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

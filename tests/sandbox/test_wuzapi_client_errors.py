@@ -19,6 +19,7 @@ from livchat.sandbox.app import standalone_app
 from livchat.sandbox.testing import serve_in_thread
 from livchat.services import errors
 from livchat.services.whatsapp.gateway import service_error
+from tests.polling import eventually
 
 
 def closed_port() -> int:
@@ -72,10 +73,8 @@ async def test_read_timeout_is_outcome_unknown_and_a_full_pool_is_not_sent(raw_s
     timeout = httpx.Timeout(0.3, pool=0.2)
     async with WuzapiClient(raw_server.url, "admin", timeout=timeout, max_connections=1) as client:
         hanging = asyncio.create_task(client.send_text("tok", "5511912345678", "first"))
-        deadline = time.monotonic() + 5
-        while raw_server.requests == 0:  # the first request is on the only connection
-            assert time.monotonic() < deadline, "the request never arrived"
-            await asyncio.sleep(0.01)
+        # The first request is on the only connection.
+        await eventually(lambda: raw_server.requests > 0, timeout=5, every=0.01, what="the first request")
         with pytest.raises(wuzapi.NotSent):  # no connection free within the pool timeout
             await client.send_text("tok", "5511912345678", "second")
         with pytest.raises(wuzapi.GatewayTimeout) as raised:

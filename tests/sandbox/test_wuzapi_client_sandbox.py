@@ -23,6 +23,7 @@ from livchat.sandbox import protocol
 from livchat.sandbox.app import standalone_app
 from livchat.sandbox.config import gateway_endpoint, sandbox_admin_token
 from livchat.sandbox.testing import serve_in_thread
+from tests.polling import eventually_sync
 
 MESSAGE_ID = re.compile(r"^3EB0[0-9A-F]{18}$")
 PNG_DATA_URL = "data:image/png;base64,"
@@ -180,16 +181,12 @@ def sandbox_process(tmp_path: Path) -> Iterator[str]:
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
+        def healthy() -> bool:
+            if proc.poll() is not None:
                 raise AssertionError(f"sandbox did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.05)
+            return httpx.get(base + "/health", timeout=1).status_code == 200
+
+        eventually_sync(healthy, timeout=30, every=0.05, what="the sandbox's start", ignoring=(httpx.TransportError,))
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

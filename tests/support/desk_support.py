@@ -44,7 +44,7 @@ async def make_org(name: str = "Acme", plan: str = Plan.STARTER) -> Org:
         org.plan = plan
         session.add(org)
         await users.add_member(session, org, operator, Role.MEMBER)
-        key = await api_keys.create_api_key(session, org.id, "desk")
+        key = await api_keys.create_api_key(session, Actor.for_member(org.id, owner.id, Role.OWNER), "desk")
         await session.commit()
     return Org(id=org.id, name=org.name, owner=Actor.for_member(org.id, owner.id, Role.OWNER),
                operator=Actor.for_member(org.id, operator.id, Role.MEMBER),

@@ -18,7 +18,11 @@ from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.models import ConversationAttachment, ConversationMessage
 from livchat.services.support import attachments
-from livchat.services.support.attachments import AttachmentTooLarge, AttachmentTypeMismatch, UnsupportedAttachmentType
+from livchat.services.support.attachments import (
+    AttachmentTooLarge,
+    AttachmentTypeMismatch,
+    UnsupportedAttachmentType,
+)
 from livchat.services.usage.limits import reset_rate_limits
 from livchat.services.widget import visitor
 from tests.support.desk_support import PDF, PNG, make_org, make_visitor

@@ -13,6 +13,7 @@ from livchat.core.db import db
 from livchat.livchat import app
 from livchat.services.errors import NotFound
 from livchat.services.support import conversations, presence
+from livchat.services.widget import visitor
 from livchat.state import support_feeds
 from livchat.state.support_feeds import (
     ConversationFeed,
@@ -21,7 +22,6 @@ from livchat.state.support_feeds import (
     inbox_token,
     link_conversation_for_operator,
 )
-from livchat.services.widget import visitor
 from tests.support.desk_support import make_org, make_visitor
 
 

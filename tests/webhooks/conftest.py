@@ -4,26 +4,14 @@ receiver on 127.0.0.1, the outbox installed on the app's bus, a fast dispatcher 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from webhook_helpers import FAST, Tenant, make_tenant
 
 from bench.webhook_receiver import Receiver
-from livchat.core.settings import reset_settings_cache
 from livchat.services.webhooks import outbox as webhook_outbox
 from livchat.services.webhooks.dispatcher import Dispatcher
-
-
-@pytest.fixture
-def allow_private() -> Iterator[None]:
-    """The receiver is on 127.0.0.1, which production refuses (see the SSRF tests)."""
-    os.environ["LIVCHAT_WEBHOOK_ALLOW_PRIVATE"] = "1"
-    reset_settings_cache()
-    yield
-    os.environ.pop("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", None)
-    reset_settings_cache()
 
 
 @pytest.fixture

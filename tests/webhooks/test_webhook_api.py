@@ -13,14 +13,15 @@ from livchat.core.db import db, utcnow
 from livchat.models.webhooks import WebhookEndpoint
 from livchat.services.accounts import api_keys
 from livchat.services.webhooks.dispatcher import Dispatcher
+from tests.factories import actor_of
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 
 
 async def test_paused_webhook_events_are_listed_failed_and_redelivered_after_a_put(
         tenant: Tenant, receiver: Receiver, api: httpx.AsyncClient, dispatcher: Dispatcher) -> None:
     async with db.session() as session:
-        key = await api_keys.create_api_key(session, tenant.organization_id, "webhooks")
+        key = await api_keys.create_api_key(session, actor_of(tenant.organization_id), "webhooks")
         await session.commit()
     auth = {"Authorization": f"Bearer {key.secret}"}
     hook = f"/api/v1/instances/{tenant.instance_id}/webhook"

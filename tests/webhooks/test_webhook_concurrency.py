@@ -19,7 +19,7 @@ ROUNDS = 10
 
 
 async def test_two_dispatchers_at_once_claim_disjoint_rows_each_event_delivered_exactly_once(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     """Both claim in the same instant (`FOR UPDATE SKIP LOCKED` on PostgreSQL): each skips what
     the other holds, so every event goes out once and none is left behind."""
     await save(tenant, receiver.url)
@@ -47,7 +47,7 @@ async def test_two_dispatchers_at_once_claim_disjoint_rows_each_event_delivered_
 
 
 async def test_two_dispatchers_recording_the_same_instances_in_opposite_order_do_not_deadlock(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     """Each records outcomes of both instances: usage and endpoint rows are written in one sorted
     order, so the two transactions never wait on each other in a circle (PostgreSQL would abort
     one). Whether two transactions interleave that way is a matter of timing: several rounds."""

@@ -19,7 +19,7 @@ from livchat.models.whatsapp import UsageDaily
 from livchat.services.webhooks.dispatcher import Dispatcher
 from livchat.services.whatsapp.events import InstanceConnected, MessageReceived
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 
 
 async def test_event_is_delivered_signed_with_standard_webhooks_and_hex_hmac(

@@ -26,9 +26,10 @@ from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import Dispatcher
 from livchat.services.webhooks.endpoints import UnsafeWebhookUrl
 from livchat.services.webhooks.signing import hex_signature
+from tests.factories import actor_of
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_secret_is_shown_once_stored_encrypted_and_events_validated(tenant: Tenant, receiver: Receiver) -> None:
     created = await save(tenant, receiver.url, None)
     assert created["events"] == endpoints.WEBHOOK_EVENT_TYPES and created["active"] is True
@@ -39,13 +40,14 @@ async def test_secret_is_shown_once_stored_encrypted_and_events_validated(tenant
         stored = (await session.exec(select(WebhookEndpoint))).one()
         assert created["secret"] not in stored.secret_encrypted
         assert decrypt(stored.secret_encrypted) == created["secret"]
-        assert await endpoints.get_endpoint(session, tenant.organization_id, tenant.instance_id) == again
+        assert (await endpoints.get_endpoint(session, tenant.organization_id, tenant.instance_id)).wire() == again
         for bad in ([], ["message.nope"], "message.read"):
             with pytest.raises(InvalidInput):
-                await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, receiver.url, bad)
+                await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id,
+                                              receiver.url, bad)
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_another_organizations_ids_answer_not_found(tenant: Tenant, receiver: Receiver, outbox: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "1"})
@@ -54,23 +56,23 @@ async def test_another_organizations_ids_answer_not_found(tenant: Tenant, receiv
     async with db.session() as session:
         for call in (
             endpoints.get_endpoint(session, other.organization_id, tenant.instance_id),
-            endpoints.save_endpoint(session, other.organization_id, tenant.instance_id, receiver.url),
-            endpoints.delete_endpoint(session, other.organization_id, tenant.instance_id),
-            endpoints.rotate_secret(session, other.organization_id, tenant.instance_id),
+            endpoints.save_endpoint(session, actor_of(other.organization_id), tenant.instance_id, receiver.url),
+            endpoints.delete_endpoint(session, actor_of(other.organization_id), tenant.instance_id),
+            endpoints.rotate_secret(session, actor_of(other.organization_id), tenant.instance_id),
             endpoints.list_deliveries(session, other.organization_id, tenant.instance_id),
-            endpoints.redeliver(session, other.organization_id, delivery.id),
+            endpoints.redeliver(session, actor_of(other.organization_id), delivery.id),
             endpoints.get_delivery(session, other.organization_id, delivery.id),
-            endpoints.send_test_event(session, other.organization_id, tenant.instance_id),
+            endpoints.send_test_event(session, actor_of(other.organization_id), tenant.instance_id),
         ):
             with pytest.raises(NotFound):
                 await call
         assert await endpoints.find_endpoint(session, other.organization_id, other.instance_id) is None
-        await endpoints.delete_endpoint(session, tenant.organization_id, tenant.instance_id)
+        await endpoints.delete_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id)
         assert await endpoints.find_endpoint(session, tenant.organization_id, tenant.instance_id) is None
     assert await deliveries(tenant) == []  # the log goes with the endpoint
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_every_rotated_out_secret_signs_until_its_own_24_hours_are_over(
         tenant: Tenant, receiver: Receiver, outbox: None) -> None:
     first = (await save(tenant, receiver.url))["secret"]
@@ -80,8 +82,8 @@ async def test_every_rotated_out_secret_signs_until_its_own_24_hours_are_over(
         # Rotations in the past (the clock is injected): the first secret's 24 h are over, the
         # second's and the third's are not, although they were rotated out within 2 h of each other.
         for hours_ago in (25, 2, 1):
-            rotated.append(await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id,
-                                                        now=now - timedelta(hours=hours_ago)))
+            rotated.append((await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id,
+                                                         now=now - timedelta(hours=hours_ago))).wire())
     second, third, current = (r["secret"] for r in rotated)
     assert rotated[-1]["secretPrefix"] == current[:12] and len({first, second, third, current}) == 4
 
@@ -110,23 +112,24 @@ async def test_an_eleventh_rotation_within_24_hours_is_refused(tenant: Tenant) -
     from livchat.state.whatsapp_common import problem_key
 
     async with db.session() as session:
-        await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id,
+        await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id,
                                      "https://93.184.216.34/hook")
         now = utcnow()
         for _ in range(endpoints.MAX_PREVIOUS_SECRETS):
-            await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=now)
+            await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id, now=now)
         with pytest.raises(Conflict) as refused:
-            await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=now)
+            await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id, now=now)
         assert refused.value.detail == "webhook_rotation_limit"
         assert problem_key(refused.value) == "dashboard_whatsapp.errors.webhook_rotation_limit"  # it says why
         later = now + timedelta(hours=24, seconds=1)  # the earlier ones have expired: allowed again
-        rotated = await endpoints.rotate_secret(session, tenant.organization_id, tenant.instance_id, now=later)
+        rotated = (await endpoints.rotate_secret(session, actor_of(tenant.organization_id), tenant.instance_id,
+                                                 now=later)).wire()
         endpoint = (await session.exec(select(WebhookEndpoint))).one()
         assert endpoints.secrets_in_use(endpoint, later)[0] == rotated["secret"]
         assert len(endpoint.previous_secrets) == 1  # the expired ones are gone from the row
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_delivery_log_filters_by_status_and_paginates_by_cursor(tenant: Tenant, receiver: Receiver,
                                                                        outbox: None) -> None:
     await save(tenant, receiver.url)
@@ -134,12 +137,12 @@ async def test_delivery_log_filters_by_status_and_paginates_by_cursor(tenant: Te
     dispatcher = Dispatcher(FAST)
     async with db.session() as session:
         ids = [d.id for d in await deliveries(tenant)]
-        first = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, limit=2)
+        first = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, limit=2)).wire()
         assert [d["id"] for d in first["data"]] == ids[::-1][:2] and first["nextCursor"] == ids[3]
-        second = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, limit=2,
-                                                cursor=first["nextCursor"])
-        third = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, limit=2,
-                                               cursor=second["nextCursor"])
+        second = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, limit=2,
+                                                 cursor=first["nextCursor"])).wire()
+        third = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, limit=2,
+                                                cursor=second["nextCursor"])).wire()
         assert [d["id"] for d in second["data"] + third["data"]] == ids[::-1][2:] and third["nextCursor"] is None
         assert first["data"][0] | {"lastAttemptAt": None} == {
             "id": ids[-1], "eventId": events[-1].id, "eventType": "message.received", "status": "pending",
@@ -150,18 +153,18 @@ async def test_delivery_log_filters_by_status_and_paginates_by_cursor(tenant: Te
             await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, status="lost")
     assert await dispatcher.run_once() == 5
     async with db.session() as session:
-        delivered = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id,
-                                                   status="delivered")
-        pending = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id,
-                                                 status="pending")
-        detail = await endpoints.get_delivery(session, tenant.organization_id, ids[0])
+        delivered = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id,
+                                                    status="delivered")).wire()
+        pending = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id,
+                                                  status="pending")).wire()
+        detail = (await endpoints.get_delivery(session, tenant.organization_id, ids[0])).wire()
     assert len(delivered["data"]) == 5 and pending["data"] == []
     assert delivered["data"][0]["responseStatus"] == 200 and delivered["data"][0]["latencyMs"] is not None
     assert detail["attemptLog"][0]["responseStatus"] == 200 and '"id":"0"' in detail["payload"]
     await dispatcher.aclose()
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_free_plan_gets_three_attempts_then_failed_and_redeliver_queues_it_again(
         database: str, receiver: Receiver, dispatcher: Dispatcher) -> None:
     tenant = await make_tenant(plan="free")
@@ -175,7 +178,7 @@ async def test_free_plan_gets_three_attempts_then_failed_and_redeliver_queues_it
 
     receiver.status = 200
     async with db.session() as session:
-        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
+        queued = (await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)).wire()
     assert queued["status"] == "pending"
     delivered = await wait_status(row.id, "delivered")
     assert delivered.attempts == 4 and delivered.max_attempts == 6  # a fresh budget of three
@@ -186,12 +189,12 @@ async def test_free_plan_gets_three_attempts_then_failed_and_redeliver_queues_it
     assert [(a.attempt, a.response_status) for a in log] == [(1, 503), (2, 503), (3, 503), (4, 200)]
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_test_event_goes_out_whatever_the_subscription(tenant: Tenant, receiver: Receiver,
                                                              dispatcher: Dispatcher) -> None:
     secret = (await save(tenant, receiver.url, ["message.read"]))["secret"]
     async with db.session() as session:
-        sent = await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)
+        sent = (await endpoints.send_test_event(session, actor_of(tenant.organization_id), tenant.instance_id)).wire()
     await receiver.wait_for(lambda r: r.count == 1)
     body = Webhook(secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
     assert body["type"] == "webhook.test" and body["id"] == sent["eventId"]
@@ -211,15 +214,15 @@ async def test_test_event_goes_out_whatever_the_subscription(tenant: Tenant, rec
 async def test_unsafe_urls_are_refused_when_saved(tenant: Tenant, url: str) -> None:
     async with db.session() as session:
         with pytest.raises(UnsafeWebhookUrl) as refused:
-            await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url)
+            await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id, url)
     assert refused.value.code == "unsafe_webhook_url" and refused.value.status == 422
     assert await _endpoints() == 0
 
 
 async def test_a_public_address_is_accepted(tenant: Tenant) -> None:
     async with db.session() as session:  # an IP literal resolves without DNS; nothing is sent
-        saved = await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id,
-                                             "https://93.184.216.34/hooks/livchat")
+        saved = (await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id,
+                                              "https://93.184.216.34/hooks/livchat")).wire()
     assert saved["url"] == "https://93.184.216.34/hooks/livchat"
 
 
@@ -251,7 +254,7 @@ async def _endpoints() -> int:
         return len(list(await session.exec(select(WebhookEndpoint))))
 
 
-@pytest.mark.usefixtures("allow_private")
+@pytest.mark.usefixtures("allow_private_webhooks")
 async def test_paused_endpoint_refuses_redeliver_and_test_events_until_saved_again(
         tenant: Tenant, receiver: Receiver, outbox: None) -> None:
     await save(tenant, receiver.url)
@@ -262,10 +265,10 @@ async def test_paused_endpoint_refuses_redeliver_and_test_events_until_saved_aga
         endpoint.paused_at = utcnow()
         await session.commit()
         with pytest.raises(Conflict):
-            await endpoints.redeliver(session, tenant.organization_id, row.id)
+            await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)
         with pytest.raises(Conflict):
-            await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)
-        assert (await endpoints.get_endpoint(session, tenant.organization_id, tenant.instance_id))["active"] is False
+            await endpoints.send_test_event(session, actor_of(tenant.organization_id), tenant.instance_id)
+        assert (await endpoints.get_endpoint(session, tenant.organization_id, tenant.instance_id)).active is False
     await emit(tenant, {"id": "while paused"})
     _, paused = await deliveries(tenant)  # logged as failed, never attempted
     assert (paused.status, paused.failure_reason, paused.attempts) == ("failed", "endpoint_paused", 0)

@@ -30,6 +30,7 @@ from livchat.models.webhooks import WebhookEndpoint
 from livchat.services.errors import Conflict
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import Dispatcher
+from tests.factories import actor_of
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ async def test_a_name_rebound_to_loopback_after_the_check_is_never_posted_to(
 # --- 2. one deadline for the whole post -----------------------------------------------------
 
 async def test_one_deadline_covers_the_whole_post_even_when_the_receiver_dribbles(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     receiver.dribble = 0.05  # ~100 bytes of answer over ~5 s; no single read waits even 0.1 s
     await emit(tenant, {"id": "slow"})
@@ -90,7 +91,7 @@ async def test_one_deadline_covers_the_whole_post_even_when_the_receiver_dribble
 
 
 async def test_a_2xx_whose_body_then_stalls_is_a_success(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     """API.md: a 2xx within the timeout is success; the body is only read for the log."""
     await save(tenant, receiver.url)
     receiver.response_body = b"x" * 200
@@ -107,7 +108,7 @@ async def test_a_2xx_whose_body_then_stalls_is_a_success(
 # --- 3. leases: only the holder records; a redelivery waits for the attempt in flight --------
 
 async def test_an_outcome_recorded_after_its_lease_lapsed_does_not_overwrite_the_row(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "x"})
     clock = Clock(utcnow() + timedelta(seconds=1))
@@ -128,14 +129,14 @@ async def test_an_outcome_recorded_after_its_lease_lapsed_does_not_overwrite_the
 
 
 async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead_of_posting_twice(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     [event] = await emit(tenant, {"id": "y"})
     [row] = await deliveries(tenant)
     holder, other = Dispatcher(FAST), Dispatcher(FAST)
     [work] = await holder.claim(10)  # in flight
     async with db.session() as session:
-        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
+        queued = (await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)).wire()
     assert queued["status"] == "pending"
     assert await other.claim(10) == []  # no second post while the first is in flight
 
@@ -153,7 +154,7 @@ async def test_redeliver_of_a_row_in_flight_queues_it_after_that_attempt_instead
 
 
 async def test_redeliver_of_a_row_waiting_for_its_retry_sends_it_now(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "z"})
     receiver.status = 503
@@ -163,7 +164,7 @@ async def test_redeliver_of_a_row_waiting_for_its_retry_sends_it_now(
     assert await worker.run_once() == 0  # its retry is due in about an hour
     [row] = await deliveries(tenant)
     async with db.session() as session:
-        await endpoints.redeliver(session, tenant.organization_id, row.id)
+        await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)
     receiver.status = 200
     assert await worker.run_once() == 1
     await worker.aclose()
@@ -183,7 +184,7 @@ async def _pause(tenant: Tenant) -> None:
 
 
 async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redeliverable_once_resumed(
-        tenant: Tenant, receiver: Receiver, dispatcher: Dispatcher, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, dispatcher: Dispatcher, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await _pause(tenant)
     [event] = await emit(tenant, {"id": "while paused"})
@@ -192,15 +193,16 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
     assert row.next_attempt_at is None
     assert await usage_of(tenant) == (0, 1)
     async with db.session() as session:
-        log = await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id, status="failed")
+        log = (await endpoints.list_deliveries(session, tenant.organization_id, tenant.instance_id,
+                                              status="failed")).wire()
         assert [(d["id"], d["failureReason"]) for d in log["data"]] == [(row.id, "endpoint_paused")]
         with pytest.raises(Conflict):
-            await endpoints.redeliver(session, tenant.organization_id, row.id)
+            await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)
 
     resumed = await save(tenant, receiver.url)  # PUT again: resumes the endpoint
     assert resumed["active"] is True and resumed["pausedAt"] is None
     async with db.session() as session:
-        queued = await endpoints.redeliver(session, tenant.organization_id, row.id)
+        queued = (await endpoints.redeliver(session, actor_of(tenant.organization_id), row.id)).wire()
     assert queued["status"] == "pending" and queued["failureReason"] is None
     done = await wait_status(row.id, "delivered")
     assert done.failure_reason is None and receiver.ids() == [event.id]
@@ -208,7 +210,7 @@ async def test_an_event_for_a_paused_endpoint_is_logged_failed_counted_and_redel
 
 
 async def test_a_claimed_row_whose_endpoint_was_paused_meanwhile_fails_without_a_post(
-        tenant: Tenant, receiver: Receiver, outbox: None, allow_private: None) -> None:
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     await emit(tenant, {"id": "p"})
     await _pause(tenant)
@@ -222,11 +224,12 @@ async def test_a_claimed_row_whose_endpoint_was_paused_meanwhile_fails_without_a
 
 
 async def test_retries_used_up_say_so(tenant: Tenant, receiver: Receiver, dispatcher: Dispatcher,
-                                      allow_private: None) -> None:
+                                      allow_private_webhooks: None) -> None:
     await save(tenant, receiver.url)
     receiver.status = 500
     async with db.session() as session:
-        sent = await endpoints.send_test_event(session, tenant.organization_id, tenant.instance_id)  # one attempt
+        sent = (await endpoints.send_test_event(session, actor_of(tenant.organization_id),
+                                                tenant.instance_id)).wire()  # 1 attempt
     failed = await wait_status(sent["id"], "failed")
     assert failed.failure_reason == "attempts_exhausted" and failed.attempts == 1
     assert await usage_of(tenant) == (0, 1)

@@ -3,7 +3,6 @@ is delivered, none is lost, and a duplicate carries the same webhook-id as the f
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -18,8 +17,9 @@ from webhook_helpers import Tenant, emit, save
 from bench.webhook_receiver import Receiver
 from livchat.core.db import db
 from livchat.models.webhooks import WebhookDelivery
+from tests.polling import eventually
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 EVENTS = 300
 SCRIPT = Path(__file__).with_name("dispatcher_process.py")
 
@@ -60,11 +60,8 @@ async def test_sigkill_mid_batch_loses_nothing(tenant: Tenant, receiver: Receive
     try:
         await receiver.wait_for(lambda r: set(r.ids()) >= {e.id for e in events}, timeout=60)
 
-        async def all_recorded() -> None:
-            while await count(WebhookDelivery.status == "delivered") < EVENTS:
-                await asyncio.sleep(0.05)  # polling a database condition, bounded by wait_for
-
-        await asyncio.wait_for(all_recorded(), 30)
+        await eventually(lambda: count(WebhookDelivery.status == "delivered"), lambda delivered: delivered >= EVENTS,
+                         timeout=30, every=0.05, what="every delivery recorded")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=10)

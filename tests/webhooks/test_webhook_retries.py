@@ -28,8 +28,9 @@ from livchat.models.system import EmailOutbox, Notification
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.services.notifications.notices import NotificationCreated
 from livchat.services.webhooks.dispatcher import Dispatcher
+from tests.polling import eventually
 
-pytestmark = pytest.mark.usefixtures("allow_private")
+pytestmark = pytest.mark.usefixtures("allow_private_webhooks")
 
 
 async def attempts(delivery_id: str) -> list[WebhookAttempt]:
@@ -39,12 +40,7 @@ async def attempts(delivery_id: str) -> list[WebhookAttempt]:
 
 
 async def wait_attempts(delivery_id: str, condition, timeout: float = 15.0) -> list[WebhookAttempt]:  # type: ignore[no-untyped-def]
-    async def poll() -> list[WebhookAttempt]:
-        while not condition(found := await attempts(delivery_id)):
-            await asyncio.sleep(0.02)  # polling a database condition, bounded by wait_for
-        return found
-
-    return await asyncio.wait_for(poll(), timeout)
+    return await eventually(lambda: attempts(delivery_id), condition, timeout=timeout, what="the attempts")
 
 
 async def test_receiver_down_then_slow_then_back(tenant: Tenant, outbox: None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,17 +9,16 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
-from livchat.core.ids import new_id
-from livchat.models.accounts import Organization
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
-from livchat.models.whatsapp import Instance, UsageDaily
+from livchat.models.whatsapp import UsageDaily
 from livchat.services.webhooks import endpoints
 from livchat.services.webhooks.dispatcher import DispatcherConfig
 from livchat.services.webhooks.outbox import RetryPolicy
 from livchat.services.whatsapp.events import MessageReceived
+from tests.factories import actor_of, make_instance, make_org
+from tests.polling import eventually
 
 FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.2, window=timedelta(seconds=30), free_attempts=3)
 FAST = DispatcherConfig(concurrency=8, batch_size=50, lease=timedelta(seconds=5), timeout=2.0, poll_interval=0.05,
@@ -35,14 +33,11 @@ class Tenant:
 
 async def make_tenant(plan: str = "starter") -> Tenant:
     async with db.session() as session:
-        org = Organization(id=new_id("org"), name="Acme", slug=new_id("acme"), plan=plan)
-        session.add(org)
-        await session.flush()
-        instance = Instance(id=new_id("inst"), organization_id=org.id, name="Main",
-                            wuzapi_token_encrypted=encrypt("t"), hmac_key_encrypted=encrypt("k"))
+        org_id = await make_org(session, plan=plan)
+        instance = make_instance(org_id, name="Main", wuzapi_token="t", hmac_key="k")
         session.add(instance)
         await session.commit()
-        return Tenant(org.id, instance.id)
+        return Tenant(org_id, instance.id)
 
 
 async def emit(tenant: Tenant, *events_data: dict, event_cls=MessageReceived, commit: bool = True) -> list:  # type: ignore[no-untyped-def]
@@ -75,20 +70,18 @@ async def attempts_of(delivery_id: str) -> list[WebhookAttempt]:
 
 async def save(tenant: Tenant, url: str, events: list[str] | None = None) -> dict:  # type: ignore[type-arg]
     async with db.session() as session:
-        return await endpoints.save_endpoint(session, tenant.organization_id, tenant.instance_id, url, events)
+        return (await endpoints.save_endpoint(session, actor_of(tenant.organization_id), tenant.instance_id, url,
+                                              events)).wire()
 
 
 async def wait_status(delivery_id: str, status: str, timeout: float = 10.0) -> WebhookDelivery:
     """Poll the row (bounded) until it reaches `status`: the dispatcher records after the post."""
-    async def poll() -> WebhookDelivery:
-        while True:
-            async with db.session() as session:
-                row = await session.get(WebhookDelivery, delivery_id)
-                if row is not None and row.status == status:
-                    return row
-            await asyncio.sleep(0.02)  # polling a database condition, bounded by wait_for
+    async def row() -> WebhookDelivery | None:
+        async with db.session() as session:
+            return await session.get(WebhookDelivery, delivery_id)
 
-    return await asyncio.wait_for(poll(), timeout)
+    return await eventually(row, lambda found: found is not None and found.status == status, timeout=timeout,
+                            what=f"delivery {delivery_id} {status}")
 
 
 @dataclass

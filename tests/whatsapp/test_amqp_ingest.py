@@ -17,10 +17,8 @@ import aio_pika
 import pytest
 from sqlmodel import select
 
-from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
-from livchat.core.ids import new_id
 from livchat.integrations.amqp_ingest import (
     REASON_HEADER,
     AmqpConsumer,
@@ -28,10 +26,10 @@ from livchat.integrations.amqp_ingest import (
 )
 from livchat.models.whatsapp import Instance, Message
 from livchat.sandbox import protocol
-from livchat.services.whatsapp import ingest
+from livchat.services.whatsapp import media
 from livchat.services.whatsapp.events import MessageRead, MessageReceived
 from livchat.services.whatsapp.queue_ingest import QueueIngest
-from tests.whatsapp.wa_support import make_org
+from tests.factories import make_instance, make_org
 
 AMQP_URL = os.environ.get("LIVCHAT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 CONTACT = "5511912345678@s.whatsapp.net"
@@ -67,8 +65,7 @@ async def queue_depth(queue: str) -> int:
 
 
 async def add_instance(session: Any, org: str) -> Instance:
-    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id=uuid.uuid4().hex,
-                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40))
+    instance = make_instance(org, wuzapi_user_id=uuid.uuid4().hex, wuzapi_token="tok", hmac_key="k" * 40)
     session.add(instance)
     await session.commit()
     return instance
@@ -119,7 +116,7 @@ async def test_event_is_stored_then_acked(session, queue_name: str, consumer: Qu
 def media_folder_blocked(organization_id: str) -> Iterator[Path]:
     """Media cannot be written while a file sits where the organization's media folder goes;
     the file is gone again on leaving (the folder it blocked is the caller's to remove)."""
-    blocker = ingest.media_path(organization_id, "x").parent
+    blocker = media.media_path(organization_id, "x").parent
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder")
     try:
@@ -142,7 +139,7 @@ async def test_processing_failure_is_redelivered_until_stored(session, queue_nam
         assert await stored(instance.id) == []  # a failed attempt leaves nothing behind
     await consumer.wait_until(lambda s: s.acked == 1)
     [row] = await stored(instance.id)
-    assert row.type == "image" and ingest.media_path(org, row.id).read_bytes() == b"\x89PNG fake"
+    assert row.type == "image" and media.media_path(org, row.id).read_bytes() == b"\x89PNG fake"
     shutil.rmtree(blocker)
     await consumer.stop()
     assert await queue_depth(queue_name) == 0

@@ -30,6 +30,8 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
+from tests.factories import actor_of
+from tests.polling import eventually
 
 INSTANCE_FIELDS = {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt"}
 SENT_FIELDS = {"id", "whatsappMessageId", "status", "timestamp"}
@@ -57,7 +59,7 @@ async def _org(session: Any, plan: str = Plan.STARTER) -> tuple[str, dict[str, s
     org = await users.create_organization(session, "Acme")
     org.plan = plan
     session.add(org)
-    key = await api_keys.create_api_key(session, org.id, "contract")
+    key = await api_keys.create_api_key(session, actor_of(org.id), "contract")
     await session.commit()
     return org.id, {"Authorization": f"Bearer {key.secret}"}
 
@@ -115,11 +117,10 @@ async def test_instances_lifecycle(live, session) -> None:  # type: ignore[no-un
     assert back.status_code == 200 and set(back.json()) == {"connected", "loggedIn", "whatsappJid", "status",
                                                             "qrAvailable"}
 
-    async def reconnected() -> None:
-        while not (await live.http.get(f"/api/v1/instances/{instance_id}/status", headers=headers)).json()["loggedIn"]:
-            await asyncio.sleep(0.05)
+    async def logged_in() -> bool:
+        return (await live.http.get(f"/api/v1/instances/{instance_id}/status", headers=headers)).json()["loggedIn"]
 
-    await asyncio.wait_for(reconnected(), 30)
+    await eventually(logged_in, timeout=30, every=0.05, what="the reconnection")
     out = await live.http.post(f"/api/v1/instances/{instance_id}/logout", headers=headers)
     assert out.status_code == 200 and out.json() == {"connected": False, "loggedIn": False, "whatsappJid": None}
     unpaired = await live.http.post(f"/api/v1/instances/{instance_id}/connect", headers=headers)
@@ -229,13 +230,12 @@ async def test_a_bad_send_costs_no_limit_and_a_failed_one_gives_the_quota_back(l
     assert (await _usage_today(live, headers))["messagesRemaining"] == 49
     await live.http.post(f"/api/v1/instances/{instance_id}/disconnect", headers=headers)
 
-    async def refused_as_not_connected() -> None:  # the send second frees up; then WuzAPI says "not connected"
-        while (answer := await live.http.post(base, json={"to": "5511912345678", "text": "x"},
-                                              headers=headers)).json()["code"] == "rate_limited":
-            await asyncio.sleep(0.1)
-        assert answer.status_code == 409 and answer.json()["code"] == "instance_not_connected"
+    async def send() -> Any:
+        return await live.http.post(base, json={"to": "5511912345678", "text": "x"}, headers=headers)
 
-    await asyncio.wait_for(refused_as_not_connected(), 10)
+    # The send second frees up; then WuzAPI says "not connected".
+    answer = await eventually(send, lambda sent: sent.json()["code"] != "rate_limited", every=0.1)
+    assert answer.status_code == 409 and answer.json()["code"] == "instance_not_connected"
     assert (await _usage_today(live, headers))["messagesRemaining"] == 49  # the failed send gave it back
 
 
@@ -408,15 +408,14 @@ async def test_usage_counts_and_plan(live, session, receiver, monkeypatch) -> No
     await live.control.post("/inbound", json={"phone": phone, "from": "5511912345678", "text": "hello"})
     await live.wait_event(MessageReceived, lambda e: e.instance_id == instance_id)
     async with dispatcher_lifespan(DispatcherConfig(poll_interval=0.05)):
-        async def delivered() -> dict[str, Any]:
-            while True:
-                usage = (await live.http.get("/api/v1/usage", headers=headers)).json()
-                row = next((r for r in usage["data"] if r["instanceId"] == instance_id), {})
-                if row.get("webhooksDelivered", 0) >= 2:  # message.sent and message.received
-                    return usage
-                await asyncio.sleep(0.05)
+        async def usage_now() -> dict[str, Any]:
+            return (await live.http.get("/api/v1/usage", headers=headers)).json()
 
-        usage = await asyncio.wait_for(delivered(), 20)
+        def delivered(usage: dict[str, Any]) -> bool:  # message.sent and message.received
+            row = next((r for r in usage["data"] if r["instanceId"] == instance_id), {})
+            return row.get("webhooksDelivered", 0) >= 2
+
+        usage = await eventually(usage_now, delivered, timeout=20, every=0.05, what="both webhooks delivered")
     assert set(usage) == {"from", "to", "plan", "limits", "today", "data"} and usage["plan"] == "free"
     assert usage["limits"] == {"instances": 1, "messagesPerDay": 50, "sendsPerSecond": 1, "apiRequestsPerMinute": 100}
     assert usage["today"] == {"day": datetime.now(UTC).date().isoformat(), "messagesSent": 1, "messagesRemaining": 49,
@@ -440,7 +439,7 @@ async def test_keys_are_required_and_revocation_is_immediate(live, session) -> N
     assert (await live.http.get("/api/v1/instances", headers={"Authorization": "Bearer lc_live_nope"})).status_code == 401
     assert (await live.http.get("/api/v1/instances", headers=headers)).status_code == 200
     key = (await api_keys.list_api_keys(session, org_id))[0]
-    await api_keys.revoke_api_key(session, org_id, key.id)
+    await api_keys.revoke_api_key(session, actor_of(org_id), key.id)
     await session.commit()
     revoked = await live.http.get("/api/v1/instances", headers=headers)
     assert revoked.status_code == 401 and revoked.headers["content-type"] == PROBLEM

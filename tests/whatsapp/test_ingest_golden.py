@@ -20,9 +20,9 @@ from sqlmodel import select
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Message
-from livchat.services.whatsapp import ingest
+from livchat.services.whatsapp import media
+from tests.factories import make_org
 from tests.whatsapp.test_ingest_hooks import KEY, add_instance
-from tests.whatsapp.wa_support import make_org
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00golden"
 
@@ -120,7 +120,7 @@ async def test_golden_messages_in_both_formats_store_what_whatsapp_sent(api, ses
     picture = await row(instance.id, "3EB0C0FFEE0000000000C3")
     assert (picture.type, picture.caption, picture.media_mime, picture.media_size) == (
         "image", "o produto", "image/jpeg", len(JPEG))
-    assert ingest.media_path(org, picture.id).read_bytes() == JPEG
+    assert media.media_path(org, picture.id).read_bytes() == JPEG
 
     assert (await deliver(api, instance.id, form_body(TYPED_ON_THE_PHONE, user), FORM))["stored"] is True
     mine = await row(instance.id, "3EB0C0FFEE0000000000D4")

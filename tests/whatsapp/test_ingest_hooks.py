@@ -16,7 +16,6 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from livchat.core.crypto import encrypt
 from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.core.ids import new_id
@@ -25,7 +24,7 @@ from livchat.models.whatsapp import Instance, Message, UsageDaily
 from livchat.sandbox import protocol
 from livchat.sandbox.runtime import get_sandbox
 from livchat.sandbox.webhooks import build_delivery
-from livchat.services.whatsapp import ingest, instances
+from livchat.services.whatsapp import ingest, instances, media
 from livchat.services.whatsapp.events import (
     InstanceConnected,
     InstanceDisconnected,
@@ -35,16 +34,15 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
-from tests.whatsapp.wa_support import make_org
+from tests.factories import actor_of, make_instance, make_org
 
 KEY = "k" * 20 + "0123456789abcdefghijkl"
 CONTACT = "5511912345678@s.whatsapp.net"
 
 
 async def add_instance(session: Any, org: str | None, key: str = KEY, **fields: Any) -> Instance:
-    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id=new_id("u"),
-                        wuzapi_token_encrypted=encrypt("token-" + new_id("t")), hmac_key_encrypted=encrypt(key),
-                        **fields)
+    instance = make_instance(org, wuzapi_user_id=new_id("u"), wuzapi_token="token-" + new_id("t"), hmac_key=key,
+                             **fields)
     session.add(instance)
     await session.commit()
     return instance
@@ -169,7 +167,7 @@ async def test_inbound_media_is_stored_privately_with_its_metadata(api, session)
     [row] = await messages_of(instance.id)
     assert (row.type, row.media_mime, row.media_size, row.file_name, row.caption) == (
         "document", "application/pdf", len(pdf), "invoice.pdf", "see attached")
-    path = ingest.media_path(org, row.id)
+    path = media.media_path(org, row.id)
     assert path.read_bytes() == pdf
     assert path.is_relative_to(get_settings().data_dir / "media")
     assert oct(path.stat().st_mode & 0o777) == "0o600"
@@ -259,7 +257,7 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     """Instance events carry no nonce: a validly signed old Connected/LoggedOut can be replayed as
     is. Each is checked against WuzAPI's live status, so only real changes move the row."""
     org = await make_org(session)
-    instance = await instances.create_instance(session, org, "Shop")
+    instance = await instances.create_instance(session, actor_of(org), "Shop")
     token = instances.wuzapi_token(instance)
 
     async def replay(inner: dict[str, Any]) -> dict[str, Any]:
@@ -281,7 +279,7 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     assert (await replay(protocol.qr_event("data:image/png;base64,OLD")))["updated"] == 0
     assert await row() == ("disconnected", False, None) and mine(InstanceQrUpdated) == []
 
-    await instances.qr_code(session, org, instance.id)
+    await instances.qr_code(session, actor_of(org), instance.id)
     waiting = await live.session_of(instance.wuzapi_user_id or "")
     await live.link(qr=waiting["qr"], phone="5511988887777")
     await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
@@ -307,7 +305,7 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     await get_sandbox().webhooks.drain()
     assert [len(mine(k)) for k in (InstanceConnected, InstanceDisconnected, InstanceLoggedOut)] == [2, 1, 1]
     assert len(mine(InstanceQrUpdated)) == 1  # the real first code only
-    await instances.delete_instance(session, org, instance.id)
+    await instances.delete_instance(session, actor_of(org), instance.id)
 
 
 async def test_concurrent_duplicate_deliveries_store_one_row(api, session) -> None:

@@ -23,10 +23,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from livchat.api.problems import service_error_code
-from livchat.core.crypto import encrypt
 from livchat.core.db import db, utcnow
 from livchat.core.events import bus
-from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
 from livchat.models.accounts import Organization
 from livchat.models.whatsapp import Instance, Message, UsageDaily
@@ -39,7 +37,7 @@ from livchat.services.errors import (
     PayloadTooLarge,
 )
 from livchat.services.usage.limits import RateLimited, reset_rate_limits
-from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp import instances, media, messaging
 from livchat.services.whatsapp.events import (
     MessageFailed,
     MessageRead,
@@ -48,8 +46,10 @@ from livchat.services.whatsapp.events import (
 )
 from livchat.services.whatsapp.gateway import close_gateway
 from livchat.services.whatsapp.messaging import OutgoingMessage
+from tests.factories import actor_of, make_instance, make_org
 from tests.media_support import MEDIA_BYTES
-from tests.whatsapp.wa_support import LiveApp, linked_instance, make_org
+from tests.polling import eventually
+from tests.whatsapp.wa_support import LiveApp, linked_instance
 
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -110,7 +110,7 @@ async def test_all_six_types_are_sent_recorded_and_counted(live: LiveApp, sessio
                         file_name="report.pdf", caption="the report"),
         OutgoingMessage(to=to, type="location", latitude=-23.55, longitude=-46.63, text="Sé"),
     ]
-    sent = [await messaging.send_message(session, org, instance.id, m) for m in sends]
+    sent = [await messaging.send_message(session, actor_of(org), instance.id, m) for m in sends]
     assert [m.status for m in sent] == ["sent"] * 6
     assert {m.phone for m in sent} == {"5511912345678"}
     assert all(m.whatsapp_message_id and m.sent_at for m in sent)
@@ -136,11 +136,12 @@ async def test_bad_phone_numbers_are_rejected_before_anything_is_stored(live: Li
     org = await make_org(session)  # the free plan: 1 send a second, 50 a day
     instance = await linked_instance(live, session, org)
     with pytest.raises(InvalidInput) as raised:
-        await messaging.send_message(session, org, instance.id, OutgoingMessage(to=to, text="hi"))
+        await messaging.send_message(session, actor_of(org), instance.id, OutgoingMessage(to=to, text="hi"))
     assert raised.value.detail == "invalid_phone"
     assert await rows(instance.id) == [] and await outbox(live, instance) == []
     # Checked before any limit: the second's only send and the day's quota are still there.
-    assert (await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="ok"))
+    assert (await messaging.send_message(session, actor_of(org), instance.id,
+                                         OutgoingMessage(to="5511912345678", text="ok"))
             ).status == "sent"
     assert await quota_used(org) == 1
 
@@ -178,7 +179,7 @@ async def test_bad_media_and_content_get_clear_errors_and_store_nothing(live: Li
     org = await make_org(session)
     instance = await linked_instance(live, session, org)
     with pytest.raises(error) as raised:
-        await messaging.send_message(session, org, instance.id, message)
+        await messaging.send_message(session, actor_of(org), instance.id, message)
     assert service_error_code(raised.value)[0] == code
     assert await rows(instance.id) == [] and await outbox(live, instance) == []
     assert await quota_used(org) == 0
@@ -186,9 +187,10 @@ async def test_bad_media_and_content_get_clear_errors_and_store_nothing(live: Li
 
 async def test_unlinked_instance_fails_the_row_says_why_and_gives_the_quota_back(live: LiveApp, session) -> None:
     org = await make_org(session)  # free plan
-    instance = await instances.create_instance(session, org, "Shop")
+    instance = await instances.create_instance(session, actor_of(org), "Shop")
     with pytest.raises(InstanceNotConnected) as raised:
-        await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+        await messaging.send_message(session, actor_of(org), instance.id,
+                                     OutgoingMessage(to="5511912345678", text="hi"))
     assert raised.value.status == 409
     [row] = await rows(instance.id)
     assert row.status == "failed" and "instance_not_connected" in (row.error or "")
@@ -201,9 +203,9 @@ async def test_limits_apply_after_validation(live: LiveApp, session) -> None:
     org = await make_org(session)  # free plan: 1 send a second, 50 a day
     instance = await linked_instance(live, session, org)
     send = OutgoingMessage(to="5511912345678", text="hi")
-    await messaging.send_message(session, org, instance.id, send)
+    await messaging.send_message(session, actor_of(org), instance.id, send)
     with pytest.raises(RateLimited) as limited:
-        await messaging.send_message(session, org, instance.id, send)
+        await messaging.send_message(session, actor_of(org), instance.id, send)
     assert limited.value.code == "rate_limited" and limited.value.result.retry_after == 1
     assert len(await rows(instance.id)) == 1 and await quota_used(org) == 1  # refused: nothing recorded or taken
 
@@ -261,9 +263,8 @@ async def fake_wuzapi() -> AsyncIterator[FakeWuzapi]:
 
 async def connected_instance(session: Any, org: str) -> Instance:
     """An instance row that believes it is linked (for a fake WuzAPI: no sandbox session)."""
-    instance = Instance(id=new_id("inst"), organization_id=org, name="Shop", wuzapi_user_id="u1",
-                        wuzapi_token_encrypted=encrypt("tok"), hmac_key_encrypted=encrypt("k" * 40),
-                        status="connected", logged_in=True)
+    instance = make_instance(org, wuzapi_user_id="u1", wuzapi_token="tok", hmac_key="k" * 40, status="connected",
+                             logged_in=True)
     session.add(instance)
     await session.commit()
     return instance
@@ -275,7 +276,8 @@ async def test_gateway_timeout_marks_failed_unknown_and_sends_once(session, fake
     fake_wuzapi.mode = "hang"
     instance = await connected_instance(session, org)
     with pytest.raises(GatewayTimeout) as raised:
-        await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+        await messaging.send_message(session, actor_of(org), instance.id,
+                                     OutgoingMessage(to="5511912345678", text="hi"))
     assert raised.value.status == 504
     assert len(fake_wuzapi.requests) == 1  # never retried
     [row] = await rows(instance.id)
@@ -288,7 +290,7 @@ async def test_a_send_cancelled_mid_flight_is_failed_not_pending(session, fake_w
     org = await make_org(session)
     fake_wuzapi.mode = "hang"
     instance = await connected_instance(session, org)
-    sending = asyncio.create_task(messaging.send_message(session, org, instance.id,
+    sending = asyncio.create_task(messaging.send_message(session, actor_of(org), instance.id,
                                                          OutgoingMessage(to="5511912345678", text="hi")))
     await asyncio.wait_for(fake_wuzapi.arrived.wait(), 10)  # the request is at WuzAPI
     sending.cancel()
@@ -305,7 +307,8 @@ async def test_a_timestamp_no_datetime_holds_still_records_the_send(session, fak
     fake_wuzapi.mode = "bogus"
     instance = await connected_instance(session, org)
     before = utcnow()
-    sent = await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+    sent = await messaging.send_message(session, actor_of(org), instance.id,
+                                        OutgoingMessage(to="5511912345678", text="hi"))
     [row] = await rows(instance.id)
     assert (sent.status, row.status) == ("sent", "sent") and row.sent_at is not None and row.sent_at >= before
 
@@ -326,7 +329,8 @@ async def test_a_send_whose_bookkeeping_breaks_after_wuzapi_took_it_is_recorded_
     undo = bus.subscribe_in_transaction(MessageSent, outbox_down_once)
     try:
         with pytest.raises(RuntimeError, match="outbox write failed"):
-            await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text="hi"))
+            await messaging.send_message(session, actor_of(org), instance.id,
+                                         OutgoingMessage(to="5511912345678", text="hi"))
     finally:
         undo()
     [row] = await rows(instance.id)
@@ -340,7 +344,7 @@ async def test_a_send_whose_bookkeeping_breaks_after_wuzapi_took_it_is_recorded_
 async def test_audio_keeps_its_full_mime_type_for_wuzapi(session, fake_wuzapi: FakeWuzapi) -> None:
     org = await paid_org(session)
     instance = await connected_instance(session, org)
-    row = await messaging.send_message(session, org, instance.id, OutgoingMessage(
+    row = await messaging.send_message(session, actor_of(org), instance.id, OutgoingMessage(
         to="5511912345678", type="audio", media_base64=OGG, mime_type="audio/ogg; codecs=opus"))
     [(path, body)] = fake_wuzapi.requests
     assert path == "/chat/send/audio" and body["mimetype"] == "audio/ogg; codecs=opus"
@@ -352,7 +356,7 @@ async def test_media_by_url_is_fetched_here_and_sent_as_a_data_url(session, fake
                                                                    private_media_allowed: None) -> None:
     org = await paid_org(session)
     instance = await connected_instance(session, org)
-    row = await messaging.send_message(session, org, instance.id, OutgoingMessage(
+    row = await messaging.send_message(session, actor_of(org), instance.id, OutgoingMessage(
         to="5511912345678", type="video", media_url=media_server + "/moved", caption="clip"))  # a redirect
     [(path, body)] = fake_wuzapi.requests
     assert path == "/chat/send/video" and body["Video"].startswith("data:video/mp4;base64,")
@@ -389,7 +393,7 @@ async def test_media_by_url_gets_the_same_rules_as_base64(session, fake_wuzapi: 
     org = await make_org(session)
     instance = await connected_instance(session, org)
     with pytest.raises(InvalidInput) as raised:
-        await messaging.send_message(session, org, instance.id, OutgoingMessage(
+        await messaging.send_message(session, actor_of(org), instance.id, OutgoingMessage(
             to="5511912345678", type=kind, media_url=media_server + path))
     assert service_error_code(raised.value)[0] == code and raised.value.status == 422
     assert detail in raised.value.detail
@@ -403,14 +407,14 @@ async def test_media_by_url_is_refused_on_a_private_address_and_past_the_deadlin
     instance = await connected_instance(session, org)
     video = OutgoingMessage(to="5511912345678", type="video", media_url=media_server + "/clip.mp4")
     with pytest.raises(InvalidInput) as private:  # 127.0.0.1, and private addresses are not allowed
-        await messaging.send_message(session, org, instance.id, video)
+        await messaging.send_message(session, actor_of(org), instance.id, video)
     assert service_error_code(private.value)[0] == "media_unreachable" and "not allowed" in private.value.detail
 
     monkeypatch.setenv("LIVCHAT_WEBHOOK_ALLOW_PRIVATE", "1")
     monkeypatch.setenv("LIVCHAT_MEDIA_FETCH_SECONDS", "0.5")  # the body takes 10 s to dribble in
     reset_settings_cache()
     with pytest.raises(InvalidInput) as slow:
-        await messaging.send_message(session, org, instance.id, OutgoingMessage(
+        await messaging.send_message(session, actor_of(org), instance.id, OutgoingMessage(
             to="5511912345678", type="video", media_url=dribbling_media))
     assert service_error_code(slow.value)[0] == "media_unreachable" and "longer than 0.5 s" in slow.value.detail
     assert fake_wuzapi.requests == [] and await rows(instance.id) == []
@@ -423,9 +427,11 @@ async def test_history_receipts_read_marks_and_isolation(live: LiveApp, session)
     org, other_org = await paid_org(session, "Mine"), await make_org(session, "Other")
     instance = await linked_instance(live, session, org)
     token = instances.wuzapi_token(instance)
-    to_ana = [await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5511912345678", text=f"a{i}"))
+    to_ana = [await messaging.send_message(session, actor_of(org), instance.id,
+                                           OutgoingMessage(to="5511912345678", text=f"a{i}"))
               for i in range(3)]
-    await messaging.send_message(session, org, instance.id, OutgoingMessage(to="5521998765432", text="to bia"))
+    await messaging.send_message(session, actor_of(org), instance.id,
+                                 OutgoingMessage(to="5521998765432", text="to bia"))
     reply = await live.control.post("/inbound", json={"token": token, "from": "5511912345678", "text": "oi!"})
     assert reply.status_code == 200, reply.text
     received = await live.wait_event(MessageReceived, lambda e: e.instance_id == instance.id)
@@ -446,15 +452,15 @@ async def test_history_receipts_read_marks_and_isolation(live: LiveApp, session)
         assert (await messaging.get_message(s, org, to_ana[0].id)).status == "read"
 
     inbound_id = received.message_id
-    assert await messaging.mark_read(session, org, instance.id, [inbound_id]) == 1
+    assert await messaging.mark_read(session, actor_of(org), instance.id, [inbound_id]) == 1
     async with db.session() as s:
         assert (await s.get(Message, inbound_id)).status == "read"
 
-    answer = await messaging.send_message(session, org, instance.id,
+    answer = await messaging.send_message(session, actor_of(org), instance.id,
                                           OutgoingMessage(to="5511912345678", text="sure", reply_to=inbound_id))
     assert answer.reply_to == received.data["whatsappMessageId"]
     with pytest.raises(InvalidInput) as raised:
-        await messaging.send_message(session, org, instance.id,
+        await messaging.send_message(session, actor_of(org), instance.id,
                                      OutgoingMessage(to="5511912345678", text="x", reply_to="msg_nope"))
     assert raised.value.detail == "reply_to_not_found"
 
@@ -463,9 +469,10 @@ async def test_history_receipts_read_marks_and_isolation(live: LiveApp, session)
     with pytest.raises(NotFound):
         await messaging.list_messages(session, other_org, instance.id)
     with pytest.raises(NotFound):
-        await messaging.send_message(session, other_org, instance.id, OutgoingMessage(to="5511912345678", text="x"))
+        await messaging.send_message(session, actor_of(other_org), instance.id,
+                                     OutgoingMessage(to="5511912345678", text="x"))
     with pytest.raises(NotFound):
-        await messaging.mark_read(session, other_org, instance.id, [inbound_id])
+        await messaging.mark_read(session, actor_of(other_org), instance.id, [inbound_id])
 
 
 class HeldMedia:
@@ -492,19 +499,17 @@ async def test_downloads_of_media_by_url_are_bounded_per_process(session, fake_w
     org = await paid_org(session)
     instance = await connected_instance(session, org)
     held = HeldMedia()
-    sends = messaging.MAX_CONCURRENT_DOWNLOADS + 3
+    sends = media.MAX_CONCURRENT_DOWNLOADS + 3
     with serve_in_thread(Starlette(routes=[Route("/clip.mp4", held.serve)])) as base:
         async def send_one() -> str:
             async with db.session() as s:
-                row = await messaging.send_message(s, org, instance.id, OutgoingMessage(
+                row = await messaging.send_message(s, actor_of(org), instance.id, OutgoingMessage(
                     to="5511912345678", type="video", media_url=base + "/clip.mp4"))
                 return row.status
 
         tasks = [asyncio.create_task(send_one()) for _ in range(sends)]
-        deadline = asyncio.get_running_loop().time() + 10
-        while held.open < messaging.MAX_CONCURRENT_DOWNLOADS and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)  # polling a condition, bounded by the deadline
-        assert held.open == messaging.MAX_CONCURRENT_DOWNLOADS
+        await eventually(lambda: held.open >= media.MAX_CONCURRENT_DOWNLOADS, what="the downloads' slots to fill")
+        assert held.open == media.MAX_CONCURRENT_DOWNLOADS
         held.release.set()
         assert await asyncio.gather(*tasks) == ["sent"] * sends
-    assert held.most_open == messaging.MAX_CONCURRENT_DOWNLOADS and len(fake_wuzapi.requests) == sends
+    assert held.most_open == media.MAX_CONCURRENT_DOWNLOADS and len(fake_wuzapi.requests) == sends

@@ -13,6 +13,7 @@ from livchat.services.accounts import api_keys, users
 from livchat.services.usage.limits import reset_rate_limits
 from livchat.services.whatsapp import test_panel
 from livchat.services.whatsapp.events import InstanceConnected
+from tests.factories import actor_of
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ async def test_signing_up_keeps_the_connection(live, session) -> None:  # type: 
     headers = await _visitor(live)
     await _link(live, headers)
     org = await users.create_organization(session, "New customer")
-    key = await api_keys.create_api_key(session, org.id, "k")
+    key = await api_keys.create_api_key(session, actor_of(org.id), "k")
     await session.commit()
 
     instance = await test_panel.migrate_to_organization(session, headers["X-Anonymous-Token"], org.id)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from livchat.core.db import db
 from livchat.models.whatsapp import UsageDaily
 from livchat.services.usage import counters
-from tests.whatsapp.wa_support import make_org
+from tests.factories import make_org
 
 
 async def test_concurrent_increments_add_up_exactly(session) -> None:

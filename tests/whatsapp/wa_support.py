@@ -1,6 +1,8 @@
-"""WhatsApp service test support. `live` (re-exported by this directory's conftest) serves the real API app (hooks + in-process sandbox) served on a real
-127.0.0.1 socket in the test's own event loop, so the services reach the sandbox over HTTP and
-the sandbox's signed webhooks reach our ingest endpoint over HTTP, on the test's database."""
+"""Test support for everything that needs WhatsApp (a pytest plugin of tests/conftest.py, so its
+fixtures serve every directory). `live` serves the real API app (hooks + in-process sandbox) on a
+real 127.0.0.1 socket in the test's own event loop, so the services reach the sandbox over HTTP
+and the sandbox's signed webhooks reach our ingest endpoint over HTTP, on the test's database;
+`forget_sandbox_users` removes the sandbox users a test's instances made."""
 
 from __future__ import annotations
 
@@ -16,12 +18,11 @@ import pytest
 import uvicorn
 
 from livchat.core.events import DomainEvent, bus
-from livchat.core.ids import new_id
 from livchat.core.settings import reset_settings_cache
-from livchat.models.accounts import Organization
 from livchat.sandbox.config import sandbox_admin_token
 from livchat.sandbox.runtime import get_sandbox
 from livchat.services.whatsapp.gateway import close_gateway
+from tests.polling import eventually
 
 
 @dataclass
@@ -74,11 +75,7 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
     reset_settings_cache()
     server = uvicorn.Server(uvicorn.Config(create_api(), log_level="warning", access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
+    await eventually(lambda: server.started, timeout=5, every=0.01, what="uvicorn's start")
     control_auth = {"Authorization": sandbox_admin_token()}  # the control API takes the admin token
     async with httpx.AsyncClient(base_url=url + "/sandbox/control", headers=control_auth) as control, \
             httpx.AsyncClient(base_url=url) as http:
@@ -105,11 +102,25 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
             reset_settings_cache()
 
 
-async def make_org(session: Any, name: str = "Acme") -> str:
-    org = Organization(id=new_id("org"), name=name, slug=new_id("slug"))
-    session.add(org)
-    await session.commit()
-    return org.id
+@pytest.fixture
+async def forget_sandbox_users(live: LiveApp) -> AsyncIterator[None]:
+    """The in-process sandbox outlives a test: remove the WuzAPI users our instances made, so later
+    tests (the simulated phone's) do not find sessions linked by these."""
+    yield
+    from sqlmodel import select
+
+    from livchat.core.db import db
+    from livchat.integrations import wuzapi
+    from livchat.models.whatsapp import Instance
+    from livchat.services.whatsapp.gateway import get_gateway
+
+    async with db.session() as session:
+        user_ids = [u for u in await session.exec(select(Instance.wuzapi_user_id)) if u]
+    for user_id in user_ids:
+        try:
+            await get_gateway().delete_user_full(user_id)
+        except wuzapi.WuzapiError:
+            pass  # already deleted by the test
 
 
 async def linked_instance(live: LiveApp, session: Any, organization_id: str | None, *, phone: str = "5511988887777",
@@ -117,10 +128,11 @@ async def linked_instance(live: LiveApp, session: Any, organization_id: str | No
     """An instance created through the service and linked by scanning its QR on the sandbox."""
     from livchat.services.whatsapp import instances
     from livchat.services.whatsapp.events import InstanceConnected
+    from tests.factories import actor_of
 
-    instance = await instances.create_instance(session, organization_id, "Shop",
-                                               anonymous_session_id=anonymous_session_id)
-    await instances.qr_code(session, organization_id, instance.id, anonymous_session_id=anonymous_session_id)
+    actor = actor_of(organization_id) if organization_id else None  # None: the test panel's session
+    instance = await instances.create_instance(session, actor, "Shop", anonymous_session_id=anonymous_session_id)
+    await instances.qr_code(session, actor, instance.id, anonymous_session_id=anonymous_session_id)
     waiting = await live.session_of(instance.wuzapi_user_id or "")
     await live.link(qr=waiting["qr"], phone=phone)
     await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)

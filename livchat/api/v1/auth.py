@@ -1,20 +1,31 @@
-"""The caller of a v1 route: an API key, within its organization's per-minute request limit."""
+"""The caller of a v1 route: an API key, within its organization's per-minute request limit, and
+the actor the services check (an API key acts as an admin of its organization)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from livchat.api.deps import ApiKeyAuth, ApiKeyPrincipal
+from livchat.api.deps import ApiKeyAuth
 from livchat.api.ratelimit import enforce
+from livchat.models import ApiKey, Organization
+from livchat.services.actors import Actor
 from livchat.services.usage.limits import get_rate_limits
 
 
-async def rate_limited_principal(principal: ApiKeyAuth, request: Request) -> ApiKeyPrincipal:
+@dataclass(frozen=True)
+class ApiCaller:
+    organization: Organization
+    key: ApiKey
+    actor: Actor
+
+
+async def rate_limited_caller(principal: ApiKeyAuth, request: Request) -> ApiCaller:
     org = principal.organization
     enforce(request, await get_rate_limits().api_request(org.id, org.plan))
-    return principal
+    return ApiCaller(organization=org, key=principal.key, actor=Actor.for_api_key(org.id, principal.key.id))
 
 
-Caller = Annotated[ApiKeyPrincipal, Depends(rate_limited_principal)]
+Caller = Annotated[ApiCaller, Depends(rate_limited_caller)]

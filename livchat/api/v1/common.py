@@ -1,16 +1,14 @@
-"""Pieces every v1 router uses: pagination, Idempotency-Key, camelCase models."""
+"""Pieces every v1 router uses: pagination, Idempotency-Key, camelCase models (services/schemas.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Header, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel
 
 from livchat.api.problems import (
     PROBLEM_JSON,
@@ -21,6 +19,7 @@ from livchat.api.problems import (
 from livchat.core.logging import get_logger
 from livchat.services import idempotency
 from livchat.services.errors import ServiceError
+from livchat.services.schemas import CamelModel as CamelModel
 from livchat.services.whatsapp import messaging
 
 log = get_logger("api")
@@ -31,14 +30,6 @@ Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous p
 IdempotencyKeyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH, examples=["order-1234"],
     description="Retrying with the same key within 24 h returns the first response and never sends twice.")]
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class Attempt:

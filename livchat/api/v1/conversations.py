@@ -13,20 +13,25 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
-from livchat.api.deps import ApiKeyPrincipal
 from livchat.api.uploads import MULTIPART_FILE, read_upload
-from livchat.api.v1.auth import Caller
-from livchat.api.v1.common import Attempt, CamelModel, Cursor, IdempotencyKeyHeader, Limit, idempotent
+from livchat.api.v1.auth import ApiCaller, Caller
+from livchat.api.v1.common import (
+    Attempt,
+    CamelModel,
+    Cursor,
+    IdempotencyKeyHeader,
+    Limit,
+    idempotent,
+)
 from livchat.api.widget import attachment_response
 from livchat.core.db import db
-from livchat.services.actors import Actor
 from livchat.services.support import attachments, conversations, inbox, saved_replies
 from livchat.services.support.schemas import (
     ContactPanel,
-    ConversationOut,
-    ConversationPage,
     ConversationMessageOut,
     ConversationMessagePage,
+    ConversationOut,
+    ConversationPage,
     SavedReplyList,
     SavedReplyOut,
 )
@@ -34,9 +39,6 @@ from livchat.services.support.schemas import (
 router = APIRouter(tags=["conversations"])
 _CONVERSATION_404 = {404: {"description": "`conversation_not_found`: no such conversation in your organization"}}
 
-
-def _actor(caller: ApiKeyPrincipal) -> Actor:
-    return Actor.for_api_key(caller.organization.id, caller.key.id)
 
 
 class ReplyIn(CamelModel):
@@ -68,7 +70,7 @@ async def list_conversations(
     q: Annotated[str | None, Query(max_length=200, description="Search contact name, email and message text.")] = None,
 ) -> dict[str, Any]:
     async with db.session() as session:
-        page = await inbox.list_conversations(session, _actor(caller), status=status, channel=channel, query=q,
+        page = await inbox.list_conversations(session, caller.actor, status=status, channel=channel, query=q,
                                               limit=limit, cursor=cursor)
     return page.wire()
 
@@ -77,7 +79,7 @@ async def list_conversations(
             summary="One conversation with its contact")
 async def get_conversation(caller: Caller, conversation_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return (await inbox.get_conversation(session, _actor(caller), conversation_id)).wire()
+        return (await inbox.get_conversation(session, caller.actor, conversation_id)).wire()
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=ConversationMessagePage,
@@ -86,7 +88,7 @@ async def get_conversation(caller: Caller, conversation_id: str) -> dict[str, An
 async def list_messages(caller: Caller, conversation_id: str, limit: Limit = 50,
                         cursor: Cursor = None) -> dict[str, Any]:
     async with db.session() as session:
-        return (await inbox.list_messages(session, _actor(caller), conversation_id, limit=limit, cursor=cursor)).wire()
+        return (await inbox.list_messages(session, caller.actor, conversation_id, limit=limit, cursor=cursor)).wire()
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201, response_model=ConversationMessageOut,
@@ -96,7 +98,7 @@ async def list_messages(caller: Caller, conversation_id: str, limit: Limit = 50,
              openapi_extra={tenancy.PROBE_BODY: {"text": "hi"}})
 async def reply(caller: Caller, conversation_id: str, body: ReplyIn, request: Request,
                 idempotency_key: IdempotencyKeyHeader = None) -> Response:
-    actor = _actor(caller)
+    actor = caller.actor
 
     async def produce(attempt: Attempt) -> JSONResponse:
         async with db.session() as session:
@@ -115,7 +117,7 @@ async def reply(caller: Caller, conversation_id: str, body: ReplyIn, request: Re
                                              "stored"},
                         422: {"description": "`file_required`, `empty_attachment`"}})
 async def reply_with_file(caller: Caller, conversation_id: str, request: Request) -> JSONResponse:
-    actor = _actor(caller)
+    actor = caller.actor
     async with db.session() as session:
         await inbox.get_conversation(session, actor, conversation_id)  # 404 before reading any upload
     upload = await read_upload(request, attachments.MAX_ATTACHMENT_BYTES, attachments.AttachmentTooLarge)
@@ -132,13 +134,13 @@ async def reply_with_file(caller: Caller, conversation_id: str, request: Request
                        404: {"description": "`attachment_not_found`"}})
 async def get_attachment(caller: Caller, conversation_id: str, attachment_id: str) -> FileResponse:
     async with db.session() as session:
-        found = await attachments.open_for_operator(session, _actor(caller), attachment_id, conversation_id)
+        found = await attachments.open_for_operator(session, caller.actor, attachment_id, conversation_id)
     return attachment_response(found)
 
 
-async def _status(caller: ApiKeyPrincipal, conversation_id: str, status: str) -> dict[str, Any]:
+async def _status(caller: ApiCaller, conversation_id: str, status: str) -> dict[str, Any]:
     async with db.session() as session:
-        return (await conversations.set_status(session, _actor(caller), conversation_id, status)).wire()
+        return (await conversations.set_status(session, caller.actor, conversation_id, status)).wire()
 
 
 @router.post("/conversations/{conversation_id}/escalate", response_model=ConversationOut, responses=_CONVERSATION_404,
@@ -163,7 +165,7 @@ async def reopen(caller: Caller, conversation_id: str) -> dict[str, Any]:
              summary="Mark every contact message read (unreadCount to 0)")
 async def mark_read(caller: Caller, conversation_id: str) -> Response:
     async with db.session() as session:
-        await inbox.mark_read(session, _actor(caller), conversation_id)
+        await inbox.mark_read(session, caller.actor, conversation_id)
     return Response(status_code=204)
 
 
@@ -171,7 +173,7 @@ async def mark_read(caller: Caller, conversation_id: str) -> Response:
             summary="The contact and their other conversations")
 async def contact(caller: Caller, conversation_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return (await inbox.contact_panel(session, _actor(caller), conversation_id)).wire()
+        return (await inbox.contact_panel(session, caller.actor, conversation_id)).wire()
 
 
 _SAVED_REPLY_404 = {404: {"description": "`saved_reply_not_found`"}}
@@ -182,7 +184,7 @@ _SAVED_REPLY_404 = {404: {"description": "`saved_reply_not_found`"}}
 async def list_saved_replies(caller: Caller, prefix: Annotated[str | None, Query(
         max_length=40, description="Only shortcuts starting with this.")] = None) -> dict[str, Any]:
     async with db.session() as session:
-        return (await saved_replies.list_saved_replies(session, _actor(caller), prefix)).wire()
+        return (await saved_replies.list_saved_replies(session, caller.actor, prefix)).wire()
 
 
 @router.post("/saved-replies", status_code=201, response_model=SavedReplyOut, tags=["saved replies"],
@@ -191,7 +193,7 @@ async def list_saved_replies(caller: Caller, prefix: Annotated[str | None, Query
                         422: {"description": "`invalid_shortcut`, `message_empty`, `message_too_long`"}})
 async def create_saved_reply(caller: Caller, body: SavedReplyIn) -> JSONResponse:
     async with db.session() as session:
-        created = await saved_replies.create_saved_reply(session, _actor(caller), body.shortcut, body.text)
+        created = await saved_replies.create_saved_reply(session, caller.actor, body.shortcut, body.text)
     return JSONResponse(created.wire(), status_code=201)
 
 
@@ -199,7 +201,7 @@ async def create_saved_reply(caller: Caller, body: SavedReplyIn) -> JSONResponse
             responses=_SAVED_REPLY_404, summary="One saved reply")
 async def get_saved_reply(caller: Caller, saved_reply_id: str) -> dict[str, Any]:
     async with db.session() as session:
-        return (await saved_replies.get_saved_reply(session, _actor(caller), saved_reply_id)).wire()
+        return (await saved_replies.get_saved_reply(session, caller.actor, saved_reply_id)).wire()
 
 
 @router.patch("/saved-replies/{saved_reply_id}", response_model=SavedReplyOut, tags=["saved replies"],
@@ -207,7 +209,7 @@ async def get_saved_reply(caller: Caller, saved_reply_id: str) -> dict[str, Any]
               summary="Change its shortcut or text", openapi_extra={tenancy.PROBE_BODY: {"text": "changed"}})
 async def update_saved_reply(caller: Caller, saved_reply_id: str, body: SavedReplyPatch) -> dict[str, Any]:
     async with db.session() as session:
-        return (await saved_replies.update_saved_reply(session, _actor(caller), saved_reply_id,
+        return (await saved_replies.update_saved_reply(session, caller.actor, saved_reply_id,
                                                        shortcut=body.shortcut, text=body.text)).wire()
 
 
@@ -215,5 +217,5 @@ async def update_saved_reply(caller: Caller, saved_reply_id: str, body: SavedRep
                summary="Delete it")
 async def delete_saved_reply(caller: Caller, saved_reply_id: str) -> Response:
     async with db.session() as session:
-        await saved_replies.delete_saved_reply(session, _actor(caller), saved_reply_id)
+        await saved_replies.delete_saved_reply(session, caller.actor, saved_reply_id)
     return Response(status_code=204)

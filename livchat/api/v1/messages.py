@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
@@ -22,6 +20,7 @@ from livchat.api.v1.common import (
 from livchat.core.db import db
 from livchat.services.usage.limits import RateLimited
 from livchat.services.whatsapp import messaging
+from livchat.services.whatsapp.schemas import MessageOut, MessagePage, SentOut
 
 router = APIRouter(tags=["messages"])
 
@@ -53,63 +52,6 @@ class SendMessage(CamelModel):
     reply_to: str | None = Field(default=None, description="Our id or the WhatsApp id of the quoted message.")
 
 
-class SentOut(CamelModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"id": "msg_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "whatsappMessageId": "3EB0A1B2C3D4E5F6A7B8C9",
-         "status": "sent", "timestamp": "2026-01-15T12:05:00Z"}]})
-
-    id: str
-    whatsapp_message_id: str | None
-    status: str
-    timestamp: str | None
-
-
-_MESSAGE_EXAMPLE = {
-    "id": "msg_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "instanceId": "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1A",
-    "whatsappMessageId": "3EB0A1B2C3D4E5F6A7B8C9", "direction": "outbound",
-    "chatJid": "5511912345678@s.whatsapp.net", "phone": "5511912345678", "type": "text",
-    "text": "Your order has shipped", "caption": None, "mediaUrl": None, "mimeType": None, "mediaSize": None,
-    "fileName": None, "latitude": None, "longitude": None, "replyTo": None, "pushName": None, "status": "read",
-    "error": None, "timestamp": "2026-01-15T12:05:00Z", "sentAt": "2026-01-15T12:05:00Z",
-    "deliveredAt": "2026-01-15T12:05:02Z", "readAt": "2026-01-15T12:06:30Z",
-}
-
-
-class MessageOut(CamelModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE_EXAMPLE]})
-
-    id: str
-    instance_id: str
-    whatsapp_message_id: str | None
-    direction: str = Field(description="inbound | outbound")
-    chat_jid: str
-    phone: str | None
-    type: str
-    text: str | None = None
-    caption: str | None = None
-    media_url: str | None = None
-    mime_type: str | None = None
-    media_size: int | None = None
-    file_name: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    reply_to: str | None = None
-    push_name: str | None = None
-    status: str = Field(description="pending | sent | delivered | read | failed | received")
-    error: str | None = None
-    timestamp: str | None
-    sent_at: str | None = None
-    delivered_at: str | None = None
-    read_at: str | None = None
-
-
-class MessagePage(CamelModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_MESSAGE_EXAMPLE], "nextCursor": None}]})
-
-    data: list[MessageOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
-
-
 @router.post("/instances/{instance_id}/messages", status_code=201, response_model=SentOut, summary="Send a message",
              responses={
                  409: {"description": "`instance_not_connected`, or `idempotency_in_progress` (see Retry-After)"},
@@ -129,7 +71,7 @@ async def send(caller: Caller, instance_id: str, body: SendMessage, request: Req
     async def produce(attempt: Attempt) -> JSONResponse:
         async with db.session() as session:
             # Checks first (404, 422): a bad send costs no limit. Then the limits, then one send.
-            prepared = await messaging.prepare_send(session, org.id, instance_id, messaging.OutgoingMessage(
+            prepared = await messaging.prepare_send(session, caller.actor, instance_id, messaging.OutgoingMessage(
                 **body.model_dump(exclude_none=True)))
             try:
                 record(request, await messaging.check_send_rate(prepared, org.plan))
@@ -137,24 +79,21 @@ async def send(caller: Caller, instance_id: str, body: SendMessage, request: Req
             except RateLimited as exc:
                 raise refused(exc) from exc
             record(request, delivered.quota)
-            row = delivered.message
-            sent = {"id": row.id, "whatsappMessageId": row.whatsapp_message_id, "status": row.status,
-                    "timestamp": messaging.message_data(row)["timestamp"]}
-            return JSONResponse(sent, status_code=201)
+            return JSONResponse(SentOut.of(delivered.message).wire(), status_code=201)
 
     return await idempotent(request, org.id, produce)
 
 
 @router.get("/instances/{instance_id}/messages", response_model=MessagePage, summary="Message history, newest first")
 async def history(caller: Caller, instance_id: str, limit: Limit = 50, cursor: Cursor = None,
-                  chat: str | None = Query(default=None, description="Phone number (any form) or JID")) -> dict[str, Any]:
+                  chat: str | None = Query(default=None, description="Phone number (any form) or JID")) -> MessagePage:
     async with db.session() as session:
         rows, next_cursor = await messaging.list_messages(session, caller.organization.id, instance_id,
                                                           chat=chat, cursor=cursor, limit=limit)
-    return {"data": [messaging.message_data(r) for r in rows], "nextCursor": next_cursor}
+    return MessagePage(data=[MessageOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/messages/{message_id}", response_model=MessageOut, summary="One message with its delivery status")
-async def get_message(caller: Caller, message_id: str) -> dict[str, Any]:
+async def get_message(caller: Caller, message_id: str) -> MessageOut:
     async with db.session() as session:
-        return messaging.message_data(await messaging.get_message(session, caller.organization.id, message_id))
+        return MessageOut.of(await messaging.get_message(session, caller.organization.id, message_id))

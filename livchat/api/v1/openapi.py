@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from livchat import __version__
 from livchat.api.problems import PROBLEM_JSON
-from livchat.api.v1.common import CamelModel
-from livchat.api.v1.messages import MessageOut
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
+from livchat.services.whatsapp.schemas import (
+    MESSAGE_EVENTS,
+    InstanceEvent,
+    MessageEvent,
+)
 
 PREFIX = "/api/v1"
 WIDGET_PREFIX = "/api/widget"  # the widget client API: in the same document, with its own credential
@@ -48,46 +51,6 @@ class Problem(BaseModel):
     detail: str
     code: str = Field(description="`invalid_phone`, `not_found`, `unauthorized`, `rate_limited`, `quota_exceeded`, …")
     errors: list[FieldError] | None = Field(default=None, description="`validation_error` only: each field's problem.")
-
-
-class InstanceEventData(CamelModel):
-    instance_id: str
-    status: str = Field(description="disconnected | connecting | connected")
-    logged_in: bool
-    whatsapp_jid: str | None
-    qr_code: str | None = Field(default=None, description="instance.qr_updated only: data:image/png;base64,…")
-
-
-MESSAGE_EVENTS = [t for t in WEBHOOK_EVENT_TYPES if t.startswith("message.")]
-INSTANCE_EVENTS = [t for t in WEBHOOK_EVENT_TYPES if t.startswith("instance.")]
-_MESSAGE = MessageOut.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-_INSTANCE_ID = "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1A"
-
-
-class _Event(CamelModel):
-    id: str = Field(description="evt_…; also the `webhook-id` header, the same on every retry: deduplicate on it.")
-    instance_id: str
-    timestamp: str = Field(description="RFC 3339 UTC, when it happened.")
-
-
-class MessageEvent(_Event):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0W", "type": "message.received", "instanceId": _MESSAGE["instanceId"],
-        "timestamp": "2026-01-15T12:07:00Z", "data": {**_MESSAGE, "direction": "inbound", "status": "received"}}]})
-
-    type: str = Field(description=" | ".join(MESSAGE_EVENTS))
-    data: MessageOut
-
-
-class InstanceEvent(_Event):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0X", "type": "instance.connected", "instanceId": _INSTANCE_ID,
-        "timestamp": "2026-01-15T12:03:10Z", "data": {"instanceId": _INSTANCE_ID, "status": "connected",
-                                                      "loggedIn": True,
-                                                      "whatsappJid": "5511912345678@s.whatsapp.net"}}]})
-
-    type: str = Field(description=" | ".join(INSTANCE_EVENTS))
-    data: InstanceEventData
 
 
 _RATE_HEADERS = {
@@ -158,7 +121,7 @@ def build(routes: list[Any], server_url: str) -> dict[str, Any]:
 
 
 def _add_schema(schemas: dict[str, Any], model: type[BaseModel]) -> None:
-    schema = model.model_json_schema(by_alias=True, ref_template=REF + "{model}")
+    schema = model.model_json_schema(by_alias=True, ref_template=REF + "{model}", mode="serialization")
     schemas.update(schema.pop("$defs", {}))
     schemas[model.__name__] = schema
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from livchat.api.v1.auth import Caller
-from livchat.services.accounts.organization_view import OrganizationOut
+from livchat.services.accounts.schemas import OrganizationOut
 
 router = APIRouter(tags=["organization"])
 

@@ -13,6 +13,7 @@ from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.text import has_control_characters
 from livchat.models import ApiKey, Organization
+from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound
 
 KEY_PREFIX = "lc_live_"
@@ -25,20 +26,19 @@ class CreatedKey:
     secret: str  # the full key: returned once, never stored
 
 
-async def create_api_key(
-    session: AsyncSession, organization_id: str, name: str, created_by_user_id: str | None = None
-) -> CreatedKey:
+async def create_api_key(session: AsyncSession, actor: Actor, name: str) -> CreatedKey:
+    actor.require("manage_keys")
     name = name.strip()
     if not name or len(name) > 100 or has_control_characters(name):
         raise InvalidInput("invalid_key_name")
     secret = new_token(KEY_PREFIX, 32)
     key = ApiKey(
         id=new_id("key"),
-        organization_id=organization_id,
+        organization_id=actor.organization_id,
         name=name,
         prefix=secret[:DISPLAY_PREFIX_LENGTH],
         key_hash=hash_token(secret),
-        created_by_user_id=created_by_user_id,
+        created_by_user_id=actor.user_id,
     )
     session.add(key)
     await session.flush()
@@ -52,9 +52,10 @@ async def list_api_keys(session: AsyncSession, organization_id: str) -> list[Api
     return list(rows)
 
 
-async def revoke_api_key(session: AsyncSession, organization_id: str, key_id: str) -> ApiKey:
+async def revoke_api_key(session: AsyncSession, actor: Actor, key_id: str) -> ApiKey:
+    actor.require("manage_keys")
     key = (
-        await session.exec(select(ApiKey).where(ApiKey.id == key_id, ApiKey.organization_id == organization_id))
+        await session.exec(select(ApiKey).where(ApiKey.id == key_id, ApiKey.organization_id == actor.organization_id))
     ).first()
     if key is None:
         raise NotFound()

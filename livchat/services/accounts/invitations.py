@@ -15,7 +15,8 @@ from livchat.i18n import DEFAULT_LANGUAGE
 from livchat.models import Invitation, Membership, Organization, User
 from livchat.models.enums import Role
 from livchat.services.accounts import organizations, users
-from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from livchat.services.actors import PERMISSIONS, Actor, can
+from livchat.services.errors import Conflict, InvalidInput, NotFound
 from livchat.services.notifications import email as mail
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -25,30 +26,31 @@ def invitation_link(token: str) -> str:
     return f"{get_settings().public_url.rstrip('/')}/invite?token={token}"
 
 
-def _may_invite(role: str, invited_role: str) -> bool:
-    return organizations.can(role, "manage_owners" if invited_role == Role.OWNER else "manage_members")
+def _permission_to_invite(invited_role: str) -> str:
+    return "manage_owners" if invited_role == Role.OWNER else "manage_members"
 
 
 async def invite(
     session: AsyncSession,
-    organization_id: str,
-    inviter_user_id: str,
+    actor: Actor,
     email: str,
     role: str = Role.MEMBER,
     language: str = DEFAULT_LANGUAGE,
 ) -> tuple[Invitation, str]:
     """Create an invitation and email its link. Returns the row and the raw token (shown nowhere else).
 
-    The inviter's role is read here, and read again when the invitation is accepted. The email is
-    in the invitee's language when they already have an account, else in `language` (the inviter's).
+    The inviter (a person: the invitation lapses when they may no longer invite) must belong to the
+    organization; their role is checked again when the invitation is accepted. The email is in the
+    invitee's language when they already have an account, else in `language` (the inviter's).
     """
-    if role not in organizations.PERMISSIONS:
+    actor.require("manage_members")
+    if role not in PERMISSIONS:
         raise InvalidInput("invalid_role")
-    inviter = await organizations.membership_of(session, organization_id, inviter_user_id)
+    actor.require(_permission_to_invite(role))
+    organization_id = actor.organization_id
+    inviter = await organizations.membership_of(session, organization_id, actor.user_id or "")
     if inviter is None:
         raise NotFound()
-    if not _may_invite(inviter.role, role):
-        raise PermissionDenied("insufficient_role")
     email_address = users.normalize_email(email)
     already = (
         await session.exec(
@@ -67,7 +69,7 @@ async def invite(
         email=email_address,
         role=role,
         token_hash=hash_token(token),
-        invited_by_user_id=inviter_user_id,
+        invited_by_user_id=inviter.membership.user_id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     session.add(invitation)
@@ -108,7 +110,7 @@ async def accept(session: AsyncSession, token: str, user: User) -> Membership:
     # Whoever invited must still be allowed to: a removed or demoted admin's invitations lapse.
     inviter = (await organizations.membership_of(session, org.id, invitation.invited_by_user_id)
                if invitation.invited_by_user_id else None)
-    if inviter is None or not _may_invite(inviter.role, invitation.role):
+    if inviter is None or not can(inviter.role, _permission_to_invite(invitation.role)):
         raise InvalidInput("invalid_invitation")
     # Spend the invitation first, conditionally: of two accepts at once only one gets the row.
     spent = await session.exec(  # type: ignore[call-overload]
@@ -134,17 +136,17 @@ async def list_pending(session: AsyncSession, organization_id: str) -> list[Invi
     return list(rows)
 
 
-async def revoke(session: AsyncSession, organization_id: str, actor_role: str, invitation_id: str) -> None:
-    organizations.require(actor_role, "manage_members")
+async def revoke(session: AsyncSession, actor: Actor, invitation_id: str) -> None:
+    actor.require("manage_members")
     invitation = (
         await session.exec(
-            select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == organization_id)
+            select(Invitation).where(Invitation.id == invitation_id,
+                                     Invitation.organization_id == actor.organization_id)
         )
     ).first()
     if invitation is None:
         raise NotFound()
-    if not _may_invite(actor_role, invitation.role):  # an admin cannot withdraw an owner's invitation
-        raise PermissionDenied("insufficient_role")
+    actor.require(_permission_to_invite(invitation.role))  # an admin cannot withdraw an owner's invitation
     invitation.revoked_at = utcnow()
     session.add(invitation)
     await session.flush()

@@ -1,16 +1,20 @@
-"""Organizations a user belongs to, roles and what each may do, members, leaving, ownership.
+"""Organizations a user belongs to, members, roles, leaving, ownership.
 
-What each role may do (the dashboard; an API key acts for its whole organization):
+What each role may do (the table is livchat/services/actors.py's; an API key acts as an admin,
+people aside):
 
 | permission           | member | admin | owner | what it covers                                           |
 |----------------------|:------:|:-----:|:-----:|----------------------------------------------------------|
 | read                 |   x    |   x   |   x   | see instances (refresh their status), messages, usage... |
 | use                  |   x    |   x   |   x   | send messages (test send), answer in the inbox           |
+| work_inbox           |   x    |   x   |   x   | take, answer and resolve conversations                   |
 | manage_instances     |        |   x   |   x   | create, QR / pairing code, disconnect, log out, delete   |
-|                      |        |       |       | instances; their webhooks: save, rotate, test, redeliver |
+| manage_webhooks      |        |   x   |   x   | an instance's webhook: save, rotate, test, redeliver     |
 | manage_members       |        |   x   |   x   | invite admins/members, change their roles, remove them   |
 | manage_keys          |        |   x   |   x   | create and revoke API keys                               |
-| manage_settings      |        |   x   |   x   | rename the organization, widget, knowledge base          |
+| manage_settings      |        |   x   |   x   | rename the organization                                  |
+| manage_widget        |        |   x   |   x   | the chat widget's settings                               |
+| manage_knowledge     |        |   x   |   x   | the knowledge base                                       |
 | manage_billing       |        |       |   x   | plan and payment                                          |
 | manage_owners        |        |       |   x   | invite owners, promote to / demote or remove an owner    |
 | transfer_ownership   |        |       |   x   | make someone owner and step down to admin                |
@@ -36,25 +40,8 @@ from livchat.core.text import has_control_characters
 from livchat.models import Membership, Organization, User, UserSession
 from livchat.models.enums import Role
 from livchat.services.accounts import users
+from livchat.services.actors import PERMISSIONS, Actor
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-
-_MEMBER = {"read", "use"}
-_ADMIN = _MEMBER | {"manage_instances", "manage_members", "manage_keys", "manage_settings"}
-_OWNER = _ADMIN | {"manage_billing", "manage_owners", "transfer_ownership", "delete_organization"}
-PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.MEMBER: frozenset(_MEMBER),
-    Role.ADMIN: frozenset(_ADMIN),
-    Role.OWNER: frozenset(_OWNER),
-}
-
-
-def can(role: str, permission: str) -> bool:
-    return permission in PERMISSIONS.get(role, frozenset())
-
-
-def require(role: str, permission: str) -> None:
-    if not can(role, permission):
-        raise PermissionDenied("insufficient_role")
 
 
 @dataclass(frozen=True)
@@ -148,35 +135,43 @@ async def _set_role(session: AsyncSession, member: Membership, role: str) -> Non
     await session.refresh(member)
 
 
-def _check_can_manage(actor_role: str, target_role: str, new_role: str | None = None) -> None:
-    require(actor_role, "manage_members")
-    touches_owner = target_role == Role.OWNER or new_role == Role.OWNER
-    if touches_owner and not can(actor_role, "manage_owners"):
+def _check_can_manage(actor: Actor, target_role: str, new_role: str | None = None) -> None:
+    """Owners are changed by owners only (the target's role is known only once it is loaded)."""
+    if (target_role == Role.OWNER or new_role == Role.OWNER) and not actor.can("manage_owners"):
         raise PermissionDenied("insufficient_role")
 
 
-async def change_role(
-    session: AsyncSession, organization_id: str, actor_role: str, membership_id: str, new_role: str
-) -> Membership:
+async def change_role(session: AsyncSession, actor: Actor, membership_id: str, new_role: str) -> Membership:
+    actor.require("manage_members")
     if new_role not in PERMISSIONS:
         raise InvalidInput("invalid_role")
-    await lock_organization(session, organization_id)
-    member = await _member(session, organization_id, membership_id)
-    _check_can_manage(actor_role, member.role, new_role)
+    await lock_organization(session, actor.organization_id)
+    member = await _member(session, actor.organization_id, membership_id)
+    _check_can_manage(actor, member.role, new_role)
     await _set_role(session, member, new_role)
     return member
 
 
-async def remove_member(session: AsyncSession, organization_id: str, actor_role: str, membership_id: str) -> None:
-    await lock_organization(session, organization_id)
-    member = await _member(session, organization_id, membership_id)
-    _check_can_manage(actor_role, member.role)
+async def remove_member(session: AsyncSession, actor: Actor, membership_id: str) -> None:
+    actor.require("manage_members")
+    await lock_organization(session, actor.organization_id)
+    member = await _member(session, actor.organization_id, membership_id)
+    _check_can_manage(actor, member.role)
     await drop_membership(session, member)
 
 
-async def leave(session: AsyncSession, organization_id: str, user_id: str) -> None:
-    await lock_organization(session, organization_id)
-    found = await membership_of(session, organization_id, user_id)
+def _person(actor: Actor) -> str:
+    """The user behind an actor, for what only a person can do (leave, hand over ownership)."""
+    if actor.user_id is None:
+        raise PermissionDenied("insufficient_role")
+    return actor.user_id
+
+
+async def leave(session: AsyncSession, actor: Actor) -> None:
+    actor.require("read")
+    user_id = _person(actor)
+    await lock_organization(session, actor.organization_id)
+    found = await membership_of(session, actor.organization_id, user_id)
     if found is None:
         raise NotFound()
     await drop_membership(session, found.membership)
@@ -215,28 +210,27 @@ async def drop_synced_membership(session: AsyncSession, member: Membership) -> N
     await drop_membership(session, member)
 
 
-async def transfer_ownership(
-    session: AsyncSession, organization_id: str, actor_user_id: str, membership_id: str
-) -> None:
+async def transfer_ownership(session: AsyncSession, actor: Actor, membership_id: str) -> None:
     """The target becomes owner; the acting owner steps down to admin."""
-    await lock_organization(session, organization_id)
-    actor = await membership_of(session, organization_id, actor_user_id)
-    if actor is None:
+    actor.require("transfer_ownership")
+    user_id = _person(actor)
+    await lock_organization(session, actor.organization_id)
+    mine = await membership_of(session, actor.organization_id, user_id)
+    if mine is None:
         raise NotFound()
-    require(actor.role, "transfer_ownership")
-    target = await _member(session, organization_id, membership_id)
-    if target.id == actor.membership.id:
+    target = await _member(session, actor.organization_id, membership_id)
+    if target.id == mine.membership.id:
         raise InvalidInput("invalid_role")
     await _set_role(session, target, Role.OWNER)
-    await _set_role(session, actor.membership, Role.ADMIN)
+    await _set_role(session, mine.membership, Role.ADMIN)
 
 
-async def rename(session: AsyncSession, organization_id: str, actor_role: str, name: str) -> Organization:
-    require(actor_role, "manage_settings")
+async def rename(session: AsyncSession, actor: Actor, name: str) -> Organization:
+    actor.require("manage_settings")
     name = name.strip()
     if not name or len(name) > 120 or has_control_characters(name):
         raise InvalidInput("invalid_organization_name")
-    org = await session.get(Organization, organization_id)
+    org = await session.get(Organization, actor.organization_id)
     if org is None:
         raise NotFound()
     org.name = name
@@ -245,9 +239,9 @@ async def rename(session: AsyncSession, organization_id: str, actor_role: str, n
     return org
 
 
-async def delete_organization(session: AsyncSession, organization_id: str, actor_role: str) -> None:
-    require(actor_role, "delete_organization")
-    org = await session.get(Organization, organization_id)
+async def delete_organization(session: AsyncSession, actor: Actor) -> None:
+    actor.require("delete_organization")
+    org = await session.get(Organization, actor.organization_id)
     if org is None:
         raise NotFound()
     # Rows that belong to the organization go with it (ON DELETE CASCADE / SET NULL).

@@ -15,6 +15,7 @@ from livchat.core.ids import new_id
 from livchat.i18n import translate
 from livchat.models import EmailOutbox
 from livchat.models.enums import EmailStatus
+from livchat.services.notifications.schemas import OutboxEmailOut
 
 
 def compose(
@@ -77,12 +78,12 @@ async def outbox_for(session: AsyncSession, to: str, limit: int = 20) -> list[Em
     return list(rows)
 
 
-async def organization_outbox(session: AsyncSession, organization_id: str, limit: int = 10) -> list[EmailOutbox]:
-    """The latest emails sent on an organization's behalf (invitations), newest first."""
+async def organization_outbox(session: AsyncSession, organization_id: str, limit: int = 10) -> list[OutboxEmailOut]:
+    """The latest emails sent on an organization's behalf (invitations), newest first, without bodies."""
     rows = await session.exec(
         select(EmailOutbox)
         .where(EmailOutbox.organization_id == organization_id)
         .order_by(EmailOutbox.created_at.desc(), EmailOutbox.id.desc())  # type: ignore[attr-defined]
         .limit(limit)
     )
-    return list(rows)
+    return [OutboxEmailOut.of(row) for row in rows]

@@ -8,7 +8,6 @@ emits `NotificationCreated`, which open dashboards receive live after the commit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +17,9 @@ from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
 from livchat.i18n import CATALOGUES, translate
 from livchat.models.system import Notification
+from livchat.services.actors import Actor
 from livchat.services.errors import NotFound
+from livchat.services.notifications.schemas import NoticeOut, NoticeText
 
 UNREAD_SHOWN = 10
 
@@ -26,14 +27,6 @@ UNREAD_SHOWN = 10
 @dataclass(frozen=True, kw_only=True)
 class NotificationCreated(DomainEvent):
     kind: str
-
-
-@dataclass(frozen=True)
-class NoticeView:
-    id: str
-    kind: str
-    created_at: datetime
-    text: dict[str, tuple[str, str]]  # language -> (title, body)
 
 
 def render(kind: str, params: dict[str, str], language: str) -> tuple[str, str]:
@@ -50,22 +43,24 @@ async def notify(session: AsyncSession, organization_id: str, kind: str, **param
     return notice
 
 
-async def unread(session: AsyncSession, organization_id: str, limit: int = UNREAD_SHOWN) -> list[NoticeView]:
+async def unread(session: AsyncSession, organization_id: str, limit: int = UNREAD_SHOWN) -> list[NoticeOut]:
     rows = (await session.exec(
         select(Notification)
         .where(Notification.organization_id == organization_id, Notification.read_at.is_(None))  # type: ignore[union-attr]
         .order_by(Notification.id.desc())  # type: ignore[attr-defined]
         .limit(limit)
     )).all()
-    return [NoticeView(id=row.id, kind=row.kind, created_at=row.created_at,
-                       text={lang: render(row.kind, row.params or {}, lang) for lang in CATALOGUES})
+    return [NoticeOut(id=row.id, kind=row.kind, created_at=row.created_at,
+                      text={lang: NoticeText(title=title, body=body) for lang in CATALOGUES
+                            for title, body in [render(row.kind, row.params or {}, lang)]})
             for row in rows]
 
 
-async def dismiss(session: AsyncSession, organization_id: str, notification_id: str) -> None:
-    """Mark one notice read; another organization's id is NotFound. Commits."""
+async def dismiss(session: AsyncSession, actor: Actor, notification_id: str) -> None:
+    """Mark one notice read (any member may); another organization's id is NotFound. Commits."""
+    actor.require("read")
     row = (await session.exec(select(Notification).where(
-        Notification.id == notification_id, Notification.organization_id == organization_id))).first()
+        Notification.id == notification_id, Notification.organization_id == actor.organization_id))).first()
     if row is None:
         raise NotFound("notification")
     if row.read_at is None:

@@ -27,7 +27,12 @@ from livchat.core.db import utcnow
 from livchat.core.events import bus
 from livchat.core.ids import later_id, new_id
 from livchat.core.text import is_valid_unicode
-from livchat.models import ContactSession, Conversation, ConversationAttachment, ConversationMessage
+from livchat.models import (
+    ContactSession,
+    Conversation,
+    ConversationAttachment,
+    ConversationMessage,
+)
 from livchat.models.enums import ConversationChannel, ConversationStatus, Sender
 from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound
@@ -42,7 +47,7 @@ from livchat.services.support.events import (
     SystemMessagePosted,
 )
 from livchat.services.support.ids import is_id
-from livchat.services.support.schemas import ConversationOut, ConversationMessageOut
+from livchat.services.support.schemas import ConversationMessageOut, ConversationOut
 
 MAX_TEXT_LENGTH = 5000
 PREVIEW_LENGTH = 200

@@ -20,9 +20,9 @@ from livchat.services.support.events import ConversationRead
 from livchat.services.support.ids import is_id
 from livchat.services.support.schemas import (
     ContactPanel,
+    ConversationMessagePage,
     ConversationOut,
     ConversationPage,
-    ConversationMessagePage,
     PastConversation,
     UnreadSummary,
 )

@@ -31,7 +31,7 @@ from livchat.models import Conversation, ConversationMessage
 from livchat.models.enums import ConversationStatus, Sender
 from livchat.services.support import conversations, views
 from livchat.services.support.events import ContactMessageReceived
-from livchat.services.support.schemas import ConversationOut, ConversationMessageOut
+from livchat.services.support.schemas import ConversationMessageOut, ConversationOut
 
 log = get_logger("responder")
 

@@ -13,7 +13,6 @@ from pydantic import ConfigDict, Field
 
 from livchat.services.schemas import CamelModel, Timestamp
 
-
 _ATTACHMENT = {"id": "att_01JD8Z9A1B2C3D4E5F6G7H8J9K", "filename": "receipt.pdf", "contentType": "application/pdf",
                "sizeBytes": 48213, "isImage": False,
                "url": "https://livchat.example/api/v1/conversations/conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V/attachments/"

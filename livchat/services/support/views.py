@@ -21,8 +21,8 @@ from livchat.services.support import attachments
 from livchat.services.support.schemas import (
     AttachmentOut,
     ContactOut,
-    ConversationOut,
     ConversationMessageOut,
+    ConversationOut,
     SourceOut,
 )
 

@@ -31,6 +31,7 @@ from livchat.services.usage.limits import (
     RateLimitResult,
     plan_limits,
 )
+from livchat.services.usage.schemas import PlanLimitsOut, UsageDay, UsageOut, UsageToday
 
 COUNTERS = ("messages_sent", "messages_received", "media_bytes", "webhooks_delivered", "webhooks_failed",
             "api_requests")
@@ -121,7 +122,7 @@ REPORTED = ("messages_sent", "messages_received", "media_bytes", "webhooks_deliv
 
 
 async def report(session: AsyncSession, organization_id: str, plan: str, start: date, end: date,
-                 today: date | None = None) -> dict[str, Any]:
+                 today: date | None = None) -> UsageOut:
     """Per day and instance counters between `start` and `end` (inclusive), the plan's limits,
     and what remains today. Organization-wide rows (instance '') appear with instanceId null."""
     if start > end:
@@ -139,19 +140,19 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
     instance_count = (await session.exec(select(func.count()).select_from(Instance).where(
         Instance.organization_id == organization_id))).one()
     limits = plan_limits(plan)
-    return {
-        "from": start.isoformat(), "to": end.isoformat(), "plan": plan,
-        "limits": {"instances": limits.instances, "messagesPerDay": limits.messages_per_day,
-                   "sendsPerSecond": limits.sends_per_second, "apiRequestsPerMinute": limits.api_per_minute},
-        "today": {
-            "day": today.isoformat(), "messagesSent": sent_today,
+    return UsageOut(
+        start=start, end=end, plan=plan,
+        limits=PlanLimitsOut(instances=limits.instances, messages_per_day=limits.messages_per_day,
+                             sends_per_second=limits.sends_per_second, api_requests_per_minute=limits.api_per_minute),
+        today=UsageToday(
+            day=today, messages_sent=sent_today,
             # From the counter sends take (in-flight sends included), so it is what the next send sees.
-            "messagesRemaining": None if limits.messages_per_day is None else max(0, limits.messages_per_day - quota_used),
-            "instances": instance_count, "instancesRemaining": max(0, limits.instances - instance_count),
-        },
+            messages_remaining=None if limits.messages_per_day is None else max(0, limits.messages_per_day - quota_used),
+            instances=instance_count, instances_remaining=max(0, limits.instances - instance_count),
+        ),
         # The organization-wide row carries only the quota counter: it has nothing to report.
-        "data": [{"day": r.day.isoformat(), "instanceId": r.instance_id or None, "messagesSent": r.messages_sent,
-                  "messagesReceived": r.messages_received, "mediaBytes": r.media_bytes,
-                  "webhooksDelivered": r.webhooks_delivered, "webhooksFailed": r.webhooks_failed}
-                 for r in rows if any(getattr(r, name) for name in REPORTED)],
-    }
+        data=[UsageDay(day=r.day, instance_id=r.instance_id or None, messages_sent=r.messages_sent,
+                       messages_received=r.messages_received, media_bytes=r.media_bytes,
+                       webhooks_delivered=r.webhooks_delivered, webhooks_failed=r.webhooks_failed)
+              for r in rows if any(getattr(r, name) for name in REPORTED)],
+    )

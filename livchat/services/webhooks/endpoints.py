@@ -1,8 +1,8 @@
 """Webhook endpoints (one per instance) and their delivery log, as API.md describes them.
 
-Views are the camelCase JSON of the API, so the REST routers and the dashboard show the same.
-Every function takes the caller's organization; another organization's ids are `NotFound`.
-Functions that change something commit.
+Views are the models of `schemas.py` (the API's JSON), so the REST routers and the dashboard show the same.
+Reads take the caller's organization; changes take the actor (`manage_webhooks`) and commit.
+Another organization's ids are `NotFound`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from livchat.models.accounts import Membership, Organization, User
 from livchat.models.enums import DeliveryStatus, Role
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import Instance
+from livchat.services.actors import Actor
 from livchat.services.errors import Conflict, InvalidInput, NotFound
 from livchat.services.notifications import notices
 from livchat.services.notifications.email import send_email
@@ -34,7 +35,14 @@ from livchat.services.webhooks.outbox import (
     event_payload,
     new_delivery,
     nudge,
-    rfc3339,
+)
+from livchat.services.webhooks.schemas import (
+    AttemptOut,
+    DeliveryDetail,
+    DeliveryOut,
+    DeliveryPage,
+    InstanceWebhook,
+    WebhookOut,
 )
 from livchat.services.webhooks.signing import display_prefix, new_secret
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
@@ -66,30 +74,6 @@ async def check_webhook_url(url: str) -> str:
         raise UnsafeWebhookUrl(exc.detail, exc.reason) from exc
 
 
-def _iso(value: datetime | None) -> str | None:
-    return rfc3339(value) if value else None
-
-
-def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {"url": endpoint.url, "events": list(endpoint.events), "active": endpoint.active and not endpoint.paused_at,
-            "secretPrefix": endpoint.secret_prefix, "pausedAt": _iso(endpoint.paused_at),
-            "failingSince": _iso(endpoint.failing_since)}
-
-
-def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
-    return {"id": delivery.id, "eventId": delivery.event_id, "eventType": delivery.event_type,
-            "status": delivery.status, "attempts": delivery.attempts,
-            "lastAttemptAt": _iso(delivery.last_attempt_at), "nextAttemptAt": _iso(delivery.next_attempt_at),
-            "responseStatus": delivery.response_status, "latencyMs": delivery.latency_ms,
-            "failureReason": delivery.failure_reason, "createdAt": _iso(delivery.created_at)}
-
-
-def attempt_view(attempt: WebhookAttempt) -> dict[str, Any]:
-    return {"attempt": attempt.attempt, "responseStatus": attempt.response_status, "latencyMs": attempt.latency_ms,
-            "responseSnippet": attempt.response_snippet, "error": attempt.error,
-            "createdAt": _iso(attempt.created_at)}
-
-
 async def _instance_id(session: AsyncSession, organization_id: str, instance_id: str) -> str:
     found = (await session.exec(select(Instance.id).where(
         Instance.id == instance_id, Instance.organization_id == organization_id))).first()
@@ -119,21 +103,21 @@ def _valid_events(events: list[str] | None) -> list[str]:
     return [e for e in WEBHOOK_EVENT_TYPES if e in events]
 
 
-async def get_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> dict[str, Any]:
-    return endpoint_view(await _endpoint(session, organization_id, instance_id))
+async def get_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> WebhookOut:
+    return WebhookOut.of(await _endpoint(session, organization_id, instance_id))
 
 
-async def endpoints_of(session: AsyncSession, organization_id: str, instance_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def endpoints_of(session: AsyncSession, organization_id: str, instance_ids: list[str]) -> dict[str, InstanceWebhook]:
     """The endpoint views of a page of the organization's instances (by instance id), in one query."""
     if not instance_ids:
         return {}
     found = await session.exec(select(WebhookEndpoint).where(
         WebhookEndpoint.organization_id == organization_id,
         WebhookEndpoint.instance_id.in_(instance_ids)))  # type: ignore[attr-defined]
-    return {e.instance_id: endpoint_view(e) for e in found}
+    return {e.instance_id: InstanceWebhook.of(e) for e in found}
 
 
-async def find_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> dict[str, Any] | None:
+async def find_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> WebhookOut | None:
     """The endpoint view, or None when the (own) instance has none yet."""
     await _instance_id(session, organization_id, instance_id)
     try:
@@ -142,10 +126,12 @@ async def find_endpoint(session: AsyncSession, organization_id: str, instance_id
         return None
 
 
-async def save_endpoint(session: AsyncSession, organization_id: str, instance_id: str, url: str,
-                        events: list[str] | None = None) -> dict[str, Any]:
+async def save_endpoint(session: AsyncSession, actor: Actor, instance_id: str, url: str,
+                        events: list[str] | None = None) -> WebhookOut:
     """Create or update the instance's endpoint. The view has `secret` only when it was created
     (the one time the full secret is shown). Saving a paused endpoint resumes it."""
+    actor.require("manage_webhooks")
+    organization_id = actor.organization_id
     await _instance_id(session, organization_id, instance_id)
     url = await check_webhook_url(url)
     chosen = _valid_events(events)
@@ -163,24 +149,23 @@ async def save_endpoint(session: AsyncSession, organization_id: str, instance_id
         endpoint.active, endpoint.paused_at, endpoint.failing_since = True, None, None
         endpoint.updated_at = utcnow()
     await session.commit()
-    view = endpoint_view(endpoint)
-    if secret is not None:
-        view["secret"] = secret
-    return view
+    return WebhookOut.of(endpoint, secret)
 
 
-async def delete_endpoint(session: AsyncSession, organization_id: str, instance_id: str) -> None:
+async def delete_endpoint(session: AsyncSession, actor: Actor, instance_id: str) -> None:
     """Removes the endpoint and its delivery log."""
-    endpoint = await _endpoint(session, organization_id, instance_id)
+    actor.require("manage_webhooks")
+    endpoint = await _endpoint(session, actor.organization_id, instance_id)
     await session.delete(endpoint)
     await session.commit()
 
 
-async def rotate_secret(session: AsyncSession, organization_id: str, instance_id: str, *,
-                        now: datetime | None = None) -> dict[str, Any]:
+async def rotate_secret(session: AsyncSession, actor: Actor, instance_id: str, *,
+                        now: datetime | None = None) -> WebhookOut:
     """A new secret (in the view, shown once). The current one keeps signing beside it for 24 h,
     as does every earlier one until its own 24 h are over."""
-    endpoint = await _endpoint(session, organization_id, instance_id)
+    actor.require("manage_webhooks")
+    endpoint = await _endpoint(session, actor.organization_id, instance_id)
     now = now or utcnow()
     previous = _still_signing(endpoint.previous_secrets, now)
     if len(previous) >= MAX_PREVIOUS_SECRETS:
@@ -191,7 +176,7 @@ async def rotate_secret(session: AsyncSession, organization_id: str, instance_id
     endpoint.secret_encrypted, endpoint.secret_prefix = encrypt(secret), display_prefix(secret)
     endpoint.updated_at = now
     await session.commit()
-    return {**endpoint_view(endpoint), "secret": secret}
+    return WebhookOut.of(endpoint, secret)
 
 
 def _still_signing(previous: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
@@ -206,8 +191,8 @@ def secrets_in_use(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 
 async def list_deliveries(session: AsyncSession, organization_id: str, instance_id: str, *,
-                          status: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
-    """Newest first: `{"data": [...], "nextCursor": id | None}`; `cursor` is the last id seen."""
+                          status: str | None = None, limit: int = 50, cursor: str | None = None) -> DeliveryPage:
+    """Newest first, `next_cursor` None on the last page; `cursor` is the last id seen."""
     await _instance_id(session, organization_id, instance_id)
     if status is not None and status not in set(DeliveryStatus):
         raise InvalidInput(f"status must be one of {', '.join(DeliveryStatus)}")
@@ -216,7 +201,7 @@ async def list_deliveries(session: AsyncSession, organization_id: str, instance_
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
     page, next_cursor = await newest_first(session, query, WebhookDelivery.id, limit=limit, cursor=cursor)
-    return {"data": [delivery_view(d) for d in page], "nextCursor": next_cursor}
+    return DeliveryPage(data=[DeliveryOut.of(d) for d in page], next_cursor=next_cursor)
 
 
 async def _delivery(session: AsyncSession, organization_id: str, delivery_id: str) -> WebhookDelivery:
@@ -228,23 +213,26 @@ async def _delivery(session: AsyncSession, organization_id: str, delivery_id: st
     return delivery
 
 
-async def get_delivery(session: AsyncSession, organization_id: str, delivery_id: str) -> dict[str, Any]:
+async def get_delivery(session: AsyncSession, organization_id: str, delivery_id: str) -> DeliveryDetail:
     """One delivery with its attempts (oldest first) and the payload it sends."""
     delivery = await _delivery(session, organization_id, delivery_id)
     attempts = (await session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)
                                       .order_by(WebhookAttempt.attempt, WebhookAttempt.created_at)))
-    return {**delivery_view(delivery), "payload": delivery.payload, "attemptLog": [attempt_view(a) for a in attempts]}
+    return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), payload=delivery.payload,
+                          attempt_log=[AttemptOut.of(a) for a in attempts])
 
 
 async def _plan(session: AsyncSession, organization_id: str) -> str:
     return (await session.exec(select(Organization.plan).where(Organization.id == organization_id))).one()
 
 
-async def redeliver(session: AsyncSession, organization_id: str, delivery_id: str, *,
-                    now: datetime | None = None, policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> dict[str, Any]:
+async def redeliver(session: AsyncSession, actor: Actor, delivery_id: str, *,
+                    now: datetime | None = None, policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> DeliveryOut:
     """Queue it again now with a fresh attempt schedule; it keeps its `webhook-id` (the event id).
     A row a dispatcher is posting right now stays its own (making it claimable would post it twice
     at once): it is flagged, and that dispatcher queues it again when the attempt in flight ends."""
+    actor.require("manage_webhooks")
+    organization_id = actor.organization_id
     delivery = await _delivery(session, organization_id, delivery_id)
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or endpoint.paused_at is not None or not endpoint.active:
@@ -262,12 +250,14 @@ async def redeliver(session: AsyncSession, organization_id: str, delivery_id: st
     await session.commit()
     await session.refresh(delivery)
     nudge()
-    return delivery_view(delivery)
+    return DeliveryOut.of(delivery)
 
 
-async def send_test_event(session: AsyncSession, organization_id: str, instance_id: str, *,
-                          now: datetime | None = None) -> dict[str, Any]:
+async def send_test_event(session: AsyncSession, actor: Actor, instance_id: str, *,
+                          now: datetime | None = None) -> DeliveryOut:
     """A `webhook.test` delivery to the endpoint, whatever events it subscribes to (one attempt)."""
+    actor.require("manage_webhooks")
+    organization_id = actor.organization_id
     endpoint = await _endpoint(session, organization_id, instance_id)
     if endpoint.paused_at is not None or not endpoint.active:
         raise Conflict("webhook_paused")
@@ -280,7 +270,7 @@ async def send_test_event(session: AsyncSession, organization_id: str, instance_
     await add_delivery(session, values)
     await session.commit()
     nudge()
-    return delivery_view(WebhookDelivery(**values))
+    return DeliveryOut.of(WebhookDelivery(**values))
 
 
 async def notify_endpoint_paused(session: AsyncSession, endpoint_id: str) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -24,6 +24,7 @@ from livchat.core.ids import new_id
 from livchat.models.accounts import Organization
 from livchat.models.enums import DeliveryStatus, Plan
 from livchat.models.webhooks import WebhookDelivery, WebhookEndpoint
+from livchat.services.schemas import rfc3339_ms
 from livchat.services.usage import counters
 from livchat.services.whatsapp.events import WhatsAppEvent
 
@@ -60,15 +61,12 @@ class RetryPolicy:
 DEFAULT_RETRY_POLICY = RetryPolicy()
 
 
-def rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def event_payload(event_id: str, event_type: str, instance_id: str, occurred_at: datetime,
                   data: dict[str, Any]) -> str:
-    """The body every endpoint receives, serialized once and stored as sent (signatures cover it)."""
+    """The body every endpoint receives, serialized once and stored as sent (signatures cover it);
+    documented as whatsapp/schemas.py's MessageEvent and InstanceEvent."""
     return json.dumps({"id": event_id, "type": event_type, "instanceId": instance_id,
-                       "timestamp": rfc3339(occurred_at), "data": data}, separators=(",", ":"))
+                       "timestamp": rfc3339_ms(occurred_at), "data": data}, separators=(",", ":"))
 
 
 def new_delivery(*, organization_id: str, endpoint_id: str, instance_id: str, event_id: str, event_type: str,

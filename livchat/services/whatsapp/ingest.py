@@ -12,16 +12,12 @@ cannot flip an instance against what WuzAPI says.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -34,7 +30,6 @@ from livchat.core.db import utcnow
 from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.core.settings import get_settings
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
 from livchat.services.errors import MalformedEvent
@@ -48,9 +43,10 @@ from livchat.services.whatsapp.events import (
     MessageSent,
 )
 from livchat.services.whatsapp.gateway import gateway_errors, get_gateway
-from livchat.services.whatsapp.instances import hmac_key, instance_data
-from livchat.services.whatsapp.messaging import message_data
+from livchat.services.whatsapp.instances import hmac_key
+from livchat.services.whatsapp.media import decode_inbound, store_media
 from livchat.services.whatsapp.phones import bare_jid, jid_phone
+from livchat.services.whatsapp.schemas import InstanceEventData, MessageOut
 
 log = get_logger("ingest")
 
@@ -158,7 +154,7 @@ def _check_shape(event: WuzapiEvent) -> None:
         if not isinstance(event.event.get("Message"), dict):
             raise MalformedEvent("Message event without event.Message")
         if "base64" in event.payload:
-            _decode_media(event.payload["base64"])
+            decode_inbound(event.payload["base64"])
     elif event.type == "ReadReceipt":
         ids = event.event.get("MessageIDs") if isinstance(event.event, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -166,15 +162,6 @@ def _check_shape(event: WuzapiEvent) -> None:
     elif event.type == "PairSuccess":
         if not isinstance(event.event, dict) or not isinstance(event.event.get("ID"), str):
             raise MalformedEvent("PairSuccess event without event.ID")
-
-
-def _decode_media(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise MalformedEvent("media base64 is not a string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedEvent("media base64 is corrupt") from None
 
 
 # --- signatures ---------------------------------------------------------------------------
@@ -231,7 +218,7 @@ async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEv
         whatsapp_message_id=wamid, status=MessageStatus.SENT if from_me else MessageStatus.RECEIVED,
         sent_at=_timestamp(info.get("Timestamp")), **content,
     )
-    media = _decode_media(event.payload["base64"]) if "base64" in event.payload else b""
+    media = decode_inbound(event.payload["base64"]) if "base64" in event.payload else b""
     if media:
         row.media_size = len(media)
         row.media_mime = row.media_mime or str(event.payload.get("mimeType") or "") or None
@@ -247,12 +234,12 @@ async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEv
         result.duplicate = True
         return result
     if media:
-        _store_media(instance, row.id, media)
+        store_media(instance.organization_id, row.id, media)
     amounts = ({"messages_sent": 1} if from_me else {"messages_received": 1}) | {"media_bytes": len(media)}
     await counters.increment(session, instance.organization_id, instance.id, **amounts)
     event_type = MessageSent if from_me else MessageReceived
     events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
-                             message_id=row.id, data=message_data(row)))
+                             message_id=row.id, data=MessageOut.of(row).wire()))
     result.stored = True
     result.message_ids = [row.id]
     return result
@@ -314,21 +301,6 @@ def _timestamp(value: Any) -> datetime:
     return utcnow()
 
 
-def media_path(organization_id: str | None, message_id: str) -> Path:
-    """Where an inbound message's bytes live: private, under data_dir, never a public path."""
-    return get_settings().data_dir / "media" / (organization_id or "anonymous") / message_id
-
-
-def _store_media(instance: Instance, message_id: str, data: bytes) -> None:
-    path = media_path(instance.organization_id, message_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_suffix(".part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
-
-
 async def _message_by_wamid(session: AsyncSession, instance_id: str, wamid: str) -> Message | None:
     query = select(Message).where(Message.instance_id == instance_id, Message.whatsapp_message_id == wamid)
     return (await session.exec(query)).first()
@@ -358,7 +330,7 @@ async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEv
         row.updated_at = now
         event_type = MessageRead if target == MessageStatus.READ else MessageDelivered
         events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
-                                 message_id=row.id, data=message_data(row)))
+                                 message_id=row.id, data=MessageOut.of(row).wire()))
         result.updated += 1
         result.message_ids.append(row.id)
     return result
@@ -397,9 +369,9 @@ async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiE
     result.updated = int(before != (instance.status, instance.logged_in, instance.whatsapp_jid))
     if event.type == "QR":
         code = event.payload.get("qrCodeBase64")
+        data = InstanceEventData.of(instance, qr_code=code if isinstance(code, str) else "")
         events.append(InstanceQrUpdated(organization_id=instance.organization_id, instance_id=instance.id,
-                                        data={**instance_data(instance),
-                                              "qrCode": code if isinstance(code, str) else ""}))
+                                        data=data.wire()))
     return result
 
 

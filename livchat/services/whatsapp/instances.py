@@ -1,8 +1,10 @@
 """WhatsApp instances: one WuzAPI user each, owned by an organization or, before sign-up, by an
 anonymous test-panel session (`organization_id=None`, `anonymous_session_id` set).
 
-Every function takes the owner explicitly: `organization_id`, or `None` plus
-`anonymous_session_id=`. An instance of another owner is `NotFound`, exactly like a missing one.
+Every function takes the owner explicitly. Reads take `organization_id`; changes take the actor
+(`manage_instances`; refreshing the status, `read`), checked before anything happens. The test
+panel's anonymous session passes `None` plus `anonymous_session_id=` to either. An instance of
+another owner is `NotFound`, exactly like a missing one.
 
 Status changes all go through `settle()`: a compare-and-set on (status, logged_in, whatsapp_jid),
 so whichever path sees a change first — connect, disconnect, logout, a status sync, or WuzAPI's
@@ -37,6 +39,7 @@ from livchat.models.accounts import Organization
 from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
 from livchat.services.accounts import organizations
+from livchat.services.actors import Actor
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
 from livchat.services.pagination import newest_first
 from livchat.services.usage import limits
@@ -48,6 +51,12 @@ from livchat.services.whatsapp.events import (
 )
 from livchat.services.whatsapp.gateway import gateway_errors, get_gateway, service_error
 from livchat.services.whatsapp.phones import bare_jid, normalize_phone
+from livchat.services.whatsapp.schemas import (
+    InstanceEventData,
+    PairingOut,
+    QrOut,
+    StatusOut,
+)
 
 log = get_logger("instances")
 
@@ -63,14 +72,13 @@ LOGIN_POLL_SECONDS = 0.2
 UNPAIRED_AFTER_SECONDS = 2.0  # up but not logged in for this long: nothing is paired
 
 
-@dataclass(frozen=True)
-class StatusView:
-    connected: bool
-    logged_in: bool
-    whatsapp_jid: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"connected": self.connected, "loggedIn": self.logged_in, "whatsappJid": self.whatsapp_jid}
+def acting_for(actor: Actor | None, permission: str) -> str | None:
+    """The organization an actor acts in, once its role allows `permission`. None is the landing
+    page's anonymous test panel: no organization's actor, its own `anonymous_session_id=` path."""
+    if actor is None:
+        return None
+    actor.require(permission)
+    return actor.organization_id
 
 
 def webhook_url(instance_id: str) -> str:
@@ -123,10 +131,11 @@ async def page_instances(session: AsyncSession, organization_id: str, *, limit: 
     return await newest_first(session, query, Instance.id, limit=limit, cursor=cursor)
 
 
-async def create_instance(session: AsyncSession, organization_id: str | None, name: str, *,
+async def create_instance(session: AsyncSession, actor: Actor | None, name: str, *,
                           anonymous_session_id: str | None = None) -> Instance:
     """A WuzAPI user with its own random token and HMAC key, its webhook pointed at us. For an
     organization, the plan's instance limit is enforced here, atomically (`_reserve`)."""
+    organization_id = acting_for(actor, "manage_instances")
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH or has_control_characters(name):
         raise InvalidInput("invalid_instance_name")  # control characters (NUL, escapes, newlines) too
@@ -188,9 +197,10 @@ async def _forget_user(user_id: str) -> None:
         log.warning("could not remove WuzAPI user after a failed create", extra={"wuzapi_user_id": user_id})
 
 
-async def connect(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                  anonymous_session_id: str | None = None) -> StatusView:
+async def connect(session: AsyncSession, actor: Actor | None, instance_id: str, *,
+                  anonymous_session_id: str | None = None) -> StatusOut:
     """Start the session (Immediate). Already connected is fine. Returns the synced status."""
+    organization_id = acting_for(actor, "manage_instances")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     await _ensure_connected(instance)
     return await _sync(session, instance)
@@ -205,9 +215,10 @@ async def _ensure_connected(instance: Instance) -> None:
         raise service_error(exc) from exc
 
 
-async def qr_code(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                  anonymous_session_id: str | None = None) -> dict[str, Any]:
-    """`{qrCode, expiresIn}`. Starts the session if needed; linked → `InstanceAlreadyConnected`."""
+async def qr_code(session: AsyncSession, actor: Actor | None, instance_id: str, *,
+                  anonymous_session_id: str | None = None) -> QrOut:
+    """The current QR code. Starts the session if needed; linked → `InstanceAlreadyConnected`."""
+    organization_id = acting_for(actor, "manage_instances")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
     gateway = get_gateway()
@@ -221,12 +232,13 @@ async def qr_code(session: AsyncSession, organization_id: str | None, instance_i
         raise service_error(exc) from exc
     await settle(session, instance, _waiting)
     await bus.commit_and_publish(session)
-    return {"qrCode": code, "expiresIn": QR_EXPIRES_IN if code else 0}
+    return QrOut(qr_code=code, expires_in=QR_EXPIRES_IN if code else 0)
 
 
-async def pair_phone(session: AsyncSession, organization_id: str | None, instance_id: str, phone: str, *,
-                     anonymous_session_id: str | None = None) -> dict[str, Any]:
-    """`{pairingCode, expiresIn}`: the code the user types on the phone (Linked devices)."""
+async def pair_phone(session: AsyncSession, actor: Actor | None, instance_id: str, phone: str, *,
+                     anonymous_session_id: str | None = None) -> PairingOut:
+    """The code the user types on the phone (Linked devices)."""
+    organization_id = acting_for(actor, "manage_instances")
     digits = normalize_phone(phone)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
@@ -241,27 +253,29 @@ async def pair_phone(session: AsyncSession, organization_id: str | None, instanc
         raise service_error(exc) from exc
     await settle(session, instance, _waiting)
     await bus.commit_and_publish(session)
-    return {"pairingCode": code, "expiresIn": PAIRING_CODE_EXPIRES_IN}
+    return PairingOut(pairing_code=code, expires_in=PAIRING_CODE_EXPIRES_IN)
 
 
-async def sync_status(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                      anonymous_session_id: str | None = None) -> StatusView:
+async def sync_status(session: AsyncSession, actor: Actor | None, instance_id: str, *,
+                      anonymous_session_id: str | None = None) -> StatusOut:
     """Ask WuzAPI and store what it says: status, whatsapp_jid, last_connected_at."""
+    organization_id = acting_for(actor, "read")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     return await _sync(session, instance)
 
 
-async def _sync(session: AsyncSession, instance: Instance) -> StatusView:
+async def _sync(session: AsyncSession, instance: Instance) -> StatusOut:
     with gateway_errors():
         live = await get_gateway().status(wuzapi_token(instance))
     await settle(session, instance, observed(live))
     await bus.commit_and_publish(session)
-    return StatusView(live.connected, live.logged_in, instance.whatsapp_jid)
+    return StatusOut(connected=live.connected, logged_in=live.logged_in, whatsapp_jid=instance.whatsapp_jid)
 
 
-async def disconnect(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                     anonymous_session_id: str | None = None) -> StatusView:
+async def disconnect(session: AsyncSession, actor: Actor | None, instance_id: str, *,
+                     anonymous_session_id: str | None = None) -> StatusOut:
     """Close the session, keeping the pairing. Already disconnected is fine."""
+    organization_id = acting_for(actor, "manage_instances")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     try:
         await get_gateway().disconnect(wuzapi_token(instance))
@@ -271,14 +285,15 @@ async def disconnect(session: AsyncSession, organization_id: str | None, instanc
         raise service_error(exc) from exc
     await settle(session, instance, _offline)
     await bus.commit_and_publish(session)
-    return StatusView(False, instance.logged_in, instance.whatsapp_jid)
+    return StatusOut(connected=False, logged_in=instance.logged_in, whatsapp_jid=instance.whatsapp_jid)
 
 
-async def logout(session: AsyncSession, organization_id: str | None, instance_id: str, *,
-                 anonymous_session_id: str | None = None) -> StatusView:
+async def logout(session: AsyncSession, actor: Actor | None, instance_id: str, *,
+                 anonymous_session_id: str | None = None) -> StatusOut:
     """Unpair the phone. WuzAPI can only log out a session whose socket is up and logged in; with
     no session one is started and, as WuzAPI connects in the background, awaited before the
     logout — a logout sent at once would be refused ("not connected") and unpair nothing."""
+    organization_id = acting_for(actor, "manage_instances")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     token = wuzapi_token(instance)
     gateway = get_gateway()
@@ -302,7 +317,7 @@ async def logout(session: AsyncSession, organization_id: str | None, instance_id
         raise service_error(exc) from exc
     await settle(session, instance, logged_out)
     await bus.commit_and_publish(session)
-    return StatusView(False, False, None)
+    return StatusOut(connected=False, logged_in=False, whatsapp_jid=None)
 
 
 async def _logout_when_up(token: str) -> bool:
@@ -413,16 +428,17 @@ async def settle(session: AsyncSession, instance: Instance, decide: Decide) -> W
             if target.event is None:
                 return None
             event = target.event(organization_id=instance.organization_id, instance_id=instance.id,
-                                 data=instance_data(instance))
+                                 data=InstanceEventData.of(instance).wire())
             await bus.emit(session, event)
             return event
         await session.refresh(instance)  # someone else changed it meanwhile
     raise RuntimeError(f"instance {instance.id} kept changing under us")
 
 
-async def delete_instance(session: AsyncSession, organization_id: str | None, instance_id: str, *,
+async def delete_instance(session: AsyncSession, actor: Actor | None, instance_id: str, *,
                           anonymous_session_id: str | None = None) -> None:
     """Full delete in WuzAPI (logout, disconnect, files), then the row and its messages."""
+    organization_id = acting_for(actor, "manage_instances")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     try:  # keep the row when WuzAPI fails: deleting it would orphan a live WuzAPI user
         await _delete_wuzapi_user(instance)
@@ -496,10 +512,3 @@ async def find_by_wuzapi_user(session: AsyncSession, wuzapi_user_id: str) -> Ins
 async def find_by_id(session: AsyncSession, instance_id: str) -> Instance | None:
     """Unscoped lookup, for inbound hooks only (they authenticate by the instance's HMAC key)."""
     return await session.get(Instance, instance_id)
-
-
-def instance_data(instance: Instance) -> dict[str, Any]:
-    """The camelCase `data` of instance events."""
-    return {"instanceId": instance.id, "status": instance.status, "loggedIn": instance.logged_in,
-            "whatsappJid": instance.whatsapp_jid}
-

@@ -1,7 +1,7 @@
 """Sending WhatsApp messages (six types), message history, read marks.
 
-A send checks everything first — number, type, content, and media (given by URL it is fetched
-here, through the SSRF guard, with the same size and type rules as base64) — so a bad send costs
+A send checks everything first — number, type, content, and media (`media.py`: given by URL it
+is fetched, through the SSRF guard, with the same size and type rules as base64) — so a bad send costs
 no limit. Then the plan's limits: sends per second per instance (the `limits` library) and the
 daily quota (a database counter, given back if the send fails). Then it commits a `pending` row
 that already carries the WhatsApp message id we chose (so a receipt or an echo of it can always
@@ -19,65 +19,39 @@ cancelled or breaks on something unexpected. A timeout is never retried blindly:
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import re
 import secrets
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
-import httpx
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core import ssrf
 from livchat.core.db import db, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
 from livchat.models.accounts import Organization
 from livchat.models.enums import MessageDirection, MessageStatus, MessageType
 from livchat.models.whatsapp import Instance, Message
-from livchat.services.errors import (
-    InvalidInput,
-    LocationOnZeroAxis,
-    MediaTooLarge,
-    MediaUnreachable,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-)
+from livchat.services.actors import Actor
+from livchat.services.errors import InvalidInput, LocationOnZeroAxis, NotFound
 from livchat.services.pagination import newest_first
 from livchat.services.usage import counters
 from livchat.services.usage.limits import RateLimited, RateLimitResult, get_rate_limits
 from livchat.services.whatsapp.events import MessageFailed, MessageSent
 from livchat.services.whatsapp.gateway import get_gateway, service_error
-from livchat.services.whatsapp.instances import get_instance, wuzapi_token
+from livchat.services.whatsapp.instances import acting_for, get_instance, wuzapi_token
+from livchat.services.whatsapp.media import Media, fetch_media, parse_media
 from livchat.services.whatsapp.phones import normalize_phone
+from livchat.services.whatsapp.schemas import MessageOut
 
 log = get_logger("messaging")
 
-MB = 1024 * 1024
 MAX_TEXT_LENGTH = 65_536
 MAX_CAPTION_LENGTH = 1024
-MAX_MEDIA_REDIRECTS = 5
-# What WhatsApp accepts per type (base mime type → allowed), and how big.
-MEDIA_RULES: dict[str, tuple[frozenset[str] | None, int]] = {
-    MessageType.IMAGE: (frozenset({"image/jpeg", "image/png", "image/webp"}), 5 * MB),
-    MessageType.AUDIO: (frozenset({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/amr",
-                                   "audio/opus"}), 16 * MB),
-    MessageType.VIDEO: (frozenset({"video/mp4", "video/3gpp"}), 16 * MB),
-    MessageType.DOCUMENT: (None, 100 * MB),  # any well-formed mime type
-}
-_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-# Parameters after the type, as in `audio/ogg; codecs=opus` (kept: WuzAPI gets the full type).
-_MIME_PARAMS = re.compile(r'^(?:\s*;\s*[a-z0-9_.+-]+=("?)[a-z0-9_.+-]+\1)*\s*$')
-_DATA_URL = re.compile(r"^data:([^;,]+)((?:;[^;,]+)*);base64,(.*)$", re.DOTALL)
 TIMEOUT_ERROR = ("WhatsApp gateway timed out or dropped the connection: the message may or may not have been "
                  "sent; it was not retried (check whatsappMessageId)")
 INTERRUPTED_ERROR = ("the send was interrupted ({reason}) before the WhatsApp gateway answered: the message "
@@ -102,24 +76,13 @@ class OutgoingMessage:
 
 
 @dataclass(frozen=True)
-class _Media:
-    """Media for WuzAPI: `value` is a `data:` URL once ready (`source_url` while still to fetch).
-    `mime` is the full declared type (`audio/ogg; codecs=opus`), None until known."""
-
-    value: str
-    mime: str | None
-    size: int | None
-    source_url: str | None = None
-
-
-@dataclass(frozen=True)
 class PreparedSend:
     """A send that passed every check (number, content, media fetched): only limits remain."""
 
     instance: Instance
     message: OutgoingMessage
     phone: str
-    media: _Media | None
+    media: Media | None
     reply_to: str | None
 
 
@@ -134,7 +97,7 @@ def new_whatsapp_message_id() -> str:
     return "3EB0" + secrets.token_hex(9).upper()
 
 
-def validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
+def validate(message: OutgoingMessage) -> tuple[str, Media | None]:
     """Every check that needs no I/O (4xx before anything is counted): the E.164 digits and the
     media to send (still to fetch when given by URL)."""
     phone = normalize_phone(message.to)
@@ -160,120 +123,22 @@ def validate(message: OutgoingMessage) -> tuple[str, _Media | None]:
         return phone, None
     if kind == MessageType.DOCUMENT and not (message.file_name or "").strip():
         raise InvalidInput("file_name_required")
-    return phone, _media(kind, message)
+    return phone, parse_media(kind, media_url=message.media_url, media_base64=message.media_base64,
+                        mime_type=message.mime_type)
 
 
-def _media(kind: str, message: OutgoingMessage) -> _Media:
-    allowed, max_size = MEDIA_RULES[kind]
-    if bool(message.media_url) == bool(message.media_base64):
-        raise InvalidInput("media_required")
-    declared = _full_mime(message.mime_type, allowed) if message.mime_type else None
-    if message.media_url:
-        if not re.match(r"^https?://[^\s/]+", message.media_url) or len(message.media_url) > 2000:
-            raise InvalidInput("invalid_media_url")
-        return _Media("", declared, None, source_url=message.media_url)
-    raw = message.media_base64 or ""
-    match = _DATA_URL.match(raw.strip())
-    if match:
-        declared = declared or _full_mime(match.group(1) + match.group(2).replace(";", "; "), allowed)
-        raw = match.group(3)
-    if not declared:
-        raise InvalidInput("mime_type_required")
-    compact = re.sub(r"\s+", "", raw)
-    # Reject before decoding: base64 is 4/3 of the bytes.
-    if len(compact) * 3 // 4 > max_size + 3:
-        raise PayloadTooLarge("media_too_large")
-    try:
-        data = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("invalid_base64") from None
-    if not data:
-        raise InvalidInput("media_required")
-    if len(data) > max_size:
-        raise PayloadTooLarge("media_too_large")
-    return _data_url_media(declared, data)
-
-
-def _data_url_media(mime: str, data: bytes, source_url: str | None = None) -> _Media:
-    return _Media(f"data:{_base_mime(mime)};base64,{base64.b64encode(data).decode()}", mime, len(data), source_url)
-
-
-def _base_mime(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
-
-
-def _full_mime(value: str, allowed: frozenset[str] | None) -> str:
-    """`value` checked against the type's rules; the base type lower-cased, parameters kept."""
-    base, _, params = value.strip().partition(";")
-    base = base.strip().lower()
-    full = f"{base}; {params.strip()}" if params.strip() else base
-    if (not _MIME.match(base) or (allowed is not None and base not in allowed)
-            or not _MIME_PARAMS.match(";" + params if params else "") or len(full) > 100):
-        raise UnsupportedMediaType("unsupported_media_type")
-    return full
-
-
-# Downloads held in memory at once per process (each up to its type's cap, 100 MB for documents);
-# a download waiting for a slot spends its own deadline.
-MAX_CONCURRENT_DOWNLOADS = 4
-_download_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _download_slot() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    slots = _download_slots.get(loop)
-    if slots is None:
-        slots = _download_slots[loop] = asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)
-    return slots
-
-
-async def _fetch_media(kind: str, media: _Media) -> _Media:
-    """Download media given by URL — through the SSRF guard (every hop's address checked and
-    pinned), within one total deadline, under the type's size cap — into a `data:` URL."""
-    allowed, max_size = MEDIA_RULES[kind]
-    url = media.source_url or ""
-    seconds = get_settings().media_fetch_seconds
-    try:
-        async with asyncio.timeout(seconds), _download_slot(), ssrf.safe_client(
-                timeout=seconds, follow_redirects=True, max_redirects=MAX_MEDIA_REDIRECTS) as client, \
-                client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise MediaUnreachable(f"the media URL answered HTTP {response.status_code}")
-            served = response.headers.get("content-type", "")
-            mime = media.mime or (_full_mime(served, allowed) if served else None)
-            if mime is None:
-                raise InvalidInput("mime_type_required")
-            declared_size = response.headers.get("content-length", "")
-            if declared_size.isdigit() and int(declared_size) > max_size:
-                raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
-            data = bytearray()
-            async for chunk in response.aiter_bytes():
-                data += chunk
-                if len(data) > max_size:
-                    raise MediaTooLarge(f"the media at the URL is over {max_size // MB} MB")
-    except TimeoutError:
-        raise MediaUnreachable(f"fetching the media URL took longer than {seconds:g} s") from None
-    except ssrf.UnsafeUrl as exc:
-        raise MediaUnreachable(f"the media URL is not allowed: {exc.detail}") from None
-    except httpx.TooManyRedirects:
-        raise MediaUnreachable(f"the media URL redirects more than {MAX_MEDIA_REDIRECTS} times") from None
-    except httpx.HTTPError as exc:
-        raise MediaUnreachable(f"the media URL could not be fetched ({type(exc).__name__})") from None
-    if not data:
-        raise MediaUnreachable("the media URL answered an empty body")
-    return _data_url_media(mime, bytes(data), url)
-
-
-async def prepare_send(session: AsyncSession, organization_id: str | None, instance_id: str,
+async def prepare_send(session: AsyncSession, actor: Actor | None, instance_id: str,
                        message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> PreparedSend:
-    """Every check of a send, cheapest first (the instance is 404 before media is fetched)."""
-    phone, media = validate(message)
+    """Every check of a send, cheapest first (the role, then the input; the instance is 404
+    before media is fetched). `actor=None`: the test panel's anonymous session."""
+    organization_id = acting_for(actor, "use")
+    phone, to_send = validate(message)
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
-    if media is not None and media.source_url and not media.value:
+    if to_send is not None and to_send.to_fetch:
         await session.commit()  # hold no transaction (nor a pooled connection) while it downloads
-        media = await _fetch_media(message.type, media)
-    return PreparedSend(instance, message, phone, media, reply_to)
+        to_send = await fetch_media(message.type, to_send)
+    return PreparedSend(instance, message, phone, to_send, reply_to)
 
 
 async def check_send_rate(prepared: PreparedSend, plan: str) -> RateLimitResult:
@@ -284,14 +149,13 @@ async def check_send_rate(prepared: PreparedSend, plan: str) -> RateLimitResult:
     return result
 
 
-async def send_message(session: AsyncSession, organization_id: str | None, instance_id: str,
+async def send_message(session: AsyncSession, actor: Actor | None, instance_id: str,
                        message: OutgoingMessage, *, plan: str | None = None,
                        anonymous_session_id: str | None = None) -> Message:
     """Check, apply the plan's limits (an organization's instance; `plan` is looked up when not
     given), record, send once. Returns the row (`sent`); on a gateway failure the row is `failed`
     (committed, `MessageFailed` emitted) and the mapped service error is raised."""
-    prepared = await prepare_send(session, organization_id, instance_id, message,
-                                  anonymous_session_id=anonymous_session_id)
+    prepared = await prepare_send(session, actor, instance_id, message, anonymous_session_id=anonymous_session_id)
     if prepared.instance.organization_id is not None:
         plan = plan or await _plan_of(session, prepared.instance.organization_id)
         await check_send_rate(prepared, plan)
@@ -352,7 +216,7 @@ async def _record_sent(session: AsyncSession, row: Message, result: wuzapi.SendR
     row.updated_at = utcnow()
     await counters.increment(session, row.organization_id, row.instance_id, messages_sent=1, media_bytes=media_bytes)
     await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
-                                        message_id=row.id, data=message_data(row)))
+                                        message_id=row.id, data=MessageOut.of(row).wire()))
     await bus.commit_and_publish(session)
 
 
@@ -424,7 +288,7 @@ async def _fail(session: AsyncSession, row: Message, quota_day: date | None, err
     row.updated_at = utcnow()
     await counters.give_back_daily_quota(session, row.organization_id, quota_day)
     await bus.emit(session, MessageFailed(organization_id=row.organization_id, instance_id=row.instance_id,
-                                          message_id=row.id, data=message_data(row)))
+                                          message_id=row.id, data=MessageOut.of(row).wire()))
     await bus.commit_and_publish(session)
 
 
@@ -503,9 +367,10 @@ async def get_message(session: AsyncSession, organization_id: str | None, messag
     return row
 
 
-async def mark_read(session: AsyncSession, organization_id: str | None, instance_id: str,
+async def mark_read(session: AsyncSession, actor: Actor | None, instance_id: str,
                     message_ids: list[str], *, anonymous_session_id: str | None = None) -> int:
     """Send read receipts for inbound messages (our ids). Returns how many were marked."""
+    organization_id = acting_for(actor, "use")
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     if not message_ids:
         raise InvalidInput("message_ids_required")
@@ -531,21 +396,3 @@ async def mark_read(session: AsyncSession, organization_id: str | None, instance
             row.updated_at = now
         await session.commit()
     return len(rows)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def message_data(row: Message) -> dict[str, Any]:
-    """The camelCase JSON of a message: webhook `data` and the API's message object."""
-    return {
-        "id": row.id, "instanceId": row.instance_id, "whatsappMessageId": row.whatsapp_message_id,
-        "direction": row.direction, "chatJid": row.chat_jid, "phone": row.phone, "type": row.type,
-        "text": row.text, "caption": row.caption, "mediaUrl": row.media_url, "mimeType": row.media_mime,
-        "mediaSize": row.media_size, "fileName": row.file_name, "latitude": row.latitude,
-        "longitude": row.longitude, "replyTo": row.reply_to, "pushName": row.push_name, "status": row.status,
-        "error": row.error, "timestamp": _iso(row.sent_at or row.created_at), "sentAt": _iso(row.sent_at),
-        "deliveredAt": _iso(row.delivered_at), "readAt": _iso(row.read_at),
-    }
-

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +23,13 @@ from livchat.services.errors import NotFound, ServiceError
 from livchat.services.usage import counters
 from livchat.services.usage.limits import QuotaExceeded, RateLimitResult
 from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp.schemas import (
+    PairingOut,
+    PanelConnectOut,
+    PanelStatusOut,
+    QrOut,
+    StatusOut,
+)
 
 log = get_logger("anonymous")
 
@@ -101,19 +107,17 @@ async def instance_of(session: AsyncSession, anon: AnonymousSession, *, create: 
     return await instances.create_instance(session, None, "Test panel", anonymous_session_id=anon.id)
 
 
-async def connect(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any]:
+async def connect(session: AsyncSession, anon: AnonymousSession) -> PanelConnectOut:
     instance = await instance_of(session, anon, create=True)
-    view = await instances.connect(session, None, instance.id, anonymous_session_id=anon.id)
-    linked = view.connected and view.logged_in
-    return {"status": "connected" if linked else "connecting", "qrAvailable": not linked}
+    return PanelConnectOut.of(await instances.connect(session, None, instance.id, anonymous_session_id=anon.id))
 
 
-async def qr(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any]:
+async def qr(session: AsyncSession, anon: AnonymousSession) -> QrOut:
     instance = await instance_of(session, anon, create=True)
     return await instances.qr_code(session, None, instance.id, anonymous_session_id=anon.id)
 
 
-async def pair_phone(session: AsyncSession, anon: AnonymousSession, phone: str) -> dict[str, Any]:
+async def pair_phone(session: AsyncSession, anon: AnonymousSession, phone: str) -> PairingOut:
     instance = await instance_of(session, anon, create=True)
     return await instances.pair_phone(session, None, instance.id, phone, anonymous_session_id=anon.id)
 
@@ -123,15 +127,12 @@ def messages_remaining(anon: AnonymousSession) -> int:
     return max(0, DAILY_MESSAGES - used)
 
 
-async def status(session: AsyncSession, anon: AnonymousSession) -> dict[str, Any]:
+async def status(session: AsyncSession, anon: AnonymousSession) -> PanelStatusOut:
     found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
-    view = {"connected": False, "loggedIn": False}
+    live = StatusOut(connected=False, logged_in=False, whatsapp_jid=None)
     if found:
         live = await instances.sync_status(session, None, found[0].id, anonymous_session_id=anon.id)
-        view = {"connected": live.connected, "loggedIn": live.logged_in}
-        if live.whatsapp_jid:
-            view["whatsappJid"] = live.whatsapp_jid
-    return {**view, "messagesRemaining": messages_remaining(anon)}
+    return PanelStatusOut(**live.model_dump(), messages_remaining=messages_remaining(anon))
 
 
 def checked_message(to: str, text: str) -> messaging.OutgoingMessage:

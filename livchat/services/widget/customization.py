@@ -33,7 +33,11 @@ from livchat.models import Organization, WidgetSettings
 from livchat.models.enums import WidgetPosition
 from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound, ServiceError
-from livchat.services.widget.schemas import PublicSettings, WidgetSettingsOut, WidgetSettingsUpdate
+from livchat.services.widget.schemas import (
+    PublicSettings,
+    WidgetSettingsOut,
+    WidgetSettingsUpdate,
+)
 from livchat.services.widget.sessions import organization_widget
 
 MAX_GREETING = 500

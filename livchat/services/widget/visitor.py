@@ -20,7 +20,11 @@ from livchat.services.errors import InvalidInput
 from livchat.services.support import attachments, conversations, presence, views
 from livchat.services.support.events import ConversationRead
 from livchat.services.support.ids import is_id
-from livchat.services.widget.schemas import MessagePosted, VisitorConversation, VisitorMessages
+from livchat.services.widget.schemas import (
+    MessagePosted,
+    VisitorConversation,
+    VisitorMessages,
+)
 from livchat.services.widget.sessions import Visitor
 
 MAX_MESSAGES = 100

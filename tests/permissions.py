@@ -1,0 +1,119 @@
+"""What each REST route and Reflex handler asks of the caller's role.
+
+tests/accounts/test_tenant_isolation.py tries every route and every handler listed in PERMISSIONS
+as a member, an admin and an owner of one organization, and expects what the role table
+(livchat/services/actors.py) says: allowed, or refused (403 / the translated error) with nothing
+changed. A route or handler in neither dict fails that test: declare the permission its service
+checks, or why it is not role-gated.
+"""
+
+from __future__ import annotations
+
+# "METHOD /path" of a route behind an API key, or "State.handler": the permission its service checks.
+PERMISSIONS: dict[str, str] = {
+    # REST API v1
+    "GET /api/v1/instances": "read",
+    "POST /api/v1/instances": "manage_instances",
+    "GET /api/v1/instances/{instance_id}": "read",
+    "DELETE /api/v1/instances/{instance_id}": "manage_instances",
+    "POST /api/v1/instances/{instance_id}/connect": "manage_instances",
+    "POST /api/v1/instances/{instance_id}/disconnect": "manage_instances",
+    "POST /api/v1/instances/{instance_id}/logout": "manage_instances",
+    "GET /api/v1/instances/{instance_id}/qr": "manage_instances",
+    "POST /api/v1/instances/{instance_id}/pairphone": "manage_instances",
+    "GET /api/v1/instances/{instance_id}/status": "read",
+    "POST /api/v1/instances/{instance_id}/messages": "use",
+    "GET /api/v1/instances/{instance_id}/messages": "read",
+    "GET /api/v1/messages/{message_id}": "read",
+    "GET /api/v1/instances/{instance_id}/webhook": "read",
+    "PUT /api/v1/instances/{instance_id}/webhook": "manage_webhooks",
+    "DELETE /api/v1/instances/{instance_id}/webhook": "manage_webhooks",
+    "POST /api/v1/instances/{instance_id}/webhook/rotate-secret": "manage_webhooks",
+    "POST /api/v1/instances/{instance_id}/webhook/test": "manage_webhooks",
+    "GET /api/v1/instances/{instance_id}/webhook/deliveries": "read",
+    "GET /api/v1/webhook-deliveries/{delivery_id}": "read",
+    "POST /api/v1/webhook-deliveries/{delivery_id}/redeliver": "manage_webhooks",
+    "GET /api/v1/usage": "read",
+    "GET /api/v1/me": "read",
+    "GET /api/v1/organization": "read",
+    # REST API v1: support desk
+    "GET /api/v1/conversations": "read",
+    "GET /api/v1/conversations/{conversation_id}": "read",
+    "GET /api/v1/conversations/{conversation_id}/messages": "read",
+    "POST /api/v1/conversations/{conversation_id}/messages": "work_inbox",
+    "POST /api/v1/conversations/{conversation_id}/attachments": "work_inbox",
+    "GET /api/v1/conversations/{conversation_id}/attachments/{attachment_id}": "read",
+    "POST /api/v1/conversations/{conversation_id}/escalate": "work_inbox",
+    "POST /api/v1/conversations/{conversation_id}/resolve": "work_inbox",
+    "POST /api/v1/conversations/{conversation_id}/reopen": "work_inbox",
+    "POST /api/v1/conversations/{conversation_id}/read": "work_inbox",
+    "GET /api/v1/conversations/{conversation_id}/contact": "read",
+    "GET /api/v1/saved-replies": "read",
+    "POST /api/v1/saved-replies": "work_inbox",
+    "GET /api/v1/saved-replies/{saved_reply_id}": "read",
+    "PATCH /api/v1/saved-replies/{saved_reply_id}": "work_inbox",
+    "DELETE /api/v1/saved-replies/{saved_reply_id}": "work_inbox",
+    # Dashboard: instances
+    "InstancesState.create": "manage_instances",
+    "InstancesState.show_qr": "manage_instances",
+    "InstancesState.pair": "manage_instances",
+    "InstancesState.disconnect": "manage_instances",
+    "InstancesState.logout": "manage_instances",
+    "InstancesState.delete": "manage_instances",
+    "InstancesState.sync": "read",
+    # Dashboard: one instance, its messages and its webhook
+    "InstanceDetailState.send_message": "use",
+    "InstanceDetailState.save_webhook": "manage_webhooks",
+    "InstanceDetailState.rotate_secret": "manage_webhooks",
+    "InstanceDetailState.send_test_event": "manage_webhooks",
+    "InstanceDetailState.delete_webhook": "manage_webhooks",
+    "InstanceDetailState.redeliver": "manage_webhooks",
+    # Dashboard: API keys, members, notices
+    "ApiKeysState.create": "manage_keys",
+    "ApiKeysState.revoke": "manage_keys",
+    "MembersState.invite": "manage_members",  # the probe invites a member
+    "MembersState.revoke_invitation": "manage_members",  # a member's invitation
+    "MembersState.remove": "manage_members",  # a member
+    "MembersState.change_role": "manage_owners",  # the probe makes a member an owner
+    "MembersState.make_owner": "transfer_ownership",
+    "MembersState.leave": "read",
+    "NoticesState.dismiss": "read",
+}
+
+_SHOWS = "shows the organization's data to any member; changes nothing"
+_TAB = "changes only the tab (a filter, a form field, a panel, a shown secret)"
+_SELF = "acts on the signed-in person's own session and organizations, not on this organization"
+_PUBLIC = "a public page's (signed out: sign-in, sign-up, password reset, language)"
+_PHONE = "the simulated phone plays the contact's side in the sandbox: no organization data changes"
+
+NOT_ROLE_GATED: dict[str, str] = {
+    **dict.fromkeys([
+        "InstancesState.load", "InstancesState.refresh", "InstanceDetailState.load", "InstanceDetailState.refresh",
+        "InstanceDetailState.reload_deliveries", "InstanceDetailState.load_more_messages",
+        "InstanceDetailState.load_more_deliveries", "InstanceDetailState.filter_deliveries",
+        "InstanceDetailState.toggle_delivery", "ApiKeysState.load", "MembersState.load", "NoticesState.load",
+        "NoticesState.refresh", "UsageState.load", "UsageState.refresh", "WebhooksOverviewState.load",
+        "ShellState.load",
+    ], _SHOWS),
+    **dict.fromkeys([
+        "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",
+        "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret",
+    ], _TAB),
+    **dict.fromkeys([
+        "ShellState.switch_organization", "ShellState.sign_out", "OrganizationsState.load", "OrganizationsState.open",
+        "OrganizationsState.create", "InviteState.load", "InviteState.accept", "VisitorState.check",
+    ], _SELF),
+    **dict.fromkeys([
+        "SignInState.load", "SignInState.sign_in", "SignUpState.load", "SignUpState.sign_up",
+        "PasswordResetState.load", "PasswordResetState.request_link", "PasswordResetState.save_password",
+        "LangState.set_language", "LangState.detect_browser_language", "LangState.set_browser_language",
+    ], _PUBLIC),
+    **dict.fromkeys([
+        "SandboxPhoneState.set_phone", "SandboxPhoneState.set_qr_payload", "SandboxPhoneState.set_pairing_code",
+        "SandboxPhoneState.set_sender", "SandboxPhoneState.set_text", "SandboxPhoneState.set_active_session",
+        "SandboxPhoneState.refresh", "SandboxPhoneState.use_anonymous_token", "SandboxPhoneState.poll",
+        "SandboxPhoneState.link_session", "SandboxPhoneState.link_qr", "SandboxPhoneState.link_code",
+        "SandboxPhoneState.send", "SandboxPhoneState.mark", "SandboxPhoneState.disconnect",
+        "SandboxPhoneState.reconnect", "SandboxPhoneState.logout",
+    ], _PHONE),
+}
