@@ -172,7 +172,7 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         assert failed["reason"] == "attempts_exhausted"  # shown under the status
         # Every delivery fails: the page says since when, and so does the overview (not "Active").
         assert page.webhook_failing_since.endswith("Z") and not page.webhook_paused
-        overview = tab(WebhooksOverviewState, cookie, "/dashboard/webhooks")
+        overview = tab_with_cookie(WebhooksOverviewState, cookie, "/dashboard/webhooks")
         await WebhooksOverviewState.load.fn(overview)
         (row,) = overview.endpoints
         assert (row["state"], row["failing_since"]) == ("failing", page.webhook_failing_since)
