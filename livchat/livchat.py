@@ -25,6 +25,7 @@ from livchat.pages import (
 )
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
+from livchat.services.knowledge.ingestion import knowledge_lifespan
 from livchat.services.support.responder import responder_lifespan
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp.instances import sweep_lifespan
@@ -52,6 +53,8 @@ app.register_lifespan_task(sweep_lifespan)  # instances whose create a crash cut
 app.register_lifespan_task(feed_lifespan)  # domain events -> the dashboards' live feeds
 app.register_lifespan_task(responder_lifespan)  # who answers a widget visitor first (the agent's hook)
 app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation feeds, moved by the bus
+# Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.
+app.register_lifespan_task(knowledge_lifespan)
 
 # Each page module registers its own pages and returns their routes. A dashboard section whose
 # route a module took replaces that section's placeholder; the others stay placeholders.

@@ -18,8 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.crypto import encrypt, new_token
 from livchat.core.db import db, utcnow
 from livchat.core.ids import new_id
-from livchat.models import Instance, Message, Organization, WebhookEndpoint
+from livchat.models import (
+    Instance,
+    KnowledgeFile,
+    Message,
+    Organization,
+    WebhookEndpoint,
+)
 from livchat.models.enums import (
+    FileStatus,
     InstanceStatus,
     MessageDirection,
     MessageStatus,
@@ -218,3 +225,17 @@ async def _saved_reply_in(session: AsyncSession, organization_id: str) -> str:
 
     actor = Actor(organization_id=organization_id, role=Role.ADMIN)
     return (await saved_replies.create_saved_reply(session, actor, new_id("probe")[-20:].lower(), "probe reply")).id
+
+
+# --- the knowledge base ----------------------------------------------------------------------------
+
+@id_factory("file_id")
+async def _knowledge_file_in(session: AsyncSession, organization_id: str) -> str:
+    """A knowledge-base file as ingestion leaves it (ready; its chunks are not needed by the probe)."""
+    file_id = new_id("kf")
+    session.add(KnowledgeFile(id=file_id, organization_id=organization_id, filename="probe.md",
+                              content_type="text/markdown", size_bytes=5, sha256="0" * 64,
+                              storage_key=f"{organization_id}/{file_id}", status=FileStatus.READY, stage="done",
+                              progress=100, chunk_count=1, embedder="hashed-v1-384"))
+    await session.flush()
+    return file_id

@@ -36,6 +36,13 @@ PERMISSIONS: dict[str, str] = {
     "GET /api/v1/usage": "read",
     "GET /api/v1/me": "read",
     "GET /api/v1/organization": "read",
+    # REST API v1: knowledge base
+    "POST /api/v1/knowledge/files": "manage_knowledge",
+    "POST /api/v1/knowledge/urls": "manage_knowledge",
+    "GET /api/v1/knowledge/files": "read",
+    "GET /api/v1/knowledge/files/{file_id}": "read",
+    "DELETE /api/v1/knowledge/files/{file_id}": "manage_knowledge",
+    "GET /api/v1/knowledge/search": "read",
     # REST API v1: support desk
     "GET /api/v1/conversations": "read",
     "GET /api/v1/conversations/{conversation_id}": "read",

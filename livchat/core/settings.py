@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     # Who answers a widget visitor first (livchat/services/support/responder.py registry).
     support_responder: str = Field(default="default", alias="LIVCHAT_SUPPORT_RESPONDER")
 
+    # The knowledge base (services/knowledge). Embedder: auto (OpenAI when OPENAI_API_KEY is set,
+    # else the offline USE model), use, openai or hashed (deterministic, for tests).
+    embedder: str = Field(default="auto", alias="LIVCHAT_EMBEDDER", pattern="^(auto|use|openai|hashed)$")
+    lancedb_uri: str = Field(default="", alias="LIVCHAT_LANCEDB_URI")  # empty: data_dir/lancedb
+    knowledge_max_file_mb: float = Field(default=20.0, gt=0, alias="LIVCHAT_KNOWLEDGE_MAX_FILE_MB")
+    knowledge_chunk_chars: int = Field(default=1000, ge=200, le=8000, alias="LIVCHAT_KNOWLEDGE_CHUNK_CHARS")
+    knowledge_chunk_overlap: int = Field(default=150, ge=0, le=2000, alias="LIVCHAT_KNOWLEDGE_CHUNK_OVERLAP")
+    knowledge_workers: int = Field(default=1, ge=1, le=8, alias="LIVCHAT_KNOWLEDGE_WORKERS")
+    knowledge_url_fetch_seconds: float = Field(default=20.0, gt=0, alias="LIVCHAT_KNOWLEDGE_URL_FETCH_SECONDS")
+
     clerk_publishable_key: str = ""
     clerk_secret_key: str = ""
     clerk_jwt_key: str = ""
@@ -87,6 +97,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'livchat.db'}"
+
+    @property
+    def resolved_lancedb_uri(self) -> str:
+        """Where the knowledge base's LanceDB tables live (a directory now; s3://… later)."""
+        return self.lancedb_uri or str(self.data_dir / "lancedb")
+
+    @property
+    def knowledge_max_file_bytes(self) -> int:
+        return int(self.knowledge_max_file_mb * 1024 * 1024)
 
     @property
     def sandbox_enabled(self) -> bool:

@@ -147,8 +147,12 @@ class SavedReply(SQLModel, table=True):
 
 
 class KnowledgeFile(SQLModel, table=True):
+    """A file (or a web page imported by URL) of an organization's knowledge base. Its chunks live
+    in LanceDB (services/knowledge/store.py); `updated_at` doubles as the ingestion job's heartbeat."""
+
     __tablename__ = "knowledge_files"
-    __table_args__ = (Index("ix_knowledge_files_org_created", "organization_id", "created_at"),)
+    __table_args__ = (Index("ix_knowledge_files_org_created", "organization_id", "created_at"),
+                      Index("ix_knowledge_files_status_updated", "status", "updated_at"))
 
     id: str = id_field()
     organization_id: str = Field(foreign_key="organizations.id", max_length=40, ondelete="CASCADE")
@@ -157,9 +161,13 @@ class KnowledgeFile(SQLModel, table=True):
     size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
     sha256: str = Field(max_length=64)
     storage_key: str = Field(max_length=500)  # private storage, never under a public path
+    source_url: str | None = Field(default=None, max_length=2000)  # a web page imported by URL
     status: str = Field(default=FileStatus.PENDING, max_length=20)
+    stage: str = Field(default="queued", max_length=20)  # queued | extract | chunk | embed | write | done
     progress: int = Field(default=0)  # percent
-    error: str | None = Field(default=None, max_length=500)
+    attempts: int = Field(default=0)  # ingestion runs started (a crash mid-run leaves it counted)
+    error: str | None = Field(default=None, max_length=500)  # English, for API callers
+    error_code: str | None = Field(default=None, max_length=60)  # stable reason, translated by the UI
     chunk_count: int = Field(default=0)
     embedder: str | None = Field(default=None, max_length=100)
     uploaded_by_user_id: str | None = fk("users.id", ondelete="SET NULL", index=False)

@@ -82,8 +82,20 @@ async def test_models_have_examples_and_usage_has_its_own(document: dict[str, An
     # Request bodies and the responses of the routes carry examples.
     for name in ("InstanceCreate", "PairPhone", "SendMessage", "InstanceOut", "InstancePage", "StatusOut", "ConnectOut",
                  "QrOut", "PairingOut", "SentOut", "MessageOut", "MessagePage", "UsageOut", "Problem",
-                 "MessageEvent", "InstanceEvent", "WebhookIn", "WebhookOut", "DeliveryOut", "DeliveryPage"):
+                 "MessageEvent", "InstanceEvent", "WebhookIn", "WebhookOut", "DeliveryOut", "DeliveryPage",
+                 "KnowledgeFileOut", "KnowledgeFilePage", "KnowledgeUrlIn", "SearchResults", "SearchHitOut"):
         assert schemas[name].get("examples"), name
+
+
+async def test_the_knowledge_upload_is_documented_as_multipart_with_its_refusals(document: dict[str, Any]) -> None:
+    upload = document["paths"]["/api/v1/knowledge/files"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["file"] and form["properties"]["file"]["format"] == "binary"
+    assert {"202", "413", "415", "422"} <= set(upload["responses"])
+    assert "unreadable_file" in upload["responses"]["422"]["description"]
+    search = document["paths"]["/api/v1/knowledge/search"]["get"]
+    limit = next(p for p in search["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 20 and limit["schema"]["default"] == 5
 
 
 async def test_the_support_desk_and_the_widget_client_api_are_documented(document: dict[str, Any]) -> None:

@@ -9,12 +9,12 @@ import fastapi_offline
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from livchat.api.v1 import conversations, instances, messages, organization, usage, webhooks
+from livchat.api.v1 import conversations, instances, knowledge, messages, organization, usage, webhooks
 from livchat.core.settings import get_settings
 
 PREFIX = "/api/v1"
 # Modules exposing `router` (an APIRouter with paths relative to /api/v1), included in this order.
-ROUTER_MODULES = [instances, messages, webhooks, usage, organization, conversations]
+ROUTER_MODULES = [instances, messages, webhooks, usage, organization, conversations, knowledge]
 _DOCS_HTML = Path(__file__).with_name("docs.html")
 # What docs.html loads, and nothing else of the bundled Swagger UI.
 _DOCS_ASSETS = {name: Path(fastapi_offline.__file__).parent / "static" / name
