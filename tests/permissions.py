@@ -111,7 +111,7 @@ NOT_ROLE_GATED: dict[str, str] = {
     ], _TAB),
     **dict.fromkeys([
         "ShellState.switch_organization", "ShellState.sign_out", "OrganizationsState.load", "OrganizationsState.open",
-        "OrganizationsState.create", "InviteState.load", "InviteState.accept",
+        "OrganizationsState.create", "InviteState.load", "InviteState.accept", "VisitorState.check",
     ], _SELF),
     **dict.fromkeys([
         "SignInState.load", "SignInState.sign_in", "SignUpState.load", "SignUpState.sign_up",

@@ -124,6 +124,19 @@ class Settings(BaseSettings):
         return f"{scheme}://{rest.split('/', 1)[0]}"
 
     @property
+    def browser_origins(self) -> list[str]:
+        """Origins whose pages are ours: PUBLIC_URL's, plus — when that is a loopback name
+        (`localhost` or `127.0.0.1`, as with the embedded defaults) — its twin at the same port,
+        so a newcomer typing either address gets a working app. Any other host: itself only."""
+        origin = self.public_origin
+        scheme, _, host_port = origin.partition("://")
+        host, colon, port = host_port.partition(":")
+        twins = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}
+        if host.lower() not in twins:
+            return [origin]
+        return [origin, f"{scheme}://{twins[host.lower()]}{colon}{port}"]
+
+    @property
     def clerk_azp(self) -> list[str]:
         parties = [p.strip().rstrip("/") for p in self.clerk_authorized_parties.split(",") if p.strip()]
         return parties or [self.public_origin]

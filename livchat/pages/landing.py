@@ -10,7 +10,7 @@ from livchat.components.i18n import t
 from livchat.components.layout import public_page
 from livchat.components.pricing import pricing_section
 from livchat.components.test_panel import test_panel
-from livchat.state.test_panel import PanelState, panel_feed_lifespan
+from livchat.state.test_panel import PanelState
 
 # (slug, icon, available today): the page says plainly what is being built.
 FEATURES = [
@@ -109,7 +109,6 @@ def landing() -> rx.Component:
 
 
 def register(app: rx.App) -> list[str]:
-    app.register_lifespan_task(panel_feed_lifespan)  # bus events -> the panels' live feeds
     app.add_page(landing, route="/", title="LivChat — WhatsApp API and AI support", on_load=PanelState.start,
                  description="Link WhatsApp and send a test message before you create an account: a WhatsApp API "
                              "with signed webhooks.")

@@ -1,9 +1,6 @@
 """The landing page (/), the pricing page (/pricing) and /test-panel/keep."""
 
 EN = {
-    "nav.main": "Main",
-    "nav.pricing": "Pricing",
-    "nav.footer": "Site links",
     "landing.footer": "LivChat — WhatsApp API and AI support desk",
     "landing.hero.title": "Link WhatsApp and send a message before you create an account",
     "landing.hero.subtitle": "A WhatsApp API with signed webhooks and a delivery log. Try it right here: link your "
@@ -120,9 +117,6 @@ EN = {
 }
 
 PT_BR = {
-    "nav.main": "Principal",
-    "nav.pricing": "Preços",
-    "nav.footer": "Links do site",
     "landing.footer": "LivChat — API de WhatsApp e central de atendimento com IA",
     "landing.hero.title": "Conecte o WhatsApp e envie uma mensagem antes de criar a conta",
     "landing.hero.subtitle": "Uma API de WhatsApp com webhooks assinados e registro de entregas. Teste aqui mesmo: "
