@@ -20,6 +20,7 @@ from livchat.core.logging import get_logger
 from livchat.services.notifications.notices import NotificationCreated
 from livchat.services.whatsapp import events as ev
 from livchat.state.auth import PAGE_LOAD_HANDLER, authorized, current_context
+from livchat.state.detached import detach
 
 log = get_logger("feeds")
 
@@ -91,10 +92,10 @@ def install(app: rx.App) -> None:
         return
 
     async def on_event(event: ev.WhatsAppEvent) -> None:
-        await push(app, event)
+        detach(push(app, event))
 
     async def on_notice(event: NotificationCreated) -> None:
-        await push_notice(app, event)
+        detach(push_notice(app, event))
 
     _installed.extend(bus.subscribe(cls, on_event) for cls in FEED_EVENTS)
     _installed.append(bus.subscribe(NotificationCreated, on_notice))

@@ -15,7 +15,10 @@ class LangState(rx.State):
     chosen: str = rx.LocalStorage("", name="livchat_lang", sync=True)
     browser_language: str = ""
 
-    @rx.var
+    # Not cached: linking a tab to a shared state (the test panel's feed, the dashboards' feeds)
+    # resolves the tab's computed vars before a page's hydrate sets `chosen`, and a cached `lang`
+    # then kept the language of before the reload on the next page.
+    @rx.var(cache=False)
     def lang(self) -> str:
         if self.chosen in CATALOGUES:
             return self.chosen

@@ -41,6 +41,7 @@ from livchat.services.support.events import (
 )
 from livchat.services.widget.sessions import Visitor
 from livchat.state.auth import authorized, current_context
+from livchat.state.detached import detach
 
 log = get_logger("support_feeds")
 
@@ -158,7 +159,7 @@ def install(app: rx.App) -> None:
         return
 
     async def on_event(event: SupportEvent) -> None:
-        await push(app, event)
+        detach(push(app, event))
 
     _installed.append(bus.subscribe(SupportEvent, on_event))
 

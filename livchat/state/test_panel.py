@@ -38,6 +38,7 @@ from livchat.services.usage.limits import PlanLimitReached, RateLimited, RateLim
 from livchat.services.whatsapp import events as ev
 from livchat.services.whatsapp import instances, panel_feed, panel_limits, test_panel
 from livchat.state.auth import authorized, current_context, error_key, session_token
+from livchat.state.detached import detach
 from livchat.state.inputs import browser_input
 from livchat.state.sandbox_phone import ANONYMOUS_TOKEN_STORAGE
 
@@ -75,9 +76,18 @@ class PanelFeed(rx.SharedState):
 
     @rx.event
     async def link(self) -> None:
+        """Link this tab to its session's feed and show the connection as it is now. The feed is
+        changed here, through the link, not with `change_feed`: a tab already linked (a reload)
+        holds the feed's lock while its own events run, and `modify_state` on it would wait forever."""
         panel = await self.get_state(PanelState)
-        if panel._anonymous_session_id:
-            await self._link_to(panel_token(panel._anonymous_session_id))
+        anon_id = panel._anonymous_session_id
+        if not anon_id:
+            return
+        feed = await self._link_to(panel_token(anon_id))
+        async with db.session() as session:
+            found = await instances.list_instances(session, None, anonymous_session_id=anon_id)
+            view = await panel_feed.panel_instance(session, found[0].id) if found else None
+        _show_instance(view)(feed)
 
 
 _apps: list[rx.App] = []
@@ -143,7 +153,11 @@ def install(app: rx.App) -> None:
     if _installed:
         return
     _apps[:] = [app]
-    _installed.extend(bus.subscribe(cls, push) for cls in (*panel_feed.FEED_EVENTS, ev.InstanceQrUpdated))
+
+    async def on_event(event: ev.WhatsAppEvent) -> None:
+        detach(push(event))
+
+    _installed.extend(bus.subscribe(cls, on_event) for cls in (*panel_feed.FEED_EVENTS, ev.InstanceQrUpdated))
 
 
 def uninstall() -> None:
@@ -250,11 +264,7 @@ class PanelState(rx.State):
         self.secret = panel_feed.demo_secret(anon.id)
         self._count(anon)
         self.ready = True
-        async with db.session() as session:
-            found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
-            view = await panel_feed.panel_instance(session, found[0].id) if found else None
-        await change_feed(anon.id, _show_instance(view))
-        return [PanelFeed.link]
+        return [PanelFeed.link]  # which also shows the connection as it is now
 
     def _count(self, anon: AnonymousSession) -> None:
         self.remaining, self.daily = test_panel.messages_remaining(anon), test_panel.daily_messages()

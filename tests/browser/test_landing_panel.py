@@ -120,6 +120,12 @@ def test_qr_link_send_reply_then_sign_up_keeps_the_number(live_app: str, visitor
     _send_and_see_the_reply(panel, phone, "Hello from the panel", "Got it, thanks!")
     expect(panel.locator("#panel-remaining")).to_contain_text("2 of 3")
 
+    # A returning visitor (the same tab reloaded) finds the panel as they left it, and it still
+    # answers: a reload once left the tab waiting forever on the feed it was linked to.
+    panel.reload()
+    expect(panel.locator("#panel-number")).to_have_text("+5511960001111")
+    expect(panel.locator("#panel-remaining")).to_contain_text("2 of 3")
+
     panel.locator("#panel-sign-up").click()
     expect(panel.locator("#sign-up-title")).to_be_visible()
     email = f"qr-{new_id('u').lower()}@example.com"

@@ -46,7 +46,7 @@ def test_localhost_and_127_0_0_1_both_load_hydrate_and_sign_in(live_app: str, li
         # The language lives in server state: the switch only works over a connected websocket.
         page.locator("#language-switcher").click()
         page.locator("#lang-pt-BR").click()
-        expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+        expect(page.locator("#hero-title")).to_contain_text("Conecte o WhatsApp")
 
         sign_in(page, origin, email, "long-password")  # the sign-in POST comes from this origin
         expect(page).to_have_url(re.compile(rf"^{re.escape(origin)}/dashboard/?$"))

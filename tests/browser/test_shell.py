@@ -17,12 +17,12 @@ def test_switch_to_portuguese_sign_in_and_reach_the_dashboard(live_app: str, liv
     livchat_cli(live_env, "create-user", email, "--password", "long-password", "--org", "Shell Co")
     page.goto(live_app + "/")
     heading = page.locator("#hero-title")
-    expect(heading).to_have_text("WhatsApp API and AI support, ready in minutes")
+    expect(heading).to_have_text("Link WhatsApp and send a message before you create an account")
     expect(page).to_have_title("LivChat — WhatsApp API and AI support")
 
     page.locator("#language-switcher").click()
     page.locator("#lang-pt-BR").click()
-    expect(heading).to_have_text("API de WhatsApp e atendimento com IA, prontos em minutos")
+    expect(heading).to_have_text("Conecte o WhatsApp e envie uma mensagem antes de criar a conta")
     expect(page).to_have_title("LivChat — API de WhatsApp e atendimento com IA")
     expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
 
@@ -48,9 +48,9 @@ def test_language_choice_survives_a_reload(live_app: str, page: Page) -> None:
     page.goto(live_app + "/")
     page.locator("#language-switcher").click()
     page.locator("#lang-pt-BR").click()
-    expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    expect(page.locator("#hero-title")).to_contain_text("Conecte o WhatsApp")
     page.reload()
-    expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    expect(page.locator("#hero-title")).to_contain_text("Conecte o WhatsApp")
     page.goto(live_app + "/no-such-page")  # the app's own not-found page, in the chosen language
     expect(page.locator("#not-found-title")).to_have_text("Página não encontrada")
 
@@ -58,7 +58,7 @@ def test_language_choice_survives_a_reload(live_app: str, page: Page) -> None:
 def test_browser_language_is_the_first_choice(live_app: str, open_context) -> None:  # type: ignore[no-untyped-def]
     page = open_context(locale="pt-BR").new_page()
     page.goto(live_app + "/")
-    expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
+    expect(page.locator("#hero-title")).to_contain_text("Conecte o WhatsApp")
     expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
 
 
