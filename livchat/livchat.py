@@ -21,6 +21,7 @@ from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
 from livchat.services.knowledge.ingestion import knowledge_lifespan
 from livchat.services.support.responder import responder_lifespan
+from livchat.services.support.whatsapp_channel import whatsapp_channel_lifespan
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp import instances
 from livchat.services.whatsapp.queue_ingest import queue_ingest_lifespan
@@ -42,7 +43,8 @@ app.register_lifespan_task(queue_ingest_lifespan)
 app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rotation, from startup
 app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
 app.register_lifespan_task(instances.sweep_lifespan)  # instances whose create a crash cut short
-app.register_lifespan_task(responder_lifespan)  # who answers a widget visitor first (the agent's hook)
+app.register_lifespan_task(responder_lifespan)  # who answers a contact first: the AI agent (services/agent)
+app.register_lifespan_task(whatsapp_channel_lifespan)  # numbers with "AI answers this number" feed the inbox
 app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation feeds, moved by the bus
 # Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.
 app.register_lifespan_task(knowledge_lifespan)
