@@ -73,5 +73,6 @@ async def ask(actor: Actor, question: str, *, language: str | None = None, chann
         sources=outcome.sources, passages=outcome.passages,
         trace=[TraceStepOut(tool=s.tool, arguments=s.arguments, result=s.result, duration_ms=s.duration_ms,
                             chunk_ids=[h.chunk_id for h in s.hits]) for s in outcome.trace],
-        threshold=relevance.threshold(), duration_ms=round(duration, 1),
+        threshold=relevance.thresholds()[0], threshold_shared_word=relevance.thresholds()[1],
+        duration_ms=round(duration, 1),
         first_draft_ms=round(first_draft[0], 1) if first_draft else None)

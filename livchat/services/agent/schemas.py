@@ -68,7 +68,7 @@ class PlaygroundAnswer(CamelModel):
         "trace": [{"tool": "search_knowledge_base", "arguments": {"query": "How long do refunds take?"},
                    "result": "1 passage(s), best: returns.md", "durationMs": 41.2,
                    "chunkIds": ["kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E:0"]}],
-        "threshold": 0.25, "durationMs": 57.9, "firstDraftMs": None}]})
+        "threshold": 0.3, "thresholdSharedWord": 0.12, "durationMs": 57.9, "firstDraftMs": None}]})
 
     agent: str = Field(description="openai | extractive")
     language: str = Field(description="The language the agent answered in (en | pt-BR).")
@@ -80,7 +80,9 @@ class PlaygroundAnswer(CamelModel):
     passages: list[SearchHitOut] = Field(description="Every passage retrieved, most similar first, with its "
                                                      "score (rank fusion) and similarity (cosine).")
     trace: list[TraceStepOut]
-    threshold: float = Field(description="The similarity a passage needs to be quoted (by the offline agent; the "
-                                         "fallback citations of the OpenAI one).")
+    threshold: float = Field(description="The similarity a passage needs to be quoted on meaning alone (by the "
+                                         "offline agent, and for the OpenAI one's fallback citations).")
+    threshold_shared_word: float = Field(description="The similarity enough for a passage that shares a word with "
+                                                     "the question.")
     duration_ms: float
     first_draft_ms: float | None = Field(description="When the first streamed text arrived (openai agent).")
