@@ -15,12 +15,17 @@ com sem uma um uns umas do da dos das no na nos nas ao aos e o os as eh esta est
 podem quero queria gostaria preciso obrigado obrigada valeu oi ola bom boa dia tarde noite ate tchau favor ajuda
 pedido entrega prazo troca devolucao reembolso pagamento cartao boleto frete compra produto conta senha cancelar
 isso isto esse essa aqui ali mais muito muita tambem ja ainda entao fazer faco fiz consigo atendente pessoa humano
+quanto quanta quantos quantas custa custo preco valor vezes assinatura mensalidade garantia loja lojas horario
+funciona funcionamento endereco cadastro trocar devolver receber recebi chegou chega demora esqueci alguem
+vcs tb pq hoje amanha ontem semana mes dias horas obg vlw tudo bem nada nenhum nenhuma sobre depois antes
 """.split())
 _EN = frozenset("""
 the you your yours how what which when where why who is are was were be been can could would should will do does
 did i my me mine we our to of and for with without from this that these those there here it its hi hello hey thanks
 thank please help order delivery shipping refund return payment card account password cancel want need get have
 has not no yes an a about any some more much also just still then make talk person human agent someone
+much many price cost costs does long time store stores open opening hours warranty subscription buy bought
+received arrived return returns change forgot nothing anything something after before today tomorrow week
 """.split())
 _ACCENTED = re.compile("[ãõçáéíóúâêôà]")
 _WORD = re.compile(r"[a-z]+")

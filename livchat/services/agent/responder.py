@@ -24,7 +24,7 @@ from livchat.core.db import db
 from livchat.core.events import bus
 from livchat.core.logging import get_logger
 from livchat.i18n import translate
-from livchat.models import Conversation, Instance
+from livchat.models import Conversation, ConversationMessage, Instance
 from livchat.models.enums import ConversationChannel, ConversationStatus, Sender
 from livchat.services.agent import handoff, settings as agent_settings
 from livchat.services.agent.core import Agent, HistoryItem, Outcome, Turn
@@ -33,7 +33,6 @@ from livchat.services.agent.registry import agent_kind, configured_agent
 from livchat.services.support import responder as desk_responder
 from livchat.services.support.events import AgentDraft, ContactMessageReceived
 from livchat.services.support.responder import Desk, DefaultResponder
-from livchat.services.support.schemas import ConversationMessageOut
 
 log = get_logger("agent")
 
@@ -42,12 +41,25 @@ UNAVAILABLE_NOTE = "agent.handoff.unavailable"
 _ROLES = {Sender.CONTACT: "visitor", Sender.AI: "agent", Sender.OPERATOR: "operator", Sender.SYSTEM: "system"}
 
 
-def unanswered(episode: list[ConversationMessageOut]) -> tuple[list[ConversationMessageOut], list[ConversationMessageOut]]:
-    """(what came before, the contact messages after the last message of anyone else)."""
-    cut = len(episode)
-    while cut and episode[cut - 1].sender == Sender.CONTACT:
-        cut -= 1
-    return episode[:cut], episode[cut:]
+ANSWERED_UP_TO = "answeredUpTo"  # message metadata: the last contact message an agent's turn answered
+
+
+def unanswered(episode: list[ConversationMessage]) -> tuple[list[ConversationMessage], list[ConversationMessage]]:
+    """(the rest of the episode, the contact messages no turn has answered yet). An agent's message
+    names the last contact message its turn answered (ANSWERED_UP_TO: a message that arrived while
+    it worked is still to answer); any other reply covers the contact messages before it."""
+    covered: str | None = None
+    last_contact: str | None = None
+    for message in episode:
+        if message.sender == Sender.CONTACT:
+            last_contact = message.id
+            continue
+        mark = message.metadata_.get(ANSWERED_UP_TO)
+        mark = mark if isinstance(mark, str) else last_contact
+        if mark is not None and (covered is None or mark > covered):
+            covered = mark
+    asked = [m for m in episode if m.sender == Sender.CONTACT and (covered is None or m.id > covered)]
+    return [m for m in episode if m not in asked], asked
 
 
 async def agent_answers(conversation: Conversation) -> bool:
@@ -86,7 +98,7 @@ class AgentResponder:
         if not await agent_answers(conversation):
             await DefaultResponder().respond(event, desk)
             return
-        question = "\n".join(m.text for m in asked if m.text.strip())
+        question = "\n".join(m.content for m in asked if m.content.strip())
         if not question:  # only files: nothing the agent can read
             await DefaultResponder().respond(event, desk)
             return
@@ -94,8 +106,8 @@ class AgentResponder:
             org_settings = await agent_settings.effective(session, conversation.organization_id)
         language = answer_language(question, conversation.language)
         turn = Turn(organization_id=conversation.organization_id, question=question, language=language,
-                    history=tuple(HistoryItem(_ROLES.get(m.sender, "system"), m.text) for m in before  # type: ignore[arg-type]
-                                  if m.text.strip()),
+                    history=tuple(HistoryItem(_ROLES.get(m.sender, "system"), m.content)  # type: ignore[arg-type]
+                                  for m in before if m.content.strip()),
                     instructions=org_settings.instructions, tone=org_settings.tone, channel=conversation.channel)
         drafted = False
 
@@ -109,13 +121,13 @@ class AgentResponder:
         agent = self._agent or configured_agent()
         outcome = await agent.run(turn, on_draft)
         try:
-            await self._apply(desk, conversation, outcome, question, language)
+            await self._apply(desk, conversation, outcome, question, language, {ANSWERED_UP_TO: asked[-1].id})
         finally:
             if drafted:
                 await on_draft("")
 
     async def _apply(self, desk: Desk, conversation: Conversation, outcome: Outcome, question: str,
-                     language: str) -> None:
+                     language: str, turn: dict[str, str]) -> None:
         current = await desk.row()
         if current.status != ConversationStatus.UNRESOLVED or any(
                 m.sender == Sender.OPERATOR for m in await desk.episode()):
@@ -123,16 +135,16 @@ class AgentResponder:
             return
         sources = [s.model_dump(by_alias=True) for s in outcome.sources] or None
         if outcome.action == "answer":
-            await desk.reply(outcome.text, sources)
+            await desk.reply(outcome.text, sources, metadata=turn)
             return
         if outcome.action == "resolve":
-            await desk.reply(outcome.text)
+            await desk.reply(outcome.text, metadata=turn)
             await desk.resolve()
             return
         if outcome.text.strip():
-            await desk.reply(outcome.text, sources)
+            await desk.reply(outcome.text, sources, metadata=turn)
         note = UNAVAILABLE_NOTE if outcome.reason in ("agent_error", "max_rounds") else HANDOFF_NOTE
-        await desk.post_system(translate(note, language))
+        await desk.post_system(translate(note, language), metadata=turn)
         if await desk.escalate():
             await handoff.operators_told(conversation, outcome.reason, question, language=language,
                                          best_similarity=outcome.best_similarity)

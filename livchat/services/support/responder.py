@@ -61,9 +61,9 @@ class Desk:
                 Conversation.id == self.conversation_id, Conversation.organization_id == self.organization_id))).one()
             return await views.conversation_out(session, row)
 
-    async def episode(self, limit: int = 50) -> list[ConversationMessageOut]:
-        """The current episode's last `limit` messages, oldest first: since the conversation was last
-        reopened (its whole history when it never was)."""
+    async def episode(self, limit: int = 50) -> list[ConversationMessage]:
+        """The current episode's last `limit` messages (rows, with their metadata), oldest first: since
+        the conversation was last reopened (its whole history when it never was)."""
         async with db.session() as session:
             row = (await session.exec(select(Conversation).where(
                 Conversation.id == self.conversation_id, Conversation.organization_id == self.organization_id))).one()
@@ -74,7 +74,7 @@ class Desk:
                 query = query.where(col(ConversationMessage.id) > after)
             rows = list((await session.exec(query.order_by(col(ConversationMessage.id).desc()).limit(limit))).all())
             rows.reverse()
-            return await views.messages_out(session, rows, "api")
+            return rows
 
     async def history(self, limit: int = 50) -> list[ConversationMessageOut]:
         """The last `limit` messages, oldest first."""
@@ -106,21 +106,25 @@ class Desk:
         sent, error = await channels.send_quietly(channels.agent_actor(self.organization_id), row, text)
         return {"whatsappMessageId": sent.message_id} if sent else {"deliveryError": error}
 
-    async def reply(self, text: str, sources: list[dict[str, Any]] | None = None) -> str:
-        """An AI answer (sender `ai`); `sources`: the passages cited ({fileId, filename, chunkId, heading, text})."""
+    async def reply(self, text: str, sources: list[dict[str, Any]] | None = None, *,
+                    metadata: dict[str, Any] | None = None) -> str:
+        """An AI answer (sender `ai`); `sources`: the passages cited ({fileId, filename, chunkId, heading, text});
+        `metadata`: kept with the message (the agent notes which contact messages it answered)."""
         delivery = await self._deliver(conversations.checked_text(text))
         async with db.session() as session:
             return (await conversations.post_agent_message(session, self.organization_id, self.conversation_id,
-                                                           text, sources, delivery)).id
+                                                           text, sources, {**(metadata or {}), **(delivery or {})})).id
 
-    async def post_system(self, text: str, *, once: str | None = None) -> str | None:
+    async def post_system(self, text: str, *, once: str | None = None,
+                          metadata: dict[str, Any] | None = None) -> str | None:
         """A system message; with `once`, only if none with that key was posted in this conversation."""
         if once is not None and once in (await self.row()).metadata_.get("systemOnce", []):
             return None
         delivery = await self._deliver(conversations.checked_text(text))
         async with db.session() as session:
-            message = await conversations.post_system_message(session, self.organization_id, self.conversation_id,
-                                                              text, delivery, once=once)
+            message = await conversations.post_system_message(
+                session, self.organization_id, self.conversation_id, text,
+                {**(metadata or {}), **(delivery or {})} or None, once=once)
         return message.id if message else None
 
     async def escalate(self) -> bool:
