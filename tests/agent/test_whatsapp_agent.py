@@ -18,10 +18,12 @@ from livchat.core.db import db, utcnow
 from livchat.i18n import translate
 from livchat.models import Conversation, ConversationAttachment, ConversationMessage, Message
 from livchat.services.agent.extractive import ExtractiveAgent
-from livchat.services.errors import PermissionDenied
-from livchat.services.support import conversations, inbox, whatsapp_channel
+from livchat.core.ids import new_id
+from livchat.services.errors import PermissionDenied, ServiceError
+from livchat.services.support import attachments, conversations, inbox, whatsapp_channel
 from livchat.services.whatsapp import instances
 from tests.agent.agent_support import answering, ingest_corpus, transcript
+from tests.factories import make_instance
 from tests.polling import eventually
 from tests.support.desk_support import PNG, make_org
 from tests.whatsapp.wa_support import LiveApp, linked_instance
@@ -174,3 +176,32 @@ async def test_an_inbound_message_enters_a_conversation_once(live: LiveApp, forg
     (stored,) = await _inbound(instance.id)
     assert await whatsapp_channel.mirror(stored.id) is None  # a replayed event posts nothing
     assert await transcript(conversation.id) == [("contact", "only once")]
+
+
+async def test_an_operators_file_goes_out_over_whatsapp(live: LiveApp, forget_sandbox_users: None,
+                                                       channel: None) -> None:
+    org = await make_org()
+    async with db.session() as session:
+        instance = await linked_instance(live, session, org.id)
+        await instances.set_ai_answers(session, org.owner, instance.id, True)
+    await _write(live, instance, text="Can you send me the invoice?")
+    (conversation,) = await eventually(lambda: _conversations(org.id), what="the conversation")
+    async with db.session() as session:
+        upload = attachments.check("invoice.png", PNG)
+        await conversations.reply(session, org.operator, conversation.id, "Here it is", upload)
+    sent = [m for m in await _outbox(live, instance) if m["to"] == CONTACT]
+    assert (sent[0]["type"], sent[0]["text"]) == ("image", "Here it is")
+
+
+async def test_a_reply_that_cannot_be_sent_is_refused_and_not_stored(live: LiveApp, channel: None) -> None:
+    org = await make_org()
+    async with db.session() as session:
+        instance = make_instance(org.id)  # no WhatsApp session behind it
+        session.add(instance)
+        await session.commit()
+        posted = await conversations.post_whatsapp_contact_message(
+            session, org.id, instance.id, CONTACT, "hello", source_message_id=new_id("msg"))
+        assert posted is not None
+        with pytest.raises(ServiceError):
+            await conversations.reply(session, org.operator, posted.conversation.id, "Hi!")
+    assert await transcript(posted.conversation.id) == [("contact", "hello")]
