@@ -163,7 +163,7 @@ async def test_a_handoff_marker_written_in_the_text_is_only_text(database: str, 
     assert (await transcript(conversation_id))[-1] == ("ai", "conversation_handoff: transferring you now")
 
 
-@pytest.mark.parametrize("failure", ["server_error", "unreachable", "too_slow", "empty"])
+@pytest.mark.parametrize("failure", ["server_error", "unreachable", "too_slow", "empty", "marks_only"])
 async def test_when_the_model_fails_the_visitor_is_told_and_an_operator_takes_over(
         database: str, openai_env: FakeOpenAI, env: Environment, failure: str) -> None:
     org = await make_org()
@@ -177,8 +177,10 @@ async def test_when_the_model_fails_the_visitor_is_told_and_an_operator_takes_ov
     elif failure == "too_slow":
         env.set(LIVCHAT_AGENT_TIMEOUT_SECONDS="0.5")
         openai_env.chat.push(ChatReply(content="a very slow answer that never finishes in time", delay=0.2))
-    else:
+    elif failure == "empty":
         openai_env.chat.push(ChatReply(content=""))
+    else:
+        openai_env.chat.push(ChatReply(content="[7]"))
     async with answering(OpenAIAgent()):
         conversation_id = await _ask(org.id, "Where is my order?")
     assert await transcript(conversation_id) == [("contact", "Where is my order?"),
@@ -218,3 +220,12 @@ async def test_an_answer_without_markers_cites_the_relevant_passages_it_was_give
         conversation_id = await _ask(org.id, "How long is the warranty?")
     stored = (await messages_of(conversation_id))[-1]
     assert stored.metadata_["sources"][0]["fileId"] == ids["warranty.md"]
+
+
+async def test_an_answer_longer_than_a_message_is_cut_not_lost(database: str, openai_env: FakeOpenAI) -> None:
+    org = await make_org()
+    openai_env.chat.push(ChatReply(content="word " * 1500, chunk_chars=500))
+    async with answering(OpenAIAgent()):
+        conversation_id = await _ask(org.id, "Tell me everything")
+    sender, text = (await transcript(conversation_id))[-1]
+    assert sender == "ai" and len(text) <= 5000 and text.endswith("…")

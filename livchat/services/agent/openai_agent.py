@@ -195,6 +195,8 @@ class OpenAIAgent:
         if not content.strip():
             return self._outcome(box, "escalate", "", reason="agent_error", error="the model answered nothing")
         text, sources = cite(content, box)
+        if not text:  # nothing but citation marks
+            return self._outcome(box, "escalate", "", reason="agent_error", error="the model answered no text")
         return self._outcome(box, "answer", text, sources=sources)
 
     def _decided(self, turn: Turn, box: Toolbox, content: str) -> Outcome:

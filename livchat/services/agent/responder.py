@@ -30,6 +30,7 @@ from livchat.services.agent import handoff, settings as agent_settings
 from livchat.services.agent.core import Agent, HistoryItem, Outcome, Turn
 from livchat.services.agent.language import answer_language
 from livchat.services.agent.registry import agent_kind, configured_agent
+from livchat.services.support import conversations
 from livchat.services.support import responder as desk_responder
 from livchat.services.support.events import AgentDraft, ContactMessageReceived
 from livchat.services.support.responder import Desk, DefaultResponder
@@ -65,10 +66,7 @@ def unanswered(episode: list[ConversationMessage]) -> tuple[list[ConversationMes
 async def agent_answers(conversation: Conversation) -> bool:
     """Is the agent on for this conversation? Off in this deployment (LIVCHAT_AGENT=off), off for the
     organization's widget (its settings), off for the WhatsApp number it came in on."""
-    try:
-        if agent_kind() == "off":
-            return False
-    except ValueError:
+    if agent_kind() == "off":
         return False
     async with db.session() as session:
         if conversation.channel == ConversationChannel.WHATSAPP:
@@ -79,6 +77,13 @@ async def agent_answers(conversation: Conversation) -> bool:
                 Instance.organization_id == conversation.organization_id))).first()
             return bool(enabled)
         return (await agent_settings.effective(session, conversation.organization_id)).enabled
+
+
+def fit(text: str) -> str:
+    """An answer as a message can hold it (a model may write more than MAX_TEXT_LENGTH)."""
+    text = text.strip()
+    limit = conversations.MAX_TEXT_LENGTH
+    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 class AgentResponder:
@@ -120,8 +125,13 @@ class AgentResponder:
 
         agent = self._agent or configured_agent()
         outcome = await agent.run(turn, on_draft)
+        marks = {ANSWERED_UP_TO: asked[-1].id}
         try:
-            await self._apply(desk, conversation, outcome, question, language, {ANSWERED_UP_TO: asked[-1].id})
+            await self._apply(desk, conversation, outcome, question, language, marks)
+        except Exception:  # the answer could not be written: a person takes over, never silence
+            log.exception("could not apply the agent's outcome; handing off", extra={"conversation": conversation.id})
+            failed = Outcome(action="escalate", text="", agent=outcome.agent, reason="agent_error")
+            await self._apply(desk, conversation, failed, question, language, marks)
         finally:
             if drafted:
                 await on_draft("")
@@ -134,6 +144,7 @@ class AgentResponder:
             log.info("answer dropped: a person took the conversation meanwhile", extra={"conversation": current.id})
             return
         sources = [s.model_dump(by_alias=True) for s in outcome.sources] or None
+        outcome.text = fit(outcome.text)
         if outcome.action == "answer":
             await desk.reply(outcome.text, sources, metadata=turn)
             return

@@ -56,18 +56,11 @@ def checked_tone(value: Any) -> str:
 
 
 def _out(row: AgentSettings | None) -> AgentSettingsOut:
-    kind = _kind()
+    kind = agent_kind()
     values = Effective() if row is None else Effective(row.enabled, row.instructions, row.tone)
     return AgentSettingsOut(enabled=values.enabled, instructions=values.instructions, tone=values.tone, agent=kind,
                             model=get_settings().openai_chat_model if kind == "openai" else None,
                             updated_at=row.updated_at if row else None)
-
-
-def _kind() -> str:
-    try:
-        return agent_kind()
-    except ValueError:  # LIVCHAT_AGENT=openai without a key: nothing answers until it is fixed
-        return "off"
 
 
 async def get_agent_settings(session: AsyncSession, actor: Actor) -> AgentSettingsOut:
