@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from livchat.core.db import db, utcnow
 from livchat.i18n import translate
-from livchat.models import Conversation, ConversationAttachment, ConversationMessage, Message
+from livchat.models import Conversation, ConversationAttachment, ConversationMessage, Message, UnansweredQuestion
 from livchat.services.agent.extractive import ExtractiveAgent
 from livchat.core.ids import new_id
 from livchat.services.errors import PermissionDenied, ServiceError
@@ -88,7 +88,7 @@ async def test_a_contact_gets_the_agents_answer_over_whatsapp_then_an_operator_t
     # The contact asks for a person; an operator answers from the inbox: over WhatsApp too.
     async with answering(ExtractiveAgent()):
         await _write(live, instance, text="Quero falar com um atendente")
-        await eventually(lambda: _conversations(org.id), lambda rows: rows[0].status == "escalated",
+        await eventually(lambda: _conversations(org.id), lambda rows: bool(rows) and rows[0].status == "escalated",
                          what="the handoff")
     async with db.session() as session:
         reply = await conversations.reply(session, org.operator, conversation.id, "Oi Carla, aqui é o Bruno!")
@@ -205,3 +205,20 @@ async def test_a_reply_that_cannot_be_sent_is_refused_and_not_stored(live: LiveA
         with pytest.raises(ServiceError):
             await conversations.reply(session, org.operator, posted.conversation.id, "Hi!")
     assert await transcript(posted.conversation.id) == [("contact", "hello")]
+
+
+async def test_a_voice_note_goes_to_a_person(live: LiveApp, forget_sandbox_users: None, channel: None) -> None:
+    org = await make_org()
+    async with db.session() as session:
+        instance = await linked_instance(live, session, org.id)
+        await instances.set_ai_answers(session, org.owner, instance.id, True)
+    async with answering(ExtractiveAgent()):
+        await _write(live, instance, type="audio", base64=base64.b64encode(b"OggS" + b"\0" * 60).decode(),
+                     mimeType="audio/ogg")
+        (conversation,) = await eventually(lambda: _conversations(org.id), lambda rows: bool(rows) and rows[0].status == "escalated",
+                                           what="the handoff")
+    rows = await transcript(conversation.id)
+    assert [s for s, _ in rows] == ["contact", "system"] and rows[0][1].startswith("[audio")
+    assert conversation.language == "pt-BR"  # a Brazilian number, and no words to tell
+    async with db.session() as session:
+        assert (await session.exec(select(UnansweredQuestion))).all() == []

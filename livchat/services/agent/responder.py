@@ -10,7 +10,8 @@ For each contact message it:
    a resolution is never read again, so a reopened conversation does not hand off in a loop
    (Chatwoot #13880 / #15068);
 3. answers the contact messages not yet answered, in the language they are written in (the
-   conversation's when unclear), streaming drafts (`AgentDraft`) to the conversation's feed;
+   conversation's when unclear), streaming drafts (`AgentDraft`) to the conversation's feed; a
+   turn with nothing to read (only files, voice notes, locations) goes to a person;
 4. applies the outcome: the answer stored once with its sources; a resolution with a closing
    line; a handoff with the desk's note to the visitor, the status change, and the operators told
    (handoff.py). Before writing it checks again that no operator stepped in meanwhile.
@@ -34,6 +35,7 @@ from livchat.services.support import conversations
 from livchat.services.support import responder as desk_responder
 from livchat.services.support.events import AgentDraft, ContactMessageReceived
 from livchat.services.support.responder import Desk, DefaultResponder
+from livchat.services.support.whatsapp_channel import PLACEHOLDER
 
 log = get_logger("agent")
 
@@ -103,9 +105,10 @@ class AgentResponder:
         if not await agent_answers(conversation):
             await DefaultResponder().respond(event, desk)
             return
-        question = "\n".join(m.content for m in asked if m.content.strip())
-        if not question:  # only files: nothing the agent can read
-            await DefaultResponder().respond(event, desk)
+        question = "\n".join(m.content for m in asked if m.content.strip() and PLACEHOLDER not in m.metadata_)
+        if not question:  # only files, voice notes, locations: a person must look at them
+            await self._apply(desk, conversation, Outcome(action="escalate", text="", agent="", reason="other"),
+                              asked[-1].content, conversation.language, {ANSWERED_UP_TO: asked[-1].id})
             return
         async with db.session() as session:
             org_settings = await agent_settings.effective(session, conversation.organization_id)

@@ -292,7 +292,8 @@ async def latest_whatsapp_conversation(session: AsyncSession, organization_id: s
 
 async def post_whatsapp_contact_message(session: AsyncSession, organization_id: str, instance_id: str, phone: str,
                                         text: str, *, source_message_id: str, name: str = "", language: str = "en",
-                                        upload: attachments.CheckedUpload | None = None) -> Posted | None:
+                                        upload: attachments.CheckedUpload | None = None,
+                                        metadata: dict[str, Any] | None = None) -> Posted | None:
     """A WhatsApp contact's message (`source_message_id`: the stored WhatsApp message, `msg_…`) to
     their latest conversation on the number: opened on the first message (in `language`), reopened
     when resolved, the same one across days. None when that message was already posted (ingest and
@@ -326,7 +327,7 @@ async def post_whatsapp_contact_message(session: AsyncSession, organization_id: 
         if conversation.status == ConversationStatus.RESOLVED:
             reopened = await _change_status(session, conversation, ConversationStatus.UNRESOLVED, by=Sender.CONTACT)
     try:
-        message = await _append(session, conversation, Sender.CONTACT, text, upload=upload,
+        message = await _append(session, conversation, Sender.CONTACT, text, upload=upload, metadata=metadata,
                                 source_message_id=source_message_id)
     except IntegrityError:  # the same WhatsApp message, posted concurrently: the other one won
         await session.rollback()

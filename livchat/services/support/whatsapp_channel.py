@@ -1,9 +1,12 @@
 """The support desk's WhatsApp channel: inbound messages of a number with "AI answers this number"
 on become conversations in the same inbox (channel `whatsapp`, the contact keyed by phone).
 
-It follows the bus's `MessageReceived` (published by ingest after its commit), so ingest stays as
-fast as before and as idempotent: a replayed event stores nothing, and a message that reached a
-conversation once never does again (`source_message_id` is unique). Each contact keeps one
+It follows the bus's `MessageReceived` (published by ingest, webhook or queue, after its commit):
+ingest itself is unchanged and stays idempotent (a replayed event publishes nothing), and a message
+that reached a conversation once never does again (`source_message_id` is unique). The post runs
+in the publishing request, one short transaction and only for numbers whose conversations are the
+desk's, so a contact's messages enter the conversation in the order they arrived; the agent's
+answer is the responder's background task, never the webhook's wait. Each contact keeps one
 conversation per number across days: the latest is continued, a resolved one reopens.
 
 - Numbers with the AI off: their messages stay plain API traffic, except for contacts whose
@@ -16,14 +19,15 @@ conversation per number across days: the latest is continued, a resolved one reo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from sqlmodel import select
 
 from livchat.core.db import db
 from livchat.core.events import bus
-from livchat.core.logging import get_logger
 from livchat.i18n.detect import detect
 from livchat.models import Contact, Instance, Message
 from livchat.models.enums import ConversationStatus, MessageDirection, MessageType
@@ -32,19 +36,20 @@ from livchat.services.support import attachments, conversations
 from livchat.services.whatsapp.events import MessageReceived
 from livchat.services.whatsapp.media import media_path
 
-log = get_logger("support.whatsapp")
-
 OPEN = (ConversationStatus.UNRESOLVED, ConversationStatus.ESCALATED)
 
 
 def _size(size: int | None) -> str:
     if not size:
         return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return ""
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
 
 
 def placeholder(message: Message) -> str:
@@ -62,32 +67,45 @@ def placeholder(message: Message) -> str:
     return line
 
 
-def as_attachment(message: Message) -> attachments.CheckedUpload | None:
+async def as_attachment(message: Message) -> attachments.CheckedUpload | None:
     """The stored bytes of an inbound image or PDF, checked like an upload; None otherwise."""
-    path = media_path(message.organization_id, message.id)
-    if message.type not in (MessageType.IMAGE, MessageType.DOCUMENT) or not path.is_file():
+    if message.type not in (MessageType.IMAGE, MessageType.DOCUMENT):
         return None
-    data = path.read_bytes()
-    kind = attachments.sniff(data)
+    data = await asyncio.to_thread(_read_small, media_path(message.organization_id, message.id))
+    kind = attachments.sniff(data) if data else None
     if kind is None:
         return None
-    extension = attachments.EXTENSIONS[kind][0]
-    name = message.file_name if message.file_name and message.file_name.lower().endswith(
-        attachments.EXTENSIONS[kind]) else f"whatsapp-{message.type}{extension}"
+    extensions = attachments.EXTENSIONS[kind]
+    name = message.file_name if message.file_name and message.file_name.lower().endswith(extensions) \
+        else f"whatsapp-{message.type}{extensions[0]}"
     try:
         return attachments.check(name, data)
     except ServiceError:
         return None
 
 
-def content(message: Message) -> tuple[str, attachments.CheckedUpload | None]:
-    """What the conversation shows of a WhatsApp message: text, or a file with its caption, or a placeholder."""
+def _read_small(path: Path) -> bytes:
+    """The file's bytes when it exists and an attachment may be that large; else nothing."""
+    try:
+        if path.stat().st_size > attachments.MAX_ATTACHMENT_BYTES:
+            return b""
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+PLACEHOLDER = "placeholder"  # message metadata: the text stands for media of this type (no words of the contact)
+
+
+async def content(message: Message) -> tuple[str, attachments.CheckedUpload | None, dict[str, str] | None]:
+    """What the conversation shows of a WhatsApp message: text, or a file with its caption, or a
+    placeholder (marked in the metadata, so the agent does not read it as a question)."""
     if message.type == MessageType.TEXT:
-        return (message.text or "").strip(), None
-    upload = as_attachment(message)
+        return (message.text or "").strip(), None, None
+    upload = await as_attachment(message)
     if upload is not None:
-        return (message.caption or "").strip(), upload
-    return placeholder(message), None
+        return (message.caption or "").strip(), upload, None
+    return placeholder(message), None, {PLACEHOLDER: message.type}
 
 
 def _language(text: str, phone: str) -> str:
@@ -122,13 +140,14 @@ async def mirror(message_id: str) -> conversations.Posted | None:
         return None
     if not await _wanted(instance, message.phone):
         return None
-    text, upload = content(message)
+    text, upload, metadata = await content(message)
     if not text and upload is None:
         return None
     async with db.session() as session:
         return await conversations.post_whatsapp_contact_message(
             session, message.organization_id, instance.id, message.phone, text, source_message_id=message.id,
-            name=message.push_name or "", language=_language(text, message.phone), upload=upload)
+            name=message.push_name or "", language=_language("" if metadata else text, message.phone),
+            upload=upload, metadata=metadata)
 
 
 async def on_message_received(event: MessageReceived) -> None:
