@@ -3,10 +3,10 @@ passages, handoff and closing notes), the notices and emails operators get when 
 conversation to them (`notifications.handoff_<reason>.*`), labels of its settings and analytics,
 and error texts by stable code (`agent.errors.<code>`)."""
 
-_HANDOFF_BODY_EN = ("{contact} ({channel}) is waiting for an operator: {why}. Their last message: \u201c{question}\u201d. "
-                    "Open the conversation in the inbox: {link}")
-_HANDOFF_BODY_PT = ("{contact} ({channel}) está aguardando um atendente: {why}. Última mensagem: \u201c{question}\u201d. "
-                    "Abra a conversa na caixa de entrada: {link}")
+_HANDOFF_BODY_EN = ("{contact} ({channel}) is waiting for an operator: {why}. "
+                    "Their last message: \u201c{question}\u201d. Open the conversation in the inbox: {link}")
+_HANDOFF_BODY_PT = ("{contact} ({channel}) está aguardando um atendente: {why}. "
+                    "Última mensagem: \u201c{question}\u201d. Abra a conversa na caixa de entrada: {link}")
 
 EN = {
     # what the agent writes to the visitor
@@ -111,5 +111,6 @@ PT_BR = {
     "agent.errors.question_empty": "Escreva uma pergunta.",
     "agent.errors.question_too_long": "A pergunta é longa demais (no máximo 1.000 caracteres).",
     "agent.errors.invalid_language": "O idioma deve ser en ou pt-BR.",
-    "agent.errors.invalid_range": "Escolha uma data inicial igual ou anterior à final, com no máximo 366 dias entre elas.",
+    "agent.errors.invalid_range": ("Escolha uma data inicial igual ou anterior à final, com no máximo 366 dias "
+                                   "entre elas."),
 }
