@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run test bench eval chromium clean embed
+.PHONY: install run test bench eval chromium axe clean embed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,8 @@ $(EMBED_OUT) &: $(wildcard $(EMBED_DIR)/src/*.js) $(EMBED_DIR)/build.mjs $(EMBED
 embed: $(EMBED_OUT)
 
 # On another port (`make run PORT=3100`) the app's own address follows, unless PUBLIC_URL is set
-# in the environment: the websocket only accepts pages from PUBLIC_URL.
+# in the environment: the websocket only accepts pages from PUBLIC_URL (and, on localhost or
+# 127.0.0.1, from the other loopback name at the same port).
 run: install embed
 	$(BIN)/livchat migrate
 	$(if $(filter-out 3000,$(PORT)),PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}") \
@@ -44,7 +45,15 @@ run: install embed
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: install chromium embed
+# axe-core (the browser tests' accessibility check), pinned in tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json | $(VENV)/.installed
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+axe: $(AXE)
+
+test: install chromium embed axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install embed

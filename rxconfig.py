@@ -9,8 +9,9 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Reflex allows `*` (with credentials) by default, and the session cookie rides the websocket
-    # handshake: only our own pages may open it.
-    cors_allowed_origins=[_settings.public_origin],
+    # handshake: only our own pages may open it — PUBLIC_URL's origin, and with a loopback
+    # PUBLIC_URL (the embedded default) its twin too: localhost and 127.0.0.1 both work.
+    cors_allowed_origins=_settings.browser_origins,
     # Behind N reverse proxies the client's address is the Nth from the right in X-Forwarded-For.
     trusted_proxy_hops=_settings.trusted_proxy_hops,
     plugins=[

@@ -28,7 +28,7 @@ from livchat.models import metadata
 from livchat.sandbox.testing import serve_in_thread
 from tests.media_support import media_route
 
-pytest_plugins = ["tests.whatsapp.wa_support"]
+pytest_plugins = ["tests.whatsapp.wa_support", "tests.fakes.openai_server"]
 PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

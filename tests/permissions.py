@@ -86,12 +86,15 @@ PERMISSIONS: dict[str, str] = {
     "MembersState.make_owner": "transfer_ownership",
     "MembersState.leave": "read",
     "NoticesState.dismiss": "read",
+    # The test panel's "keep this number": the anonymous instance joins the organization
+    "KeepConnectionState.keep": "manage_instances",
 }
 
 _SHOWS = "shows the organization's data to any member; changes nothing"
 _TAB = "changes only the tab (a filter, a form field, a panel, a shown secret)"
 _SELF = "acts on the signed-in person's own session and organizations, not on this organization"
 _PUBLIC = "a public page's (signed out: sign-in, sign-up, password reset, language)"
+_PANEL = "the landing page's test panel: a visitor's own anonymous session, no organization"
 _PHONE = "the simulated phone plays the contact's side in the sandbox: no organization data changes"
 
 NOT_ROLE_GATED: dict[str, str] = {
@@ -109,13 +112,18 @@ NOT_ROLE_GATED: dict[str, str] = {
     ], _TAB),
     **dict.fromkeys([
         "ShellState.switch_organization", "ShellState.sign_out", "OrganizationsState.load", "OrganizationsState.open",
-        "OrganizationsState.create", "InviteState.load", "InviteState.accept",
+        "OrganizationsState.create", "InviteState.load", "InviteState.accept", "VisitorState.check",
     ], _SELF),
     **dict.fromkeys([
         "SignInState.load", "SignInState.sign_in", "SignUpState.load", "SignUpState.sign_up",
         "PasswordResetState.load", "PasswordResetState.request_link", "PasswordResetState.save_password",
         "LangState.set_language", "LangState.detect_browser_language", "LangState.set_browser_language",
     ], _PUBLIC),
+    **dict.fromkeys([f"PanelState.{name}" for name in (
+        "start", "resume", "new_session", "dismiss", "sync", "show_qr", "pair", "watch_code", "use_pairing",
+        "new_code", "set_tab", "copied", "send", "set_phone", "set_to", "set_message")]
+        + ["PanelFeed.link", "KeepConnectionState.load"], _PANEL),
+    **dict.fromkeys(["PricingState.set_instances", "PricingState.step"], _PUBLIC),
     **dict.fromkeys([
         "SandboxPhoneState.set_phone", "SandboxPhoneState.set_qr_payload", "SandboxPhoneState.set_pairing_code",
         "SandboxPhoneState.set_sender", "SandboxPhoneState.set_text", "SandboxPhoneState.set_active_session",

@@ -23,11 +23,12 @@ CLERK_SESSION_COOKIE = "__session"  # Clerk's session JWT, set by Clerk's fronte
 
 def _from_our_pages(request: Request) -> bool:
     """A browser request made by one of our own pages: Sec-Fetch-Site says so, or (browsers that
-    do not send it) Origin is ours. Neither header: not a browser we can vouch for."""
+    do not send it) Origin is one of ours (PUBLIC_URL's, or its loopback twin: see
+    Settings.browser_origins). Neither header: not a browser we can vouch for."""
     site = request.headers.get("sec-fetch-site")
     if site is not None:
         return site == "same-origin"
-    return request.headers.get("origin", "").rstrip("/") == get_settings().public_origin
+    return request.headers.get("origin", "").rstrip("/") in get_settings().browser_origins
 
 
 def _to_sign_in(error: str) -> RedirectResponse:

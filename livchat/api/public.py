@@ -5,12 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from limits import (
-    RateLimitItemPerDay,
-    RateLimitItemPerHour,
-    RateLimitItemPerMinute,
-    RateLimitItemPerSecond,
-)
 from pydantic import Field
 
 from livchat.api.deps import client_ip
@@ -18,8 +12,7 @@ from livchat.api.ratelimit import enforce
 from livchat.api.v1.common import CamelModel
 from livchat.core.db import db
 from livchat.models import AnonymousSession
-from livchat.services.usage.limits import get_rate_limits
-from livchat.services.whatsapp import test_panel
+from livchat.services.whatsapp import panel_limits, test_panel
 from livchat.services.whatsapp.schemas import (
     PairingOut,
     PanelConnectOut,
@@ -31,17 +24,6 @@ from livchat.services.whatsapp.schemas import (
 
 router = APIRouter(prefix="/api/public", tags=["test panel"])
 
-# API.md: per-IP limits of the anonymous API.
-LIMITS = {
-    "session": RateLimitItemPerHour(10),
-    "connect": RateLimitItemPerHour(5),
-    "qr": RateLimitItemPerMinute(60),
-    "status": RateLimitItemPerMinute(120),
-    "pairphone": RateLimitItemPerHour(10),
-    "message_day": RateLimitItemPerDay(50),
-    "message_second": RateLimitItemPerSecond(1),
-}
-
 
 def _visitor_ip(request: Request) -> str:
     """Per-IP limits key on the client's address (behind TRUSTED_PROXY_HOPS proxies, the one they saw)."""
@@ -49,8 +31,9 @@ def _visitor_ip(request: Request) -> str:
 
 
 async def _limit(request: Request, *names: str) -> None:
+    """API.md's per-IP limits, the very windows the landing page's panel counts in."""
     for name in names:
-        enforce(request, await get_rate_limits().hit(LIMITS[name], "public", name, _visitor_ip(request)))
+        enforce(request, await panel_limits.hit(name, _visitor_ip(request)))
 
 
 async def _visitor(x_anonymous_token: Annotated[str | None, Header()] = None) -> AnonymousSession:
@@ -117,4 +100,5 @@ async def message(request: Request, visitor: Visitor, body: MessageIn) -> PanelM
 
 
 def install(app: FastAPI) -> None:
+    panel_limits.panel_limits()  # a typo in LIVCHAT_PANEL_LIMITS stops the start, not the first visitor
     app.include_router(router)

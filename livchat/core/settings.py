@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LIVCHAT_LOG_LEVEL")
     # JSON overriding rows of the plan table (livchat/services/limits.py), e.g. for a benchmark.
     plan_limits: str = Field(default="", alias="LIVCHAT_PLAN_LIMITS")
+    # JSON overriding the test panel's per-IP limits (livchat/services/whatsapp/panel_limits.py).
+    panel_limits: str = Field(default="", alias="LIVCHAT_PANEL_LIMITS")
     # One deadline for fetching media given by URL to a send (connect, redirects, whole body).
     media_fetch_seconds: float = Field(default=30.0, alias="LIVCHAT_MEDIA_FETCH_SECONDS")
 
@@ -129,6 +131,19 @@ class Settings(BaseSettings):
         """`scheme://host[:port]` of PUBLIC_URL (what browsers send as Origin)."""
         scheme, _, rest = self.public_url.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    @property
+    def browser_origins(self) -> list[str]:
+        """Origins whose pages are ours: PUBLIC_URL's, plus — when that is a loopback name
+        (`localhost` or `127.0.0.1`, as with the embedded defaults) — its twin at the same port,
+        so a newcomer typing either address gets a working app. Any other host: itself only."""
+        origin = self.public_origin
+        scheme, _, host_port = origin.partition("://")
+        host, colon, port = host_port.partition(":")
+        twins = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}
+        if host.lower() not in twins:
+            return [origin]
+        return [origin, f"{scheme}://{twins[host.lower()]}{colon}{port}"]
 
     @property
     def clerk_azp(self) -> list[str]:

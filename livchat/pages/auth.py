@@ -1,39 +1,21 @@
-"""Public account pages: sign-up, password reset, invitations, organization selection.
-
-`register(app)` also adds the dashboard's API-keys and members sections.
-"""
+"""Public account pages: sign-up, password reset, invitations, organization selection."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from livchat.components.clerk import clerk_sign_out, clerk_sign_up
+from livchat.components.errors import error_box
+from livchat.components.forms import labelled
 from livchat.components.i18n import t
 from livchat.components.layout import public_page
 from livchat.core.settings import get_settings
-from livchat.i18n import EN
 from livchat.state.account_forms import (
     InviteState,
     OrganizationsState,
     PasswordResetState,
     SignUpState,
 )
-
-ERROR_KEYS = sorted(k for k in EN if k.startswith("accounts.errors."))
-
-
-def error_callout(error_key: rx.Var, element_id: str = "form-error") -> rx.Component:
-    """A translated error from a state var holding an `accounts.errors.*` key."""
-    return rx.cond(
-        error_key != "",
-        rx.callout(
-            rx.match(error_key, *[(key, t(key)) for key in ERROR_KEYS], t("accounts.errors.unexpected")),
-            icon="triangle-alert",
-            color_scheme="red",
-            id=element_id,
-            width="100%",
-        ),
-    )
 
 
 def submit(label_key: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
@@ -43,19 +25,15 @@ def submit(label_key: str, **props) -> rx.Component:  # type: ignore[no-untyped-
 
 
 def field(label_key: str, name: str, type_: str = "text", **props) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.vstack(
-        rx.text(t(label_key), as_="label", size="2", weight="medium", html_for=f"field-{name}"),
-        rx.input(name=name, id=f"field-{name}", type=type_, width="100%", size="3", **props),
-        spacing="1",
-        width="100%",
-    )
+    return labelled(label_key, rx.input(name=name, id=f"field-{name}", type=type_, width="100%", size="3", **props),
+                    f"field-{name}", width="100%")
 
 
 def auth_card(title_key: str, *children: rx.Component, title_id: str = "auth-title") -> rx.Component:
     return public_page(
         rx.center(
             rx.card(
-                rx.vstack(rx.heading(t(title_key), size="6", id=title_id), *children, spacing="4", width="100%"),
+                rx.vstack(rx.heading(t(title_key), as_="h1", size="6", id=title_id), *children, spacing="4", width="100%"),
                 size="4",
                 max_width="460px",
                 width="100%",
@@ -82,7 +60,7 @@ def sign_up() -> rx.Component:
             ),
             rx.text(t("accounts.sign_up.subtitle"), color_scheme="gray", size="2"),
         ),
-        error_callout(SignUpState.error),
+        error_box(SignUpState.error, element_id="form-error"),
         rx.form(
             rx.vstack(
                 field("accounts.name", "name", auto_complete="name"),
@@ -110,7 +88,7 @@ def forgot_password() -> rx.Component:
             rx.callout(t("accounts.forgot.sent"), icon="mail-check", color_scheme="green", id="reset-sent"),
             rx.fragment(
                 rx.text(t("accounts.forgot.subtitle"), color_scheme="gray", size="2"),
-                error_callout(PasswordResetState.error),
+                error_box(PasswordResetState.error, element_id="form-error"),
                 rx.form(
                     rx.vstack(
                         field("accounts.email", "email", "email", required=True),
@@ -134,7 +112,7 @@ def reset_password() -> rx.Component:
             PasswordResetState.done,
             rx.callout(t("accounts.reset.done"), icon="check", color_scheme="green", id="reset-done"),
             rx.fragment(
-                error_callout(PasswordResetState.error),
+                error_box(PasswordResetState.error, element_id="form-error"),
                 rx.cond(PasswordResetState.error == "accounts.errors.invalid_reset_token",  # the way on
                         rx.link(t("accounts.reset.ask_again"), href="/forgot-password", size="2",
                                 id="reset-ask-again")),
@@ -158,12 +136,12 @@ def reset_password() -> rx.Component:
 def invite() -> rx.Component:
     return auth_card(
         "accounts.invite.title",
-        error_callout(InviteState.error),
+        error_box(InviteState.error, element_id="form-error"),
         rx.cond(
             InviteState.valid,
             rx.vstack(
                 rx.text(t("accounts.invite.body")),
-                rx.heading(InviteState.organization_name, size="5", id="invite-organization"),
+                rx.heading(InviteState.organization_name, as_="h2", size="5", id="invite-organization"),
                 rx.text(InviteState.email, color_scheme="gray", size="2"),
                 rx.cond(
                     InviteState.signed_in,
@@ -211,7 +189,7 @@ def select_organization() -> rx.Component:
             rx.text(t("accounts.orgs.empty"), size="2"),
         ),
         rx.divider(),
-        error_callout(OrganizationsState.error),
+        error_box(OrganizationsState.error, element_id="form-error"),
         rx.form(
             rx.vstack(
                 field("accounts.org_name", "organization", required=True),
@@ -229,25 +207,23 @@ def select_organization() -> rx.Component:
 def signed_out() -> rx.Component:
     """Where sign-out lands: with Clerk, Clerk's session ends here too; then /sign-in."""
     settings = get_settings()
+    heading = rx.heading(t("accounts.sign_out"), as_="h1", class_name="lc-sr-only")  # the page's one h1
     if settings.clerk_enabled:
-        return public_page(rx.center(rx.spinner(size="3"), clerk_sign_out(settings.clerk_publishable_key),
+        return public_page(rx.center(heading, rx.spinner(size="3"), clerk_sign_out(settings.clerk_publishable_key),
                                      padding_y="48px"), title_key="accounts.sign_out")
-    return public_page(rx.center(rx.spinner(size="3"), padding_y="48px",
+    return public_page(rx.center(heading, rx.spinner(size="3"), padding_y="48px",
                                  on_mount=rx.call_script("window.location.assign('/sign-in')")),
                        title_key="accounts.sign_out")
 
 
 def register(app: rx.App) -> list[str]:
-    from livchat.pages import api_keys, members
-
-    app.add_page(sign_up, route="/sign-up", title="LivChat — Sign up", on_load=SignUpState.load)
+    pages = [(sign_up, "/sign-up", "LivChat — Sign up", SignUpState.load)]
     if not get_settings().clerk_enabled:  # with Clerk, passwords (and their reset) are Clerk's
-        app.add_page(forgot_password, route="/forgot-password", title="LivChat — Password",
-                     on_load=PasswordResetState.load)
-        app.add_page(reset_password, route="/reset-password", title="LivChat — Password",
-                     on_load=PasswordResetState.load)
-    app.add_page(signed_out, route="/signed-out", title="LivChat — Signed out")
-    app.add_page(invite, route="/invite", title="LivChat — Invitation", on_load=InviteState.load)
-    app.add_page(select_organization, route="/select-organization", title="LivChat — Organizations",
-                 on_load=OrganizationsState.load)
-    return [api_keys.register(app), members.register(app)]
+        pages += [(forgot_password, "/forgot-password", "LivChat — Password", PasswordResetState.load),
+                  (reset_password, "/reset-password", "LivChat — Password", PasswordResetState.load)]
+    pages += [(signed_out, "/signed-out", "LivChat — Signed out", None),
+              (invite, "/invite", "LivChat — Invitation", InviteState.load),
+              (select_organization, "/select-organization", "LivChat — Organizations", OrganizationsState.load)]
+    for page, route, title, on_load in pages:
+        app.add_page(page, route=route, title=title, on_load=on_load)
+    return [route for _, route, _, _ in pages]

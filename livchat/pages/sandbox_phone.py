@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from livchat.components.forms import label
 from livchat.components.i18n import t
 from livchat.components.layout import public_page
 from livchat.i18n import EN
@@ -60,9 +61,9 @@ def _sessions_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(t("sandbox.sessions"), size="4"),
+                rx.heading(t("sandbox.sessions"), as_="h2", size="4"),
                 rx.spacer(),
-                rx.button(rx.icon("refresh-cw", size=14), t("sandbox.refresh"), size="1", variant="soft",
+                rx.button(rx.icon("refresh-cw", size=14, aria_hidden="true"), t("sandbox.refresh"), size="1", variant="soft",
                           id="sandbox-refresh", on_click=S.refresh),
                 width="100%",
                 align="center",
@@ -73,18 +74,18 @@ def _sessions_card() -> rx.Component:
                 rx.box(rx.text(rx.cond(S.signed_out, t("sandbox.sessions.signed_out"), t("sandbox.sessions.empty")),
                                size="2", color_scheme="gray"), id="sandbox-sessions"),
             ),
-            rx.heading(t("sandbox.link.title"), size="3", padding_top="8px"),
+            rx.heading(t("sandbox.link.title"), as_="h3", size="3", padding_top="8px"),
             rx.input(placeholder=t("sandbox.phone"), value=S.phone, on_change=S.set_phone, id="sandbox-phone",
-                     width="100%"),
+                     aria_label=t("sandbox.phone"), width="100%"),
             rx.hstack(
                 rx.input(placeholder=t("sandbox.qr"), value=S.qr_payload, on_change=S.set_qr_payload,
-                         id="sandbox-qr", flex="1"),
+                         id="sandbox-qr", aria_label=t("sandbox.qr"), flex="1", min_width="0"),
                 rx.button(t("sandbox.link_qr"), id="sandbox-link-qr", on_click=S.link_qr, variant="soft"),
                 width="100%",
             ),
             rx.hstack(
                 rx.input(placeholder=t("sandbox.pairing_code"), value=S.pairing_code, on_change=S.set_pairing_code,
-                         id="sandbox-pairing-code", flex="1"),
+                         id="sandbox-pairing-code", aria_label=t("sandbox.pairing_code"), flex="1", min_width="0"),
                 rx.button(t("sandbox.link_code"), id="sandbox-link-code", on_click=S.link_code, variant="soft"),
                 width="100%",
             ),
@@ -120,7 +121,7 @@ def _outbox_item(item: rx.Var) -> rx.Component:
 def _contact_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.text(t("sandbox.active"), size="2", weight="medium"),
+            label("sandbox.active", "sandbox-active-session"),
             rx.el.select(
                 rx.el.option(t("sandbox.active.none"), value=""),
                 rx.foreach(S.linked_sessions,
@@ -128,18 +129,19 @@ def _contact_card() -> rx.Component:
                 value=S.active_session,
                 on_change=S.set_active_session,
                 id="sandbox-active-session",
-                style={"width": "100%", "padding": "6px"},
+                style={"width": "100%", "padding": "6px", "color": "inherit", "background": "transparent",
+                       "border": f"1px solid {rx.color('gray', 7)}", "border-radius": "var(--radius-2)"},
             ),
-            rx.heading(t("sandbox.contact.title"), size="3", padding_top="8px"),
+            rx.heading(t("sandbox.contact.title"), as_="h2", size="3", padding_top="8px"),
             rx.input(placeholder=t("sandbox.from"), value=S.sender, on_change=S.set_sender, id="sandbox-from",
-                     width="100%"),
+                     aria_label=t("sandbox.from"), width="100%"),
             rx.hstack(
                 rx.input(placeholder=t("sandbox.text"), value=S.text, on_change=S.set_text, id="sandbox-text",
-                         flex="1"),
+                         aria_label=t("sandbox.text"), flex="1", min_width="0"),
                 rx.button(t("sandbox.send"), id="sandbox-send", on_click=S.send),
                 width="100%",
             ),
-            rx.heading(t("sandbox.outbox"), size="3", padding_top="8px"),
+            rx.heading(t("sandbox.outbox"), as_="h3", size="3", padding_top="8px"),
             rx.cond(
                 S.outbox.length() > 0,
                 rx.vstack(rx.foreach(S.outbox, _outbox_item), id="sandbox-outbox", width="100%", spacing="0"),
@@ -167,6 +169,7 @@ def _notice() -> rx.Component:
             color_scheme=rx.cond(S.notice_ok, "teal", "red"),
             id="sandbox-notice",
             width="100%",
+            role="status",
         ),
     )
 
@@ -175,7 +178,7 @@ def sandbox_page() -> rx.Component:
     return public_page(
         rx.container(
             rx.vstack(
-                rx.heading(t("sandbox.title"), size="7", id="sandbox-title"),
+                rx.heading(t("sandbox.title"), as_="h1", size="7", id="sandbox-title"),
                 rx.el.button(id="sandbox-poll", on_click=S.poll, style={"display": "none"}, aria_hidden="true"),
                 rx.text(t("sandbox.subtitle"), color_scheme="gray"),
                 rx.cond(
@@ -202,4 +205,4 @@ def sandbox_page() -> rx.Component:
 
 def register(app: rx.App) -> list[str]:
     app.add_page(sandbox_page, route="/sandbox", title="LivChat — Sandbox", on_load=S.refresh)
-    return []
+    return ["/sandbox"]

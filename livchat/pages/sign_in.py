@@ -1,12 +1,15 @@
+"""/sign-in: local accounts' form, or Clerk's own sign-in."""
+
 from __future__ import annotations
 
 import reflex as rx
 
 from livchat.components.clerk import clerk_sign_in
+from livchat.components.errors import error_box
 from livchat.components.i18n import t
 from livchat.components.layout import public_page
 from livchat.core.settings import get_settings
-from livchat.pages.auth import auth_card, error_callout, field, submit
+from livchat.pages.auth import auth_card, field, submit
 from livchat.state.account_forms import SignInState
 
 
@@ -16,7 +19,7 @@ def sign_in() -> rx.Component:
     settings = get_settings()
     if settings.clerk_enabled:  # decided when the pages compile
         return public_page(rx.center(
-            rx.vstack(error_callout(SignInState.error, "sign-in-error"),
+            rx.vstack(error_box(SignInState.error, element_id="sign-in-error"),
                       clerk_sign_in(settings.clerk_publishable_key), align="center"),
             padding_y="48px", on_mount=SignInState.load,
         ), title_key="accounts.sign_in.title")
@@ -26,7 +29,7 @@ def sign_in() -> rx.Component:
 def _local_sign_in() -> rx.Component:
     return auth_card(
         "accounts.sign_in.title",
-        error_callout(SignInState.error, "sign-in-error"),
+        error_box(SignInState.error, element_id="sign-in-error"),
         rx.form(
             rx.vstack(
                 field("accounts.email", "email", "email", required=True, auto_complete="email"),
@@ -46,3 +49,8 @@ def _local_sign_in() -> rx.Component:
         ),
         title_id="sign-in-title",
     )
+
+
+def register(app: rx.App) -> list[str]:
+    app.add_page(sign_in, route="/sign-in", title="LivChat — Sign in")
+    return ["/sign-in"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from livchat.components.errors import PRICING
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
+from livchat.components.table import Column, data_table
 from livchat.models.enums import Plan
 from livchat.state.feeds import OrgFeed, feed_watcher
 from livchat.state.usage import UsageState
@@ -17,15 +19,33 @@ def _stat(label_key: str, value: rx.Var, limit: rx.Var, element_id: str) -> rx.C
     return rx.card(rx.vstack(
         rx.text(t(label_key), size="2", color_scheme="gray"),
         rx.hstack(
-            rx.heading(value.to(str), size="7"),
+            rx.text(value.to(str), size="7", weight="bold"),
             rx.text("/", size="5", color_scheme="gray"),
             rx.cond(limit > 0, rx.text(limit.to(str), size="5"), rx.text(t("dashboard_whatsapp.usage.unlimited"),
                                                                          size="5")),
             align="baseline", spacing="2",
         ),
-        rx.cond(limit > 0, rx.progress(value=(value * 100 / limit).to(int), max=100, width="100%")),
+        rx.cond(limit > 0, rx.progress(value=(value * 100 / limit).to(int), max=100, width="100%",
+                                       aria_label=t(label_key))),
         spacing="2", width="100%",
-    ), id=element_id, min_width="260px")
+    ), id=element_id, min_width=rx.breakpoints(initial="0", sm="260px"), width=rx.breakpoints(initial="100%", sm="auto"))
+
+
+DAY_COLUMNS = [
+    Column("dashboard_whatsapp.usage.day", lambda d: d["day"]),
+    Column("dashboard_whatsapp.usage.sent", lambda d: d["sent"]),
+    Column("dashboard_whatsapp.usage.received", lambda d: d["received"]),
+    Column("dashboard_whatsapp.usage.webhooks_delivered", lambda d: d["delivered"]),
+    Column("dashboard_whatsapp.usage.webhooks_failed", lambda d: d["failed"]),
+]
+
+
+def _instances_limit() -> rx.Component:
+    """At the plan's instance limit: the way to more (the plans; billing comes later)."""
+    return rx.cond(
+        (UsageState.instances_allowed > 0) & (UsageState.instances_used >= UsageState.instances_allowed),
+        rx.link(t("shell.plans.more_instances"), href=PRICING, size="2", id="usage-upgrade"),
+    )
 
 
 def usage_page() -> rx.Component:
@@ -41,23 +61,11 @@ def usage_page() -> rx.Component:
                       "usage-messages"),
                 _stat("dashboard_whatsapp.usage.instances", UsageState.instances_used, UsageState.instances_allowed,
                       "usage-instances"),
-                spacing="4", wrap="wrap",
+                spacing="4", wrap="wrap", width="100%",
             ),
-            rx.heading(t("dashboard_whatsapp.usage.last_days"), size="4"),
-            rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell(t("dashboard_whatsapp.usage.day")),
-                    rx.table.column_header_cell(t("dashboard_whatsapp.usage.sent")),
-                    rx.table.column_header_cell(t("dashboard_whatsapp.usage.received")),
-                    rx.table.column_header_cell(t("dashboard_whatsapp.usage.webhooks_delivered")),
-                    rx.table.column_header_cell(t("dashboard_whatsapp.usage.webhooks_failed")),
-                )),
-                rx.table.body(rx.foreach(UsageState.days, lambda d: rx.table.row(
-                    rx.table.cell(d["day"]), rx.table.cell(d["sent"]), rx.table.cell(d["received"]),
-                    rx.table.cell(d["delivered"]), rx.table.cell(d["failed"]), class_name="usage-day",
-                ))),
-                width="100%", id="usage-days", size="1",
-            ),
+            _instances_limit(),
+            rx.heading(t("dashboard_whatsapp.usage.last_days"), as_="h2", size="4"),
+            data_table(UsageState.days, DAY_COLUMNS, table_id="usage-days", row_class="usage-day", size="1"),
             spacing="4", width="100%",
         ),
     )

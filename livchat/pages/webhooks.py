@@ -1,4 +1,5 @@
-"""Dashboard → Webhooks: one row per instance with its endpoint; configure it on the instance page."""
+"""Dashboard → Webhooks: one row per instance with its endpoint and its health (active, failing
+since when, paused); configure it on the instance page."""
 
 from __future__ import annotations
 
@@ -6,23 +7,39 @@ import reflex as rx
 
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
+from livchat.components.status import status_badge
+from livchat.components.table import Column, data_table
+from livchat.components.time import local_time
 from livchat.state.feeds import OrgFeed
 from livchat.state.webhooks_overview import WebhooksOverviewState
 
 SECTION = Section("webhooks", "webhook")
-STATE_COLORS = {"active": "green", "paused": "amber", "none": "gray"}
 
 
-def _row(row: rx.Var) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.link(row["name"], href="/dashboard/instances/" + row["id"])),
-        rx.table.cell(rx.cond(row["url"] != "", rx.code(row["url"]), "—")),
-        rx.table.cell(row["events"]),
-        rx.table.cell(rx.match(row["state"], *[
-            (name, rx.badge(t(f"dashboard_whatsapp.webhooks.{name}"), color_scheme=color))
-            for name, color in STATE_COLORS.items()])),
-        class_name="webhook-overview-row",
+def _state(row: rx.Var) -> rx.Component:
+    """The badge; under it since when it fails, or since when it is paused."""
+    def since(key: str, value: rx.Var) -> rx.Component:
+        return rx.text(t(key), " ", local_time(value), size="1", color_scheme="gray", class_name="webhook-since")
+
+    return rx.vstack(
+        status_badge(row["state"], "dashboard_whatsapp.webhooks"),
+        rx.match(row["state"],
+                 ("failing", since("dashboard_whatsapp.webhooks.failing_since", row["failing_since"])),
+                 ("paused", rx.cond(row["paused_at"] != "",
+                                    since("dashboard_whatsapp.webhooks.paused_since", row["paused_at"]))),
+                 rx.fragment()),
+        spacing="1",
     )
+
+
+COLUMNS = [
+    Column("dashboard_whatsapp.instances.name",
+           lambda row: rx.link(row["name"], href="/dashboard/instances/" + row["id"])),
+    Column("", lambda row: rx.cond(row["url"] != "", rx.code(row["url"], class_name="lc-wrap-anywhere"), "—"),
+           label="URL"),
+    Column("dashboard_whatsapp.webhooks.events", lambda row: row["events"]),
+    Column("dashboard_whatsapp.instances.status", _state),
+]
 
 
 def webhooks_page() -> rx.Component:
@@ -30,20 +47,9 @@ def webhooks_page() -> rx.Component:
         SECTION.label_key,
         rx.vstack(
             rx.text(t("dashboard_whatsapp.webhooks.subtitle"), color_scheme="gray"),
-            rx.cond(
-                WebhooksOverviewState.endpoints.length() > 0,  # type: ignore[attr-defined]
-                rx.table.root(
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell(t("dashboard_whatsapp.instances.name")),
-                        rx.table.column_header_cell("URL"),
-                        rx.table.column_header_cell(t("dashboard_whatsapp.webhooks.events")),
-                        rx.table.column_header_cell(t("dashboard_whatsapp.instances.status")),
-                    )),
-                    rx.table.body(rx.foreach(WebhooksOverviewState.endpoints, _row)),
-                    width="100%", id="webhooks-table",
-                ),
-                rx.text(t("dashboard_whatsapp.instances.empty"), color_scheme="gray"),
-            ),
+            data_table(WebhooksOverviewState.endpoints, COLUMNS, table_id="webhooks-table",
+                       row_class="webhook-overview-row", row_attrs=lambda row: {"data_state": row["state"]},
+                       empty_key="dashboard_whatsapp.instances.empty"),
             spacing="4", width="100%",
         ),
     )

@@ -109,7 +109,8 @@ class SignUpState(rx.State):
                 await session.rollback()
                 self.error = error_key(exc)
                 return None
-        return open_session(ticket, "/dashboard")
+        # On to where the visitor was going (the test panel's /test-panel/keep), same-site only.
+        return open_session(ticket, auth.safe_next(self.router.url.query_parameters.get("next")))
 
 
 class PasswordResetState(rx.State):

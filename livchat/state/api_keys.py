@@ -1,32 +1,40 @@
 """The API keys page: list, create (the full key shown once), revoke — for the session's organization.
 
 The full key of a new key never enters the state: Reflex stores state (on disk, in Redis), so the
-key travels once, in the event that writes it into the page (`show_secret`), and stays in the DOM.
+key travels once, in the event that writes it into the page (`show_secret`, with a curl command
+that uses it), and stays in the DOM.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import reflex as rx
 
 from livchat.core.db import db
+from livchat.core.settings import get_settings
 from livchat.services.accounts import api_keys
 from livchat.services.accounts.schemas import ApiKeyOut
 from livchat.services.errors import NotFound, ServiceError
 from livchat.state.auth import authorized, current_context, error_key
-from livchat.state.reveal import reveal
+from livchat.state.reveal import reveal_all
+from livchat.state.times import when
 
 SECRET_ELEMENT = "new-api-key"
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+CURL_ELEMENT = "new-api-key-curl"
+
+
+def first_call(secret: str) -> str:
+    """A ready-to-paste first request with the new key ("" without a key)."""
+    if not secret:
+        return ""
+    return f'curl -H "Authorization: Bearer {secret}" {get_settings().public_url.rstrip("/")}/api/v1/instances'
 
 
 def show_secret(secret: str) -> rx.event.EventSpec:
-    """Write the key into the page's (always present, hidden until shown) element, and only there."""
-    return reveal(SECRET_ELEMENT, secret)
+    """Write the key, and a first curl call that uses it, into the page's (always present, hidden
+    until shown) elements, and only there."""
+    return reveal_all({SECRET_ELEMENT: secret, CURL_ELEMENT: first_call(secret)})
 
 
 class ApiKeysState(rx.State):

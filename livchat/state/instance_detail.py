@@ -27,7 +27,8 @@ from livchat.state.feeds import OrgFeed
 from livchat.state.inputs import browser_input
 from livchat.state.instances import MANAGE, instance_row
 from livchat.state.reveal import reveal
-from livchat.state.whatsapp_common import code_key, problem_key, when
+from livchat.state.times import when
+from livchat.state.whatsapp_common import code_key, problem_key
 
 PAGE_SIZE = 20
 DELIVERY_STATUSES = [str(s) for s in DeliveryStatus]
@@ -59,6 +60,7 @@ def attempt_row(view: AttemptOut) -> dict[str, str]:
 
 
 SECRET_ELEMENT = "webhook-secret"
+SEND_TEXT_ELEMENT = "send-text"  # the send form's message field (uncontrolled: cleared by an event)
 
 
 class InstanceDetailState(rx.State):
@@ -79,6 +81,7 @@ class InstanceDetailState(rx.State):
     webhook_events: list[str] = list(WEBHOOK_EVENT_TYPES)
     has_webhook: bool = False
     webhook_paused: bool = False
+    webhook_failing_since: str = ""  # UTC, RFC 3339: every delivery since then has failed
     secret_prefix: str = ""
     showing_secret: bool = False
     # Deliveries, optionally filtered by status; one row expanded with its attempts.
@@ -111,9 +114,11 @@ class InstanceDetailState(rx.State):
             self.messages, self.messages_cursor = [message_row(r) for r in rows], cursor or ""
             endpoint = await endpoints.find_endpoint(session, organization_id, instance.id)
             self.has_webhook = endpoint is not None
+            self.webhook_paused, self.webhook_failing_since = False, ""
             if endpoint is not None:
                 self.webhook_url, self.webhook_events = endpoint.url, endpoint.events
                 self.webhook_paused, self.secret_prefix = bool(endpoint.paused_at), endpoint.secret_prefix
+                self.webhook_failing_since = when(endpoint.failing_since)
             await self._reload_deliveries(session, organization_id, keep_pages=keep_pages)
 
     async def _reload_deliveries(self, session: Any, organization_id: str, *, keep_pages: bool = True) -> None:
@@ -312,8 +317,9 @@ class InstanceDetailState(rx.State):
 
     @rx.event(background=True)
     @authorized
-    async def send_message(self, form_data: dict) -> None:
-        """Background: sending calls WuzAPI. Same limits as the API (per-second and daily quota)."""
+    async def send_message(self, form_data: dict):  # type: ignore[no-untyped-def]
+        """Background: sending calls WuzAPI. Same limits as the API (per-second and daily quota).
+        A sent text leaves the field (a second click must not send it again); a refused one stays."""
         async with self:
             self.error, self.error_detail, self.notice, self.busy = "", "", "", True
             instance_id = self.instance.get("id", "")
@@ -333,4 +339,5 @@ class InstanceDetailState(rx.State):
             else:
                 self.notice = "dashboard_whatsapp.messages.sent"
             await self._reload(org.id)
+        return None if error is not None else rx.set_value(SEND_TEXT_ELEMENT, "")
 

@@ -18,7 +18,8 @@ from livchat.services.errors import ServiceError
 from livchat.services.whatsapp import instances
 from livchat.state.auth import AuthContext, authorized, current_context
 from livchat.state.feeds import OrgFeed
-from livchat.state.whatsapp_common import problem_key, when
+from livchat.state.times import when
+from livchat.state.whatsapp_common import problem_key
 
 MANAGE = "manage_instances"  # shows the controls; the role table is livchat/services/actors.py's
 

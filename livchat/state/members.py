@@ -13,7 +13,6 @@ from livchat.services.accounts import invitations, organizations
 from livchat.services.accounts.schemas import InvitationOut, MemberOut
 from livchat.services.errors import ServiceError
 from livchat.services.notifications import email
-from livchat.state.api_keys import when
 from livchat.state.auth import (
     AuthContext,
     authorized,
@@ -22,6 +21,7 @@ from livchat.state.auth import (
     full_navigation,
 )
 from livchat.state.i18n import LangState
+from livchat.state.times import when
 
 
 class MembersState(rx.State):

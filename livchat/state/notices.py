@@ -8,6 +8,7 @@ from livchat.core.db import db
 from livchat.services.errors import NotFound
 from livchat.services.notifications import notices
 from livchat.state.auth import AuthContext, authorized, current_context
+from livchat.state.times import when
 
 
 class NoticesState(rx.State):
@@ -39,6 +40,6 @@ class NoticesState(rx.State):
     async def _reload(self, ctx: AuthContext) -> None:
         async with db.session() as session:
             views = await notices.unread(session, ctx.organization.id)
-        self.items = [{"id": v.id, "created": f"{v.created_at:%Y-%m-%d %H:%M} UTC",
+        self.items = [{"id": v.id, "created": when(v.created_at),
                        "title_en": v.text["en"].title, "body_en": v.text["en"].body,
                        "title_pt": v.text["pt-BR"].title, "body_pt": v.text["pt-BR"].body} for v in views]

@@ -1,8 +1,6 @@
-"""Helpers shared by the WhatsApp dashboard states: error keys, dates, the organization's plan."""
+"""Helpers shared by the WhatsApp dashboard states: error keys."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from livchat.i18n import EN
 from livchat.services.errors import ServiceError
@@ -25,10 +23,3 @@ def code_key(*codes: str) -> str:
             return key
     return UNEXPECTED
 
-
-def when(value: datetime | str | None) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        return value.replace("T", " ")[:16]
-    return value.strftime("%Y-%m-%d %H:%M")

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from livchat.core.db import db
+from livchat.core.settings import get_settings
 from livchat.models import ApiKey, UserSession
 from livchat.services.accounts import api_keys, auth
 from tests.factories import PASSWORD, actor_of
@@ -104,7 +105,11 @@ async def test_another_site_cannot_sign_a_visitor_into_its_account(api):
     # A link (GET) is no way in at all.
     assert (await api.get(f"/api/auth/session?ticket={ticket}")).status_code == 405
     # Browsers that send only Origin get in from our own origin; the ticket was not spent above.
-    ours = await api.post("/api/auth/session", data={"ticket": ticket}, headers={"Origin": "http://localhost:3000"})
+    for twin in ("http://127.0.0.1:3001", "http://localhost:3001"):  # another port is another origin
+        refused = await api.post("/api/auth/session", data={"ticket": ticket}, headers={"Origin": twin})
+        assert refused.status_code == 403, twin
+    # 127.0.0.1 is PUBLIC_URL's (localhost) loopback twin: a page served there is ours too.
+    ours = await api.post("/api/auth/session", data={"ticket": ticket}, headers={"Origin": "http://127.0.0.1:3000"})
     assert ours.status_code == 303 and auth.SESSION_COOKIE in ours.cookies
 
 
@@ -139,3 +144,14 @@ def test_reflex_takes_its_allowed_origin_and_proxy_hops_from_the_settings(clerk_
     config = runpy.run_path(str(ROOT / "rxconfig.py"))["config"]
     assert list(config.cors_allowed_origins) == ["https://chat.example.com"]  # not Reflex's default `*`
     assert config.trusted_proxy_hops == 2
+
+
+def test_a_loopback_public_url_also_accepts_its_twin_and_nothing_else(clerk_configured):
+    """A newcomer may type 127.0.0.1 where PUBLIC_URL says localhost (or the reverse): same port."""
+    clerk_configured({"PUBLIC_URL": "http://localhost:3100"})
+    config = runpy.run_path(str(ROOT / "rxconfig.py"))["config"]
+    assert list(config.cors_allowed_origins) == ["http://localhost:3100", "http://127.0.0.1:3100"]
+    clerk_configured({"PUBLIC_URL": "http://127.0.0.1:3000/"})
+    assert get_settings().browser_origins == ["http://127.0.0.1:3000", "http://localhost:3000"]
+    clerk_configured({"PUBLIC_URL": "http://chat.localhost.example:3000"})
+    assert get_settings().browser_origins == ["http://chat.localhost.example:3000"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
 from livchat.core.db import db
@@ -19,6 +21,7 @@ from livchat.state.auth import SIGN_IN_AND_BACK_JS, TabOrganization
 from livchat.state.i18n import LangState
 from livchat.state.members import MembersState
 from livchat.state.shell import ShellState
+from livchat.state.visitor import VisitorState
 from tests.accounts.accounts_support import event_text, run_handler, set_url
 from tests.factories import PASSWORD, actor_of
 
@@ -140,6 +143,9 @@ async def test_a_new_keys_secret_reaches_the_page_once_and_never_the_state(datab
     event = event_text(await ApiKeysState.create.fn(tab, {"name": "ci"}))
     secret = event.split('textContent = "', 1)[1].split('"', 1)[0]
     assert secret.startswith("lc_live_") and [k["name"] for k in tab.keys] == ["ci"]
+    # Beside it, in the page too, a first call to paste into a terminal.
+    curl = json.loads(event.split('getElementById("new-api-key-curl").textContent = ', 1)[1])
+    assert curl == f'curl -H "Authorization: Bearer {secret}" http://localhost:3000/api/v1/instances'
     assert tab.showing_secret and tab.keys[0]["prefix"].startswith(secret[:12])
     assert secret.encode() not in _everything_in(tab)  # what the disk/Redis state manager would store
     async with db.session() as session:
@@ -262,3 +268,14 @@ async def test_a_tampered_event_changes_nothing_and_raises_nothing(database, bro
     reset = browser_tab(PasswordResetState, "", "/forgot-password")
     await run_handler(PasswordResetState.request_link.fn(reset, ["not", "a", "form"]))
     assert reset.sent is False  # dropped before it said anything
+
+
+async def test_public_pages_offer_a_signed_in_visitor_their_account_instead_of_sign_in(database, browser_tab):
+    _, _, cookie = await _user_in_org("visitor@example.com")
+    signed_in_tab = browser_tab(VisitorState, cookie, "/sandbox")
+    await VisitorState.check.fn(signed_in_tab)
+    assert (signed_in_tab.signed_in, signed_in_tab.email) == (True, "visitor@example.com")
+    for stranger_cookie in ("", f"{auth.SESSION_COOKIE}=not-a-session"):
+        stranger = browser_tab(VisitorState, stranger_cookie, "/sandbox")
+        await VisitorState.check.fn(stranger)
+        assert (stranger.signed_in, stranger.email) == (False, "")

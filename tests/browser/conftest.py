@@ -8,13 +8,24 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
 
+from tests.browser.browser_support import LinkedAccount, livchat_cli
 from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +53,7 @@ SHIPPING_CHROMIUM_ARGS = [
     "--test-third-party-cookie-phaseout",  # third-party cookies blocked whatever the profile says
 ]
 START_TIMEOUT_S = 300
+PANEL_LIMITS = '{"pairphone": "2/hour", "message_day": "3/day", "message_second": "100/second", "code_seconds": 30}'
 
 
 def _free_port() -> int:
@@ -64,6 +76,11 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "PUBLIC_URL": f"http://localhost:{port}",
         "LIVCHAT_PORT": str(port),
         "LIVCHAT_WEBHOOK_ALLOW_PRIVATE": "1",  # tests' webhook receivers listen on 127.0.0.1
+        # Browser contexts may name their own address (X-Forwarded-For, as a proxy would): per-IP
+        # limits then keep tests apart. Without the header a request is its peer's, as before.
+        "TRUSTED_PROXY_HOPS": "1",
+        # The landing page's panel, with limits a test can reach (tests/browser/test_landing_panel.py).
+        "LIVCHAT_PANEL_LIMITS": PANEL_LIMITS,
     }
     env.pop("DATABASE_URL", None)
     return env
@@ -109,6 +126,15 @@ def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
         lock.close()
 
 
+# Every Playwright call is bounded: actions and navigations by the contexts' defaults, `expect`
+# by its own, and closing the browser by BROWSER_CLOSE_S (past it, the Chromium processes this
+# session started are killed). A stuck call fails its test; it never stalls the run.
+ACTION_TIMEOUT_MS = 20_000
+EXPECT_TIMEOUT_MS = 10_000
+BROWSER_CLOSE_S = 30
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
     if not os.path.exists(CHROMIUM):
@@ -120,24 +146,104 @@ def playwright_driver() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Playwright's default Chromium: storage in a cross-site iframe throws (partitioning off)."""
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                                                timeout=60_000)
     yield browser
-    browser.close()
+    _close_within(browser, BROWSER_CLOSE_S)
 
 
 @pytest.fixture(scope="session")
 def shipping_browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Chromium as visitors run it, for anything inside another site's page (the widget)."""
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=SHIPPING_CHROMIUM_ARGS,
-                                                headless=True)
+                                                headless=True, timeout=60_000)
     yield browser
-    browser.close()
+    _close_within(browser, BROWSER_CLOSE_S)
+
+
+def _close_within(browser: Browser, seconds: int) -> None:
+    """browser.close(), or — when it has not returned after `seconds` — kill the Chromium
+    processes under this test process (ours only), which ends the call."""
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"browser.close() took over {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        browser.close()
+    except TimeoutError:
+        for pid in _descendants(os.getpid()):
+            try:
+                if "chrom" in Path(f"/proc/{pid}/comm").read_text().lower():
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass  # ended meanwhile
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Processes started (directly or not) by `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+def open_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """`open_context(**options)`: a new browser context (a fresh visitor) with bounded calls,
+    closed after the test whatever happens in it."""
+    opened: list[BrowserContext] = []
+
+    def open_(**options: Any) -> BrowserContext:
+        context = browser.new_context(**{"locale": "en-US", "viewport": {"width": 1280, "height": 800}, **options})
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
+        opened.append(context)
+        return context
+
+    yield open_
+    for context in opened:
+        try:
+            context.close()
+        except PlaywrightError:
+            pass  # the browser is gone already: nothing left to close
+
+
+@pytest.fixture
+def page(open_context: Callable[..., BrowserContext]) -> Page:
+    return open_context().new_page()
+
+
+@pytest.fixture(scope="session")
+def linked_account(live_app: str, live_env: dict[str, str]) -> LinkedAccount:
+    """Made the way an integrator would: the CLI makes the user and a key, the REST API the
+    instance and its pairing code, the sandbox's control API plays the phone (links, replies)."""
+    email, password, org = f"linked-{uuid.uuid4().hex[:8]}@example.com", "long-password", "Linked Co"
+    livchat_cli(live_env, "create-user", email, "--password", password, "--org", org)
+    key = livchat_cli(live_env, "create-api-key", "--org", org).strip()
+    admin = {"Authorization": (Path(live_env["LIVCHAT_DATA_DIR"]) / "sandbox-admin.token").read_text().strip()}
+    phone, contact = "5511955550000", "5511912345678"
+    with httpx.Client(base_url=live_app, headers={"Authorization": f"Bearer {key}"}, timeout=30) as api:
+        instance = api.post("/api/v1/instances", json={"name": "Shop"}).raise_for_status().json()["id"]
+        code = api.post(f"/api/v1/instances/{instance}/pairphone", json={"phone": phone}).raise_for_status().json()
+        httpx.post(live_app + "/sandbox/control/link", json={"pairingCode": code["pairingCode"], "phone": phone},
+                   headers=admin, timeout=30).raise_for_status()
+        eventually_sync(lambda: api.get(f"/api/v1/instances/{instance}").json()["status"] == "connected",
+                        timeout=30, what="the linked instance connected")
+        api.post(f"/api/v1/instances/{instance}/messages",
+                 json={"to": contact, "type": "text", "text": "Your order shipped"}).raise_for_status()
+    httpx.post(live_app + "/sandbox/control/inbound", json={"phone": phone, "from": contact, "text": "Thanks!"},
+               headers=admin, timeout=30).raise_for_status()
+    return LinkedAccount(email=email, password=password, instance_id=instance, api_key=key)

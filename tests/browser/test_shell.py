@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.browser.browser_support import livchat_cli
 
 pytestmark = pytest.mark.browser
 
@@ -15,8 +14,7 @@ pytestmark = pytest.mark.browser
 def test_switch_to_portuguese_sign_in_and_reach_the_dashboard(live_app: str, live_env: dict[str, str],
                                                               page: Page) -> None:
     email = f"shell-{uuid.uuid4().hex[:8]}@example.com"
-    subprocess.run([str(Path(sys.executable).parent / "livchat"), "create-user", email, "--password",
-                    "long-password", "--org", "Shell Co"], env=live_env, check=True, capture_output=True, timeout=120)
+    livchat_cli(live_env, "create-user", email, "--password", "long-password", "--org", "Shell Co")
     page.goto(live_app + "/")
     heading = page.locator("#hero-title")
     expect(heading).to_have_text("WhatsApp API and AI support, ready in minutes")
@@ -57,13 +55,11 @@ def test_language_choice_survives_a_reload(live_app: str, page: Page) -> None:
     expect(page.locator("#not-found-title")).to_have_text("Página não encontrada")
 
 
-def test_browser_language_is_the_first_choice(live_app: str, browser) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="pt-BR")
-    page = context.new_page()
+def test_browser_language_is_the_first_choice(live_app: str, open_context) -> None:  # type: ignore[no-untyped-def]
+    page = open_context(locale="pt-BR").new_page()
     page.goto(live_app + "/")
     expect(page.locator("#hero-title")).to_contain_text("API de WhatsApp")
     expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
-    context.close()
 
 
 def test_served_pages_carry_security_headers(live_app: str, page: Page) -> None:
@@ -78,12 +74,10 @@ def test_served_pages_carry_security_headers(live_app: str, page: Page) -> None:
 
 
 def test_on_a_phone_the_dashboard_has_a_menu_instead_of_the_sidebar(live_app: str, live_env: dict[str, str],
-                                                                     browser) -> None:  # type: ignore[no-untyped-def]
+                                                                     open_context) -> None:  # type: ignore[no-untyped-def]
     email = f"phone-{uuid.uuid4().hex[:8]}@example.com"
-    subprocess.run([str(Path(sys.executable).parent / "livchat"), "create-user", email, "--password",
-                    "long-password", "--org", "Phone Co"], env=live_env, check=True, capture_output=True, timeout=120)
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
+    livchat_cli(live_env, "create-user", email, "--password", "long-password", "--org", "Phone Co")
+    page = open_context(viewport={"width": 390, "height": 844}).new_page()
     page.goto(live_app + "/sign-in")
     expect(page.locator("#nav-dashboard")).to_be_in_viewport()  # the public bar wraps instead of overflowing
     page.locator("#field-email").fill(email)
@@ -97,4 +91,3 @@ def test_on_a_phone_the_dashboard_has_a_menu_instead_of_the_sidebar(live_app: st
     expect(page.locator("#dashboard-title")).to_have_text("API keys")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width} px wide)"
-    context.close()

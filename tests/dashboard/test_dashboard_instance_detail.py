@@ -86,19 +86,30 @@ async def test_send_shows_the_message_and_the_usage_counts_it(live: LiveApp, ses
     await InstanceDetailState.load.fn(page)
     assert page.found and page.instance["status"] == "connected" and page.messages == []
 
-    await InstanceDetailState.send_message.fn(page, {"to": "+55 11 91234-5678", "text": "hello from the dashboard"})
+    sent = await InstanceDetailState.send_message.fn(page, {"to": "+55 11 91234-5678", "text": "hello from the dashboard"})
     assert page.error == "" and page.notice == "dashboard_whatsapp.messages.sent"
     (row,) = page.messages
     assert (row["direction"], row["phone"], row["text"], row["status"]) == (
         "outbound", "5511912345678", "hello from the dashboard", "sent")
+    assert row["time"].endswith("Z") and "T" in row["time"]  # UTC, RFC 3339: the browser shows local time
+    assert clears_the_text_field(sent)  # a second click must not send it again
 
-    await InstanceDetailState.send_message.fn(page, {"to": "12", "text": "x"})
+    refused = await InstanceDetailState.send_message.fn(page, {"to": "12", "text": "x"})
     assert page.error == "whatsapp.errors.invalid_phone"
+    assert refused is None  # the text stays, to fix the number and send it
 
     usage = tab_with_cookie(UsageState, cookie, "/dashboard/analytics")
     await UsageState.load.fn(usage)
     assert (usage.sent_today, usage.daily_limit, usage.instances_used, usage.instances_allowed) == (1, 0, 1, 5)
     assert len(usage.days) == 14 and usage.days[0]["sent"] == "1" and usage.days[1]["sent"] == "0"
+
+
+def clears_the_text_field(event: Any) -> bool:
+    """The event empties the send form's message field (#send-text) in the page."""
+    args = {str(name): str(value) for name, value in getattr(event, "args", ())}
+    return (getattr(getattr(event, "handler", None), "fn", None) is not None
+            and event.handler.fn.__qualname__ == "_set_value"
+            and args == {"ref": '"ref_send_text"', "value": '""'})
 
 
 def revealed(event: Any) -> str:
@@ -159,6 +170,12 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         (failed,) = page.deliveries
         assert (failed["event"], failed["status"], failed["response"]) == ("webhook.test", "failed", "500")
         assert failed["reason"] == "attempts_exhausted"  # shown under the status
+        # Every delivery fails: the page says since when, and so does the overview (not "Active").
+        assert page.webhook_failing_since.endswith("Z") and not page.webhook_paused
+        overview = tab_with_cookie(WebhooksOverviewState, cookie, "/dashboard/webhooks")
+        await WebhooksOverviewState.load.fn(overview)
+        (row,) = overview.endpoints
+        assert (row["state"], row["failing_since"]) == ("failing", page.webhook_failing_since)
 
         await InstanceDetailState.toggle_delivery.fn(page, failed["id"])
         (attempt,) = page.attempts
@@ -175,6 +192,9 @@ async def test_webhook_secret_once_rotate_test_event_attempts_and_redeliver(live
         await eventually(lambda: _statuses_are(instance.id, ["delivered"]))
     await InstanceDetailState.refresh.fn(page)
     assert [(d["status"], d["reason"]) for d in page.deliveries] == [("delivered", "")]
+    assert page.webhook_failing_since == ""  # a success ends the failing streak
+    await WebhooksOverviewState.load.fn(overview)
+    assert [r["state"] for r in overview.endpoints] == ["active"]
     assert [b["type"] for b in receiver.bodies] == ["webhook.test", "webhook.test"]
     assert receiver.bodies[0]["id"] == receiver.bodies[1]["id"]  # same event redelivered
 

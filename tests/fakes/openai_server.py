@@ -356,8 +356,8 @@ def _fake_openai_session() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def fake_openai(_fake_openai_session: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    """One server for the session, its script and records emptied for each test. Register it in a
-    conftest with `from tests.fakes.openai_server import fake_openai, _fake_openai_session  # noqa: F401`."""
+    """One server for the session, its script and records emptied for each test (tests/conftest.py
+    lists this module in `pytest_plugins`, so every test can ask for it)."""
     _fake_openai_session.reset()
     yield _fake_openai_session
     _fake_openai_session.reset()

@@ -9,14 +9,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI
 
-from tests.fakes.openai_server import (  # noqa: F401
-    ChatReply,
-    FakeOpenAI,
-    ToolCall,
-    _fake_openai_session,
-    fake_openai,
-    hashed_vector,
-)
+from tests.fakes.openai_server import ChatReply, FakeOpenAI, ToolCall, hashed_vector
 
 TOOLS = [{"type": "function", "function": {"name": "search_knowledge_base", "parameters": {
     "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}]

@@ -17,7 +17,6 @@ from livchat.models.accounts import Organization
 from livchat.models.enums import Role
 from livchat.services.actors import Actor
 from livchat.services.knowledge.events import KnowledgeFileChanged
-from tests.fakes.openai_server import _fake_openai_session, fake_openai  # noqa: F401
 
 
 class Environment:

@@ -10,6 +10,7 @@ import pytest
 from livchat.core.db import db, utcnow
 from livchat.core.settings import reset_settings_cache
 from livchat.services.accounts import api_keys, users
+from livchat.services.actors import Actor
 from livchat.services.usage.limits import reset_rate_limits
 from livchat.services.whatsapp import test_panel
 from livchat.services.whatsapp.events import InstanceConnected
@@ -113,7 +114,8 @@ async def test_signing_up_keeps_the_connection(live, session) -> None:  # type: 
     key = await api_keys.create_api_key(session, actor_of(org.id), "k")
     await session.commit()
 
-    instance = await test_panel.migrate_to_organization(session, headers["X-Anonymous-Token"], org.id)
+    actor = Actor.for_api_key(org.id, key.key.id)
+    instance = await test_panel.migrate_to_organization(session, headers["X-Anonymous-Token"], actor)
     assert instance is not None
     listed = (await live.http.get("/api/v1/instances", headers={"Authorization": f"Bearer {key.secret}"})).json()
     assert [i["id"] for i in listed["data"]] == [instance.id] and listed["data"][0]["status"] == "connected"
@@ -125,7 +127,7 @@ async def test_a_wrong_number_spends_no_limit_and_the_daily_quota_says_when_it_r
     await _link(live, headers)
     async with db.session() as session:
         anon = await test_panel.resolve(session, headers["X-Anonymous-Token"])
-        anon.messages_used_today, anon.messages_day = test_panel.DAILY_MESSAGES, utcnow().date()
+        anon.messages_used_today, anon.messages_day = test_panel.daily_messages(), utcnow().date()
         session.add(anon)
         await session.commit()
 
@@ -136,5 +138,5 @@ async def test_a_wrong_number_spends_no_limit_and_the_daily_quota_says_when_it_r
                                    headers=headers)
     assert used_up.status_code == 429 and used_up.json()["code"] == "quota_exceeded", used_up.text
     assert 1 <= int(used_up.headers["retry-after"]) <= 86_400
-    assert used_up.headers["ratelimit-limit"] == str(test_panel.DAILY_MESSAGES)
+    assert used_up.headers["ratelimit-limit"] == str(test_panel.daily_messages())
     assert used_up.headers["ratelimit-remaining"] == "0"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +9,20 @@ import fastapi_offline
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from livchat.api.v1 import (
+    conversations,
+    instances,
+    knowledge,
+    messages,
+    organization,
+    usage,
+    webhooks,
+)
 from livchat.core.settings import get_settings
 
 PREFIX = "/api/v1"
-# Modules exposing `router` (an APIRouter with paths relative to /api/v1).
-ROUTER_MODULES: list[str] = [
-    "livchat.api.v1.instances",
-    "livchat.api.v1.messages",
-    "livchat.api.v1.webhooks",
-    "livchat.api.v1.usage",
-    "livchat.api.v1.organization",
-    "livchat.api.v1.conversations",
-    "livchat.api.v1.knowledge",
-]
+# Modules exposing `router` (an APIRouter with paths relative to /api/v1), included in this order.
+ROUTER_MODULES = [instances, messages, webhooks, usage, organization, conversations, knowledge]
 _DOCS_HTML = Path(__file__).with_name("docs.html")
 # What docs.html loads, and nothing else of the bundled Swagger UI.
 _DOCS_ASSETS = {name: Path(fastapi_offline.__file__).parent / "static" / name
@@ -30,8 +30,8 @@ _DOCS_ASSETS = {name: Path(fastapi_offline.__file__).parent / "static" / name
 
 
 def install(app: FastAPI) -> None:
-    for name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(name).router, prefix=PREFIX)
+    for module in ROUTER_MODULES:
+        app.include_router(module.router, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/openapi.json", include_in_schema=False)
     async def openapi_document() -> JSONResponse:

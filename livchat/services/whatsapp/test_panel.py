@@ -3,7 +3,8 @@ before having an account, then keeps the connection on sign-up (`migrate_to_orga
 
 The visitor holds a random token (browser local storage); we keep only its hash. One active
 session per IP: a new one replaces the old (its instance is removed). Sessions expire 30 days
-after their last use. 50 test messages a day per session.
+after their last use. 50 test messages a day per session (`panel_limits`, with the per-IP limits
+both surfaces apply).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,11 +20,18 @@ from livchat.core.crypto import hash_token, new_token
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
-from livchat.models import AnonymousSession, Instance, Message
+from livchat.models import AnonymousSession, Instance, Message, Organization
+from livchat.services.accounts import organizations
+from livchat.services.actors import Actor
 from livchat.services.errors import NotFound, ServiceError
 from livchat.services.usage import counters
-from livchat.services.usage.limits import QuotaExceeded, RateLimitResult
+from livchat.services.usage.limits import (
+    QuotaExceeded,
+    RateLimitResult,
+    check_instance_count,
+)
 from livchat.services.whatsapp import instances, messaging
+from livchat.services.whatsapp.panel_limits import panel_limits
 from livchat.services.whatsapp.schemas import (
     PairingOut,
     PanelConnectOut,
@@ -34,7 +43,6 @@ from livchat.services.whatsapp.schemas import (
 log = get_logger("anonymous")
 
 SESSION_TTL = timedelta(days=30)
-DAILY_MESSAGES = 50
 TOKEN_PREFIX = "lc_anon_"
 
 
@@ -47,8 +55,12 @@ class DailyQuotaUsed(QuotaExceeded):
     """429 `quota_exceeded` with Retry-After and RateLimit-* of the test panel's daily messages."""
 
     def __init__(self, result: RateLimitResult) -> None:
-        super().__init__(result, f"the test panel's {DAILY_MESSAGES} messages a day are used up; they reset at "
+        super().__init__(result, f"the test panel's {result.limit} messages a day are used up; they reset at "
                                  "00:00 UTC (see Retry-After), or sign up to keep going")
+
+
+def daily_messages() -> int:
+    return panel_limits().daily_messages
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,16 @@ async def resolve(session: AsyncSession, token: str | None) -> AnonymousSession:
     return row
 
 
+async def session_by_id(session: AsyncSession, anonymous_session_id: str) -> AnonymousSession:
+    """The live session behind an id the server resolved from its token earlier (the landing
+    page's state keeps that id, never the token); SessionExpired once it is not live."""
+    row = await session.get(AnonymousSession, anonymous_session_id) if anonymous_session_id else None
+    now = utcnow()
+    if row is None or row.expires_at <= now or row.migrated_at is not None:
+        raise SessionExpired("anonymous_session_expired")
+    return row
+
+
 async def instance_of(session: AsyncSession, anon: AnonymousSession, *, create: bool = False) -> Instance:
     found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
     if found:
@@ -124,7 +146,7 @@ async def pair_phone(session: AsyncSession, anon: AnonymousSession, phone: str) 
 
 def messages_remaining(anon: AnonymousSession) -> int:
     used = anon.messages_used_today if anon.messages_day == utcnow().date() else 0
-    return max(0, DAILY_MESSAGES - used)
+    return max(0, daily_messages() - used)
 
 
 async def status(session: AsyncSession, anon: AnonymousSession) -> PanelStatusOut:
@@ -145,7 +167,8 @@ def checked_message(to: str, text: str) -> messaging.OutgoingMessage:
 async def send_test_message(session: AsyncSession, anon: AnonymousSession, to: str, text: str) -> Message:
     message = checked_message(to, text)
     if messages_remaining(anon) <= 0:
-        raise DailyQuotaUsed(counters.quota_result(DAILY_MESSAGES, DAILY_MESSAGES + 1, utcnow()))
+        quota = daily_messages()
+        raise DailyQuotaUsed(counters.quota_result(quota, quota + 1, utcnow()))
     instance = await instance_of(session, anon)
     row = await messaging.send_message(session, None, instance.id, message, anonymous_session_id=anon.id)
     today = utcnow().date()
@@ -156,21 +179,43 @@ async def send_test_message(session: AsyncSession, anon: AnonymousSession, to: s
     return row
 
 
-async def migrate_to_organization(session: AsyncSession, token: str, organization_id: str) -> Instance | None:
-    """On sign-up: the visitor's linked instance (and its messages) now belong to the organization."""
-    try:
-        anon = await resolve(session, token)
-    except SessionExpired:
-        return None
+async def migrate_to_organization(session: AsyncSession, token: str, actor: Actor) -> Instance | None:
+    """"Create an account" (or sign in) from the panel: the visitor's instance, linked phone and
+    messages become the actor's organization's, counted against its plan like any instance
+    (`PlanLimitReached` when it has no room). The anonymous token stops working — rotated to one
+    nobody holds — and the session is marked migrated. SessionExpired for a token that is not
+    live; None when the session has no instance (nothing to keep: the session stays as it is)."""
+    actor.require("manage_instances")
+    anon = await resolve(session, token)
     found = await instances.list_instances(session, None, anonymous_session_id=anon.id)
-    now = utcnow()
-    for instance in found:
-        instance.organization_id, instance.name, instance.updated_at = organization_id, "WhatsApp", now
-        session.add(instance)
-        for message in (await session.exec(select(Message).where(Message.instance_id == instance.id))).all():
-            message.organization_id = organization_id
-            session.add(message)
-    anon.migrated_to_organization_id, anon.migrated_at = organization_id, now
-    session.add(anon)
-    await session.commit()
-    return found[0] if found else None
+    if not found:
+        return None
+    instance = found[0]
+    organization_id = actor.organization_id
+    await session.commit()  # a fresh transaction: its first statement takes the organization's lock
+    try:
+        if not await organizations.lock_organization(session, organization_id):
+            raise NotFound("not_found")
+        plan = (await session.exec(select(Organization.plan).where(Organization.id == organization_id))).one()
+        count = (await session.exec(select(func.count()).select_from(Instance)
+                                    .where(Instance.organization_id == organization_id))).one()
+        check_instance_count(plan, count)
+        now = utcnow()
+        moved = await session.exec(  # type: ignore[call-overload]
+            update(Instance).where(Instance.id == instance.id, Instance.organization_id.is_(None))  # type: ignore[union-attr]
+            .values(organization_id=organization_id, name="WhatsApp", updated_at=now)
+            .execution_options(synchronize_session=False))
+        if moved.rowcount != 1:  # a concurrent migration of the same session took it
+            raise SessionExpired("anonymous_session_expired")
+        await session.exec(update(Message).where(Message.instance_id == instance.id)  # type: ignore[call-overload]
+                           .values(organization_id=organization_id).execution_options(synchronize_session=False))
+        anon.token_hash = hash_token(new_token(TOKEN_PREFIX, 32))
+        anon.migrated_to_organization_id, anon.migrated_at = organization_id, now
+        session.add(anon)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.refresh(instance)
+    log.info("test-panel connection kept", extra={"instance_id": instance.id, "organization_id": organization_id})
+    return instance
