@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run test bench chromium axe clean embed
+.PHONY: install run test bench eval chromium axe clean embed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ test: install chromium embed axe
 
 bench: install embed
 	$(BIN)/python -m bench
+
+# The offline agent on tests/agent/eval (hit@3, escalation accuracy, citation rate): bench/results/eval.json.
+# EVAL_EMBEDDER=hashed for the tests' embedder; the default is the offline USE model.
+eval: install
+	$(BIN)/python -m bench eval
 
 clean:
 	rm -rf .web .pytest_cache $(EMBED_DIR)/dist $(EMBED_DIR)/node_modules

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing"]
+BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval"]
 
 
 def print_table(title: str, rows: list[dict[str, object]]) -> None:
@@ -29,6 +29,7 @@ def main(names: list[str]) -> int:
         module = importlib.import_module(f"bench.{name}")
         result = module.run()
         print_table(result["title"], result["rows"])
+        print_table("Misses", result.get("misses", []))
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
         print(f"-> bench/results/{name}.json")
     return 0

@@ -102,11 +102,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_fake_openai() -> tuple[subprocess.Popen[bytes], str]:
+def _start_fake_openai(*, agent: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """The fake OpenAI server in its own process; `agent`: its chat answers as a support agent would."""
     import httpx
 
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.openai_server", str(port), "1536"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.openai_server", str(port), "1536",
+                             *(["agent"] if agent else [])], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 20

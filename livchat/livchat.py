@@ -29,6 +29,7 @@ from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
 from livchat.services.knowledge.ingestion import knowledge_lifespan
 from livchat.services.support.responder import responder_lifespan
+from livchat.services.support.whatsapp_channel import whatsapp_channel_lifespan
 from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp.instances import sweep_lifespan
 from livchat.services.whatsapp.queue_ingest import queue_ingest_lifespan
@@ -54,7 +55,8 @@ app.register_lifespan_task(sandbox_lifespan)  # the in-process sandbox's QR rota
 app.register_lifespan_task(idempotency.purge_lifespan)  # expired Idempotency-Keys, hourly
 app.register_lifespan_task(sweep_lifespan)  # instances whose create a crash cut short
 app.register_lifespan_task(feed_lifespan)  # domain events -> the dashboards' live feeds
-app.register_lifespan_task(responder_lifespan)  # who answers a widget visitor first (the agent's hook)
+app.register_lifespan_task(responder_lifespan)  # who answers a contact first: the AI agent (services/agent)
+app.register_lifespan_task(whatsapp_channel_lifespan)  # numbers with "AI answers this number" feed the inbox
 app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation feeds, moved by the bus
 app.register_lifespan_task(panel_feed_lifespan)  # the landing test panels' live feeds, moved by the bus
 # Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.

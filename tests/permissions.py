@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, str] = {
     "GET /api/v1/instances/{instance_id}/qr": "manage_instances",
     "POST /api/v1/instances/{instance_id}/pairphone": "manage_instances",
     "GET /api/v1/instances/{instance_id}/status": "read",
+    "PUT /api/v1/instances/{instance_id}/agent": "manage_instances",
     "POST /api/v1/instances/{instance_id}/messages": "use",
     "GET /api/v1/instances/{instance_id}/messages": "read",
     "GET /api/v1/messages/{message_id}": "read",

@@ -44,8 +44,17 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
     openai_chat_model: str = "gpt-4o-mini"
     openai_embedding_model: str = "text-embedding-3-small"
-    # Who answers a widget visitor first (livchat/services/support/responder.py registry).
-    support_responder: str = Field(default="default", alias="LIVCHAT_SUPPORT_RESPONDER")
+    # Who answers a contact first (livchat/services/support/responder.py registry): auto (the AI
+    # agent unless LIVCHAT_AGENT=off, else `default`), agent, default, or another registered name.
+    support_responder: str = Field(default="auto", alias="LIVCHAT_SUPPORT_RESPONDER")
+    # The AI support agent (services/agent): auto (openai when OPENAI_API_KEY is set, else the offline
+    # extractive one), openai, extractive, or off.
+    agent: str = Field(default="auto", alias="LIVCHAT_AGENT", pattern="^(auto|openai|extractive|off)$")
+    agent_max_rounds: int = Field(default=4, ge=1, le=10, alias="LIVCHAT_AGENT_MAX_ROUNDS")
+    agent_timeout_seconds: float = Field(default=45.0, gt=0, alias="LIVCHAT_AGENT_TIMEOUT_SECONDS")
+    agent_concurrency: int = Field(default=4, ge=1, le=64, alias="LIVCHAT_AGENT_CONCURRENCY")
+    # Cosine similarity a passage needs to be quoted; empty: calibrated per embedder (services/agent/relevance.py).
+    agent_min_similarity: str = Field(default="", alias="LIVCHAT_AGENT_MIN_SIMILARITY")
 
     # The knowledge base (services/knowledge). Embedder: auto (OpenAI when OPENAI_API_KEY is set,
     # else the offline USE model), use, openai or hashed (deterministic, for tests).

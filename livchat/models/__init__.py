@@ -12,6 +12,7 @@ from livchat.models.accounts import (
     User,
     UserSession,
 )
+from livchat.models.agent import AgentSettings, UnansweredQuestion
 from livchat.models.support import (
     Contact,
     ContactSession,
@@ -35,6 +36,7 @@ from livchat.models.whatsapp import AnonymousSession, Instance, Message, UsageDa
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AgentSettings",
     "AnonymousSession",
     "ApiKey",
     "AuthToken",
@@ -56,6 +58,7 @@ __all__ = [
     "Plugin",
     "SavedReply",
     "Subscription",
+    "UnansweredQuestion",
     "UsageDaily",
     "User",
     "UserSession",

@@ -70,6 +70,8 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (
         Index("ix_conversations_org_status_last", "organization_id", "status", "last_message_at"),
         Index("ix_conversations_org_last", "organization_id", "last_message_at", "id"),
+        # A WhatsApp contact's conversation on one number (services/support/whatsapp_channel.py).
+        Index("ix_conversations_instance_contact", "instance_id", "contact_id", "created_at"),
     )
 
     id: str = id_field()
@@ -110,6 +112,8 @@ class ConversationMessage(SQLModel, table=True):
     content: str = long_text(nullable=False)  # plain text, always rendered inert
     content_type: str = Field(default="text", max_length=20)
     metadata_: dict[str, Any] = json_dict("metadata")
+    # The WhatsApp message (`msg_…`) a contact message mirrors: each one enters a conversation once.
+    source_message_id: str | None = Field(default=None, max_length=40, unique=True, index=True)
     created_at: datetime = created_at()
 
 

@@ -7,7 +7,9 @@ conversation, moved by the bus's support events (services/support/events.py) aft
 - `ConversationFeed` (token `conv-<conversation>`): the operator's open conversation and the
   visitor's widget tab link to it; `version` moves on a new message or a change of status or
   assignee, `status` is the current one, `contact_typing` / `operator_typing` are the typing
-  flags (cleared by the services when a "typing" is not renewed).
+  flags (cleared by the services when a "typing" is not renewed), `ai_draft` the AI agent's
+  answer while it streams (show it as an in-progress bubble; it empties when the answer is stored
+  — `version` moves then — or dropped).
 
 Linking is authorized first, by the services: `link_inbox(state, ctx)` for a signed-in member,
 `link_conversation_for_operator(state, actor, conversation_id)` (NotFound for another
@@ -31,6 +33,7 @@ from livchat.core.logging import get_logger
 from livchat.services.actors import Actor
 from livchat.services.support import conversations, inbox
 from livchat.services.support.events import (
+    AgentDraft,
     ConversationAssigned,
     ConversationOpened,
     ConversationRead,
@@ -79,6 +82,7 @@ class ConversationFeed(rx.SharedState):
     status: str = ""
     contact_typing: bool = False
     operator_typing: bool = False
+    ai_draft: str = ""  # the agent's answer so far, while it streams
 
 
 async def link_inbox(state: rx.State, organization_id: str) -> InboxFeed:
@@ -138,9 +142,14 @@ async def push(app: rx.App, event: SupportEvent) -> None:
             else:
                 feed.operator_typing = event.typing
             return
+        if isinstance(event, AgentDraft):
+            feed.ai_draft = event.text
+            return
         feed.version += 1
         if isinstance(event, MessageAdded):
             feed.last_message = event.message_id
+            if event.sender == "ai":
+                feed.ai_draft = ""  # the answer is stored: the message replaces the draft
             # a message ends that side's typing
             if event.sender == "contact":
                 feed.contact_typing = False

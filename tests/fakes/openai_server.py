@@ -363,17 +363,34 @@ def fake_openai(_fake_openai_session: FakeOpenAI) -> Iterator[FakeOpenAI]:
     _fake_openai_session.reset()
 
 
+def agent_turn(body: dict[str, Any]) -> ChatReply:
+    """A support agent's usual turn, for `main(… agent)`: with tools offered, search the knowledge
+    base with the visitor's words first, then answer citing the first passage, streamed."""
+    messages = body.get("messages") or [{}]
+    if not body.get("tools"):
+        return ChatReply(content=f"echo: {messages[-1].get('content')}")
+    if messages[-1].get("role") == "tool":
+        return ChatReply(content="Here is what our help articles say about it: the answer is in the passage [1]. "
+                                 "Anything else I can help with?")
+    return ChatReply(tool_calls=[ToolCall("search_knowledge_base", {"query": str(messages[-1].get("content"))})])
+
+
 def main() -> None:
-    """`python -m tests.fakes.openai_server [port]`: serve the fake until interrupted (for the
-    benchmarks, or to run the app against it by hand with OPENAI_BASE_URL). Unscripted chat
-    requests are answered with an echo of the last user message."""
+    """`python -m tests.fakes.openai_server [port] [dimension] [agent]`: serve the fake until
+    interrupted (for the benchmarks, or to run the app against it by hand with OPENAI_BASE_URL).
+    Unscripted chat requests are answered with an echo of the last user message, or with `agent`
+    as a support agent would (`agent_turn`: search, then a cited answer)."""
     import sys
 
     import uvicorn
 
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
     fake = FakeOpenAI(embedding_dimension=int(sys.argv[2]) if len(sys.argv) > 2 else 1536)
-    fake.chat.respond_with(lambda body: ChatReply(content=f"echo: {(body.get('messages') or [{}])[-1].get('content')}"))
+    if len(sys.argv) > 3 and sys.argv[3] == "agent":
+        fake.chat.respond_with(agent_turn)
+    else:
+        fake.chat.respond_with(
+            lambda body: ChatReply(content=f"echo: {(body.get('messages') or [{}])[-1].get('content')}"))
     uvicorn.run(fake.app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

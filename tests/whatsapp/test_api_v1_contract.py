@@ -33,7 +33,8 @@ from livchat.services.whatsapp.events import (
 from tests.factories import actor_of
 from tests.polling import eventually
 
-INSTANCE_FIELDS = {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt"}
+INSTANCE_FIELDS = {"id", "name", "status", "whatsappJid", "whatsappName", "webhook", "createdAt", "lastConnectedAt",
+                   "agentEnabled"}
 SENT_FIELDS = {"id", "whatsappMessageId", "status", "timestamp"}
 MESSAGE_FIELDS = {"id", "instanceId", "whatsappMessageId", "direction", "chatJid", "phone", "type", "text", "caption",
                   "mediaUrl", "mimeType", "mediaSize", "fileName", "latitude", "longitude", "replyTo", "pushName",

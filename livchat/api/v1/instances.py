@@ -76,6 +76,25 @@ async def get_instance(caller: Caller, instance_id: str) -> InstanceOut:
         return InstanceOut.of(instance, hooks.get(instance.id))
 
 
+class AgentSwitch(CamelModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": True}]})
+
+    enabled: bool = Field(description="AI answers this number.")
+
+
+@router.put("/instances/{instance_id}/agent", response_model=InstanceOut,
+            summary="Turn \"AI answers this number\" on or off",
+            description="On: the number's inbound messages become conversations in the support inbox (channel "
+                        "`whatsapp`) and the AI agent answers them over WhatsApp, handing off to operators, whose "
+                        "replies go back over WhatsApp. Off: the plain API again.",
+            openapi_extra={tenancy.PROBE_BODY: {"enabled": True}})
+async def set_agent(caller: Caller, instance_id: str, body: AgentSwitch) -> InstanceOut:
+    async with db.session() as session:
+        instance = await instances.set_ai_answers(session, caller.actor, instance_id, body.enabled)
+        hooks = await endpoints.endpoints_of(session, caller.organization.id, [instance.id])
+        return InstanceOut.of(instance, hooks.get(instance.id))
+
+
 @router.delete("/instances/{instance_id}", status_code=204, summary="Delete an instance (logs out in WuzAPI too)")
 async def delete_instance(caller: Caller, instance_id: str) -> Response:
     async with db.session() as session:

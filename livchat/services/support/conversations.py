@@ -6,6 +6,12 @@
   `Actor` holding `work_inbox`; a reply records its author (the user, or the API key: "API").
 - The AI agent and the desk itself write through `post_agent_message` and
   `post_system_message` (no actor: they are reached only through the responder hook).
+- A WhatsApp contact's message (`post_whatsapp_contact_message`, from the WhatsApp channel) goes
+  to that contact's latest conversation on the number, opened on the first and reopened when
+  resolved; an operator's reply to a WhatsApp conversation is sent over WhatsApp (channels.py)
+  before it is stored.
+- Reopening a resolved conversation starts a new episode (`episode_after`): what the agent reads
+  of the conversation starts there, so an old escalation is never read again (no handoff loop).
 
 Every change is one transaction whose first statement locks the conversation row (or, for a
 contact, their session's row), so concurrent writers queue: one conversation per session, and
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +35,7 @@ from livchat.core.events import bus
 from livchat.core.ids import later_id, new_id
 from livchat.core.text import is_valid_unicode
 from livchat.models import (
+    Contact,
     ContactSession,
     Conversation,
     ConversationAttachment,
@@ -36,7 +44,7 @@ from livchat.models import (
 from livchat.models.enums import ConversationChannel, ConversationStatus, Sender
 from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound
-from livchat.services.support import attachments, views
+from livchat.services.support import attachments, channels, contacts, views
 from livchat.services.support.events import (
     AgentReplied,
     ContactMessageReceived,
@@ -50,6 +58,7 @@ from livchat.services.support.ids import is_id
 from livchat.services.support.schemas import ConversationMessageOut, ConversationOut
 
 MAX_TEXT_LENGTH = 5000
+EPISODE_AFTER = "episodeAfter"  # conversation metadata: the last message before the latest reopening
 PREVIEW_LENGTH = 200
 STATUSES = tuple(ConversationStatus)
 
@@ -120,13 +129,14 @@ async def lock_conversation(session: AsyncSession, organization_id: str, convers
 
 async def _append(session: AsyncSession, conversation: Conversation, sender: str, text: str, *,
                   upload: attachments.CheckedUpload | None = None, author_user_id: str | None = None,
-                  author_api_key_id: str | None = None, metadata: dict[str, Any] | None = None) -> ConversationMessage:
+                  author_api_key_id: str | None = None, metadata: dict[str, Any] | None = None,
+                  source_message_id: str | None = None) -> ConversationMessage:
     now = utcnow()
     message = ConversationMessage(
         id=later_id("cmsg", conversation.last_message_id), organization_id=conversation.organization_id,
         conversation_id=conversation.id, sender=sender, content=text, author_user_id=author_user_id,
         author_api_key_id=author_api_key_id, content_type="attachment" if upload else "text",
-        metadata_=metadata or {}, created_at=now)
+        metadata_=metadata or {}, source_message_id=source_message_id, created_at=now)
     session.add(message)
     conversation.last_message_id = message.id
     conversation.last_message_at = now
@@ -175,6 +185,9 @@ async def _change_status(session: AsyncSession, conversation: Conversation, stat
         return False
     previous, now = conversation.status, utcnow()
     conversation.status = status
+    if previous == ConversationStatus.RESOLVED:
+        # A new episode: the agent reads the conversation from here on (episode_after).
+        conversation.metadata_ = {**conversation.metadata_, EPISODE_AFTER: conversation.last_message_id}
     if status == ConversationStatus.ESCALATED:
         conversation.escalated_at = now
     if status == ConversationStatus.RESOLVED:
@@ -186,6 +199,13 @@ async def _change_status(session: AsyncSession, conversation: Conversation, stat
         organization_id=conversation.organization_id, conversation_id=conversation.id,
         contact_session_id=conversation.contact_session_id, status=status, previous=previous, by=by))
     return True
+
+
+def episode_after(conversation: Conversation) -> str | None:
+    """The id of the last message before the conversation was last reopened (None: never was): its
+    current episode is the messages after it."""
+    value = conversation.metadata_.get(EPISODE_AFTER)
+    return value if isinstance(value, str) else None
 
 
 def _event_fields(conversation: Conversation, message: ConversationMessage) -> dict[str, Any]:
@@ -246,19 +266,102 @@ async def post_contact_message(session: AsyncSession, contact: ContactRef, text:
     return Posted(conversation=conversation, message=message, attachment=attachment, opened=opened, reopened=reopened)
 
 
+async def _whatsapp_contact(session: AsyncSession, organization_id: str, phone: str, name: str) -> Contact:
+    """The number's contact, made on first sight (a concurrent first message may make it first)."""
+    for attempt in range(2):
+        try:
+            contact = await contacts.contact_for_phone(session, organization_id, phone, name)
+            await session.commit()
+            return contact
+        except IntegrityError:
+            await session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def latest_whatsapp_conversation(session: AsyncSession, organization_id: str, instance_id: str,
+                                       contact_id: str) -> Conversation | None:
+    """A WhatsApp contact's latest conversation on one number, whatever its status."""
+    query = (select(Conversation)
+             .where(Conversation.organization_id == organization_id, Conversation.instance_id == instance_id,
+                    Conversation.contact_id == contact_id, Conversation.channel == ConversationChannel.WHATSAPP)
+             .order_by(col(Conversation.created_at).desc(), col(Conversation.id).desc()).limit(1))
+    return (await session.exec(query)).first()
+
+
+async def post_whatsapp_contact_message(session: AsyncSession, organization_id: str, instance_id: str, phone: str,
+                                        text: str, *, source_message_id: str, name: str = "", language: str = "en",
+                                        upload: attachments.CheckedUpload | None = None,
+                                        metadata: dict[str, Any] | None = None) -> Posted | None:
+    """A WhatsApp contact's message (`source_message_id`: the stored WhatsApp message, `msg_…`) to
+    their latest conversation on the number: opened on the first message (in `language`), reopened
+    when resolved, the same one across days. None when that message was already posted (ingest and
+    its events may repeat). Commits and publishes."""
+    text = checked_text(text, allow_empty=upload is not None)
+    await session.commit()
+    contact = await _whatsapp_contact(session, organization_id, phone, name)
+    now = utcnow()
+    # One message of a number at a time: the contact's row is the lock (as the session's is for the widget).
+    await session.exec(update(Contact).where(col(Contact.id) == contact.id)  # type: ignore[call-overload]
+                       .values(updated_at=now))
+    seen = (await session.exec(select(ConversationMessage.id).where(
+        ConversationMessage.source_message_id == source_message_id))).first()
+    if seen is not None:
+        await session.rollback()
+        return None
+    conversation = await latest_whatsapp_conversation(session, organization_id, instance_id, contact.id)
+    opened = reopened = False
+    if conversation is None:
+        conversation = Conversation(
+            id=new_id("conv"), organization_id=organization_id, channel=ConversationChannel.WHATSAPP,
+            contact_id=contact.id, instance_id=instance_id, chat_jid=f"{phone}@s.whatsapp.net",
+            language=language, last_message_at=now)
+        session.add(conversation)
+        await session.flush()
+        opened = True
+        await bus.emit(session, ConversationOpened(organization_id=organization_id, conversation_id=conversation.id,
+                                                   channel=conversation.channel))
+    else:
+        conversation = await lock_conversation(session, organization_id, conversation.id)
+        if conversation.status == ConversationStatus.RESOLVED:
+            reopened = await _change_status(session, conversation, ConversationStatus.UNRESOLVED, by=Sender.CONTACT)
+    try:
+        message = await _append(session, conversation, Sender.CONTACT, text, upload=upload, metadata=metadata,
+                                source_message_id=source_message_id)
+    except IntegrityError:  # the same WhatsApp message, posted concurrently: the other one won
+        await session.rollback()
+        bus.discard_pending(session)
+        return None
+    attachment = await _attach(session, message, upload) if upload is not None else None
+    await bus.emit(session, ContactMessageReceived(**_event_fields(conversation, message),
+                                                   language=conversation.language, first=opened, reopened=reopened))
+    await _commit(session, attachment)
+    return Posted(conversation=conversation, message=message, attachment=attachment, opened=opened, reopened=reopened)
+
+
 # --- operators ----------------------------------------------------------------------------------
 
 
 async def reply(session: AsyncSession, actor: Actor, conversation_id: str, text: str,
                 upload: attachments.CheckedUpload | None = None, *,
                 links: views.Links = "api") -> ConversationMessageOut:
-    """An operator's reply (the API key's, shown as "API"). Replying marks the conversation read."""
+    """An operator's reply (the API key's, shown as "API"). Replying marks the conversation read.
+    In a WhatsApp conversation it is sent to the contact first (as the operator): a send that fails
+    raises its error (409 `instance_not_connected`, …) and nothing is stored."""
     actor.require("work_inbox")
     text = checked_text(text, allow_empty=upload is not None)
+    metadata = None
+    if is_id(conversation_id):
+        found = (await session.exec(select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.organization_id == actor.organization_id))).first()
+        if found is not None and channels.needs_sending(found):
+            sent = await channels.send(actor, found, text, upload)
+            metadata = {"whatsappMessageId": sent.message_id} if sent else None
     await session.commit()
     conversation = await lock_conversation(session, actor.organization_id, conversation_id)
     message = await _append(session, conversation, Sender.OPERATOR, text, upload=upload,
-                            author_user_id=actor.user_id, author_api_key_id=actor.api_key_id)
+                            author_user_id=actor.user_id, author_api_key_id=actor.api_key_id, metadata=metadata)
     conversation.unread_count = 0
     attachment = await _attach(session, message, upload) if upload is not None else None
     await bus.emit(session, OperatorReplied(**_event_fields(conversation, message), author_user_id=actor.user_id,
@@ -320,12 +423,15 @@ async def unassign(session: AsyncSession, actor: Actor, conversation_id: str) ->
 
 
 async def post_agent_message(session: AsyncSession, organization_id: str, conversation_id: str, text: str,
-                             sources: list[dict[str, Any]] | None = None) -> ConversationMessage:
-    """The AI agent's answer; `sources` are the knowledge-base passages it cites (SourceOut fields)."""
+                             sources: list[dict[str, Any]] | None = None,
+                             metadata: dict[str, Any] | None = None) -> ConversationMessage:
+    """The AI agent's answer; `sources` are the knowledge-base passages it cites (SourceOut fields);
+    `metadata`: how it was delivered (`whatsappMessageId`, `deliveryError`)."""
     text = checked_text(text)
     await session.commit()
     conversation = await lock_conversation(session, organization_id, conversation_id)
-    message = await _append(session, conversation, Sender.AI, text, metadata={"sources": sources} if sources else None)
+    extra = {**(metadata or {}), **({"sources": sources} if sources else {})}
+    message = await _append(session, conversation, Sender.AI, text, metadata=extra or None)
     await bus.emit(session, AgentReplied(**_event_fields(conversation, message)))
     await _commit(session)
     return message

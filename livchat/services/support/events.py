@@ -1,6 +1,6 @@
 """Domain events of the support desk, published on `livchat.core.events.bus` after the commit
-(`bus.emit` inside the transaction, `bus.commit_and_publish` at its end) — except typing, which
-is never stored and is published at once.
+(`bus.emit` inside the transaction, `bus.commit_and_publish` at its end) — except typing and the
+agent's drafts, which are never stored and are published at once.
 
 Every event carries `organization_id` and `conversation_id` (and the contact session's id when
 the conversation came from the widget), so a subscriber can route it to the organization's
@@ -57,6 +57,15 @@ class AgentReplied(MessageAdded):
 @dataclass(frozen=True, kw_only=True)
 class SystemMessagePosted(MessageAdded):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentDraft(SupportEvent):
+    """The AI agent's answer while it is being written (streamed): the text so far, throttled (about
+    every 80 ms). Never stored: the final answer is one AgentReplied message with its sources; an
+    empty `text` withdraws the draft (the answer was stored, or dropped). Published at once."""
+
+    text: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,15 +56,30 @@ class AttachmentOut(CamelModel):
                                  "signed link valid for about an hour in widget answers.")
 
 
+_SOURCE = {"fileId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "filename": "returns-policy.pdf",
+           "chunkId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E:3", "heading": "Returns > Refunds",
+           "text": "Refunds are paid to the original card within 7 business days of the return arriving."}
+_AI_MESSAGE = {"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8K", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
+               "sender": "ai", "text": "Refunds are paid to the original card within 7 business days of the return "
+                                       "arriving.\n\nSource: returns-policy.pdf",
+               "attachments": [], "sources": [_SOURCE], "authorName": None, "createdAt": "2026-01-15T12:01:04Z"}
+
+
 class SourceOut(CamelModel):
+    """A knowledge-base passage an AI answer cites: the file (its id opens it in the knowledge base)
+    and the passage (`chunkId`, its headings, a short excerpt)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_SOURCE]})
+
     file_id: str | None = None
     filename: str | None = None
-    chunk_id: str | None = None
-    text: str = ""
+    chunk_id: str | None = Field(default=None, description="`<fileId>:<index>`: the passage within the file.")
+    heading: str | None = Field(default=None, description="The headings the passage sits under, `A > B`.")
+    text: str = Field(default="", description="A short excerpt of the passage (plain text).")
 
 
 class ConversationMessageOut(CamelModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE, _AI_MESSAGE]})
 
     id: str
     conversation_id: str
@@ -105,7 +120,7 @@ class ConversationPage(CamelModel):
 
 
 class ConversationMessagePage(CamelModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_MESSAGE], "nextCursor": None}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_MESSAGE, _AI_MESSAGE], "nextCursor": None}]})
 
     data: list[ConversationMessageOut] = Field(
         description="Oldest first: the newest page comes first, then older ones.")

@@ -512,3 +512,17 @@ async def find_by_wuzapi_user(session: AsyncSession, wuzapi_user_id: str) -> Ins
 async def find_by_id(session: AsyncSession, instance_id: str) -> Instance | None:
     """Unscoped lookup, for inbound hooks only (they authenticate by the instance's HMAC key)."""
     return await session.get(Instance, instance_id)
+
+
+async def set_ai_answers(session: AsyncSession, actor: Actor, instance_id: str, enabled: bool) -> Instance:
+    """"AI answers this number": its inbound messages become conversations in the support inbox and
+    the AI agent answers them (services/support/whatsapp_channel.py); off, the number is the plain
+    API again (conversations still open go on reaching the inbox). `manage_instances`."""
+    actor.require("manage_instances")
+    instance = await get_instance(session, actor.organization_id, instance_id)
+    if instance.agent_enabled != bool(enabled):
+        instance.agent_enabled = bool(enabled)
+        instance.updated_at = utcnow()
+        session.add(instance)
+        await session.commit()
+    return instance

@@ -18,7 +18,7 @@ _INSTANCE_EXAMPLE = {
     "whatsappJid": "5511912345678@s.whatsapp.net", "whatsappName": "Acme Sales",
     "webhook": {"url": "https://example.com/hooks/whatsapp", "events": ["message.received"], "active": True,
                 "secretPrefix": "whsec_AbCd", "pausedAt": None, "failingSince": None},
-    "createdAt": "2026-01-15T12:00:00Z", "lastConnectedAt": "2026-01-15T12:03:10Z",
+    "createdAt": "2026-01-15T12:00:00Z", "lastConnectedAt": "2026-01-15T12:03:10Z", "agentEnabled": False,
 }
 
 
@@ -33,12 +33,15 @@ class InstanceOut(CamelModel):
     webhook: InstanceWebhook | None = Field(description="The instance's webhook endpoint, or null.")
     created_at: Timestamp
     last_connected_at: Timestamp | None
+    agent_enabled: bool = Field(default=False, description=(
+        "AI answers this number: its inbound messages become conversations in the support inbox, answered by "
+        "the AI agent (set with PUT /api/v1/instances/{id}/agent)."))
 
     @classmethod
     def of(cls, instance: Instance, webhook: InstanceWebhook | None) -> InstanceOut:
         return cls(id=instance.id, name=instance.name, status=instance.status, whatsapp_jid=instance.whatsapp_jid,
                    whatsapp_name=instance.whatsapp_name, webhook=webhook, created_at=instance.created_at,
-                   last_connected_at=instance.last_connected_at)
+                   last_connected_at=instance.last_connected_at, agent_enabled=instance.agent_enabled)
 
 
 class InstancePage(CamelModel):

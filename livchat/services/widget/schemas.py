@@ -101,8 +101,16 @@ class VisitorConversation(CamelModel):
 class VisitorMessages(CamelModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "data": [{"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8J", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
-                  "sender": "system", "text": "Thanks! An operator will answer you here soon.", "attachments": [],
-                  "sources": None, "authorName": None, "createdAt": "2026-01-15T12:01:01Z"}],
+                  "sender": "contact", "text": "How long do refunds take?", "attachments": [],
+                  "sources": None, "authorName": None, "createdAt": "2026-01-15T12:01:01Z"},
+                 {"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8K", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
+                  "sender": "ai", "text": "Refunds are paid to the original card within 7 business days of the "
+                                          "return arriving.\n\nSource: returns-policy.pdf", "attachments": [],
+                  "sources": [{"fileId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "filename": "returns-policy.pdf",
+                               "chunkId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E:3", "heading": "Returns > Refunds",
+                               "text": "Refunds are paid to the original card within 7 business days of the "
+                                       "return arriving."}],
+                  "authorName": None, "createdAt": "2026-01-15T12:01:04Z"}],
         "conversation": {"id": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "status": "unresolved", "unreadCount": 1,
                          "createdAt": "2026-01-15T12:01:00Z"}}]})
 
