@@ -39,8 +39,8 @@ def _percentile(values: list[float], share: float) -> float:
 
 async def _measure(label: str) -> dict[str, Any]:
     from bench.eval import _organization, ingest_corpus
-    from livchat.core.events import bus
     from livchat.core.db import db
+    from livchat.core.events import bus
     from livchat.services.knowledge.embedders import get_embedder
     from livchat.services.support import responder
     from livchat.services.support.events import AgentDraft, AgentReplied

@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from livchat.models._base import created_at, fk, id_field, long_text, org_field, updated_at
+from livchat.models._base import (
+    created_at,
+    fk,
+    id_field,
+    long_text,
+    org_field,
+    updated_at,
+)
 
 
 class AgentSettings(SQLModel, table=True):

@@ -11,10 +11,10 @@ import pytest
 from livchat.core.db import db
 from livchat.core.ids import new_id
 from livchat.models import Conversation, ConversationMessage, UnansweredQuestion
+from livchat.services.actors import Actor
 from livchat.services.agent.extractive import ExtractiveAgent
 from livchat.services.analytics import support
 from livchat.services.errors import InvalidInput, PermissionDenied
-from livchat.services.actors import Actor
 from livchat.services.widget import visitor
 from tests.agent.agent_support import answering, ingest_corpus
 from tests.support.desk_support import make_org, make_visitor

@@ -13,7 +13,13 @@ from livchat.models import UnansweredQuestion
 from livchat.services.agent.extractive import ExtractiveAgent
 from livchat.services.support import responder
 from livchat.services.widget import visitor
-from tests.agent.agent_support import answering, conversation, ingest_corpus, messages_of, transcript
+from tests.agent.agent_support import (
+    answering,
+    conversation,
+    ingest_corpus,
+    messages_of,
+    transcript,
+)
 from tests.support.desk_support import make_org, make_visitor
 
 

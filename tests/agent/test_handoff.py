@@ -22,7 +22,13 @@ from livchat.services.notifications.notices import NotificationCreated
 from livchat.services.support import conversations, responder
 from livchat.services.support.events import AgentDraft, ConversationStatusChanged
 from livchat.services.widget import visitor
-from tests.agent.agent_support import Environment, answering, conversation, ingest_corpus, transcript
+from tests.agent.agent_support import (
+    Environment,
+    answering,
+    conversation,
+    ingest_corpus,
+    transcript,
+)
 from tests.fakes.openai_server import ChatReply, FakeOpenAI, ToolCall
 from tests.support.desk_support import EventLog, make_org, make_visitor
 

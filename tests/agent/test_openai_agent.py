@@ -21,7 +21,14 @@ from livchat.services.support.events import AgentDraft, AgentReplied
 from livchat.services.widget import visitor
 from livchat.state import support_feeds
 from livchat.state.support_feeds import ConversationFeed, conversation_token
-from tests.agent.agent_support import Environment, answering, conversation, ingest_corpus, messages_of, transcript
+from tests.agent.agent_support import (
+    Environment,
+    answering,
+    conversation,
+    ingest_corpus,
+    messages_of,
+    transcript,
+)
 from tests.fakes.openai_server import ChatReply, FakeOpenAI, ToolCall
 from tests.polling import eventually
 from tests.support.desk_support import EventLog, make_org, make_visitor

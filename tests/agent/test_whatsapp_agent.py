@@ -15,10 +15,16 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from livchat.core.db import db, utcnow
-from livchat.i18n import translate
-from livchat.models import Conversation, ConversationAttachment, ConversationMessage, Message, UnansweredQuestion
-from livchat.services.agent.extractive import ExtractiveAgent
 from livchat.core.ids import new_id
+from livchat.i18n import translate
+from livchat.models import (
+    Conversation,
+    ConversationAttachment,
+    ConversationMessage,
+    Message,
+    UnansweredQuestion,
+)
+from livchat.services.agent.extractive import ExtractiveAgent
 from livchat.services.errors import PermissionDenied, ServiceError
 from livchat.services.support import attachments, conversations, inbox, whatsapp_channel
 from livchat.services.whatsapp import instances

@@ -14,7 +14,14 @@ from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.settings import get_settings
 from livchat.i18n import normalize_language
-from livchat.models import Contact, ContactSession, Conversation, Membership, UnansweredQuestion, User
+from livchat.models import (
+    Contact,
+    ContactSession,
+    Conversation,
+    Membership,
+    UnansweredQuestion,
+    User,
+)
 from livchat.models.enums import ConversationChannel
 from livchat.services.agent.core import excerpt
 from livchat.services.notifications import notices

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from livchat.core.db import db
 from livchat.i18n import normalize_language, translate
 from livchat.services.actors import Actor
-from livchat.services.agent import relevance, settings as agent_settings
+from livchat.services.agent import relevance
+from livchat.services.agent import settings as agent_settings
 from livchat.services.agent.core import Agent, HistoryItem, Turn
 from livchat.services.agent.language import answer_language
 from livchat.services.agent.registry import configured_agent

@@ -27,14 +27,15 @@ from livchat.core.logging import get_logger
 from livchat.i18n import translate
 from livchat.models import Conversation, ConversationMessage, Instance
 from livchat.models.enums import ConversationChannel, ConversationStatus, Sender
-from livchat.services.agent import handoff, settings as agent_settings
+from livchat.services.agent import handoff
+from livchat.services.agent import settings as agent_settings
 from livchat.services.agent.core import Agent, HistoryItem, Outcome, Turn
 from livchat.services.agent.language import answer_language
 from livchat.services.agent.registry import agent_kind, configured_agent
 from livchat.services.support import conversations
 from livchat.services.support import responder as desk_responder
 from livchat.services.support.events import AgentDraft, ContactMessageReceived
-from livchat.services.support.responder import Desk, DefaultResponder
+from livchat.services.support.responder import DefaultResponder, Desk
 from livchat.services.support.whatsapp_channel import PLACEHOLDER
 
 log = get_logger("agent")
