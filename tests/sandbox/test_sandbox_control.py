@@ -41,7 +41,7 @@ def test_control_api_needs_the_admin_token(served) -> None:  # type: ignore[no-u
 
 
 def test_control_errors_are_clear_and_change_nothing(served) -> None:  # type: ignore[no-untyped-def]
-    http, sandbox = served
+    http, _sandbox = served
     cases = [
         ("POST", "/sandbox/control/link", {}, 400, "Give a QR payload or a pairing code."),
         ("POST", "/sandbox/control/link", {"qr": "2@nope"}, 404, "No session is waiting for this code (it may have rotated)."),
@@ -65,7 +65,7 @@ def test_control_errors_are_clear_and_change_nothing(served) -> None:  # type: i
 
 
 def test_phone_session_from_link_to_logout(served, receiver) -> None:  # type: ignore[no-untyped-def]
-    http, sandbox = served
+    http, _sandbox = served
     h = {"token": "tok"}
     http.post("/session/connect", headers=h, json={"Subscribe": ["All"], "Immediate": True})
     session = http.get("/sandbox/control/sessions").json()["sessions"][0]
@@ -103,7 +103,7 @@ def test_phone_session_from_link_to_logout(served, receiver) -> None:  # type: i
 
 
 def test_phone_side_drop_keeps_the_client_not_connected_until_it_reconnects(served, receiver) -> None:  # type: ignore[no-untyped-def]
-    http, sandbox = served
+    http, _sandbox = served
     h = {"token": "tok"}
     http.post("/session/connect", headers=h, json={"Subscribe": ["All"], "Immediate": True})
     qr = http.get("/sandbox/control/sessions").json()["sessions"][0]["qr"]

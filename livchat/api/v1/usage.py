@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -19,8 +20,8 @@ DEFAULT_DAYS = 30
             summary="Usage per day and instance, the plan's limits and what remains today")
 async def get_usage(
     caller: Caller,
-    start: date | None = Query(default=None, alias="from", description="YYYY-MM-DD (default: 30 days ago)"),
-    end: date | None = Query(default=None, alias="to", description="YYYY-MM-DD (default: today, UTC)"),
+    start: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD (default: 30 days ago)")] = None,
+    end: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD (default: today, UTC)")] = None,
 ) -> UsageOut:
     end = end or utcnow().date()
     if start is None:  # the 30 days up to `end`, or from the first day a date holds
