@@ -8,6 +8,7 @@ from starlette.routing import Match, Mount
 
 from livchat import __version__
 from livchat.api import accounts, embed, health, hooks, inbox, public, v1, widget
+from livchat.api.json_body import StrictJsonRoute
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
 from livchat.models.enums import Plan
@@ -27,6 +28,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.router.route_class = StrictJsonRoute  # routes added on the app itself parse JSON like api_router()'s
     install_problem_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     # The webhook outbox writes its delivery rows inside every emitting transaction, whichever

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from livchat.api.accounts import _from_our_pages
+from livchat.api.json_body import api_router
 from livchat.api.problems import ApiError
 from livchat.api.uploads import read_upload
 from livchat.core.db import db
@@ -22,7 +23,7 @@ from livchat.services.accounts import auth
 from livchat.services.actors import Actor
 from livchat.services.support import attachments, conversations, inbox
 
-router = APIRouter(prefix="/api/inbox", include_in_schema=False)
+router = api_router(prefix="/api/inbox", include_in_schema=False)
 
 
 async def member_principal(request: Request) -> Actor:

@@ -93,7 +93,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.store = SandboxStore(config.db_path)
-        self.webhooks = WebhookDispatcher(config, on_give_up=self._webhook_gave_up)
+        self.webhooks = WebhookDispatcher(config, on_give_up=self._webhook_gave_up, backlog=self.store)
         self.started_at = config.clock()
         self._qr_emitted: dict[str, int] = {}  # user id → index of the last QR event sent
         self._announced: dict[str, float] = {}  # user id → socket_up_at whose Connected was sent
@@ -116,6 +116,7 @@ class Sandbox:
 
     @asynccontextmanager
     async def background(self) -> AsyncIterator[None]:
+        self.webhooks.resume()  # what a killed process had accepted and not yet delivered
         task = asyncio.get_running_loop().create_task(self.run_background())
         try:
             yield

@@ -45,13 +45,13 @@ async def _linked(live: Any, headers: dict[str, str]) -> str:
 
 
 LONE = '"x\\ud800y"'
-SURROGATE_BODIES = {
-    "text": '{"phone": "5511999998888", "text": @}'.replace("@", LONE),
-    "replyTo": '{"phone": "5511999998888", "text": "hi", "replyTo": @}'.replace("@", LONE),
-    "fileName": '{"phone": "5511999998888", "type": "document", "mediaUrl": "https://example.com/a.pdf", '
-                '"fileName": @}'.replace("@", LONE),
-    "mediaUrl": '{"phone": "5511999998888", "type": "image", "mediaUrl": @}'.replace("@", LONE),
-    "location": '{"phone": "5511999998888", "type": "location", "latitude": 1, "longitude": 2, "text": @}'.replace("@", LONE),
+SURROGATE_BODIES = {  # each one valid but for its lone surrogate (checked below with a plain "x")
+    "text": '{"to": "5511999998888", "type": "text", "text": @}',
+    "replyTo": '{"to": "5511999998888", "type": "text", "text": "hi", "replyTo": @}',
+    "fileName": '{"to": "5511999998888", "type": "document", "mediaBase64": "JVBERi0xLjQK", "mimeType": "application/pdf", '
+                '"fileName": @}',
+    "mediaUrl": '{"to": "5511999998888", "type": "image", "mediaUrl": @}',
+    "location": '{"to": "5511999998888", "type": "location", "latitude": -23.5, "longitude": -46.6, "text": @}',
 }
 
 
@@ -59,14 +59,20 @@ SURROGATE_BODIES = {
 async def test_lone_surrogates_in_a_send_are_422(live, session, forget_sandbox_users, field: str) -> None:  # type: ignore[no-untyped-def]
     headers = await _org(session)
     instance_id = await _linked(live, headers)
-    response = await live.http.post(f"/api/v1/instances/{instance_id}/messages", content=SURROGATE_BODIES[field].encode(),
-                                    headers={**headers, "Content-Type": "application/json"})
+    path = f"/api/v1/instances/{instance_id}/messages"
+    json_headers = {**headers, "Content-Type": "application/json"}
+    response = await live.http.post(path, content=SURROGATE_BODIES[field].replace("@", LONE).encode(), headers=json_headers)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
+    if field != "mediaUrl":  # the same body with a plain string is sent (a URL needs a real server)
+        plain = await live.http.post(path, content=SURROGATE_BODIES[field].replace("@", '"x"').encode(),
+                                     headers=json_headers)
+        assert plain.status_code == 201, plain.text
 
 
 @pytest.mark.parametrize("body", ['{"url": @, "events": ["message.received"]}'.replace("@", LONE),
-                                  '{"url": "https://example.com/hook", "events": [@]}'.replace("@", LONE)])
+                                  '{"url": "https://example.com/hook", "events": [@, "message.received"]}'.replace(
+                                      "@", LONE)])
 async def test_lone_surrogates_in_a_webhook_are_422(live, session, body: str) -> None:  # type: ignore[no-untyped-def]
     headers = await _org(session)
     instance_id = (await live.http.post("/api/v1/instances", json={"name": "Shop"}, headers=headers)).json()["id"]

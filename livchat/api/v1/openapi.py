@@ -158,8 +158,12 @@ def _complete(path: str, operation: dict[str, Any]) -> None:
         defaults.append(404)
     if operation.get("parameters") or operation.get("requestBody"):
         defaults.append(422)
-    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+    body_types = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in body_types:
         defaults.append(400)
+    if "multipart/form-data" in body_types:
+        responses.setdefault("400", {"description": "`invalid_multipart`: the multipart/form-data body could not "
+                                                    "be read"})
     for status in defaults:
         responses.setdefault(str(status), {"description": _DEFAULT_DESCRIPTIONS[status]})
     idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
+from livchat.api.json_body import api_router
 from livchat.api.v1.auth import Caller
 from livchat.services.accounts.schemas import OrganizationOut
 
-router = APIRouter(tags=["organization"])
+router = api_router(tags=["organization"])
 
 
 @router.get("/organization", response_model=OrganizationOut,

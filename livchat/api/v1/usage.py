@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
+from livchat.api.json_body import api_router
 from livchat.api.v1.auth import Caller
 from livchat.core.db import db, utcnow
 from livchat.services.schemas import IsoDate
 from livchat.services.usage import counters
 from livchat.services.usage.schemas import UsageOut
 
-router = APIRouter(tags=["usage"])
+router = api_router(tags=["usage"])
 DEFAULT_DAYS = 30
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
+from livchat.api.json_body import api_router
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import CamelModel, Cursor, Limit
 from livchat.core.db import db
@@ -18,7 +19,7 @@ from livchat.services.webhooks.schemas import (
 )
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
-router = APIRouter(tags=["webhooks"])
+router = api_router(tags=["webhooks"])
 
 
 class WebhookIn(CamelModel):
