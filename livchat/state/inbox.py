@@ -107,7 +107,7 @@ def conversation_row(c: ConversationOut) -> dict[str, str]:
 
 
 class InboxState(rx.State):
-    status_filter: str = "unresolved"
+    status_filter: str = "all"  # the AI agent escalates quickly: "unresolved" alone would hide those
     query: str = ""
     conversations: list[dict[str, str]] = []
     unread_messages: int = 0
