@@ -308,7 +308,7 @@ def _reply_box() -> rx.Component:
                         html_for="inbox-file", id="inbox-attach", cursor="pointer", display="inline-flex",
                         align_items="center", gap="4px", font_size="12px", font_weight="500",
                         padding="4px 8px", border_radius="6px", background=rx.color("teal", 3),
-                        color=rx.color("teal", 11)),
+                        color=rx.color("teal", 12)),
             rx.el.input(type="file", id="inbox-file", accept="image/png,image/jpeg,image/gif,image/webp,.pdf",
                         custom_attrs={"data-conversation": InboxState.selected,
                                       "data-busy": t("inbox.reply.uploading")},
@@ -331,7 +331,7 @@ def _contact_row(key: str, value: rx.Var, element_id: str) -> rx.Component:
 
 def _contact_panel() -> rx.Component:
     c = InboxState.contact
-    return rx.el.aside(
+    return rx.el.section(
         rx.heading(t("inbox.contact.heading"), as_="h2", size="3"),
         rx.vstack(
             _contact_row("inbox.contact.name", c["name"], "contact-name"),

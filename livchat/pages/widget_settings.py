@@ -134,16 +134,18 @@ def _preview() -> rx.Component:
     """The widget as a visitor would see it, from the values being edited."""
     left = S.position == "bottom-left"
     greeting = rx.cond(S.greeting.strip() != "", S.greeting, S.default_greeting)
+    # The widget itself is light whatever the dashboard's theme: fixed colours, so the preview
+    # looks like the widget (and keeps its contrast) in the dark theme too.
     panel = rx.box(
         rx.hstack(
             rx.cond(S.logo_url != "", rx.image(src=S.logo_url, alt="", height="24px", border_radius="4px")),
-            rx.text(S.organization_name, weight="bold", size="2", color="white"),
+            rx.text(S.organization_name, weight="bold", size="2", color=S.on_primary),
             background=S.primary_color, padding="10px 12px", align="center", id="preview-header",
             border_radius="12px 12px 0 0",
         ),
         rx.vstack(
-            rx.box(rx.text(greeting, size="2", white_space="pre-wrap", id="preview-greeting"),
-                   background=rx.color("gray", 3), padding="8px 10px", border_radius="10px", max_width="90%"),
+            rx.box(rx.text(greeting, size="2", white_space="pre-wrap", id="preview-greeting", color="#1c2024"),
+                   background="#f0f0f3", padding="8px 10px", border_radius="10px", max_width="90%"),
             rx.foreach(S.suggestions.split("\n"), lambda s: rx.cond(
                 s.strip() != "",
                 rx.box(rx.text(s, size="1"), class_name="preview-suggestion", padding="4px 10px",
@@ -151,13 +153,13 @@ def _preview() -> rx.Component:
                        align_self="flex-end"))),
             padding="12px", spacing="2", min_height="160px", width="100%",
         ),
-        rx.box(rx.text(t("widget_page.preview.placeholder"), size="1", color_scheme="gray"),
-               border_top=f"1px solid {rx.color('gray', 5)}", padding="10px 12px"),
-        width="100%", border_radius="12px", background=rx.color("gray", 1),
-        border=f"1px solid {rx.color('gray', 5)}", box_shadow="0 8px 24px rgba(0,0,0,0.12)",
+        rx.box(rx.text(t("widget_page.preview.placeholder"), size="1", color="#60646c"),
+               border_top="1px solid #e0e1e6", padding="10px 12px"),
+        width="100%", border_radius="12px", background="#ffffff", border="1px solid #d9d9e0",
+        box_shadow="0 8px 24px rgba(0,0,0,0.12)",
     )
     launcher = rx.box(
-        rx.icon("message-circle", color="white", size=26, aria_hidden="true"),
+        rx.icon("message-circle", color=S.on_primary, size=26, aria_hidden="true"),
         width="56px", height="56px", border_radius="50%", background=S.primary_color, display="flex",
         align_items="center", justify_content="center", id="preview-launcher",
         title=t("widget_page.preview.launcher"),

@@ -6,6 +6,8 @@ while they are edited, so the preview beside the form follows each keystroke.
 
 from __future__ import annotations
 
+import re
+
 import reflex as rx
 
 from livchat.core.db import db
@@ -23,6 +25,19 @@ POSITIONS = tuple(str(p) for p in WidgetPosition)
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def readable_on(color: str) -> str:
+    """White or near-black, whichever reads better on `color` (#rrggbb; WCAG relative luminance)."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", color or ""):
+        return "#ffffff"
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    luminance = 0.2126 * channel(color[1:3]) + 0.7152 * channel(color[3:5]) + 0.0722 * channel(color[5:7])
+    on_white = 1.05 / (luminance + 0.05)
+    on_dark = (luminance + 0.05) / (0.0116 + 0.05)  # #1c2024
+    return "#ffffff" if on_white >= on_dark else "#1c2024"
 
 
 def csp_lines(base_url: str) -> str:
@@ -47,6 +62,11 @@ class WidgetSettingsState(rx.State):
     can_manage: bool = False
     saved: bool = False
     error: str = ""
+
+    @rx.var
+    def on_primary(self) -> str:
+        """The preview header's text colour on the main colour."""
+        return readable_on(self.primary_color)
 
     def _show(self, organization_id: str, found: WidgetSettingsOut) -> None:
         self.organization_name = found.organization_name
