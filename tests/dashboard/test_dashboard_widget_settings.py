@@ -113,6 +113,6 @@ async def test_the_logo_goes_through_the_cookie_route_only(database: str) -> Non
 def test_the_preview_header_text_reads_on_any_main_colour() -> None:
     from livchat.state.widget_settings import readable_on
 
-    assert readable_on("#0d9488") == "#1c2024" and readable_on("#ffff00") == "#1c2024"
+    assert readable_on("#0d9488") == "#000000" and readable_on("#ffff00") == "#000000"
     assert readable_on("#aa2200") == "#ffffff" and readable_on("#000000") == "#ffffff"
     assert readable_on("nonsense") == "#ffffff"
