@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from livchat.core.db import db
 from livchat.services.accounts import auth
-from livchat.services.support import inbox
+from livchat.services.support import conversations, inbox
 from livchat.services.widget import visitor
 from livchat.state.inbox import InboxState, browser_name, error_key, local_time_in
 from tests.accounts.accounts_support import event_text, run_handler, tab_with_cookie
@@ -88,6 +88,20 @@ async def test_opening_reads_it_shows_the_contact_and_actions_change_the_status(
     assert tab.conversation["status"] == "unresolved"
     await InboxState.assign_to_me.fn(tab)
     assert tab.conversation["mine"] == "yes" and tab.conversation["assignee"] == org.operator_name
+
+
+async def test_ai_answers_show_their_sources(database: str) -> None:
+    org = await make_org()
+    conversation_id = await visitor_writes(org, "How long do refunds take?")
+    async with db.session() as session:
+        await conversations.post_agent_message(session, org.id, conversation_id, "Within 7 business days.", sources=[
+            {"fileId": "kf_1", "filename": "returns.pdf", "chunkId": "kf_1:3", "heading": "Returns > Refunds",
+             "text": "Refunds are paid within 7 business days."}])
+    tab = await loaded_tab(org)
+    await InboxState.open.fn(tab, conversation_id)
+    answer = next(m for m in tab.messages if m.sender == "ai")
+    assert [(s.filename, s.heading, s.text) for s in answer.sources] == [
+        ("returns.pdf", "Returns > Refunds", "Refunds are paid within 7 business days.")]
 
 
 async def test_older_messages_load_on_request(database: str) -> None:
