@@ -161,11 +161,14 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def load(self) -> None:
+    async def load(self):  # type: ignore[no-untyped-def]
+        """The page opened; `?conversation=<id>` (the handoff email's link) opens that one."""
         ctx = await current_context(self)
         self.error, self.selected, self.conversation, self.messages = "", "", {}, []
         await self._reload_list(ctx)
         await self._reload_saved(ctx)
+        wanted = str(self.router.url.query_parameters.get("conversation") or "")
+        return InboxState.open(wanted) if wanted else None
 
     @rx.event
     @authorized

@@ -72,6 +72,9 @@ def test_a_visitor_message_arrives_live_the_reply_reaches_them_and_e_resolves(  
     expect(operator.locator("#contact-referrer")).to_have_text("https://shop.example/cart")
     expect(item.locator(".inbox-unread")).to_have_count(0)  # read once opened
 
+    httpx.post(live_app + "/api/widget/typing", json={"typing": True}, headers=visitor, timeout=30).raise_for_status()
+    expect(operator.locator("#inbox-contact-typing")).to_have_text("The visitor is typing…")
+
     reply = operator.locator("#inbox-reply")
     reply.fill("It ships tomorrow.")
     reply.press("Enter")

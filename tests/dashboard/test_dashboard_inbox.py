@@ -90,6 +90,16 @@ async def test_opening_reads_it_shows_the_contact_and_actions_change_the_status(
     assert tab.conversation["mine"] == "yes" and tab.conversation["assignee"] == org.operator_name
 
 
+async def test_the_handoff_emails_link_opens_its_conversation(database: str) -> None:
+    org = await make_org()
+    conversation_id = await visitor_writes(org, "I need a person")
+    tab = tab_with_cookie(InboxState, await member_cookie(org), f"{ROUTE}?conversation={conversation_id}")
+    events = await run_handler(await InboxState.load.fn(tab))
+    assert conversation_id in repr(events)
+    plain = tab_with_cookie(InboxState, await member_cookie(org), ROUTE)
+    assert await run_handler(await InboxState.load.fn(plain)) == []
+
+
 async def test_ai_answers_show_their_sources(database: str) -> None:
     org = await make_org()
     conversation_id = await visitor_writes(org, "How long do refunds take?")

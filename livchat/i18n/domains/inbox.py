@@ -1,7 +1,6 @@
 """The dashboard's inbox and widget customization pages (`inbox.*`, `widget_page.*`)."""
 
 EN = {
-    "inbox.title_unread": "Inbox",
     "inbox.filter.label": "Status",
     "inbox.filter.unresolved": "Unresolved",
     "inbox.filter.escalated": "Escalated",
@@ -82,7 +81,6 @@ EN = {
 }
 
 PT_BR = {
-    "inbox.title_unread": "Caixa de entrada",
     "inbox.filter.label": "Situação",
     "inbox.filter.unresolved": "Não resolvidas",
     "inbox.filter.escalated": "Encaminhadas",
