@@ -2,8 +2,9 @@
 
 A visitor writes through the widget client API (REST, as the widget does) → the conversation
 appears in the signed-in operator's inbox without a reload, with its unread count and the tab
-title's signal → the visitor's typing shows → the operator replies (Enter) → the visitor reads it over REST → `e` resolves it →
-the REST API says resolved; search and the status filter; a `<script>` message shows as text.
+title's signal → the visitor's typing shows → the operator replies (Enter) → the visitor reads it
+over REST → `e` resolves it → the REST API says resolved; search and the status filter; a
+`<script>` message shows as text; on a phone, list and conversation are two screens.
 Customization: the preview follows the form, Save reaches GET /api/widget/settings, and a member
 sees the settings but has no way to save them.
 """
