@@ -1,7 +1,7 @@
 """`/api/inbox/*`: what the dashboard needs over plain HTTP, with the browser session cookie (not
 part of the public API): the inbox sending a file, and the widget page uploading its logo, since
-uploads never go through Reflex's `/_upload`. Only our own pages may post here (Sec-Fetch-Site / Origin), so another site cannot
-make a signed-in operator's browser send files.
+uploads never go through Reflex's `/_upload`. Only our own pages may post here (Sec-Fetch-Site /
+Origin), so another site cannot make a signed-in operator's browser send files.
 
 Files are read with the same cap as everywhere (api/uploads.py); the answer is the message as the
 inbox shows it (attachment URLs are signed links, usable in `<img src>`).

@@ -58,7 +58,10 @@ INBOX_SCRIPT = """(function () {
       var res = await fetch('/api/inbox/conversations/' + encodeURIComponent(input.dataset.conversation) +
                             '/attachments', {method: 'POST', body: body, credentials: 'same-origin'});
       if (res.ok) { status.textContent = ''; if (r) r.value = ''; }
-      else { var p = await res.json().catch(function () { return {}; }); status.textContent = p.detail || p.title || String(res.status); }
+      else {
+        var p = await res.json().catch(function () { return {}; });
+        status.textContent = p.detail || p.title || String(res.status);
+      }
     } catch (err) { status.textContent = String(err); }
     input.value = '';
   });

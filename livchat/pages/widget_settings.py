@@ -35,7 +35,10 @@ LOGO_SCRIPT = """(function () {
     try {
       var res = await fetch('/api/inbox/widget/logo', {method: 'POST', body: body, credentials: 'same-origin'});
       if (res.ok) { status.textContent = ''; var b = document.getElementById('widget-reload'); if (b) b.click(); }
-      else { var p = await res.json().catch(function () { return {}; }); status.textContent = p.detail || p.title || String(res.status); }
+      else {
+        var p = await res.json().catch(function () { return {}; });
+        status.textContent = p.detail || p.title || String(res.status);
+      }
     } catch (err) { status.textContent = String(err); }
     input.value = '';
   });
