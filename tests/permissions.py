@@ -86,6 +86,12 @@ PERMISSIONS: dict[str, str] = {
     "MembersState.make_owner": "transfer_ownership",
     "MembersState.leave": "read",
     "NoticesState.dismiss": "read",
+    # Dashboard: the inbox (members, admins and owners all work it) and the widget's customization
+    **dict.fromkeys([f"InboxState.{name}" for name in (
+        "open", "refresh_conversation", "select_next", "select_previous", "escalate", "resolve", "reopen",
+        "assign_to_me", "send", "typing", "create_saved_reply", "delete_saved_reply")], "work_inbox"),
+    "WidgetSettingsState.save": "manage_widget",
+    "WidgetSettingsState.remove_logo": "manage_widget",
     # The test panel's "keep this number": the anonymous instance joins the organization
     "KeepConnectionState.keep": "manage_instances",
 }
@@ -104,11 +110,15 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InstanceDetailState.load_more_deliveries", "InstanceDetailState.filter_deliveries",
         "InstanceDetailState.toggle_delivery", "ApiKeysState.load", "MembersState.load", "NoticesState.load",
         "NoticesState.refresh", "UsageState.load", "UsageState.refresh", "WebhooksOverviewState.load",
-        "ShellState.load",
+        "ShellState.load", "InboxState.load", "InboxState.refresh", "InboxState.set_status_filter",
+        "InboxState.search", "InboxState.load_older", "InboxState.watch_conversation", "WidgetSettingsState.load",
+        "WidgetSettingsState.reload",
     ], _SHOWS),
     **dict.fromkeys([
         "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",
-        "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret",
+        "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret", "InboxState.back",
+        "InboxState.insert_saved_reply", *[f"WidgetSettingsState.set_{name}" for name in (
+            "greeting", "suggestions", "primary_color", "accent_color", "position", "locale", "allowed_origins")],
     ], _TAB),
     **dict.fromkeys([
         "ShellState.switch_organization", "ShellState.sign_out", "OrganizationsState.load", "OrganizationsState.open",

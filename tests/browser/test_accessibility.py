@@ -56,3 +56,36 @@ def test_no_serious_or_critical_violations(live_app: str, linked_account: Linked
 
     problems = {path: violations for path, violations in found.items() if violations}
     assert not problems, "\n".join(f"{path}:\n" + "\n".join(v) for path, v in problems.items())
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1366, 390])
+def test_support_pages_have_no_serious_or_critical_violations(live_app: str, linked_account: LinkedAccount,  # type: ignore[no-untyped-def]
+                                                              open_context, scheme: str, width: int) -> None:
+    """The inbox (with a conversation open) and the widget customization page, wide and on a phone."""
+    import uuid
+
+    import httpx
+
+    assert AXE.exists(), f"{AXE} is missing: `make test` (or `make axe`) installs it"
+    api = {"Authorization": f"Bearer {linked_account.api_key}"}
+    organization_id = httpx.get(live_app + "/api/v1/organization", headers=api, timeout=30).json()["id"]
+    name = f"Axe {uuid.uuid4().hex[:8]}"
+    ip = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    token = httpx.post(live_app + "/api/widget/sessions", headers={"X-Forwarded-For": ip}, timeout=30, json={
+        "organizationId": organization_id, "name": name, "email": "axe@visitor.example"}).json()["contactToken"]
+    httpx.post(live_app + "/api/widget/messages", json={"text": "Checking contrast"}, timeout=30,
+               headers={"X-Contact-Token": token, "X-Forwarded-For": ip}).raise_for_status()
+
+    member = open_context(color_scheme=scheme, viewport={"width": width, "height": 900}).new_page()
+    sign_in(member, live_app, linked_account.email, linked_account.password)
+    found: dict[str, list[str]] = {}
+    member.goto(live_app + "/dashboard/inbox")
+    member.locator(".inbox-item", has_text=name).click()
+    expect(member.locator(".inbox-message").first).to_be_visible()
+    found["/dashboard/inbox"] = _serious_violations(member)
+    member.goto(live_app + "/dashboard/widget")
+    expect(member.locator("#widget-preview")).to_be_visible()
+    found["/dashboard/widget"] = _serious_violations(member)
+    problems = {path: violations for path, violations in found.items() if violations}
+    assert not problems, "\n".join(f"{path}:\n" + "\n".join(v) for path, v in problems.items())
