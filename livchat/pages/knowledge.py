@@ -48,7 +48,7 @@ def _in_language(en: rx.Var, pt: rx.Var) -> rx.Var:
     return rx.cond(LangState.lang == "pt-BR", pt, en)
 
 
-def _messages(state: type[KnowledgeState] | type[AgentState], prefix: str) -> rx.Component:
+def _messages(state: type[KnowledgeState | AgentState], prefix: str) -> rx.Component:
     """The state's error (texts in both languages: some carry a limit) and its notice."""
     return rx.fragment(
         rx.cond(state.error != "", rx.callout(_in_language(state.error_en, state.error_pt), icon="triangle-alert",

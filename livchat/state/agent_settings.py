@@ -14,7 +14,11 @@ import reflex as rx
 from livchat.core.db import db
 from livchat.services.agent import playground
 from livchat.services.agent import settings as agent_settings
-from livchat.services.agent.schemas import AgentSettingsOut, AgentSettingsUpdate, PlaygroundAnswer
+from livchat.services.agent.schemas import (
+    AgentSettingsOut,
+    AgentSettingsUpdate,
+    PlaygroundAnswer,
+)
 from livchat.services.errors import ServiceError
 from livchat.state.auth import authorized, current_context
 from livchat.state.inputs import browser_input

@@ -15,7 +15,6 @@ from typing import Any
 
 import reflex as rx
 
-from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.i18n import EN, translate
 from livchat.services.errors import ServiceError
