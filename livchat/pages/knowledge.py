@@ -30,15 +30,19 @@ UPLOAD_ROUTE = "/api/knowledge/files"
 ACCEPT = ".pdf,.docx,.txt,.md,.markdown,.html,.htm,application/pdf,text/plain,text/markdown,text/html"
 # Posts the chosen file to the cookie-authenticated upload route (never Reflex's public /_upload);
 # what it answered goes to KnowledgeState.upload_finished. The file's progress then comes live.
+UPLOAD_BUTTON = "kb-upload"
 UPLOAD_JS = (
     "(async () => { const input = document.getElementById(" + json.dumps(FILE_INPUT) + ");"
+    " const button = document.getElementById(" + json.dumps(UPLOAD_BUTTON) + ");"
     " const file = input && input.files && input.files[0]; if (!file) return {status: 0, code: 'no_file'};"
     " const body = new FormData(); body.append('file', file);"
+    " if (button) { button.disabled = true; button.setAttribute('aria-busy', 'true'); }"
     " try { const r = await fetch(" + json.dumps(UPLOAD_ROUTE) + ", {method: 'POST', body: body,"
     " credentials: 'same-origin'}); let data = {}; try { data = await r.json(); } catch (e) {}"
     " if (r.ok) { input.value = ''; }"
     " return {status: r.status, code: String(data.code || ''), reason: String(data.reason || '')}; }"
-    " catch (e) { return {status: 0, code: 'network'}; } })()"
+    " catch (e) { return {status: 0, code: 'network'}; }"
+    " finally { if (button) { button.disabled = false; button.removeAttribute('aria-busy'); } } })()"
 )
 NOTICE_KEYS = sorted(k for k in EN if k.startswith("knowledge_page.notice."))
 FORM_DIRECTION = rx.breakpoints(initial="column", sm="row")
@@ -114,7 +118,7 @@ def _upload_card() -> rx.Component:
             rx.vstack(label("knowledge_page.upload.file", FILE_INPUT),
                       rx.el.input(type="file", id=FILE_INPUT, accept=ACCEPT, class_name="kb-file-input"),
                       spacing="1", min_width="0"),
-            rx.button(t("knowledge_page.upload.button"), id="kb-upload", flex_shrink="0",
+            rx.button(t("knowledge_page.upload.button"), id=UPLOAD_BUTTON, flex_shrink="0",
                       on_click=rx.call_script(UPLOAD_JS, callback=S.upload_finished)),
             direction=FORM_DIRECTION, spacing="3", align=rx.breakpoints(initial="stretch", sm="end"), width="100%",
         ),
@@ -321,7 +325,7 @@ def knowledge_page() -> rx.Component:
         rx.vstack(
             feed_watcher(S.refresh, KnowledgeFeed.version),
             rx.text(t("knowledge_page.intro"), color_scheme="gray"),
-            rx.cond(~S.can_manage, rx.callout(t("knowledge_page.read_only"), icon="info", id="kb-read-only",
+            rx.cond(S.loaded & ~S.can_manage, rx.callout(t("knowledge_page.read_only"), icon="info", id="kb-read-only",
                                               width="100%")),
             rx.tabs.root(
                 rx.tabs.list(

@@ -114,6 +114,7 @@ class KnowledgeState(ErrorsMixin, rx.State):
     files: list[dict[str, str]] = []
     files_cursor: str = ""
     can_manage: bool = False
+    loaded: bool = False  # the role is known (no "read only" flash for admins before it is)
     busy: str = ""  # the action under way: import | search | reindex | delete
     query: str = ""
     results: list[dict[str, str]] = []
@@ -130,7 +131,7 @@ class KnowledgeState(ErrorsMixin, rx.State):
         ctx = await current_context(self)
         self._clear()
         self.busy, self.results, self.searched = "", [], False
-        self.can_manage = ctx.can(MANAGE)
+        self.can_manage, self.loaded = ctx.can(MANAGE), True
         await self._reload(ctx, keep_pages=False)
 
     @rx.event
