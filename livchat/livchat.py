@@ -17,6 +17,7 @@ from livchat.pages import (
     inbox,
     instances,
     keep_connection,
+    knowledge,
     landing,
     members,
     not_found,
@@ -36,6 +37,7 @@ from livchat.services.webhooks.dispatcher import dispatcher_lifespan
 from livchat.services.whatsapp.instances import sweep_lifespan
 from livchat.services.whatsapp.queue_ingest import queue_ingest_lifespan
 from livchat.state.feeds import feed_lifespan
+from livchat.state.knowledge_feed import knowledge_feed_lifespan
 from livchat.state.support_feeds import support_feed_lifespan
 from livchat.state.test_panel import panel_feed_lifespan
 
@@ -63,10 +65,11 @@ app.register_lifespan_task(support_feed_lifespan)  # the inbox and conversation 
 app.register_lifespan_task(panel_feed_lifespan)  # the landing test panels' live feeds, moved by the bus
 # Knowledge base: warms the embedder, re-indexes after an embedder change, ingests uploads.
 app.register_lifespan_task(knowledge_lifespan)
+app.register_lifespan_task(knowledge_feed_lifespan)  # ingestion progress -> the knowledge page's feed
 
 # Each page module registers its own pages and returns their routes. A dashboard section whose
 # route a module took replaces that section's placeholder; the others stay placeholders.
 PAGE_MODULES = [landing, pricing, keep_connection, sign_in, auth, sandbox_phone, not_found, instances, webhooks, usage,
-                api_keys, members, inbox, widget_settings]
+                api_keys, members, inbox, widget_settings, knowledge]
 _taken = [route for module in PAGE_MODULES for route in module.register(app)]
 dashboard.register(app, _taken)

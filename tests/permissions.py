@@ -76,6 +76,14 @@ PERMISSIONS: dict[str, str] = {
     "InstanceDetailState.send_test_event": "manage_webhooks",
     "InstanceDetailState.delete_webhook": "manage_webhooks",
     "InstanceDetailState.redeliver": "manage_webhooks",
+    "InstanceDetailState.set_ai_answers": "manage_instances",
+    # Dashboard: knowledge base and the AI agent
+    "KnowledgeState.import_url": "manage_knowledge",
+    "KnowledgeState.delete": "manage_knowledge",
+    "KnowledgeState.reindex": "manage_knowledge",
+    "KnowledgeState.search": "read",
+    "AgentState.save": "manage_knowledge",
+    "AgentState.ask": "read",  # the playground: reads the organization's knowledge base, stores nothing
     # Dashboard: API keys, members, notices
     "ApiKeysState.create": "manage_keys",
     "ApiKeysState.revoke": "manage_keys",
@@ -114,6 +122,12 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InboxState.search", "InboxState.load_older", "InboxState.watch_conversation", "WidgetSettingsState.load",
         "WidgetSettingsState.reload",
     ], _SHOWS),
+    **dict.fromkeys([
+        "KnowledgeState.load", "KnowledgeState.refresh", "KnowledgeState.load_more", "AgentState.load",
+    ], _SHOWS),
+    # the upload itself is POST /api/knowledge/files (role checked there); this only says how it went
+    "KnowledgeState.upload_finished": _TAB,
+    **dict.fromkeys(["AgentState.set_enabled", "AgentState.set_tone", "AgentState.set_instructions"], _TAB),
     **dict.fromkeys([
         "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",
         "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret", "InboxState.back",

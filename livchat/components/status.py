@@ -10,7 +10,8 @@ from livchat.i18n import EN
 STATUS_COLORS = {"connected": "green", "connecting": "amber", "disconnected": "gray", "sent": "blue",
                  "delivered": "teal", "read": "green", "failed": "red", "received": "violet", "pending": "gray",
                  "active": "green", "failing": "red", "paused": "amber", "revoked": "gray", "none": "gray",
-                 "unresolved": "amber", "escalated": "red", "resolved": "green"}
+                 "unresolved": "amber", "escalated": "red", "resolved": "green", "processing": "blue",
+                 "ready": "green"}
 
 
 def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]

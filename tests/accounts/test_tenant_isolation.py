@@ -69,6 +69,8 @@ NOT_PROBED = {
                     "linking needs a live Reflex event context",
     "InboxFeed.link": "takes no input: links the tab to the inbox feed of current_context's organization; "
                       "linking needs a live Reflex event context",
+    "KnowledgeFeed.link": "takes no input: links the tab to the knowledge feed of current_context's organization; "
+                          "linking needs a live Reflex event context",
 }
 
 

@@ -81,6 +81,8 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "TRUSTED_PROXY_HOPS": "1",
         # The landing page's panel, with limits a test can reach (tests/browser/test_landing_panel.py).
         "LIVCHAT_PANEL_LIMITS": PANEL_LIMITS,
+        # The tests' deterministic hashed embedder: ingestion and search in milliseconds, no model to warm.
+        "LIVCHAT_EMBEDDER": "hashed",
     }
     env.pop("DATABASE_URL", None)
     return env

@@ -1,5 +1,5 @@
 """axe-core (npm, pinned in tests/browser/package-lock.json; `make test` installs it) on the pages a
-newcomer meets — landing, sign-in, sign-up, dashboard, an instance — in light and dark, English
+newcomer meets — landing, sign-in, sign-up, dashboard, an instance, the knowledge base — in light and dark, English
 and Portuguese: no serious or critical WCAG violation."""
 
 from __future__ import annotations
@@ -53,6 +53,13 @@ def test_no_serious_or_critical_violations(live_app: str, linked_account: Linked
         expect(member.locator(ready).first).to_be_visible()
         expect(member.locator("html")).to_have_attribute("lang", lang)
         found[path] = _serious_violations(member)
+    # The knowledge base page, both tabs (an owner sees every control).
+    member.goto(live_app + "/dashboard/knowledge")
+    expect(member.locator("#kb-upload")).to_be_visible()
+    found["/dashboard/knowledge"] = _serious_violations(member)
+    member.locator("#tab-agent").click()
+    expect(member.locator("#agent-kind")).to_be_visible()
+    found["/dashboard/knowledge (AI agent)"] = _serious_violations(member)
 
     problems = {path: violations for path, violations in found.items() if violations}
     assert not problems, "\n".join(f"{path}:\n" + "\n".join(v) for path, v in problems.items())
