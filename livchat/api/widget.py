@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from livchat.api import tenancy
 from livchat.api.deps import client_ip
@@ -19,6 +19,7 @@ from livchat.api.json_body import api_router
 from livchat.api.ratelimit import record
 from livchat.api.uploads import MULTIPART_FILE, read_upload
 from livchat.core.db import db
+from livchat.core.storage import Served
 from livchat.services.support import attachments
 from livchat.services.support.conversations import checked_text
 from livchat.services.widget import customization, limits, sessions, visitor
@@ -54,10 +55,19 @@ def _ip(request: Request) -> str | None:
     return client_ip(request)
 
 
-def attachment_response(file: attachments.AttachmentFile) -> FileResponse:
+def served_response(served: Served, headers: dict[str, str], **file_options: Any) -> Response:
+    """A stored file the caller may read: streamed from disk, or (S3) a 302 to a presigned URL made
+    for this request. The redirect is never cached: it must not outlive the URL it points to."""
+    if served.url is not None:
+        return RedirectResponse(served.url, status_code=302,
+                                headers={**_NOSNIFF, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return FileResponse(served.path, headers=headers, **file_options)
+
+
+def attachment_response(file: attachments.AttachmentFile) -> Response:
     """Images inline, anything else as a download; never sniffed, never run as a document."""
-    return FileResponse(
-        file.path, media_type=file.content_type, filename=file.filename,
+    return served_response(
+        file.served, media_type=file.content_type, filename=file.filename,
         content_disposition_type="inline" if file.is_image else "attachment",
         headers={**_NOSNIFF, "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'self'",
                  "Cache-Control": "private, max-age=3600", "ETag": f'"{file.sha256}"'})
@@ -161,7 +171,7 @@ optional_contact.contact_auth = True  # type: ignore[attr-defined]
 async def get_attachment(request: Request, attachment_id: str,
                          contact: Annotated[Visitor | None, Depends(optional_contact)] = None,
                          expires: Annotated[str | None, Query(max_length=20)] = None,
-                         signature: Annotated[str | None, Query(max_length=100)] = None) -> FileResponse:
+                         signature: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     record(request, await limits.read(contact.contact_session_id if contact else None, _ip(request)))
     async with db.session() as session:
         if contact is not None:
@@ -201,7 +211,7 @@ async def logo(request: Request, organization_id: str) -> Response:
                "Content-Security-Policy": "default-src 'none'; sandbox"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return FileResponse(found.path, media_type=found.content_type, headers=headers)
+    return served_response(found.served, media_type=found.content_type, headers=headers)
 
 
 def install(app: FastAPI) -> None:

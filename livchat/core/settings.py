@@ -84,12 +84,14 @@ class Settings(BaseSettings):
     brevo_api_key: str = ""
     email_from: str = "LivChat <no-reply@livchat.local>"
 
-    s3_endpoint: str = ""
+    # Private files (media, attachments, knowledge files, logos): local (under data_dir) or s3.
+    storage: str = Field(default="local", alias="LIVCHAT_STORAGE", pattern="^(local|s3)$")
+    s3_endpoint_url: str = ""  # empty: AWS itself; R2: https://<account>.r2.cloudflarestorage.com
     s3_bucket: str = ""
-    s3_access_key: str = ""
-    s3_secret_key: str = ""
     s3_region: str = "auto"
-    s3_public_url: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)  # a served file's URL lasts this long
 
     sentry_dsn: str = ""
     secret_key: str = Field(default="", alias="LIVCHAT_SECRET_KEY")

@@ -133,7 +133,7 @@ async def reply_with_file(caller: Caller, conversation_id: str, request: Request
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}, "image/webp": {},
                                          "application/pdf": {}}},
                        404: {"description": "`attachment_not_found`"}})
-async def get_attachment(caller: Caller, conversation_id: str, attachment_id: str) -> FileResponse:
+async def get_attachment(caller: Caller, conversation_id: str, attachment_id: str) -> Response:
     async with db.session() as session:
         found = await attachments.open_for_operator(session, caller.actor, attachment_id, conversation_id)
     return attachment_response(found)

@@ -89,7 +89,7 @@ async def _keep(actor: Actor, name: str, kind: extract.Kind, data: bytes, source
     file_id = new_id(FILE_ID_PREFIX)
     key = storage.storage_key(actor.organization_id, file_id)
     files = storage.get_storage()
-    await files.put(key, data)  # first the bytes: a crash before the row leaves only an unseen file
+    await files.put(key, data, extract.CONTENT_TYPES[kind])  # first the bytes: a crash before the row leaves only an unseen file
     try:
         async with db.session() as session:
             row = KnowledgeFile(id=file_id, organization_id=actor.organization_id, filename=name,

@@ -1,6 +1,7 @@
 """Files sent in a conversation: images and PDFs, checked before anything is stored, kept in
-private storage under data_dir (never Reflex's public upload folder), and handed out only to
-the conversation's contact session and its organization's operators.
+private storage (services/storage.py: under data_dir, or a private bucket; never Reflex's public
+upload folder), and handed out only to the conversation's contact session and its organization's
+operators (as a file, or a redirect to a short-lived presigned URL).
 
 - `check(filename, data)`: the size limit, the type sniffed from the bytes (the client's
   Content-Type is ignored), and a file name whose extension agrees with that type — a PDF
@@ -13,10 +14,8 @@ the conversation's contact session and its organization's operators.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,8 +27,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import sign, verify_signature
 from livchat.core.settings import get_settings
+from livchat.core.storage import BadKey, Served
 from livchat.models import ConversationAttachment
 from livchat.models.support import Conversation
+from livchat.services import storage
 from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound, ServiceError
 from livchat.services.support.ids import is_id
@@ -133,37 +134,21 @@ def check(filename: str | None, data: bytes) -> CheckedUpload:
 
 
 def storage_root() -> Path:
-    return get_settings().data_dir / "attachments"
-
-
-def _path(storage_key: str) -> Path:
-    root = storage_root().resolve()
-    path = (root / storage_key).resolve()
-    if root not in path.parents:  # keys are ours, but a path is only ever read inside the root
-        raise NotFound("attachment_not_found")
-    return path
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_suffix(".part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
+    """Where the files are with LIVCHAT_STORAGE=local."""
+    return get_settings().data_dir / storage.ATTACHMENTS
 
 
 async def store(upload: CheckedUpload, organization_id: str, attachment_id: str) -> str:
-    """Write the bytes (in a thread: up to 10 MB) and return the storage key."""
+    """Store the bytes and return the storage key (the row's `storage_key`)."""
     key = f"{organization_id}/{attachment_id}"
-    await asyncio.to_thread(_write, _path(key), upload.data)
+    await storage.storage_for(storage.ATTACHMENTS).put(key, upload.data, upload.content_type)
     return key
 
 
-def discard(storage_key: str) -> None:
-    """Remove a stored file whose row never committed."""
-    with contextlib.suppress(FileNotFoundError, NotFound):
-        _path(storage_key).unlink()
+async def discard(storage_key: str) -> None:
+    """Remove a stored file whose row never committed (best effort: we are already failing)."""
+    with contextlib.suppress(Exception):
+        await storage.storage_for(storage.ATTACHMENTS).delete(storage_key)
 
 
 # --- serving ------------------------------------------------------------------------------------
@@ -171,7 +156,7 @@ def discard(storage_key: str) -> None:
 
 @dataclass(frozen=True)
 class AttachmentFile:
-    path: Path
+    served: Served  # a local path, or a presigned URL made only now that the caller is authorized
     filename: str
     content_type: str
     size_bytes: int
@@ -182,14 +167,17 @@ class AttachmentFile:
         return self.content_type.startswith("image/")
 
 
-def _file(row: ConversationAttachment | None) -> AttachmentFile:
+async def _file(row: ConversationAttachment | None) -> AttachmentFile:
     if row is None:
         raise NotFound("attachment_not_found")
-    path = _path(row.storage_key)
-    if not path.is_file():
-        raise NotFound("attachment_not_found")
-    return AttachmentFile(path=path, filename=row.filename, content_type=row.content_type, size_bytes=row.size_bytes,
-                          sha256=row.sha256)
+    try:
+        served = await storage.storage_for(storage.ATTACHMENTS).serve(
+            row.storage_key, content_type=row.content_type, filename=row.filename,
+            inline=row.content_type.startswith("image/"))
+    except (FileNotFoundError, BadKey):
+        raise NotFound("attachment_not_found") from None
+    return AttachmentFile(served=served, filename=row.filename, content_type=row.content_type,
+                          size_bytes=row.size_bytes, sha256=row.sha256)
 
 
 async def open_for_operator(session: AsyncSession, actor: Actor, attachment_id: str,
@@ -201,7 +189,7 @@ async def open_for_operator(session: AsyncSession, actor: Actor, attachment_id: 
                                                  ConversationAttachment.organization_id == actor.organization_id)
     if conversation_id is not None:
         query = query.where(ConversationAttachment.conversation_id == conversation_id)
-    return _file((await session.exec(query)).first())
+    return await _file((await session.exec(query)).first())
 
 
 async def open_for_contact(session: AsyncSession, organization_id: str, contact_session_id: str,
@@ -214,7 +202,7 @@ async def open_for_contact(session: AsyncSession, organization_id: str, contact_
              .where(ConversationAttachment.id == attachment_id,
                     ConversationAttachment.organization_id == organization_id,
                     Conversation.contact_session_id == contact_session_id))
-    return _file((await session.exec(query)).first())
+    return await _file((await session.exec(query)).first())
 
 
 def link_expiry(now: datetime | None = None) -> int:
@@ -249,4 +237,4 @@ async def open_signed(session: AsyncSession, attachment_id: str, expires: int | 
     if (not is_id(attachment_id) or not signature or len(signature) > 100 or expiry < datetime.now(UTC).timestamp()
             or not verify_signature(SIGNED_PURPOSE, f"{attachment_id}.{expiry}", signature)):
         raise NotFound("attachment_not_found")
-    return _file(await session.get(ConversationAttachment, attachment_id))
+    return await _file(await session.get(ConversationAttachment, attachment_id))

@@ -164,7 +164,7 @@ async def _attach(session: AsyncSession, message: ConversationMessage,
     try:
         await session.flush()
     except BaseException:
-        attachments.discard(key)
+        await attachments.discard(key)
         raise
     return row
 
@@ -176,7 +176,7 @@ async def _commit(session: AsyncSession, attachment: ConversationAttachment | No
     except BaseException:
         bus.discard_pending(session)
         if attachment is not None:
-            attachments.discard(attachment.storage_key)
+            await attachments.discard(attachment.storage_key)
         raise
 
 

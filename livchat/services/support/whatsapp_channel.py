@@ -19,10 +19,8 @@ conversation per number across days: the latest is continued, a resolved one reo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from sqlmodel import select
 
@@ -34,7 +32,7 @@ from livchat.models.enums import ConversationStatus, MessageDirection, MessageTy
 from livchat.services.errors import ServiceError
 from livchat.services.support import attachments, conversations
 from livchat.services.whatsapp.events import MessageReceived
-from livchat.services.whatsapp.media import media_path
+from livchat.services.whatsapp.media import read_media
 
 OPEN = (ConversationStatus.UNRESOLVED, ConversationStatus.ESCALATED)
 
@@ -71,7 +69,7 @@ async def as_attachment(message: Message) -> attachments.CheckedUpload | None:
     """The stored bytes of an inbound image or PDF, checked like an upload; None otherwise."""
     if message.type not in (MessageType.IMAGE, MessageType.DOCUMENT):
         return None
-    data = await asyncio.to_thread(_read_small, media_path(message.organization_id, message.id))
+    data = await read_media(message.organization_id, message.id, attachments.MAX_ATTACHMENT_BYTES)
     kind = attachments.sniff(data) if data else None
     if kind is None:
         return None
@@ -82,16 +80,6 @@ async def as_attachment(message: Message) -> attachments.CheckedUpload | None:
         return attachments.check(name, data)
     except ServiceError:
         return None
-
-
-def _read_small(path: Path) -> bytes:
-    """The file's bytes when it exists and an attachment may be that large; else nothing."""
-    try:
-        if path.stat().st_size > attachments.MAX_ATTACHMENT_BYTES:
-            return b""
-        return path.read_bytes()
-    except OSError:
-        return b""
 
 
 PLACEHOLDER = "placeholder"  # message metadata: the text stands for media of this type (no words of the contact)

@@ -234,7 +234,7 @@ async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEv
         result.duplicate = True
         return result
     if media:
-        store_media(instance.organization_id, row.id, media)
+        await store_media(instance.organization_id, row.id, media, row.media_mime)
     amounts = ({"messages_sent": 1} if from_me else {"messages_received": 1}) | {"media_bytes": len(media)}
     await counters.increment(session, instance.organization_id, instance.id, **amounts)
     event_type = MessageSent if from_me else MessageReceived

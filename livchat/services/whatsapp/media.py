@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import os
 import re
 import weakref
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import httpx
 from livchat.core import ssrf
 from livchat.core.settings import get_settings
 from livchat.models.enums import MessageType
+from livchat.services import storage
 from livchat.services.errors import (
     InvalidInput,
     MalformedEvent,
@@ -181,17 +181,25 @@ def decode_inbound(value: Any) -> bytes:
         raise MalformedEvent("media base64 is corrupt") from None
 
 
+def media_key(organization_id: str | None, message_id: str) -> str:
+    return f"{organization_id or 'anonymous'}/{message_id}"
+
+
 def media_path(organization_id: str | None, message_id: str) -> Path:
-    """Where an inbound message's bytes live: private, under data_dir, never a public path."""
-    return get_settings().data_dir / "media" / (organization_id or "anonymous") / message_id
+    """Where an inbound message's bytes live with LIVCHAT_STORAGE=local: private, under data_dir."""
+    return get_settings().data_dir / storage.MEDIA / media_key(organization_id, message_id)
 
 
-def store_media(organization_id: str | None, message_id: str, data: bytes) -> None:
-    """Write a message's bytes atomically (a `.part` file renamed), readable by us only."""
-    path = media_path(organization_id, message_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_suffix(".part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
+async def store_media(organization_id: str | None, message_id: str, data: bytes,
+                      content_type: str | None = None) -> None:
+    """Keep a message's bytes in the private storage (atomically; 0600 on local disk)."""
+    await storage.storage_for(storage.MEDIA).put(media_key(organization_id, message_id), data,
+                                                 content_type or "application/octet-stream")
+
+
+async def read_media(organization_id: str | None, message_id: str, max_bytes: int) -> bytes:
+    """A message's stored bytes; nothing when there are none or they are over max_bytes."""
+    try:
+        return await storage.storage_for(storage.MEDIA).get(media_key(organization_id, message_id), max_bytes)
+    except (OSError, ValueError):  # missing, unreadable, too large or a bad key: no file to show
+        return b""

@@ -11,15 +11,12 @@ logo, position, default language and the sites allowed to embed it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import os
 import re
 import time
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,10 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.settings import get_settings as app_settings
+from livchat.core.storage import BadKey, Served, Storage
 from livchat.core.text import is_valid_unicode
 from livchat.i18n import LANGUAGES, translate
 from livchat.models import Organization, WidgetSettings
 from livchat.models.enums import WidgetPosition
+from livchat.services import storage
 from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound, ServiceError
 from livchat.services.widget.schemas import (
@@ -241,17 +240,13 @@ def sniff_logo(data: bytes) -> str | None:
     return None
 
 
-def _logo_root() -> Path:
-    return app_settings().data_dir / "widget-logos"
+def _logos() -> Storage:
+    return storage.storage_for(storage.LOGOS)
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_suffix(".part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
+async def _forget_logo(key: str) -> None:
+    with contextlib.suppress(Exception):  # an orphan file is harmless; the row is what counts
+        await _logos().delete(key)
 
 
 async def upload_logo(session: AsyncSession, actor: Actor, data: bytes) -> WidgetSettingsOut:
@@ -265,7 +260,7 @@ async def upload_logo(session: AsyncSession, actor: Actor, data: bytes) -> Widge
     digest = hashlib.sha256(data).hexdigest()
     organization, row = await _row_for_update(session, actor)
     key = f"{organization.id}/{digest}"
-    await asyncio.to_thread(_write, _logo_root() / key, data)
+    await _logos().put(key, data, content_type)
     previous = row.logo_storage_key
     row.logo_storage_key, row.logo_content_type = key, content_type
     row.logo_url = f"/api/widget/logo/{organization.id}?v={digest[:12]}"
@@ -275,12 +270,10 @@ async def upload_logo(session: AsyncSession, actor: Actor, data: bytes) -> Widge
         await session.commit()
     except BaseException:
         if key != previous:
-            with contextlib.suppress(FileNotFoundError):
-                (_logo_root() / key).unlink()
+            await _forget_logo(key)
         raise
     if previous and previous != key:
-        with contextlib.suppress(FileNotFoundError):
-            (_logo_root() / previous).unlink()
+        await _forget_logo(previous)
     return _admin(organization, row)
 
 
@@ -292,14 +285,13 @@ async def remove_logo(session: AsyncSession, actor: Actor) -> WidgetSettingsOut:
     session.add(row)
     await session.commit()
     if previous:
-        with contextlib.suppress(FileNotFoundError):
-            (_logo_root() / previous).unlink()
+        await _forget_logo(previous)
     return _admin(organization, row)
 
 
 @dataclass(frozen=True)
 class LogoFile:
-    path: Path
+    served: Served
     content_type: str
     etag: str
 
@@ -308,10 +300,11 @@ async def open_logo(session: AsyncSession, organization_id: Any) -> LogoFile:
     _, row = await organization_widget(session, organization_id)
     if row is None or not row.logo_storage_key or not row.logo_content_type:
         raise NotFound("logo_not_found")
-    path = _logo_root() / row.logo_storage_key
-    if not path.is_file():
-        raise NotFound("logo_not_found")
-    return LogoFile(path=path, content_type=row.logo_content_type, etag=row.logo_storage_key.rsplit("/", 1)[-1])
+    try:
+        served = await _logos().serve(row.logo_storage_key, content_type=row.logo_content_type)
+    except (FileNotFoundError, BadKey):
+        raise NotFound("logo_not_found") from None
+    return LogoFile(served=served, content_type=row.logo_content_type, etag=row.logo_storage_key.rsplit("/", 1)[-1])
 
 
 # --- framing --------------------------------------------------------------------------------------
