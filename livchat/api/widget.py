@@ -38,6 +38,9 @@ router = api_router(prefix="/api/widget", tags=["widget"])
 
 _TOKEN_HEADER = Header(alias="X-Contact-Token", description="The `contactToken` of POST /api/widget/sessions.")
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+# With LIVCHAT_STORAGE=s3 a stored file is a redirect to the bucket, made after the same checks.
+PRESIGNED_REDIRECT = {302: {"description": "With LIVCHAT_STORAGE=s3: `Location` is a presigned URL of the file, "
+                                           "valid S3_PRESIGN_SECONDS (not cached)"}}
 
 
 async def contact_principal(request: Request,
@@ -167,6 +170,7 @@ optional_contact.contact_auth = True  # type: ignore[attr-defined]
                     "`signature`, as message `attachments[].url` gives it)",
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}, "image/webp": {},
                                          "application/pdf": {}}},
+                       **PRESIGNED_REDIRECT,
                        404: {"description": "`attachment_not_found`: not this visitor's, or the link expired"}})
 async def get_attachment(request: Request, attachment_id: str,
                          contact: Annotated[Visitor | None, Depends(optional_contact)] = None,
@@ -200,7 +204,7 @@ async def typing(request: Request, contact: VisitorAuth, body: TypingIn) -> Resp
 
 @router.get("/logo/{organization_id}", response_class=FileResponse, openapi_extra=tenancy.PUBLIC,
             summary="The organization's widget logo (public: every visitor sees it)",
-            responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}, **PRESIGNED_REDIRECT,
                        404: {"description": "`logo_not_found` or `organization_not_found`"}})
 async def logo(request: Request, organization_id: str) -> Response:
     record(request, await limits.read(None, _ip(request)))

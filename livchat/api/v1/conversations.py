@@ -24,7 +24,7 @@ from livchat.api.v1.common import (
     Limit,
     idempotent,
 )
-from livchat.api.widget import attachment_response
+from livchat.api.widget import PRESIGNED_REDIRECT, attachment_response
 from livchat.core.db import db
 from livchat.services.support import attachments, conversations, inbox, saved_replies
 from livchat.services.support.schemas import (
@@ -132,7 +132,7 @@ async def reply_with_file(caller: Caller, conversation_id: str, request: Request
             summary="A file of the conversation (images inline, PDFs as downloads)",
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}, "image/webp": {},
                                          "application/pdf": {}}},
-                       404: {"description": "`attachment_not_found`"}})
+                       **PRESIGNED_REDIRECT, 404: {"description": "`attachment_not_found`"}})
 async def get_attachment(caller: Caller, conversation_id: str, attachment_id: str) -> Response:
     async with db.session() as session:
         found = await attachments.open_for_operator(session, caller.actor, attachment_id, conversation_id)
