@@ -13,9 +13,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from livchat.core.storage import ObjectTooLarge, Served, checked_key
 
