@@ -24,6 +24,7 @@ from livchat.pages import (
     sign_in,
     usage,
     webhooks,
+    widget,
 )
 from livchat.sandbox.install import sandbox_lifespan
 from livchat.services import idempotency
@@ -65,6 +66,6 @@ app.register_lifespan_task(knowledge_lifespan)
 # Each page module registers its own pages and returns their routes. A dashboard section whose
 # route a module took replaces that section's placeholder; the others stay placeholders.
 PAGE_MODULES = [landing, pricing, keep_connection, sign_in, auth, sandbox_phone, not_found, instances, webhooks, usage,
-                api_keys, members]
+                api_keys, members, widget]
 _taken = [route for module in PAGE_MODULES for route in module.register(app)]
 dashboard.register(app, _taken)
