@@ -44,7 +44,7 @@ init_error_reporting()
 app = rx.App(
     api_transformer=[create_api(), SecurityHeadersMiddleware],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
-                     rx.script(DOCUMENT_META_SCRIPT)],
+                     rx.script(DOCUMENT_META_SCRIPT), rx.el.script(widget.bridge_head_script())],
     stylesheets=["/livchat.css"],
 )
 

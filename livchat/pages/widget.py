@@ -4,6 +4,8 @@ markdown (message text is shown as text, never as HTML), the organization's colo
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
 from livchat.api.embed import versioned_path
@@ -18,7 +20,9 @@ ACCEPT = "image/png,image/jpeg,image/gif,image/webp,application/pdf"
 
 # The file upload goes to the widget client API with the visitor's token (never Reflex's public
 # /_upload); the visibility the loader reports decides between "mark read" and the launcher's
-# badge; the conversation stays scrolled to its newest message.
+# badge; the conversation stays scrolled to its newest message. Runs from the app's <head>
+# (bridge_head_script), in the static HTML: a script added by the page itself would go through
+# Helmet, which re-inserts it on every head change.
 PAGE_JS = """(function () {
   if (window.livchatUpload) return;
   window.livchatUpload = async function (token) {
@@ -50,6 +54,14 @@ PAGE_JS = """(function () {
 })();""" % {"max": MAX_ATTACHMENT_BYTES}
 
 
+def bridge_head_script() -> str:
+    """For the app's <head> (static HTML): on /widget only, load the bridge before the app, so it
+    says `ready` (or `blocked`) even where storage throws and the app itself cannot start."""
+    return ("if (/^\\/widget\\/?$/.test(location.pathname)) { var s = document.createElement('script'); "
+            f"s.src = {json.dumps(versioned_path('/widget-bridge.js'))}; s.async = false; document.head.appendChild(s); "
+            f"{PAGE_JS} }}")
+
+
 def wt(key: str) -> rx.Var:
     """A string in the widget's language (the page's `?locale=`, else the visitor's browser)."""
     if key not in EN:
@@ -58,8 +70,7 @@ def wt(key: str) -> rx.Var:
 
 
 def _meta() -> rx.Component:
-    return rx.el.span(id="document-meta", display="none",
-                      custom_attrs={"data-lang": S.lang, "data-title": S.name + " — " + wt("widget.page.title")})
+    return rx.el.span(id="document-meta", display="none", custom_attrs={"data-lang": S.lang})
 
 
 def _header() -> rx.Component:
@@ -199,8 +210,6 @@ def _composer() -> rx.Component:
 def widget_page() -> rx.Component:
     return rx.box(
         _meta(),
-        rx.script(src=versioned_path("/widget-bridge.js")),
-        rx.script(PAGE_JS),
         rx.match(
             S.phase,
             ("missing", rx.el.main(

@@ -40,6 +40,7 @@ MAX_DRAFT = 5_000
 
 # The browser's facts for the contact session, and the token the bridge holds (a promise).
 BOOT_JS = """(async () => {
+  for (let i = 0; i < 40 && !window.LivChatWidget; i++) await new Promise((r) => setTimeout(r, 50));
   const w = window.LivChatWidget;
   const token = w ? await w.token() : null;
   const langs = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']);
