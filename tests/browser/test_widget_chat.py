@@ -140,7 +140,9 @@ def test_attachments_refused_with_clear_errors_and_nothing_stored(
     widget.locator("#widget-send").click()
     conversation = _conversation_of(shop, name)
     messages = f"/api/v1/conversations/{conversation['id']}/messages"
-    before = len(shop.api.get(messages).raise_for_status().json()["data"])
+
+    def files() -> list[dict[str, Any]]:
+        return [f for m in shop.api.get(messages).raise_for_status().json()["data"] for f in m["attachments"]]
 
     file_input, error = widget.locator("#widget-file"), widget.locator("#widget-chat-error")
     file_input.set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just text"}])
@@ -150,12 +152,13 @@ def test_attachments_refused_with_clear_errors_and_nothing_stored(
     file_input.set_input_files(files=[{"name": "huge.pdf", "mimeType": "application/pdf",
                                        "buffer": PDF + b"0" * (10 * 1024 * 1024)}])
     expect(error).to_have_text("The file is too large (at most 10 MB).")
-    assert len(shop.api.get(messages).raise_for_status().json()["data"]) == before
+    assert files() == []
 
     # A real PDF goes through, as a link in the visitor's bubble.
     file_input.set_input_files(files=[{"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     expect(widget.locator(".lc-widget-message[data-sender=contact] a").filter(has_text="receipt.pdf")).to_be_visible()
     expect(error).to_have_count(0)
+    assert [f["filename"] for f in files()] == ["receipt.pdf"]
     assert errors == []
     page.context.close()
 
@@ -168,7 +171,8 @@ def test_unknown_or_malformed_organization_gets_a_friendly_page(live_app: str, p
 
 
 def test_widget_answers_with_frame_ancestors_of_the_organization(live_app: str, shop: Shop) -> None:
-    response = httpx.get(f"{live_app}/widget?organizationId={shop.organization_id}", timeout=30)
-    assert response.status_code == 200
+    response = httpx.get(f"{live_app}/widget?organizationId={shop.organization_id}", timeout=30, follow_redirects=True)
+    assert response.status_code == 200 and response.url.path == "/widget/"  # the built page's own path
+    assert response.history[0].headers["content-security-policy"] == "frame-ancestors *"
     assert response.headers["content-security-policy"] == "frame-ancestors *"  # no allowed sites listed: any
     assert "x-frame-options" not in response.headers
