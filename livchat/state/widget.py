@@ -203,10 +203,10 @@ class WidgetState(rx.State):
         if self.phase != "chat":
             return None
         await self._reload()
-        return rx.call_script("window.livchatHidden === true", callback=WidgetState.count_unread)
+        return rx.call_script("window.livchatHidden === true", callback=WidgetState.unread)
 
     @rx.event
-    async def count_unread(self, hidden: bool):  # type: ignore[no-untyped-def]
+    async def unread(self, hidden: bool):  # type: ignore[no-untyped-def]
         current = await self._visitor()
         if current is None:
             return None
