@@ -27,7 +27,8 @@ def _organization(data: Path) -> str:
     done = subprocess.run([str(Path(sys.executable).parent / "livchat"), "create-user", "bench-widget@example.com",
                            "--password", "long-password", "--org", "Bench Shop"],
                           env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
-    return done.stdout.rsplit("(", 1)[1].split(")", 1)[0]  # "created … in Bench Shop (org_…)"
+    said = done.stdout + done.stderr  # "created … in Bench Shop (org_…)"
+    return "org_" + said.rsplit("(org_", 1)[1].split(")", 1)[0]
 
 
 def _cold_load(browser, url: str, n: int) -> dict[str, float]:  # type: ignore[no-untyped-def]

@@ -176,3 +176,29 @@ def test_widget_answers_with_frame_ancestors_of_the_organization(live_app: str, 
     assert response.history[0].headers["content-security-policy"] == "frame-ancestors *"
     assert response.headers["content-security-policy"] == "frame-ancestors *"  # no allowed sites listed: any
     assert "x-frame-options" not in response.headers
+
+
+def test_the_ai_agent_answers_from_the_knowledge_base_with_its_sources(
+        shipping_browser: Browser, host_site: str, shop: Shop) -> None:
+    """The default responder (`auto`: the offline extractive agent here) answers in the widget and
+    cites the knowledge-base file it quotes."""
+    policy = ("# Returns policy\n\n## Refunds\n\nRefunds are paid to the original card within 7 business days "
+              "of the returned item arriving at our warehouse.\n\n## Exchanges\n\nExchanges for another size are "
+              "free within 30 days of delivery.\n")
+    uploaded = shop.api.post("/api/v1/knowledge/files",
+                             files={"file": ("returns-policy.md", policy.encode(), "text/markdown")})
+    uploaded.raise_for_status()
+    eventually_sync(lambda: shop.api.get(f"/api/v1/knowledge/files/{uploaded.json()['id']}").json()["status"],
+                    lambda status: status == "ready", timeout=120, what="the knowledge file ingested")
+
+    page, errors = _visitor_page(shipping_browser, "198.51.100.23")
+    page.goto(host_site)
+    widget = _open_widget(page)
+    _start_chat(widget, f"Caio {uuid.uuid4().hex[:6]}")
+    widget.locator("#widget-message").fill("How long do refunds take to reach my card?")
+    widget.locator("#widget-send").click()
+    answer = widget.locator(".lc-widget-message[data-sender=ai]")
+    expect(answer).to_contain_text("7 business days", timeout=60_000)
+    expect(answer.locator(".lc-widget-sources")).to_contain_text("returns-policy.md")
+    assert errors == []
+    page.context.close()
