@@ -123,6 +123,15 @@ def test_visitor_chats_operator_replies_live_reload_keeps_it_resolve_shows(
     expect(widget.locator(".lc-widget-message").filter(has_text=reply)).to_be_visible()
     expect(widget.locator("#widget-name")).to_have_count(0)
 
+    # Closed, the widget tells the launcher how many replies wait; opened again, they count as read.
+    page.evaluate("LivChat.close()")
+    second = f"Tracking number sent {uuid.uuid4().hex[:4]}"
+    shop.api.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"text": second}).raise_for_status()
+    expect(page.get_by_role("button", name="Open chat (1 unread)")).to_be_visible()
+    page.get_by_role("button", name="Open chat (1 unread)").click()
+    expect(widget.locator(".lc-widget-message").filter(has_text=second)).to_be_visible()
+    expect(page.get_by_role("button", name="Close chat")).to_be_visible()  # the badge is gone
+
     shop.api.post(f"/api/v1/conversations/{conversation['id']}/resolve").raise_for_status()
     expect(widget.locator("#widget-resolved")).to_have_text("This conversation was resolved. Write to reopen it.")
     assert errors == []
