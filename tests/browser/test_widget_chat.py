@@ -5,6 +5,7 @@ through the REST API with the organization's key, as an integration would."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -210,4 +211,30 @@ def test_the_ai_agent_answers_from_the_knowledge_base_with_its_sources(
     expect(answer).to_contain_text("7 business days", timeout=60_000)
     expect(answer.locator(".lc-widget-sources")).to_contain_text("returns-policy.md")
     assert errors == []
+    page.context.close()
+
+
+def test_where_the_frame_has_no_storage_the_chat_opens_in_a_tab_and_survives_a_reload(
+        browser: Browser, host_site: str, shop: Shop) -> None:
+    """Playwright's default Chromium blocks storage in cross-site frames outright (as "block all
+    cookies" does): the launcher opens /widget at top level, whose own storage keeps the token."""
+    page, errors = _visitor_page(browser, "198.51.100.24")
+    page.goto(host_site)
+    with page.expect_popup() as opened:
+        page.get_by_role("button", name="Open chat").click()
+    tab = opened.value
+    expect(tab.locator("#widget-name")).to_be_visible()
+    expect(tab.locator("#widget-close")).to_have_count(0)  # nothing to close at top level
+    name = f"Duda {uuid.uuid4().hex[:6]}"
+    tab.locator("#widget-name").fill(name)
+    tab.locator("#widget-email").fill("duda@example.com")
+    tab.locator("#widget-start").click()
+    tab.locator("#widget-message").fill("Opened in a tab")
+    tab.locator("#widget-send").click()
+    expect(tab.locator(".lc-widget-message[data-sender=contact]")).to_have_text(re.compile("Opened in a tab"))
+    tab.reload()
+    expect(tab.locator(".lc-widget-message[data-sender=contact]")).to_have_text(re.compile("Opened in a tab"))
+    assert _conversation_of(shop, name)["status"] in ("unresolved", "escalated")
+    # The only errors: the framed app's own, reading storage the frame may not touch (the frame is gone).
+    assert all("Access is denied for this document" in error for error in errors)
     page.context.close()
