@@ -26,6 +26,7 @@ from livchat.pages import (
     sign_in,
     usage,
     webhooks,
+    widget,
     widget_settings,
 )
 from livchat.sandbox.install import sandbox_lifespan
@@ -47,7 +48,7 @@ init_error_reporting()
 app = rx.App(
     api_transformer=[create_api(), SecurityHeadersMiddleware],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
-                     rx.script(DOCUMENT_META_SCRIPT)],
+                     rx.script(DOCUMENT_META_SCRIPT), rx.el.script(widget.bridge_head_script())],
     stylesheets=["/livchat.css"],
 )
 
@@ -70,6 +71,6 @@ app.register_lifespan_task(knowledge_feed_lifespan)  # ingestion progress -> the
 # Each page module registers its own pages and returns their routes. A dashboard section whose
 # route a module took replaces that section's placeholder; the others stay placeholders.
 PAGE_MODULES = [landing, pricing, keep_connection, sign_in, auth, sandbox_phone, not_found, instances, webhooks, usage,
-                api_keys, members, inbox, widget_settings, knowledge]
+                api_keys, members, inbox, widget_settings, knowledge, widget]
 _taken = [route for module in PAGE_MODULES for route in module.register(app)]
 dashboard.register(app, _taken)

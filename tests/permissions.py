@@ -110,6 +110,8 @@ _SELF = "acts on the signed-in person's own session and organizations, not on th
 _PUBLIC = "a public page's (signed out: sign-in, sign-up, password reset, language)"
 _PANEL = "the landing page's test panel: a visitor's own anonymous session, no organization"
 _PHONE = "the simulated phone plays the contact's side in the sandbox: no organization data changes"
+_VISITOR = ("the widget's visitor: acts only as the contact session its token names, in the page's organization "
+            "(tests/accounts/test_tenant_isolation.py probes it with another organization's visitor)")
 
 NOT_ROLE_GATED: dict[str, str] = {
     **dict.fromkeys([
@@ -156,4 +158,6 @@ NOT_ROLE_GATED: dict[str, str] = {
         "SandboxPhoneState.send", "SandboxPhoneState.mark", "SandboxPhoneState.disconnect",
         "SandboxPhoneState.reconnect", "SandboxPhoneState.logout",
     ], _PHONE),
+    **dict.fromkeys([f"WidgetState.{name}" for name in (
+        "load", "boot", "refresh", "unread", "start", "send", "ask", "set_draft", "attach", "attached")], _VISITOR),
 }
