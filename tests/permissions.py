@@ -88,6 +88,9 @@ PERMISSIONS: dict[str, str] = {
     "NoticesState.dismiss": "read",
     # The test panel's "keep this number": the anonymous instance joins the organization
     "KeepConnectionState.keep": "manage_instances",
+    # Dashboard: billing (owners change the plan; the portal shows payment details)
+    "BillingState.choose_plan": "manage_billing",
+    "BillingState.open_portal": "manage_billing",
 }
 
 _SHOWS = "shows the organization's data to any member; changes nothing"
@@ -104,7 +107,7 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InstanceDetailState.load_more_deliveries", "InstanceDetailState.filter_deliveries",
         "InstanceDetailState.toggle_delivery", "ApiKeysState.load", "MembersState.load", "NoticesState.load",
         "NoticesState.refresh", "UsageState.load", "UsageState.refresh", "WebhooksOverviewState.load",
-        "ShellState.load",
+        "ShellState.load", "BillingState.load", "BillingState.load_invoices",
     ], _SHOWS),
     **dict.fromkeys([
         "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",
