@@ -7,7 +7,17 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
 from livchat import __version__
-from livchat.api import accounts, billing, embed, health, hooks, inbox, public, v1, widget
+from livchat.api import (
+    accounts,
+    billing,
+    embed,
+    health,
+    hooks,
+    inbox,
+    public,
+    v1,
+    widget,
+)
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
 from livchat.models.enums import Plan

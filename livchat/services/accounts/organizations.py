@@ -36,9 +36,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.settings import get_settings
 from livchat.core.text import has_control_characters
 from livchat.models import Membership, Organization, User, UserSession
-from livchat.core.settings import get_settings
 from livchat.models.enums import Plan, Role
 from livchat.services.accounts import users
 from livchat.services.actors import PERMISSIONS, Actor

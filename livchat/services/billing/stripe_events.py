@@ -25,7 +25,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.db import utcnow
 from livchat.core.logging import get_logger
 from livchat.i18n import normalize_language
-from livchat.models import Membership, Organization, StripeWebhookEvent, Subscription, User
+from livchat.models import (
+    Membership,
+    Organization,
+    StripeWebhookEvent,
+    Subscription,
+    User,
+)
 from livchat.models.enums import Role, SubscriptionStatus
 from livchat.services.billing import plans
 from livchat.services.billing.subscriptions import apply_stripe_subscription

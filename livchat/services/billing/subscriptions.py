@@ -21,7 +21,12 @@ from livchat.models import Organization, Subscription, User
 from livchat.models.enums import Plan, SubscriptionStatus
 from livchat.services.actors import Actor
 from livchat.services.billing import plans, prices
-from livchat.services.billing.schemas import BillingOut, InvoiceOut, PlanChangeOut, timestamp_of
+from livchat.services.billing.schemas import (
+    BillingOut,
+    InvoiceOut,
+    PlanChangeOut,
+    timestamp_of,
+)
 from livchat.services.errors import InvalidInput, NotFound, ServiceError
 
 DEVELOPMENT = "development"
