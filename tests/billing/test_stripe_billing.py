@@ -14,7 +14,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from livchat.core.db import db, utcnow
-from livchat.models import EmailOutbox, Instance, Notification, Organization, StripeWebhookEvent, Subscription
+from livchat.models import (
+    EmailOutbox,
+    Instance,
+    Notification,
+    Organization,
+    StripeWebhookEvent,
+    Subscription,
+)
 from livchat.models.enums import Role
 from livchat.services.accounts import auth
 from livchat.services.actors import Actor

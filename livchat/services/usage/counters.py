@@ -26,6 +26,7 @@ from livchat.core.ids import new_id
 from livchat.models.whatsapp import Instance, UsageDaily
 from livchat.services.billing.plans import instance_allowance
 from livchat.services.errors import InvalidInput
+from livchat.services.notifications import usage_alerts
 from livchat.services.usage.limits import (
     UNLIMITED,
     QuotaExceeded,
@@ -105,6 +106,8 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
         ).returning(table.c.quota_used)
         used = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
         if used is not None:
+            if template := usage_alerts.threshold_reached(used, quota):  # 80 % or 100 %: owners are told
+                await usage_alerts.tell_owners(session, organization_id, template, used, quota)
             return day, quota_result(quota, used, now)
     raise QuotaExceeded(quota_result(quota, quota + 1, now))
 
