@@ -108,6 +108,7 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InstanceDetailState.toggle_delivery", "ApiKeysState.load", "MembersState.load", "NoticesState.load",
         "NoticesState.refresh", "UsageState.load", "UsageState.refresh", "WebhooksOverviewState.load",
         "ShellState.load", "BillingState.load", "BillingState.load_invoices",
+        "BillingState.await_checkout",
     ], _SHOWS),
     **dict.fromkeys([
         "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",

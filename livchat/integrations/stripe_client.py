@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import stripe
@@ -29,7 +30,9 @@ class StripeConfig:
     api_base: str = ""
 
 
+@lru_cache(maxsize=4)
 def _client(config: StripeConfig) -> stripe.StripeClient:
+    """One client (and its connection pool) per configuration, reused by every call."""
     return stripe.StripeClient(
         config.secret_key,
         base_addresses={"api": config.api_base.rstrip("/")} if config.api_base else None,

@@ -45,6 +45,14 @@ def _past_due() -> rx.Component:
     )
 
 
+def _awaiting_checkout() -> rx.Component:
+    return rx.cond(
+        BillingState.awaiting_checkout,
+        rx.callout(t("billing.awaiting_checkout"), icon="loader", color_scheme="blue", id="billing-awaiting",
+                   role="status", width="100%"),
+    )
+
+
 def _current() -> rx.Component:
     used, allowed = BillingState.instances_used, BillingState.instances_allowed
     return rx.card(rx.vstack(
@@ -129,6 +137,7 @@ def billing_page() -> rx.Component:
             _mode_notice(),
             error_box(BillingState.error, element_id="billing-error"),
             _past_due(),
+            _awaiting_checkout(),
             _current(),
             calculator("h2"),
             _actions(),

@@ -7,6 +7,7 @@ background, so the tab never freezes on the network.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
@@ -18,6 +19,8 @@ from livchat.services.errors import ServiceError
 from livchat.state.auth import authorized, current_context, error_key, full_navigation
 from livchat.state.pricing import PricingState
 from livchat.state.times import when
+
+CHECKOUT_POLLS, CHECKOUT_POLL_SECONDS = 20, 1.5
 
 
 def _invoice_row(invoice: InvoiceOut) -> dict[str, str]:
@@ -43,6 +46,7 @@ class BillingState(rx.State):
     busy: bool = False
     error: str = ""
     changed: bool = False  # a plan change just applied (development mode, or a quantity change)
+    awaiting_checkout: bool = False  # back from Checkout, Stripe's confirmation not here yet
 
     def _show(self, billing: BillingOut) -> None:
         self.mode, self.plan, self.subscribed_plan = billing.mode, billing.plan, billing.subscribed_plan
@@ -61,7 +65,27 @@ class BillingState(rx.State):
         async with db.session() as session:
             self._show(await subscriptions.overview(session, ctx.organization.id))
         self.invoices, self.invoices_loaded = [], False
-        return BillingState.load_invoices
+        # Back from Stripe Checkout: the plan changes when Stripe's webhook arrives, seconds later.
+        self.awaiting_checkout = (self.router.url.query_parameters.get("checkout") == "done"
+                                  and self.mode == "stripe" and self.plan == "free")
+        return [BillingState.load_invoices] + ([BillingState.await_checkout] if self.awaiting_checkout else [])
+
+    @rx.event(background=True)
+    @authorized
+    async def await_checkout(self) -> None:
+        """Re-read the plan a few times while Stripe's confirmation is on its way (bounded)."""
+        ctx = await current_context(self)
+        for _ in range(CHECKOUT_POLLS):
+            await asyncio.sleep(CHECKOUT_POLL_SECONDS)
+            async with db.session() as session:
+                billing = await subscriptions.overview(session, ctx.organization.id)
+            if billing.plan != "free":
+                async with self:
+                    self._show(billing)
+                    self.awaiting_checkout, self.changed = False, True
+                return
+        async with self:
+            self.awaiting_checkout = False
 
     @rx.event(background=True)
     @authorized

@@ -21,6 +21,8 @@ EN = {
     "billing.starter_hint": "Set the number of instances in the calculator: Starter includes 5, each one more is "
                             "billed monthly (prorated when you change it).",
     "billing.changed": "Your plan is updated.",
+    "billing.awaiting_checkout": "Payment received. Your plan changes as soon as Stripe confirms it, usually "
+                                 "within seconds.",
     "billing.owners_only": "Only the organization's owners change the plan.",
     "billing.invoices": "Invoices",
     "billing.invoices_development": "No invoices in development mode.",
@@ -88,6 +90,8 @@ PT_BR = {
     "billing.starter_hint": "Defina o número de instâncias na calculadora: o Starter inclui 5, cada uma a mais é "
                             "cobrada por mês (proporcionalmente quando você muda).",
     "billing.changed": "Seu plano foi atualizado.",
+    "billing.awaiting_checkout": "Pagamento recebido. Seu plano muda assim que o Stripe confirmar, em geral em "
+                                 "segundos.",
     "billing.owners_only": "Só os proprietários da organização mudam o plano.",
     "billing.invoices": "Faturas",
     "billing.invoices_development": "Não há faturas no modo de desenvolvimento.",

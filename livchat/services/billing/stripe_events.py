@@ -108,6 +108,9 @@ async def _apply(session: AsyncSession, row: Subscription, kind: str, obj: dict[
             row.stripe_subscription_id = str(obj["subscription"])
         session.add(row)
     elif kind.startswith("customer.subscription."):
+        current = row.stripe_subscription_id
+        if current and current != obj.get("id") and row.status != SubscriptionStatus.CANCELED:
+            return  # a late event about an older subscription of the customer: the live one decides
         if kind == "customer.subscription.deleted":
             obj = {**obj, "status": SubscriptionStatus.CANCELED}
         await apply_stripe_subscription(session, row, obj)
