@@ -74,6 +74,8 @@ class BillingState(rx.State):
     @authorized
     async def await_checkout(self) -> None:
         """Re-read the plan a few times while Stripe's confirmation is on its way (bounded)."""
+        if not self.awaiting_checkout:  # only after `load` saw the return from Checkout
+            return
         ctx = await current_context(self)
         for _ in range(CHECKOUT_POLLS):
             await asyncio.sleep(CHECKOUT_POLL_SECONDS)
