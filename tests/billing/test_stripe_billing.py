@@ -23,7 +23,7 @@ from livchat.models import (
     Subscription,
 )
 from livchat.models.enums import Role
-from livchat.services.accounts import auth
+from livchat.services.accounts import api_keys, auth
 from livchat.services.actors import Actor
 from livchat.services.billing import plans, subscriptions
 from livchat.services.errors import InvalidInput, PermissionDenied
@@ -214,7 +214,7 @@ async def test_only_owners_change_billing_and_scale_is_on_request(stripe_on: Fak
     assert stripe_on.requests == []  # refused before Stripe was asked anything
 
 
-async def test_development_mode_switches_plans_at_once_without_stripe(database: str) -> None:
+async def test_development_mode_switches_plans_at_once_without_stripe(api: httpx.AsyncClient) -> None:
     owner = await _owner()
     async with db.session() as session:
         assert subscriptions.mode() == "development"
@@ -222,6 +222,15 @@ async def test_development_mode_switches_plans_at_once_without_stripe(database: 
         assert (change.redirect_url, change.plan, change.extra_instances) == ("", "starter", 3)
         billing = await subscriptions.overview(session, owner.organization_id)
         assert (billing.mode, billing.plan, billing.instances_allowed) == ("development", "starter", 8)
+        key = await api_keys.create_api_key(session, owner, "billing")
+        await session.commit()
+    # The API reports the same allowance, extra instances included.
+    headers = {"Authorization": f"Bearer {key.secret}"}
+    organization = (await api.get("/api/v1/organization", headers=headers)).json()
+    usage = (await api.get("/api/v1/usage", headers=headers)).json()
+    assert (organization["plan"], organization["limits"]["instances"]) == ("starter", 8)
+    assert (usage["limits"]["instances"], usage["today"]["instancesRemaining"]) == (8, 8)
+    async with db.session() as session:
         assert await subscriptions.invoices(session, owner.organization_id) == []
         with pytest.raises(InvalidInput, match="billing_development_mode"):
             await subscriptions.portal_url(session, owner)
