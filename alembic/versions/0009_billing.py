@@ -1,7 +1,8 @@
 """billing: Stripe webhook events applied, the past-due grace, the email sender's backoff
 
 stripe_webhook_events keeps each Stripe event id already applied (a redelivery is a no-op).
-subscriptions.past_due_since starts the grace period after a failed payment. email_outbox's
+subscriptions.past_due_since starts the grace period after a failed payment; stripe_event_created
+keeps an older event, delivered late, from undoing a newer one. email_outbox's
 next_attempt_at is when the Brevo sender tries a pending email again.
 
 Revision ID: 0009
@@ -34,6 +35,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('past_due_since', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('stripe_event_created', sa.BigInteger(), nullable=True))
 
     with op.batch_alter_table('email_outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
@@ -44,6 +46,7 @@ def downgrade() -> None:
         batch_op.drop_column('next_attempt_at')
 
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_column('stripe_event_created')
         batch_op.drop_column('past_due_since')
 
     with op.batch_alter_table('stripe_webhook_events', schema=None) as batch_op:

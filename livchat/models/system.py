@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from livchat.models._base import (
@@ -34,6 +34,9 @@ class Subscription(SQLModel, table=True):
     # When a payment first failed (status past_due): the paid limits hold for the grace period
     # after it (LIVCHAT_BILLING_GRACE_DAYS), then the free ones; cleared once an invoice is paid.
     past_due_since: datetime | None = timestamp()
+    # `created` (epoch seconds) of the last Stripe event applied: Stripe does not keep its events in
+    # order, so an older one arriving late changes nothing.
+    stripe_event_created: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
 

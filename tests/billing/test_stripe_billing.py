@@ -170,6 +170,12 @@ async def test_replayed_and_badly_signed_webhooks_are_refused(api: httpx.AsyncCl
                                    .where(StripeWebhookEvent.id == event["id"]))).one()
     assert seen == 1
 
+    # Stripe keeps no order: a cancellation older than what was applied arrives late and changes nothing.
+    late = fake.event("customer.subscription.deleted", {**subscription, "status": "canceled"})
+    late["created"] -= 120
+    assert (await _post(api, fake, late)).json()["outcome"] == "stale"
+    assert (await _overview(owner.organization_id)).plan == "starter"
+
     # A cancellation with a bad signature, another secret, an old timestamp or no header: refused, nothing changes.
     cancel = fake.event("customer.subscription.deleted", {**subscription, "status": "canceled"})
     cancel_body, good_header = fake.signed(cancel, WEBHOOK_SECRET)

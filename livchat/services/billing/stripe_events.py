@@ -10,7 +10,8 @@ once per event id (the id is stored in the same transaction as the change it mad
 | invoice.payment_failed                  | past due (grace starts), a notice and an email to owners  |
 
 Events may come in any order: each names its organization by itself (the subscription's
-metadata, the checkout's client_reference_id, or the customer id already stored).
+metadata, the checkout's client_reference_id, or the customer id already stored), and one older
+than the last applied (Stripe's `created`) is recorded but changes nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ HANDLED = frozenset({
 
 
 async def handle(session: AsyncSession, event: dict[str, Any]) -> str:
-    """Apply one verified event: "applied", "duplicate" (seen before) or "ignored". Commits."""
+    """Apply one verified event: "applied", "duplicate" (seen before), "stale" (older than the last
+    applied) or "ignored" (about no organization of ours). Commits."""
     event_id, kind = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id:
         return "ignored"
@@ -56,17 +58,23 @@ async def handle(session: AsyncSession, event: dict[str, Any]) -> str:
     obj = (event.get("data") or {}).get("object") or {}
     row = await _subscription_for(session, obj, kind) if kind in HANDLED else None
     session.add(StripeWebhookEvent(id=event_id, type=kind[:80], organization_id=row.organization_id if row else None))
+    outcome = "applied" if row is not None else "ignored"
     if row is not None:
-        await _apply(session, row, kind, obj)
+        created = int(event.get("created") or 0)
+        if row.stripe_event_created and created < row.stripe_event_created and kind != "checkout.session.completed":
+            outcome = "stale"
+        else:
+            await _apply(session, row, kind, obj)
+            row.stripe_event_created = max(created, row.stripe_event_created or 0)
+            session.add(row)
     try:
         await session.commit()
     except IntegrityError:  # the same event, applied meanwhile by a concurrent delivery
         await session.rollback()
         return "duplicate"
-    if row is None:
-        log.info("stripe event not applied", extra={"event_id": event_id, "type": kind})
-        return "ignored"
-    return "applied"
+    if outcome != "applied":
+        log.info("stripe event not applied", extra={"event_id": event_id, "type": kind, "outcome": outcome})
+    return outcome
 
 
 async def _subscription_for(session: AsyncSession, obj: dict[str, Any], kind: str) -> Subscription | None:
