@@ -26,7 +26,8 @@ DOCUMENT_META_SCRIPT = """(function () {
     if (el.dataset.lang && document.documentElement.lang !== el.dataset.lang) document.documentElement.lang = el.dataset.lang;
     if (el.dataset.title && document.title !== el.dataset.title) document.title = el.dataset.title;
   }
-  new MutationObserver(apply).observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-title', 'data-lang']});
+  new MutationObserver(apply).observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+    attributes: true, attributeFilter: ['data-title', 'data-lang']});
   apply();
 })();"""
 

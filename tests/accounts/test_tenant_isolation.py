@@ -246,7 +246,7 @@ def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
 
 
 class _BodyWithAnId(BaseModel):
-    webhookId: str  # noqa: N815 - the API's camelCase
+    webhookId: str
     text: str
 
 
