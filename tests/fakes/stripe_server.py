@@ -47,7 +47,7 @@ def parse_form(body: bytes) -> dict[str, Any]:
     for key, value in parse_qsl(body.decode(), keep_blank_values=True):
         parts = re.findall(r"[^\[\]]+", key)
         node: Any = root
-        for part, following in zip(parts, parts[1:], strict=False):
+        for part, following in itertools.pairwise(parts):
             child_is_list = following.isdigit()
             if isinstance(node, list):
                 index = int(part)

@@ -82,7 +82,8 @@ class OrganizationOut(CamelModel):
     def of(cls, organization: Organization, instances: int | None = None) -> OrganizationOut:
         """`instances`: the plan's plus any extra bought (services/billing), when the caller knows."""
         limits = plan_limits(organization.plan)
+        allowed = limits.instances if instances is None else instances
         return cls(id=organization.id, name=organization.name, plan=organization.plan,
-                   limits=OrganizationLimits(instances=limits.instances if instances is None else instances, messages_per_day=limits.messages_per_day,
+                   limits=OrganizationLimits(instances=allowed, messages_per_day=limits.messages_per_day,
                                         sends_per_second=limits.sends_per_second,
                                         api_per_minute=limits.api_per_minute))
