@@ -102,6 +102,9 @@ PERMISSIONS: dict[str, str] = {
     "WidgetSettingsState.remove_logo": "manage_widget",
     # The test panel's "keep this number": the anonymous instance joins the organization
     "KeepConnectionState.keep": "manage_instances",
+    # Dashboard: billing (owners change the plan; the portal shows payment details)
+    "BillingState.choose_plan": "manage_billing",
+    "BillingState.open_portal": "manage_billing",
 }
 
 _SHOWS = "shows the organization's data to any member; changes nothing"
@@ -123,6 +126,8 @@ NOT_ROLE_GATED: dict[str, str] = {
         "ShellState.load", "InboxState.load", "InboxState.refresh", "InboxState.set_status_filter",
         "InboxState.search", "InboxState.load_older", "InboxState.watch_conversation", "WidgetSettingsState.load",
         "WidgetSettingsState.reload",
+        "BillingState.load", "BillingState.load_invoices",
+        "BillingState.await_checkout",
     ], _SHOWS),
     **dict.fromkeys([
         "KnowledgeState.load", "KnowledgeState.refresh", "KnowledgeState.load_more", "AgentState.load",

@@ -1,5 +1,5 @@
 """axe-core (npm, pinned in tests/browser/package-lock.json; `make test` installs it) on the pages a
-newcomer meets — landing, sign-in, sign-up, dashboard, an instance, the knowledge base — in light and dark, English
+newcomer meets — landing, sign-in, sign-up, dashboard, an instance, the knowledge base, billing — in light and dark, English
 and Portuguese: no serious or critical WCAG violation."""
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def test_no_serious_or_critical_violations(live_app: str, linked_account: Linked
     member = open_context(locale=locale, color_scheme=scheme).new_page()
     sign_in(member, live_app, linked_account.email, linked_account.password)
     for path, ready in [("/dashboard", "#dashboard-title"),
-                        (f"/dashboard/instances/{linked_account.instance_id}", ".message-row")]:
+                        (f"/dashboard/instances/{linked_account.instance_id}", ".message-row"),
+                        ("/dashboard/billing", "#billing-current")]:
         member.goto(live_app + path)
         expect(member.locator(ready).first).to_be_visible()
         expect(member.locator("html")).to_have_attribute("lang", lang)

@@ -41,6 +41,7 @@ from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
 from livchat.services.accounts import organizations
 from livchat.services.actors import Actor
+from livchat.services.billing import plans as billing_plans
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound, ServiceError
 from livchat.services.pagination import newest_first
 from livchat.services.usage import limits
@@ -182,7 +183,9 @@ async def _reserve(session: AsyncSession, instance: Instance) -> None:
                                        .where(Organization.id == instance.organization_id))).one()
             count = (await session.exec(select(func.count()).select_from(Instance)
                                         .where(Instance.organization_id == instance.organization_id))).one()
-            limits.check_instance_count(plan, count)
+            # The plan's instances plus the extra ones bought (services/billing).
+            allowed = await billing_plans.instance_allowance(session, instance.organization_id, plan)
+            limits.check_instance_count(plan, count, allowed=allowed)
         session.add(instance)
         await session.commit()
     except BaseException:
