@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from livchat.api import tenancy
 from livchat.api.hooks import read_capped
+from livchat.api.json_body import api_router
 from livchat.api.problems import ApiError
 from livchat.core.db import db
 from livchat.core.settings import get_settings
@@ -14,7 +15,7 @@ from livchat.integrations import stripe_client
 from livchat.services.billing import stripe_events
 
 MAX_EVENT_BYTES = 512 * 1024  # Stripe's events are a few KB
-router = APIRouter()
+router = api_router()
 
 
 @router.post("/api/hooks/stripe", include_in_schema=False, openapi_extra=tenancy.PUBLIC)
