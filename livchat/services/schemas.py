@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -28,6 +29,10 @@ def rfc3339_ms(value: datetime | None) -> str | None:
     """`2026-01-15T12:00:00.123Z`: the webhook envelope's and the delivery log's precision."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 
+
+# An OpenAPI example object (`json_schema_extra={"examples": [...]}`): annotating the module-level
+# example constants with it lets pydantic's JsonValue accept them (a bare dict literal infers dict[str, object]).
+Example = JsonDict
 
 # A datetime in Python, an RFC 3339 string in JSON (and in the OpenAPI document).
 Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]
