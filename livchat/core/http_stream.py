@@ -119,8 +119,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
         assert transport is not None
-        self._protocol.transport = transport  # type: ignore[assignment]  # flow control goes through TLS now
-        return AsyncioStream(transport, self._protocol)  # type: ignore[arg-type]
+        self._protocol.transport = transport  # flow control goes through TLS now
+        return AsyncioStream(transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # asked of idle connections: closed by the peer, or stray bytes

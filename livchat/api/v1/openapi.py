@@ -157,8 +157,8 @@ def _complete(path: str, operation: dict[str, Any]) -> None:
         defaults.append(404)
     if operation.get("parameters") or operation.get("requestBody"):
         defaults.append(422)
-    for status in defaults:
-        responses.setdefault(str(status), {"description": _DEFAULT_DESCRIPTIONS[status]})
+    for default in defaults:
+        responses.setdefault(str(default), {"description": _DEFAULT_DESCRIPTIONS[default]})
     idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
     if idempotent:
         conflict = responses.setdefault("409", {"description": "`idempotency_in_progress`"})
