@@ -29,7 +29,7 @@ class _Protocol(asyncio.Protocol):
         self._room: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # asyncio hands over the Transport it made, typed Base
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
