@@ -12,7 +12,7 @@ STATUS_COLORS = {"connected": "green", "connecting": "amber", "disconnected": "g
                  "active": "green", "failing": "red", "paused": "amber", "revoked": "gray", "none": "gray"}
 
 
-def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:
     """`status` shown as `<prefix>.<status>` translated, in its colour (class `status-<status>`);
     a status with no translation under `prefix` shows as it is, in gray."""
     return rx.match(
