@@ -148,3 +148,22 @@ async def test_a_delivery_that_fails_every_attempt_is_kept_and_listed(make_sandb
     assert (failed["userId"], failed["url"], failed["type"], failed["attempts"], failed["lastError"]) == (
         user.id, receiver.url, "QR", 3, "HTTP 500")
     assert "jsonData=" in failed["body"] and "QR" in failed["body"]
+
+
+def test_inbound_by_phone_reaches_every_device_linked_to_the_number(served, receiver) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = served
+    http.post("/admin/users", headers={"Authorization": sandbox.config.admin_token},
+              json={"name": "desk", "token": "tok2", "webhook": receiver.url, "events": "All"})
+    for token in ("tok", "tok2"):  # two devices (two WuzAPI users) link the same phone
+        http.post("/session/connect", headers={"token": token}, json={"Subscribe": ["All"], "Immediate": True})
+        waiting = next(s for s in http.get("/sandbox/control/sessions").json()["sessions"] if s["state"] == "waiting")
+        http.post("/sandbox/control/link", json={"qr": waiting["qr"], "phone": "5511977776666"}).raise_for_status()
+
+    sent = http.post("/sandbox/control/inbound", json={"phone": "+55 11 97777-6666", "from": "5511912345678",
+                                                        "text": "to every device"})
+    assert sent.status_code == 200 and sent.json()["sessions"] == 2
+    got = receiver.wait_until(lambda got: sum(b"to every device" in r.body for r in got) == 2)
+    ids = {json.loads(r.body)["event"]["Info"]["ID"] for r in got if b"to every device" in r.body}
+    assert ids == {sent.json()["id"]}  # one message, the same id on each device
+    assert http.post("/sandbox/control/inbound", json={"phone": "5511900000000", "from": "5511912345678",
+                                                        "text": "x"}).status_code == 404

@@ -128,6 +128,7 @@ async def qr(caller: Caller, instance_id: str) -> QrOut:
 
 
 @router.post("/instances/{instance_id}/pairphone", response_model=PairingOut, summary="Pairing code for a phone number",
+             responses={409: {"description": "`already_connected`: the instance is already linked to a phone"}},
              openapi_extra={tenancy.PROBE_BODY: {"phone": "+55 11 91234-5678"}})
 async def pairphone(caller: Caller, instance_id: str, body: PairPhone) -> PairingOut:
     async with db.session() as session:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from livchat.api.v1.auth import Caller
 from livchat.core.db import db, utcnow
+from livchat.services.schemas import IsoDate
 from livchat.services.usage import counters
 from livchat.services.usage.schemas import UsageOut
 
@@ -20,8 +21,8 @@ DEFAULT_DAYS = 30
             summary="Usage per day and instance, the plan's limits and what remains today")
 async def get_usage(
     caller: Caller,
-    start: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD (default: 30 days ago)")] = None,
-    end: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD (default: today, UTC)")] = None,
+    start: Annotated[IsoDate | None, Query(alias="from", description="YYYY-MM-DD (default: 30 days ago)")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="YYYY-MM-DD (default: today, UTC)")] = None,
 ) -> UsageOut:
     end = end or utcnow().date()
     if start is None:  # the 30 days up to `end`, or from the first day a date holds

@@ -54,7 +54,9 @@ async def delete_webhook(caller: Caller, instance_id: str) -> Response:
 
 
 @router.post("/instances/{instance_id}/webhook/rotate-secret", response_model=WebhookOut,
-             response_model_exclude_none=True, summary="New secret; the old one keeps signing alongside for 24 h")
+             response_model_exclude_none=True, summary="New secret; the old one keeps signing alongside for 24 h",
+             responses={409: {"description": "`webhook_rotation_limit`: too many earlier secrets still signing; "
+                                             "wait until the oldest one's 24 h are over"}})
 async def rotate_secret(caller: Caller, instance_id: str) -> WebhookOut:
     async with db.session() as session:
         return await endpoints.rotate_secret(session, caller.actor, instance_id)
