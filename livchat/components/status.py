@@ -17,7 +17,7 @@ STATUS_COLORS = {"connected": "green", "connecting": "amber", "disconnected": "g
                  "draft": "gray", "void": "gray", "uncollectible": "red"}
 
 
-def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:
     """`status` shown as `<prefix>.<status>` translated, in its colour (class `status-<status>`);
     a status with no translation under `prefix` shows as it is, in gray."""
     return rx.match(

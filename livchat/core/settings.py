@@ -168,7 +168,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Environment variables win over the project's .env (LIVCHAT_ENV_FILE names another; empty: none)."""
     env_file = os.environ.get("LIVCHAT_ENV_FILE", str(PROJECT_ROOT / ".env"))
-    return Settings(_env_file=env_file or None)  # type: ignore[call-arg]
+    return Settings(_env_file=env_file or None)
 
 
 def reset_settings_cache() -> None:

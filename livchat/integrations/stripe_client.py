@@ -57,15 +57,16 @@ async def create_customer(config: StripeConfig, *, email: str, name: str, organi
         {"email": email, "name": name, "metadata": {"organization_id": organization_id}}))
 
 
-async def create_checkout(config: StripeConfig, *, customer: str, organization_id: str, line_items: list[dict],
+async def create_checkout(config: StripeConfig, *, customer: str, organization_id: str, line_items: list[dict[str, Any]],
                           success_url: str, cancel_url: str) -> dict[str, Any]:
     """A subscription Checkout Session; the organization travels in client_reference_id and in the
     subscription's metadata, so every later event names it."""
-    return await _call(_client(config).v1.checkout.sessions.create_async({
+    params: Any = {  # the SDK's TypedDicts want literal keys; ours are built from plain dicts
         "mode": "subscription", "customer": customer, "client_reference_id": organization_id,
         "line_items": line_items, "success_url": success_url, "cancel_url": cancel_url,
         "subscription_data": {"metadata": {"organization_id": organization_id}},
-    }))
+    }
+    return await _call(_client(config).v1.checkout.sessions.create_async(params))
 
 
 async def create_portal(config: StripeConfig, *, customer: str, return_url: str) -> dict[str, Any]:
@@ -77,10 +78,10 @@ async def retrieve_subscription(config: StripeConfig, subscription_id: str) -> d
     return await _call(_client(config).v1.subscriptions.retrieve_async(subscription_id))
 
 
-async def update_items(config: StripeConfig, subscription_id: str, items: list[dict]) -> dict[str, Any]:
+async def update_items(config: StripeConfig, subscription_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     """Change item quantities now, prorated on the next invoice."""
-    return await _call(_client(config).v1.subscriptions.update_async(
-        subscription_id, {"items": items, "proration_behavior": "create_prorations"}))
+    params: Any = {"items": items, "proration_behavior": "create_prorations"}
+    return await _call(_client(config).v1.subscriptions.update_async(subscription_id, params))
 
 
 async def list_invoices(config: StripeConfig, customer: str, limit: int = 12) -> list[dict[str, Any]]:
@@ -94,4 +95,5 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
         stripe.Webhook.construct_event(payload.decode("utf-8"), signature_header, secret)
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
         raise BadSignature(str(exc)) from exc
-    return json.loads(payload)
+    event: dict[str, Any] = json.loads(payload)
+    return event

@@ -91,7 +91,7 @@ def _header() -> rx.Component:
     )
 
 
-def _bubble(*children: rx.Component | rx.Var, mine: rx.Var | bool = False, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def _bubble(*children: rx.Component | rx.Var, mine: rx.Var | bool = False, **props) -> rx.Component:
     return rx.box(*children, padding="8px 12px", border_radius="12px", max_width="85%",
                   background=rx.cond(mine, S.color, "var(--gray-3)"), color=rx.cond(mine, S.on_color, "var(--gray-12)"),
                   align_self=rx.cond(mine, "flex-end", "flex-start"), **props)

@@ -123,7 +123,7 @@ class WidgetState(rx.State):
     # --- loading ----------------------------------------------------------------------------
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         """The organization's widget from `?organizationId=`, then the browser's facts and token."""
         params = self.router.url.query_parameters
         organization_id, locale = str(params.get("organizationId") or "")[:200], str(params.get("locale") or "")
@@ -197,7 +197,7 @@ class WidgetState(rx.State):
         self.status = found.conversation.status if found.conversation else ""
 
     @rx.event
-    async def refresh(self):  # type: ignore[no-untyped-def]
+    async def refresh(self):
         """The conversation's feed moved: reload, then mark read (open) or tell the launcher (closed)."""
         if self.phase != "chat":
             return None
@@ -205,7 +205,7 @@ class WidgetState(rx.State):
         return rx.call_script("window.livchatHidden === true", callback=WidgetState.unread)
 
     @rx.event
-    async def unread(self, hidden: bool):  # type: ignore[no-untyped-def]
+    async def unread(self, hidden: bool):
         current = await self._visitor()
         if current is None:
             return None
@@ -220,7 +220,7 @@ class WidgetState(rx.State):
 
     @rx.event
     @browser_input
-    async def start(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def start(self, form_data: dict):
         """The contact form: a 24 h contact session, its token kept by the bridge (and the loader)."""
         self.name_error = self.email_error = self.form_error = ""
         name, email = form_data.get("name"), form_data.get("email")
@@ -297,7 +297,7 @@ class WidgetState(rx.State):
             pass  # a typing signal is a courtesy: never an error for the visitor
 
     @rx.event
-    async def attach(self, _value: str = ""):  # type: ignore[no-untyped-def]
+    async def attach(self, _value: str = ""):
         """A file was chosen: the browser sends it to POST /api/widget/attachments with the token."""
         if self.phase != "chat" or not self._token:
             return None

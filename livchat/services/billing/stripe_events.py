@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import utcnow
@@ -84,11 +84,11 @@ async def _subscription_for(session: AsyncSession, obj: dict[str, Any], kind: st
             else None
     subscription_id = obj.get("id") if kind.startswith("customer.subscription.") else _invoice_subscription(obj)
     customer = obj.get("customer")
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if subscription_id:
-        conditions.append(Subscription.stripe_subscription_id == str(subscription_id))
+        conditions.append(col(Subscription.stripe_subscription_id) == str(subscription_id))
     if customer:
-        conditions.append(Subscription.stripe_customer_id == str(customer))
+        conditions.append(col(Subscription.stripe_customer_id) == str(customer))
     if conditions:
         found = (await session.exec(select(Subscription).where(or_(*conditions)))).first()
         if found is not None:

@@ -18,8 +18,8 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlmodel import select
+from sqlalchemy import ColumnElement, or_, update
+from sqlmodel import col, select
 
 from livchat.core.db import db, utcnow
 from livchat.core.logging import get_logger
@@ -41,7 +41,8 @@ _URL = re.compile(r"https?://[^\s<>\"']+")
 
 def backoff(attempts: int) -> timedelta:
     """Wait after the `attempts`-th failure: 30 s, 1 min, 2 min, ... at most an hour."""
-    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_WAIT)
+    wait: timedelta = min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_WAIT)
+    return wait
 
 
 def html_of(text: str) -> str:
@@ -61,9 +62,9 @@ def _config() -> brevo.BrevoConfig | None:
     return brevo.BrevoConfig(settings.brevo_api_key, settings.brevo_api_url, settings.email_from)
 
 
-def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return (EmailOutbox.status == EmailStatus.PENDING,
-            or_(EmailOutbox.next_attempt_at.is_(None), EmailOutbox.next_attempt_at <= now))  # type: ignore[union-attr,operator]
+def _due(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (col(EmailOutbox.status) == EmailStatus.PENDING,
+            or_(col(EmailOutbox.next_attempt_at).is_(None), col(EmailOutbox.next_attempt_at) <= now))
 
 
 async def send_pending(now: datetime | None = None, batch: int = BATCH) -> int:
@@ -74,7 +75,7 @@ async def send_pending(now: datetime | None = None, batch: int = BATCH) -> int:
     now = now or utcnow()
     async with db.session() as session:
         due = (await session.exec(select(EmailOutbox.id).where(*_due(now))
-                                  .order_by(EmailOutbox.created_at, EmailOutbox.id).limit(batch))).all()
+                                  .order_by(col(EmailOutbox.created_at), col(EmailOutbox.id)).limit(batch))).all()
     sent = 0
     for email_id in due:
         sent += await _send_one(config, email_id, now)
@@ -83,7 +84,7 @@ async def send_pending(now: datetime | None = None, batch: int = BATCH) -> int:
 
 async def _send_one(config: brevo.BrevoConfig, email_id: str, now: datetime) -> int:
     async with db.session() as session:
-        claimed = await session.exec(update(EmailOutbox).where(EmailOutbox.id == email_id, *_due(now))  # type: ignore[call-overload]
+        claimed = await session.exec(update(EmailOutbox).where(col(EmailOutbox.id) == email_id, *_due(now))
                                      .values(next_attempt_at=now + CLAIM_LEASE))
         await session.commit()
         if claimed.rowcount != 1:

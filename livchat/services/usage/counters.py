@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.db import utcnow
+from livchat.core.db import table_of, utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Instance, UsageDaily
 from livchat.services.billing.plans import instance_allowance
@@ -51,7 +51,7 @@ async def increment(session: AsyncSession, organization_id: str | None, instance
     counters = {name: int(value) for name, value in counters.items() if value}
     if not counters:
         return
-    table = UsageDaily.__table__
+    table = table_of(UsageDaily)
     now = utcnow()
     statement = _insert_for(session)(table).values(
         id=new_id("use"), organization_id=organization_id, instance_id=instance_id or "",
@@ -95,7 +95,7 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
     now = now or utcnow()
     day = now.date()
     if quota > 0:
-        table = UsageDaily.__table__
+        table = table_of(UsageDaily)
         statement = _insert_for(session)(table).values(
             id=new_id("use"), organization_id=organization_id, instance_id="", day=day, updated_at=now,
             quota_used=1, **{name: 0 for name in COUNTERS})
@@ -104,9 +104,10 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
             set_={"quota_used": table.c.quota_used + 1, "updated_at": now},
             where=table.c.quota_used < quota,
         ).returning(table.c.quota_used)
-        used = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
+        used = (await session.exec(statement)).scalar()
         if used is not None:
-            if template := usage_alerts.threshold_reached(used, quota):  # 80 % or 100 %: owners are told
+            template = usage_alerts.threshold_reached(used, quota) if organization_id is not None else None
+            if template:  # 80 % or 100 %: owners are told
                 await usage_alerts.tell_owners(session, organization_id, template, used, quota)
             return day, quota_result(quota, used, now)
     raise QuotaExceeded(quota_result(quota, quota + 1, now))
@@ -116,9 +117,9 @@ async def give_back_daily_quota(session: AsyncSession, organization_id: str | No
     """A send that failed does not count: return what `take_daily_quota` took on `day`."""
     if organization_id is None or day is None:
         return
-    await session.exec(update(UsageDaily).where(  # type: ignore[call-overload]
-        UsageDaily.organization_id == organization_id, UsageDaily.instance_id == "", UsageDaily.day == day,
-        UsageDaily.quota_used > 0).values(quota_used=UsageDaily.quota_used - 1))
+    await session.exec(update(UsageDaily).where(
+        col(UsageDaily.organization_id) == organization_id, col(UsageDaily.instance_id) == "", col(UsageDaily.day) == day,
+        col(UsageDaily.quota_used) > 0).values(quota_used=UsageDaily.quota_used - 1))
 
 
 MAX_REPORT_DAYS = 366
@@ -136,7 +137,7 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
     rows = (await session.exec(
         select(UsageDaily).where(UsageDaily.organization_id == organization_id,
                                  UsageDaily.day >= start, UsageDaily.day <= end)
-        .order_by(UsageDaily.day, UsageDaily.instance_id))).all()
+        .order_by(col(UsageDaily.day), col(UsageDaily.instance_id)))).all()
     today = today or utcnow().date()
     sent_today, quota_used = (await session.exec(
         select(func.coalesce(func.sum(UsageDaily.messages_sent), 0), func.coalesce(func.sum(UsageDaily.quota_used), 0))
