@@ -106,8 +106,8 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
         ).returning(table.c.quota_used)
         used = (await session.exec(statement)).scalar()
         if used is not None:
-            template = usage_alerts.threshold_reached(used, quota) if organization_id is not None else None
-            if template:  # 80 % or 100 %: owners are told
+            template = usage_alerts.threshold_reached(used, quota)
+            if template and organization_id is not None:  # 80 % or 100 %: owners are told
                 await usage_alerts.tell_owners(session, organization_id, template, used, quota)
             return day, quota_result(quota, used, now)
     raise QuotaExceeded(quota_result(quota, quota + 1, now))
