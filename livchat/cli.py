@@ -57,7 +57,7 @@ async def _create_api_key(args: argparse.Namespace) -> int:
 
 async def _emails(args: argparse.Namespace) -> int:
     """The email outbox: without an email provider, this is where reset and invitation links are."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from livchat.models import EmailOutbox
     from livchat.services.notifications.email import (
@@ -65,7 +65,7 @@ async def _emails(args: argparse.Namespace) -> int:
     )
 
     async with db.session() as session:
-        query = select(EmailOutbox).order_by(EmailOutbox.id.desc()).limit(args.limit)  # type: ignore[attr-defined]
+        query = select(EmailOutbox).order_by(col(EmailOutbox.id).desc()).limit(args.limit)
         if args.to:
             query = query.where(EmailOutbox.to_email == args.to.strip().lower())
         rows = (await session.exec(query)).all()
@@ -83,7 +83,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_async(coro_fn):  # type: ignore[no-untyped-def]
+def _run_async(coro_fn):
     def runner(args: argparse.Namespace) -> int:
         async def main() -> int:
             try:

@@ -102,6 +102,9 @@ PERMISSIONS: dict[str, str] = {
     "WidgetSettingsState.remove_logo": "manage_widget",
     # The test panel's "keep this number": the anonymous instance joins the organization
     "KeepConnectionState.keep": "manage_instances",
+    # Dashboard: billing (owners change the plan; the portal shows payment details)
+    "BillingState.choose_plan": "manage_billing",
+    "BillingState.open_portal": "manage_billing",
 }
 
 _SHOWS = "shows the organization's data to any member; changes nothing"
@@ -110,6 +113,8 @@ _SELF = "acts on the signed-in person's own session and organizations, not on th
 _PUBLIC = "a public page's (signed out: sign-in, sign-up, password reset, language)"
 _PANEL = "the landing page's test panel: a visitor's own anonymous session, no organization"
 _PHONE = "the simulated phone plays the contact's side in the sandbox: no organization data changes"
+_VISITOR = ("the widget's visitor: acts only as the contact session its token names, in the page's organization "
+            "(tests/accounts/test_tenant_isolation.py probes it with another organization's visitor)")
 
 NOT_ROLE_GATED: dict[str, str] = {
     **dict.fromkeys([
@@ -121,6 +126,8 @@ NOT_ROLE_GATED: dict[str, str] = {
         "ShellState.load", "InboxState.load", "InboxState.refresh", "InboxState.set_status_filter",
         "InboxState.search", "InboxState.load_older", "InboxState.watch_conversation", "WidgetSettingsState.load",
         "WidgetSettingsState.reload",
+        "BillingState.load", "BillingState.load_invoices",
+        "BillingState.await_checkout",
     ], _SHOWS),
     **dict.fromkeys([
         "KnowledgeState.load", "KnowledgeState.refresh", "KnowledgeState.load_more", "AgentState.load",
@@ -156,4 +163,6 @@ NOT_ROLE_GATED: dict[str, str] = {
         "SandboxPhoneState.send", "SandboxPhoneState.mark", "SandboxPhoneState.disconnect",
         "SandboxPhoneState.reconnect", "SandboxPhoneState.logout",
     ], _PHONE),
+    **dict.fromkeys([f"WidgetState.{name}" for name in (
+        "load", "boot", "refresh", "unread", "start", "send", "ask", "set_draft", "attach", "attached")], _VISITOR),
 }

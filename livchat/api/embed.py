@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def _serve(name: str, request: Request) -> Response:
     return Response(script.gzipped if gzipped else script.body, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _route(name: str):  # type: ignore[no-untyped-def]
+def _route(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         return _serve(name, request)
 

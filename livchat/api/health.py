@@ -17,7 +17,7 @@ log = get_logger("health")
 async def health() -> JSONResponse:
     try:
         async with db.session() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]  # sqlmodel types exec() for ORM statements only
         db_ok = True
     except Exception as exc:  # the point is to report it, not to raise
         log.error("health: database unreachable", exc_info=exc)

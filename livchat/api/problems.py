@@ -21,6 +21,10 @@ log = get_logger("api")
 
 PROBLEM_JSON = "application/problem+json"
 
+# A route's documented error responses (`responses=`), in the type FastAPI's decorators declare: a bare
+# {404: {...}} literal assigned to a constant infers dict[int, dict[str, str]], which they refuse.
+Responses = dict[int | str, dict[str, Any]]
+
 _CODES_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",

@@ -39,8 +39,9 @@ router = api_router(prefix="/api/widget", tags=["widget"])
 _TOKEN_HEADER = Header(alias="X-Contact-Token", description="The `contactToken` of POST /api/widget/sessions.")
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 # With LIVCHAT_STORAGE=s3 a stored file is a redirect to the bucket, made after the same checks.
-PRESIGNED_REDIRECT = {302: {"description": "With LIVCHAT_STORAGE=s3: `Location` is a presigned URL of the file, "
-                                           "valid S3_PRESIGN_SECONDS (not cached)"}}
+PRESIGNED_REDIRECT: dict[int | str, dict[str, Any]] = {302: {
+    "description": "With LIVCHAT_STORAGE=s3: `Location` is a presigned URL of the file, valid S3_PRESIGN_SECONDS "
+                   "(not cached)"}}
 
 
 async def contact_principal(request: Request,
@@ -61,7 +62,8 @@ def _ip(request: Request) -> str | None:
 def served_response(served: Served, headers: dict[str, str], **file_options: Any) -> Response:
     """A stored file the caller may read: streamed from disk, or (S3) a 302 to a presigned URL made
     for this request. The redirect is never cached: it must not outlive the URL it points to."""
-    if served.url is not None:
+    if served.path is None:
+        assert served.url is not None  # one of the two, always (core/storage.py Served)
         return RedirectResponse(served.url, status_code=302,
                                 headers={**_NOSNIFF, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     return FileResponse(served.path, headers=headers, **file_options)

@@ -17,7 +17,7 @@ CLERK_REACT = "@clerk/clerk-react@5.61.11"
 CLERK_LOCALIZATIONS = "@clerk/localizations@3.37.9"
 AFTER_CLERK = "/api/auth/clerk"
 
-PT_BR = rx.Var("ptBR", _var_data=VarData(imports={CLERK_LOCALIZATIONS: [ImportVar(tag="ptBR")]}))
+PT_BR: rx.Var = rx.Var("ptBR", _var_data=VarData(imports={CLERK_LOCALIZATIONS: [ImportVar(tag="ptBR")]}))
 
 # Runs on the signed-out page: Clerk's script sets window.Clerk once loaded; end Clerk's session
 # too (else Clerk's sign-in would let the same person straight back in), then go to sign-in.

@@ -30,7 +30,7 @@ def brand() -> rx.Component:
 DOCS = "/docs"  # served by the API app (FastAPI), not a Reflex page: links reload the document
 
 
-def docs_link(*children: rx.Component | rx.Var, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def docs_link(*children: rx.Component | rx.Var, **props) -> rx.Component:
     return rx.link(*(children or (t("nav.docs"),)), href=DOCS, reload_document=True, **props)
 
 

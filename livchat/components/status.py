@@ -11,10 +11,13 @@ STATUS_COLORS = {"connected": "green", "connecting": "amber", "disconnected": "g
                  "delivered": "teal", "read": "green", "failed": "red", "received": "violet", "pending": "gray",
                  "active": "green", "failing": "red", "paused": "amber", "revoked": "gray", "none": "gray",
                  "unresolved": "amber", "escalated": "red", "resolved": "green", "processing": "blue",
-                 "ready": "green"}
+                 "ready": "green",
+                 # billing: subscriptions and invoices
+                 "trialing": "blue", "past_due": "red", "canceled": "gray", "paid": "green", "open": "amber",
+                 "draft": "gray", "void": "gray", "uncollectible": "red"}
 
 
-def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:
     """`status` shown as `<prefix>.<status>` translated, in its colour (class `status-<status>`);
     a status with no translation under `prefix` shows as it is, in gray."""
     return rx.match(

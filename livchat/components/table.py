@@ -74,7 +74,7 @@ def data_table(
     if empty_key is None:
         return table
     return rx.cond(
-        rows.length() > 0,  # type: ignore[attr-defined]
+        rows.length() > 0,
         table,
         rx.text(t(empty_key), color_scheme="gray", **({"id": empty_id} if empty_id else {})),
     )

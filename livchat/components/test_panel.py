@@ -317,7 +317,7 @@ def _feed() -> rx.Component:
         rx.cond(PanelState.copied_what == "secret", rx.text(t("test_panel.copied"), size="1", color_scheme="green",
                                                             role="status")),
         rx.cond(
-            PanelFeed.events.length() > 0,  # type: ignore[attr-defined]
+            PanelFeed.events.length() > 0,
             rx.vstack(rx.foreach(PanelFeed.events, _delivery), spacing="2", width="100%"),
             rx.text(t("test_panel.feed.empty"), size="2", color_scheme="gray", as_="p", id="panel-feed-empty"),
         ),
@@ -417,4 +417,4 @@ def test_panel() -> rx.Component:
     )
 
 
-test_panel.__test__ = False  # type: ignore[attr-defined]  # a component, not a pytest test
+test_panel.__test__ = False  # a component, not a pytest test

@@ -32,7 +32,7 @@ def _formatted(iso: rx.Var, utc: bool) -> rx.Var:
     )
 
 
-def local_time(iso: rx.Var, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def local_time(iso: rx.Var, **props) -> rx.Component:
     """`iso` (UTC, RFC 3339, or "") in the viewer's local time; its UTC time in the tooltip."""
     return rx.el.time(_formatted(iso, utc=False), date_time=iso, title=_formatted(iso, utc=True),
                       class_name="lc-time", **props)

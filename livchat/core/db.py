@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, types
+from sqlalchemy import Table, event, inspect, types
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import create_engine
+from sqlmodel import SQLModel, create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.settings import get_settings
@@ -122,6 +122,14 @@ class Database:
 
 
 db = Database()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements past the ORM (bulk inserts, upserts, `table.c.x`):
+    the same object as `model.__table__`, which SQLModel does not declare to type checkers."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def utcnow() -> datetime:

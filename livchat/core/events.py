@@ -34,8 +34,9 @@ class DomainEvent:
 
 
 E = TypeVar("E", bound=DomainEvent)
-Handler = Callable[[Any], Awaitable[None]]
-TxHandler = Callable[[AsyncSession, Any], Awaitable[None]]
+# A handler's result is ignored (object: one that returns a count, say, subscribes as well).
+Handler = Callable[[Any], Awaitable[object]]
+TxHandler = Callable[[AsyncSession, Any], Awaitable[object]]
 _PENDING = "livchat_pending_events"
 
 
@@ -45,7 +46,7 @@ class EventBus:
         self._tx_handlers: dict[type[DomainEvent], list[TxHandler]] = defaultdict(list)
 
     def subscribe_in_transaction(
-        self, event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]
+        self, event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[object]]
     ) -> Callable[[], None]:
         self._tx_handlers[event_type].append(handler)
         return lambda: self._tx_handlers[event_type].remove(handler)

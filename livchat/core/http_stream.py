@@ -29,7 +29,7 @@ class _Protocol(asyncio.Protocol):
         self._room: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # asyncio hands over the Transport it made, typed Base
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -119,8 +119,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
         assert transport is not None
-        self._protocol.transport = transport  # type: ignore[assignment]  # flow control goes through TLS now
-        return AsyncioStream(transport, self._protocol)  # type: ignore[arg-type]
+        self._protocol.transport = transport  # flow control goes through TLS now
+        return AsyncioStream(transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # asked of idle connections: closed by the peer, or stray bytes

@@ -88,7 +88,7 @@ async def verify_session_token(
         raise ClerkTokenError("token-missing-claims")
     if claims.get("sts") == "pending":
         raise ClerkTokenError("session-pending")
-    org = claims.get("o") if isinstance(claims.get("o"), dict) else {}
+    org = claims["o"] if isinstance(claims.get("o"), dict) else {}
     return ClerkSession(
         user_id=claims["sub"],
         session_id=claims.get("sid"),

@@ -13,9 +13,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from livchat.core.storage import ObjectTooLarge, Served, checked_key
 
@@ -68,7 +68,8 @@ class S3Storage:
         try:
             if max_bytes is not None and int(found.get("ContentLength") or 0) > max_bytes:
                 raise ObjectTooLarge(key)
-            return body.read()
+            data: bytes = body.read()
+            return data
         finally:
             body.close()
 
@@ -93,10 +94,11 @@ class S3Storage:
     def presigned_url(self, key: str, *, content_type: str, filename: str | None = None, inline: bool = True,
                       seconds: int | None = None) -> str:
         """A GET URL for one object (no network: signed locally), valid `seconds` from now."""
-        return self.s3.generate_presigned_url("get_object", ExpiresIn=seconds or self.presign_seconds, Params={
+        url: str = self.s3.generate_presigned_url("get_object", ExpiresIn=seconds or self.presign_seconds, Params={
             "Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": content_type,
             "ResponseContentDisposition": content_disposition(filename, inline),
             "ResponseCacheControl": "private, max-age=60"})
+        return url
 
     async def serve(self, key: str, *, content_type: str, filename: str | None = None,
                     inline: bool = True) -> Served:

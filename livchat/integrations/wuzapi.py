@@ -283,10 +283,11 @@ class WuzapiClient:
     # -- session --
 
     async def connect(self, token: str, events: list[str] | None = None) -> dict[str, Any]:
-        return await self._request(
+        data: dict[str, Any] = await self._request(
             "POST", "/session/connect", token=token,
             json={"Subscribe": events or SUBSCRIBE_ALL, "Immediate": True},
         )
+        return data
 
     async def disconnect(self, token: str) -> None:
         await self._request("POST", "/session/disconnect", token=token)
@@ -314,7 +315,8 @@ class WuzapiClient:
 
     async def pair_phone(self, token: str, phone: str) -> str:
         data = await self._request("POST", "/session/pairphone", token=token, json={"Phone": phone})
-        return data.get("LinkingCode", "")
+        code: str = data.get("LinkingCode", "")
+        return code
 
     async def set_hmac_key(self, token: str, key: str) -> None:
         await self._request("POST", "/session/hmac/config", token=token, json={"hmac_key": key}, enveloped=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field
@@ -26,7 +26,10 @@ def org_field(nullable: bool = False) -> Any:
     )
 
 
-def fk(target: str, *, nullable: bool = True, index: bool = True, ondelete: str = "CASCADE") -> Any:
+OnDelete = Literal["CASCADE", "SET NULL", "RESTRICT"]
+
+
+def fk(target: str, *, nullable: bool = True, index: bool = True, ondelete: OnDelete = "CASCADE") -> Any:
     return Field(
         default=None if nullable else ...,
         foreign_key=target,
@@ -62,8 +65,8 @@ def json_list() -> Any:
 
 def json_dict(column_name: str | None = None) -> Any:
     """`column_name` lets an attribute such as `metadata_` map to a column named `metadata`."""
-    name = [column_name] if column_name else []
-    return Field(default_factory=dict, sa_column=Column(*name, JSON, nullable=False))
+    column = Column(column_name, JSON, nullable=False) if column_name else Column(JSON, nullable=False)
+    return Field(default_factory=dict, sa_column=column)
 
 
 def long_text(nullable: bool = True) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -18,7 +19,7 @@ from livchat.models._base import (
 from livchat.models.enums import Plan, Role
 
 
-def clerk_version() -> int | None:
+def clerk_version() -> Any:  # the field; the column holds an int or None
     """Clerk's `updated_at` (epoch ms) of the last webhook applied: an older event is ignored."""
     return Field(default=None, sa_column=Column(BigInteger, nullable=True))
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
 
 from livchat.components.clerk import clerk_sign_out, clerk_sign_up
@@ -18,13 +21,13 @@ from livchat.state.account_forms import (
 )
 
 
-def submit(label_key: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def submit(label_key: str, **props) -> rx.Component:
     """A form's submit button, enabled once the page's state has loaded: a submit sent before
     would be answered, then wiped by the page's own on_load."""
     return rx.button(t(label_key), type="submit", size="3", width="100%", disabled=~rx.State.is_hydrated, **props)
 
 
-def field(label_key: str, name: str, type_: str = "text", **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def field(label_key: str, name: str, type_: str = "text", **props) -> rx.Component:
     return labelled(label_key, rx.input(name=name, id=f"field-{name}", type=type_, width="100%", size="3", **props),
                     f"field-{name}", width="100%")
 
@@ -164,7 +167,7 @@ def select_organization() -> rx.Component:
         "accounts.orgs.title",
         rx.text(t("accounts.orgs.subtitle"), color_scheme="gray", size="2"),
         rx.cond(
-            OrganizationsState.organizations.length() > 0,  # type: ignore[attr-defined]
+            OrganizationsState.organizations.length() > 0,
             rx.vstack(
                 rx.foreach(
                     OrganizationsState.organizations,
@@ -217,7 +220,8 @@ def signed_out() -> rx.Component:
 
 
 def register(app: rx.App) -> list[str]:
-    pages = [(sign_up, "/sign-up", "LivChat — Sign up", SignUpState.load)]
+    pages: list[tuple[Callable[[], rx.Component], str, str, Any]] = [
+        (sign_up, "/sign-up", "LivChat — Sign up", SignUpState.load)]
     if not get_settings().clerk_enabled:  # with Clerk, passwords (and their reset) are Clerk's
         pages += [(forgot_password, "/forgot-password", "LivChat — Password", PasswordResetState.load),
                   (reset_password, "/reset-password", "LivChat — Password", PasswordResetState.load)]

@@ -274,7 +274,7 @@ def _webhook_card() -> rx.Component:
             rx.el.legend(rx.text(t("dashboard_whatsapp.webhooks.events"), size="2", weight="medium"),
                          margin_bottom="6px"),
             rx.flex(
-                *[rx.checkbox(event, checked=S.webhook_events.contains(event),  # type: ignore[attr-defined]
+                *[rx.checkbox(event, checked=S.webhook_events.contains(event),
                               on_change=S.toggle_event(event), disabled=~S.can_manage,
                               class_name="webhook-event", id=f"event-{event.replace('.', '-')}")
                   for event in WEBHOOK_EVENT_TYPES],

@@ -310,7 +310,7 @@ def _playground_card() -> rx.Component:
             ),
             on_submit=A.ask, reset_on_submit=False, width="100%",
         ),
-        rx.cond(A.answer.contains("text"), _outcome()),  # type: ignore[attr-defined]
+        rx.cond(A.answer.contains("text"), _outcome()),
         spacing="3", width="100%",
     ), width="100%")
 

@@ -91,7 +91,7 @@ def _invite_form() -> rx.Component:
 
 def _invitations() -> rx.Component:
     return rx.cond(
-        MembersState.invitations.length() > 0,  # type: ignore[attr-defined]
+        MembersState.invitations.length() > 0,
         rx.vstack(
             rx.heading(t("accounts.members.pending"), as_="h2", size="3"),
             rx.foreach(
@@ -115,7 +115,7 @@ def _invitations() -> rx.Component:
 
 def _outbox() -> rx.Component:
     return rx.cond(
-        MembersState.emails.length() > 0,  # type: ignore[attr-defined]
+        MembersState.emails.length() > 0,
         rx.vstack(
             rx.heading(t("accounts.members.outbox"), as_="h2", size="3"),
             rx.text(t("accounts.members.outbox_hint"), size="2", color_scheme="gray"),

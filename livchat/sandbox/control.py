@@ -44,7 +44,7 @@ def build_control_routes(sandbox: Sandbox) -> list[Route]:
 
         return Route(path, endpoint, methods=[method])
 
-    def session_of(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    def session_of(body: dict[str, Any]):
         return sandbox.find_session(token=str(body.get("token") or ""), session_id=str(body.get("id") or ""),
                                     phone=str(body.get("phone") or ""))
 

@@ -141,6 +141,7 @@ def message_event(
     file_name: str = "",
 ) -> dict[str, Any]:
     """An inbound Message event from `sender` (a JID) to the linked number."""
+    body: dict[str, Any]
     if media_kind:
         body = {MEDIA_KINDS[media_kind]: _media_message(media_kind, media, mime_type, text, file_name, unix)}
     elif reply_to or "://" in text:

@@ -123,7 +123,7 @@ def build_routes(sandbox: Sandbox) -> list[Route]:
 
     async def connect(request: Request, user: User) -> Response:
         body = await payload(request)
-        subscribe = body.get("subscribe") if isinstance(body.get("subscribe"), list) else []
+        subscribe = body["subscribe"] if isinstance(body.get("subscribe"), list) else []
         user = sandbox.connect(user, [str(e) for e in subscribe])
         if not body.get("immediate"):
             await asyncio.sleep(sandbox.config.connect_wait_s)  # WuzAPI waits before answering

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import delete, select, update
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
@@ -97,7 +97,7 @@ async def claim(organization_id: str, key: str, method: str, path: str, fingerpr
             if existing is None:
                 continue
             if existing.expires_at <= now:
-                await session.exec(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))  # type: ignore[call-overload]
+                await session.exec(delete(IdempotencyKey).where(col(IdempotencyKey.id) == existing.id))
                 await session.commit()
                 continue
             if existing.request_hash != fingerprint:
@@ -116,9 +116,9 @@ async def claim(organization_id: str, key: str, method: str, path: str, fingerpr
 
 async def _take_over(session: AsyncSession, row_id: str, now: datetime) -> bool:
     """The holder's lease lapsed before it dispatched (it died): the key is ours if we win the race."""
-    taken = await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
-        IdempotencyKey.id == row_id, IdempotencyKey.response_status.is_(None),  # type: ignore[union-attr]
-        IdempotencyKey.dispatched_at.is_(None), IdempotencyKey.lease_expires_at <= now,  # type: ignore[union-attr,operator]
+    taken = await session.exec(update(IdempotencyKey).where(
+        col(IdempotencyKey.id) == row_id, col(IdempotencyKey.response_status).is_(None),
+        col(IdempotencyKey.dispatched_at).is_(None), col(IdempotencyKey.lease_expires_at) <= now,
     ).values(lease_expires_at=now + lease()))
     await session.commit()
     return bool(taken.rowcount == 1)
@@ -127,18 +127,18 @@ async def _take_over(session: AsyncSession, row_id: str, now: datetime) -> bool:
 async def mark_dispatched(organization_id: str, key: str) -> None:
     """The request may leave for WuzAPI now: whatever happens next, it is never run again."""
     async with db.session() as session:
-        await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
-            IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key,
-            IdempotencyKey.response_status.is_(None)).values(dispatched_at=utcnow()))  # type: ignore[union-attr]
+        await session.exec(update(IdempotencyKey).where(
+            col(IdempotencyKey.organization_id) == organization_id, col(IdempotencyKey.key) == key,
+            col(IdempotencyKey.response_status).is_(None)).values(dispatched_at=utcnow()))
         await session.commit()
 
 
 async def complete(organization_id: str, key: str, status: int, body: str,
                    headers: dict[str, str] | None = None) -> None:
     async with db.session() as session:
-        await session.exec(update(IdempotencyKey).where(  # type: ignore[call-overload]
-            IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key,
-            IdempotencyKey.response_status.is_(None)).values(  # type: ignore[union-attr]
+        await session.exec(update(IdempotencyKey).where(
+            col(IdempotencyKey.organization_id) == organization_id, col(IdempotencyKey.key) == key,
+            col(IdempotencyKey.response_status).is_(None)).values(
             response_status=status, response_body=body, response_headers=headers or {}, lease_expires_at=None))
         await session.commit()
 
@@ -147,15 +147,15 @@ async def release(organization_id: str, key: str) -> None:
     """The request certainly did nothing (refused, or failed before it could send): the client
     may retry with the same key."""
     async with db.session() as session:
-        await session.exec(delete(IdempotencyKey).where(  # type: ignore[call-overload]
-            IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key,
-            IdempotencyKey.response_status.is_(None)))  # type: ignore[union-attr]
+        await session.exec(delete(IdempotencyKey).where(
+            col(IdempotencyKey.organization_id) == organization_id, col(IdempotencyKey.key) == key,
+            col(IdempotencyKey.response_status).is_(None)))
         await session.commit()
 
 
 async def purge_expired() -> int:
     async with db.session() as session:
-        result = await session.exec(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow()))  # type: ignore[call-overload]
+        result = await session.exec(delete(IdempotencyKey).where(col(IdempotencyKey.expires_at) <= utcnow()))
         await session.commit()
         return result.rowcount or 0
 

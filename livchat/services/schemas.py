@@ -14,21 +14,35 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 
+# Overloaded so that a datetime is known to give a string (no None check at callers that have one).
+@overload
+def rfc3339(value: datetime) -> str: ...
+@overload
+def rfc3339(value: None) -> None: ...
 def rfc3339(value: datetime | None) -> str | None:
     """`2026-01-15T12:00:00.123456Z` (as precise as the value)."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
+@overload
+def rfc3339_ms(value: datetime) -> str: ...
+@overload
+def rfc3339_ms(value: None) -> None: ...
 def rfc3339_ms(value: datetime | None) -> str | None:
     """`2026-01-15T12:00:00.123Z`: the webhook envelope's and the delivery log's precision."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 
+
+# An OpenAPI example object (`json_schema_extra={"examples": [...]}`): annotating the module-level
+# example constants with it lets pydantic's JsonValue accept them (a bare dict literal infers dict[str, object]).
+Example = JsonDict
 
 # A datetime in Python, an RFC 3339 string in JSON (and in the OpenAPI document).
 Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]

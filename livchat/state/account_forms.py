@@ -44,14 +44,14 @@ class SignInState(rx.State):
     busy: bool = False
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         code = self.router.url.query_parameters.get("error", "")
         self.error = f"accounts.errors.{code}" if code in SIGN_IN_ERRORS else ""
         return await _signed_in_elsewhere(self)
 
     @rx.event
     @browser_input
-    async def sign_in(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def sign_in(self, form_data: dict):
         self.error = ""
         next_path = auth.safe_next(self.router.url.query_parameters.get("next"))
         async with db.session() as session:
@@ -74,7 +74,7 @@ class SignUpState(rx.State):
     invited_organization: str = ""
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         self.error = ""
         self.invited_email = self.invited_organization = ""
         token = self.router.url.query_parameters.get("invite", "")
@@ -90,7 +90,7 @@ class SignUpState(rx.State):
 
     @rx.event
     @browser_input
-    async def sign_up(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def sign_up(self, form_data: dict):
         self.error = ""
         invite = self.router.url.query_parameters.get("invite", "")
         email, password, name = _field(form_data, "email"), _field(form_data, "password"), _field(form_data, "name")
@@ -124,7 +124,7 @@ class PasswordResetState(rx.State):
 
     @rx.event
     @browser_input
-    async def request_link(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def request_link(self, form_data: dict):
         self.error = ""
         email = _field(form_data, "email")
         try:
@@ -175,7 +175,7 @@ class InviteState(rx.State):
 
     @rx.event
     @authorized
-    async def accept(self):  # type: ignore[no-untyped-def]
+    async def accept(self):
         token = self.router.url.query_parameters.get("token", "")
         user_session, user = await signed_in(self)
         async with db.session() as session:
@@ -207,7 +207,7 @@ class OrganizationsState(rx.State):
 
     @rx.event
     @authorized
-    async def open(self, organization_id: str):  # type: ignore[no-untyped-def]
+    async def open(self, organization_id: str):
         user_session, _ = await signed_in(self)
         async with db.session() as session:
             try:
@@ -219,7 +219,7 @@ class OrganizationsState(rx.State):
 
     @rx.event
     @authorized
-    async def create(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def create(self, form_data: dict):
         self.error = ""
         user_session, user = await signed_in(self)
         async with db.session() as session:

@@ -91,7 +91,7 @@ class AgentState(ErrorsMixin, rx.State):
         self.question = question
         self.answer = {"text": out.text, "action": out.action, "reason": out.reason or "", "agent": out.agent,
                        "language": out.language, "duration": f"{out.duration_ms:.0f}"}
-        self.sources = [{"file": s.filename, "heading": s.heading, "chunk": s.chunk_id} for s in out.sources]
+        self.sources = [{"file": s.filename or "", "heading": s.heading or "", "chunk": s.chunk_id or ""} for s in out.sources]
         self.passages = [hit_row(h) for h in out.passages]
         self.trace = [{"tool": s.tool, "result": s.result[:300], "duration": f"{s.duration_ms:.0f}"}
                       for s in out.trace]

@@ -62,7 +62,7 @@ class ApiKeysState(rx.State):
 
     @rx.event
     @authorized
-    async def create(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def create(self, form_data: dict):
         ctx = await current_context(self)
         self.error = ""
         try:
@@ -92,6 +92,6 @@ class ApiKeysState(rx.State):
         await self._reload(ctx.organization.id)
 
     @rx.event
-    def dismiss_secret(self):  # type: ignore[no-untyped-def]
+    def dismiss_secret(self):
         self.showing_secret = False
         return show_secret("")

@@ -57,13 +57,13 @@ def feed_watcher(on_change: Any, counter: rx.Var | None = None) -> rx.Component:
     if getattr(getattr(on_change, "fn", None), "__name__", "") == PAGE_LOAD_HANDLER:
         # A page load records the tab's organization anew; a feed event must only check it.
         raise ValueError("feed_watcher needs a refresh handler, not `load`")
-    counter = OrgFeed.version if counter is None else counter
+    watched = OrgFeed.version if counter is None else counter
 
     def watcher(parity: str) -> rx.Component:
         return rx.box(on_mount=on_change, display="none", class_name=f"feed-watcher feed-{parity}",
-                      data_version=counter)
+                      data_version=watched)
 
-    return rx.cond(counter % 2 == 0, watcher("even"), watcher("odd"))
+    return rx.cond(watched % 2 == 0, watcher("even"), watcher("odd"))
 
 
 async def push(app: rx.App, event: ev.WhatsAppEvent) -> None:

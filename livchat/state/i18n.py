@@ -33,7 +33,7 @@ class LangState(rx.State):
             self.chosen = language
 
     @rx.event
-    def detect_browser_language(self):  # type: ignore[no-untyped-def]
+    def detect_browser_language(self):
         if not self.browser_language:
             return rx.call_script(_BROWSER_LANGUAGES_JS, callback=LangState.set_browser_language)
         return None

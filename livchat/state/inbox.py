@@ -161,7 +161,7 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         """The page opened; `?conversation=<id>` (the handoff email's link) opens that one."""
         ctx = await current_context(self)
         self.error, self.selected, self.conversation, self.messages = "", "", {}, []
@@ -186,13 +186,13 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def search(self, form_data: dict) -> None:  # type: ignore[type-arg]
+    async def search(self, form_data: dict) -> None:
         self.query = " ".join(str(form_data.get("query") or "").split())[:inbox.MAX_SEARCH_LENGTH]
         await self._reload_list(await current_context(self))
 
     @rx.event
     @authorized
-    async def open(self, conversation_id: str):  # type: ignore[no-untyped-def]
+    async def open(self, conversation_id: str):
         ctx = await current_context(self)
         self.error = ""
         try:
@@ -260,14 +260,14 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def select_next(self):  # type: ignore[no-untyped-def]
+    async def select_next(self):
         """`j`: the next conversation down the list."""
         target = self._neighbour(1)
         return InboxState.open(target) if target and target != self.selected else None
 
     @rx.event
     @authorized
-    async def select_previous(self):  # type: ignore[no-untyped-def]
+    async def select_previous(self):
         """`k`: the conversation above."""
         target = self._neighbour(-1)
         return InboxState.open(target) if target and target != self.selected else None
@@ -315,7 +315,7 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def send(self, form_data: dict) -> None:  # type: ignore[type-arg]
+    async def send(self, form_data: dict) -> None:
         if not self.selected:
             return
         text = str(form_data.get("text") or "")
@@ -343,7 +343,7 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def insert_saved_reply(self, saved_reply_id: str):  # type: ignore[no-untyped-def]
+    async def insert_saved_reply(self, saved_reply_id: str):
         """Put a saved reply's text at the cursor of the reply box (the operator may edit it)."""
         text = next((r["text"] for r in self.saved if r["id"] == saved_reply_id), None)
         if text is None:
@@ -352,7 +352,7 @@ class InboxState(rx.State):
 
     @rx.event
     @authorized
-    async def create_saved_reply(self, form_data: dict) -> None:  # type: ignore[type-arg]
+    async def create_saved_reply(self, form_data: dict) -> None:
         ctx = await current_context(self)
         self.error = ""
         try:

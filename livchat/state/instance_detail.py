@@ -274,7 +274,7 @@ class InstanceDetailState(rx.State):
         ctx = await current_context(self)
         self.error, self.error_detail, self.notice = "", "", ""
         if not self.found:
-            return
+            return None
         try:
             async with db.session() as session:
                 view = await change(session, ctx)
@@ -287,7 +287,7 @@ class InstanceDetailState(rx.State):
 
     @rx.event(background=True)
     @authorized
-    async def save_webhook(self):  # type: ignore[no-untyped-def]
+    async def save_webhook(self):
         """Background: checking the URL resolves its host (DNS), a network call."""
         async with self:
             url, events, instance_id = self.webhook_url, list(self.webhook_events), self.instance.get("id", "")
@@ -311,7 +311,7 @@ class InstanceDetailState(rx.State):
 
     @rx.event
     @authorized
-    async def rotate_secret(self):  # type: ignore[no-untyped-def]
+    async def rotate_secret(self):
         instance_id = self.instance.get("id", "")
         return await self._webhook_change(lambda s, ctx: endpoints.rotate_secret(s, ctx.actor, instance_id))
 
@@ -337,7 +337,7 @@ class InstanceDetailState(rx.State):
 
     @rx.event(background=True)
     @authorized
-    async def send_message(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def send_message(self, form_data: dict):
         """Background: sending calls WuzAPI. Same limits as the API (per-second and daily quota).
         A sent text leaves the field (a second click must not send it again); a refused one stays."""
         async with self:

@@ -172,7 +172,7 @@ class KnowledgeState(ErrorsMixin, rx.State):
 
     @rx.event(background=True)
     @authorized
-    async def import_url(self, form_data: dict):  # type: ignore[no-untyped-def]
+    async def import_url(self, form_data: dict):
         """Fetches the page (through the SSRF guard), so in the background."""
         url = str(form_data.get("url") or "").strip()
         async with self:

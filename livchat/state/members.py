@@ -108,7 +108,7 @@ class MembersState(rx.State):
 
     @rx.event
     @authorized
-    async def leave(self):  # type: ignore[no-untyped-def]
+    async def leave(self):
         await self._run(lambda s, ctx: organizations.leave(s, ctx.actor))
         if not self.error:
             return full_navigation("/select-organization")

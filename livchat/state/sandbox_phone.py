@@ -77,7 +77,7 @@ class SandboxPhoneState(rx.State):
 
     @rx.event
     @authorized
-    async def refresh(self):  # type: ignore[no-untyped-def]
+    async def refresh(self):
         self.notice_key = ""
         self._anonymous_session_id = ""  # a new visit: resolve the token again
         await self._load()

@@ -34,7 +34,7 @@ class ShellState(rx.State):
 
     @rx.event
     @authorized
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         """Guard of every dashboard page: signed out -> /sign-in; no organization -> selection."""
         self.ready = False
         ctx = await current_context(self)
@@ -53,7 +53,7 @@ class ShellState(rx.State):
 
     @rx.event
     @authorized
-    async def switch_organization(self, organization_id: str):  # type: ignore[no-untyped-def]
+    async def switch_organization(self, organization_id: str):
         user_session, _ = await signed_in(self)
         async with db.session() as session:
             user_session = await session.merge(user_session)
@@ -66,7 +66,7 @@ class ShellState(rx.State):
         return rx.call_script("window.location.reload()")
 
     @rx.event
-    async def sign_out(self):  # type: ignore[no-untyped-def]
+    async def sign_out(self):
         async with db.session() as session:
             await auth.revoke_session(session, session_token(self))
             await session.commit()

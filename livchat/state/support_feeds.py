@@ -127,10 +127,10 @@ async def push(app: rx.App, event: SupportEvent) -> None:
     if kind:
         token = rx.BaseStateToken(ident=inbox_token(event.organization_id), cls=InboxFeed)
         async with app.modify_state(token) as root:
-            feed = await root.get_state(InboxFeed)
-            feed.version += 1
-            feed.last_conversation = event.conversation_id
-            feed.last_kind = kind
+            inbox_feed = await root.get_state(InboxFeed)
+            inbox_feed.version += 1
+            inbox_feed.last_conversation = event.conversation_id
+            inbox_feed.last_kind = kind
     if kind in ("opened", "read"):
         return
     token = rx.BaseStateToken(ident=conversation_token(event.conversation_id), cls=ConversationFeed)

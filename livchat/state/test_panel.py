@@ -216,7 +216,7 @@ class PanelState(rx.State):
     # --- arriving ------------------------------------------------------------------------
 
     @rx.event
-    async def start(self):  # type: ignore[no-untyped-def]
+    async def start(self):
         """The page's on_load: read the browser's token (if any) and carry on in `resume`."""
         self.problem, self.error, self.busy, self.code_expired, self.sent = "", "", False, False, False
         self.showing, self.pairing_code = "", ""
@@ -226,7 +226,7 @@ class PanelState(rx.State):
 
     @rx.event
     @browser_input
-    async def resume(self, token: str):  # type: ignore[no-untyped-def]
+    async def resume(self, token: str):
         """The stored session if it is still live; a new one on a first visit. A stored token
         that died (expired, replaced from the same network, already kept in an account) says so."""
         token = token.strip()[:200]
@@ -242,12 +242,12 @@ class PanelState(rx.State):
         return await self._use(anon)
 
     @rx.event
-    async def new_session(self):  # type: ignore[no-untyped-def]
+    async def new_session(self):
         """"Start a new test session" (after one expired)."""
         self.problem, self.error = "", ""
         return await self._new_session()
 
-    async def _new_session(self):  # type: ignore[no-untyped-def]
+    async def _new_session(self):
         try:
             await panel_limits.take("session", self.router.session.client_ip)
         except RateLimited as exc:
@@ -296,7 +296,7 @@ class PanelState(rx.State):
                 f"test_panel.errors.{exc.code}" if f"test_panel.errors.{exc.code}" in _KEYS else "test_panel.errors.unexpected"
 
     @rx.event
-    def dismiss(self):  # type: ignore[no-untyped-def]
+    def dismiss(self):
         """"Try again" on a problem screen: back to the panel, its status asked again."""
         expired = self.problem == "session_expired"
         self.problem, self.error = "", ""
@@ -333,7 +333,7 @@ class PanelState(rx.State):
             self._count(anon)
 
     @rx.event(background=True)
-    async def show_qr(self):  # type: ignore[no-untyped-def]
+    async def show_qr(self):
         """Connect and show the QR code; rotations then arrive through the feed."""
         anon_id, ip = await self._session()
         try:
@@ -359,7 +359,7 @@ class PanelState(rx.State):
         return await self._code_out("qr", "", panel_limits.panel_limits().code_seconds)
 
     @rx.event(background=True)
-    async def pair(self):  # type: ignore[no-untyped-def]
+    async def pair(self):
         """A pairing code for the number typed: the visitor enters it on the phone."""
         anon_id, ip = await self._session()
         async with self:
@@ -378,7 +378,7 @@ class PanelState(rx.State):
         seconds = min(int(pairing.get("expiresIn") or 0) or 10**6, panel_limits.panel_limits().code_seconds)
         return await self._code_out("pairing", str(pairing["pairingCode"]), seconds)
 
-    async def _code_out(self, kind: str, pairing_code: str, seconds: int):  # type: ignore[no-untyped-def]
+    async def _code_out(self, kind: str, pairing_code: str, seconds: int):
         async with self:
             self.busy, self.code_expired, self.showing, self.pairing_code = False, False, kind, pairing_code
             self._code_deadline = time.monotonic() + seconds
@@ -418,7 +418,7 @@ class PanelState(rx.State):
         self.showing, self.pairing_code, self.code_expired, self.tab = "", "", False, "code"
 
     @rx.event
-    def new_code(self):  # type: ignore[no-untyped-def]
+    def new_code(self):
         """"Get a new code" once one expired: a new QR code at once; a pairing code asks the number again."""
         self.code_expired, self.showing, self.pairing_code = False, "", ""
         return PanelState.show_qr if self.tab == "qr" else None
@@ -438,7 +438,7 @@ class PanelState(rx.State):
     # --- sending -----------------------------------------------------------------------
 
     @rx.event(background=True)
-    async def send(self):  # type: ignore[no-untyped-def]
+    async def send(self):
         """A test message from the linked number: checked first (a wrong number spends no limit),
         then the per-IP limits, then the session's daily messages."""
         anon_id, ip = await self._session()
@@ -513,13 +513,13 @@ class KeepConnectionState(rx.State):
     error: str = ""  # the refusal's catalogue key, as every dashboard state keeps it (the page words it for this case)
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self):
         self.outcome, self.error = "working", ""
         return rx.call_script(_GET_TOKEN_JS, callback=KeepConnectionState.keep)
 
     @rx.event
     @authorized
-    async def keep(self, token: str):  # type: ignore[no-untyped-def]
+    async def keep(self, token: str):
         ctx = await current_context(self)  # signed out: to sign-in, and back here after
         actor = ctx.actor
         token = token.strip()[:200]

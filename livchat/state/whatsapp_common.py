@@ -12,7 +12,7 @@ WITH_DETAIL = ("dashboard_whatsapp.errors.validation_error", "dashboard_whatsapp
 
 def problem_key(exc: ServiceError) -> str:
     """The translated message for a service error: its precise code first, then its class."""
-    return code_key(exc.detail, *[c.code for c in type(exc).__mro__ if isinstance(getattr(c, "code", None), str)])
+    return code_key(exc.detail, *[code for c in type(exc).__mro__ if isinstance(code := getattr(c, "code", None), str)])
 
 
 def code_key(*codes: str) -> str:

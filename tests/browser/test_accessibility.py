@@ -1,5 +1,5 @@
 """axe-core (npm, pinned in tests/browser/package-lock.json; `make test` installs it) on the pages a
-newcomer meets — landing, sign-in, sign-up, dashboard, an instance, the knowledge base — in light and dark, English
+newcomer meets — landing, sign-in, sign-up, dashboard, an instance, the knowledge base, billing — in light and dark, English
 and Portuguese: no serious or critical WCAG violation."""
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def test_no_serious_or_critical_violations(live_app: str, linked_account: Linked
     member = open_context(locale=locale, color_scheme=scheme).new_page()
     sign_in(member, live_app, linked_account.email, linked_account.password)
     for path, ready in [("/dashboard", "#dashboard-title"),
-                        (f"/dashboard/instances/{linked_account.instance_id}", ".message-row")]:
+                        (f"/dashboard/instances/{linked_account.instance_id}", ".message-row"),
+                        ("/dashboard/billing", "#billing-current")]:
         member.goto(live_app + path)
         expect(member.locator(ready).first).to_be_visible()
         expect(member.locator("html")).to_have_attribute("lang", lang)
@@ -96,3 +97,35 @@ def test_support_pages_have_no_serious_or_critical_violations(live_app: str, lin
     found["/dashboard/widget"] = _serious_violations(member)
     problems = {path: violations for path, violations in found.items() if violations}
     assert not problems, "\n".join(f"{path}:\n" + "\n".join(v) for path, v in problems.items())
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_widget_has_no_serious_or_critical_violations_on_a_phone(live_app: str, linked_account: LinkedAccount,  # type: ignore[no-untyped-def]
+                                                                 open_context, scheme: str, locale: str) -> None:
+    """The /widget page at 390 px (a phone, or the launcher's window): the contact form, then the chat."""
+    import httpx
+
+    organization = httpx.get(live_app + "/api/v1/organization", timeout=30,
+                             headers={"Authorization": f"Bearer {linked_account.api_key}"}).raise_for_status().json()
+    lang = "pt-BR" if locale == "pt-BR" else "en"
+    ip = "198.51.100.4" + ("1" if lang == "en" else "2") + ("1" if scheme == "light" else "2")
+    widget = open_context(locale=locale, color_scheme=scheme, viewport={"width": 390, "height": 700},
+                          extra_http_headers={"X-Forwarded-For": ip}).new_page()
+    widget.goto(f"{live_app}/widget?organizationId={organization['id']}")
+    expect(widget.locator("#widget-name")).to_be_visible()
+    expect(widget.locator("html")).to_have_attribute("lang", lang)
+    found = {"form": _serious_violations(widget)}
+    widget.locator("#widget-start").click()  # the errors shown count too
+    expect(widget.locator("#widget-email-error")).to_be_visible()
+    found["form errors"] = _serious_violations(widget)
+    widget.locator("#widget-name").fill("Ana")
+    widget.locator("#widget-email").fill("ana@example.com")
+    widget.locator("#widget-start").click()
+    widget.locator("#widget-message").fill("Hello <b>there</b>")
+    widget.locator("#widget-send").click()
+    expect(widget.locator(".lc-widget-message[data-sender=contact]")).to_be_visible()
+    found["chat"] = _serious_violations(widget)
+    assert widget.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    problems = {name: violations for name, violations in found.items() if violations}
+    assert not problems, "\n".join(f"{name}:\n" + "\n".join(v) for name, v in problems.items())

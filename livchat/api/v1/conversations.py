@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
 from livchat.api.json_body import api_router
+from livchat.api.problems import Responses
 from livchat.api.uploads import MULTIPART_FILE, read_upload
 from livchat.api.v1.auth import ApiCaller, Caller
 from livchat.api.v1.common import (
@@ -38,7 +39,7 @@ from livchat.services.support.schemas import (
 )
 
 router = api_router(tags=["conversations"])
-_CONVERSATION_404 = {404: {"description": "`conversation_not_found`: no such conversation in your organization"}}
+_CONVERSATION_404: Responses = {404: {"description": "`conversation_not_found`: no such conversation in your organization"}}
 
 
 
@@ -177,7 +178,7 @@ async def contact(caller: Caller, conversation_id: str) -> dict[str, Any]:
         return (await inbox.contact_panel(session, caller.actor, conversation_id)).wire()
 
 
-_SAVED_REPLY_404 = {404: {"description": "`saved_reply_not_found`"}}
+_SAVED_REPLY_404: Responses = {404: {"description": "`saved_reply_not_found`"}}
 
 
 @router.get("/saved-replies", response_model=SavedReplyList, tags=["saved replies"],

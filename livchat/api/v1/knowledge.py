@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from livchat.api import tenancy
 from livchat.api.json_body import api_router
+from livchat.api.problems import Responses
 from livchat.api.uploads import read_upload
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import Cursor, Limit
@@ -34,7 +35,7 @@ _UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": 
     "properties": {"file": {"type": "string", "format": "binary",
                            "description": "PDF, Word (.docx), text, Markdown or HTML; the type is read from "
                                           "the bytes."}}}}}}
-_REFUSALS = {
+_REFUSALS: Responses = {
     413: {"description": "`file_too_large`: over the size limit (20 MB by default) or too much text; nothing stored"},
     415: {"description": "`unsupported_file_type`: not PDF, .docx, text, Markdown or HTML; nothing stored"},
     422: {"description": "`unreadable_file`: damaged, password-protected, empty, or a scanned PDF without "

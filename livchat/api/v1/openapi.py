@@ -164,8 +164,8 @@ def _complete(path: str, operation: dict[str, Any]) -> None:
     if "multipart/form-data" in body_types:
         responses.setdefault("400", {"description": "`invalid_multipart`: the multipart/form-data body could not "
                                                     "be read"})
-    for status in defaults:
-        responses.setdefault(str(status), {"description": _DEFAULT_DESCRIPTIONS[status]})
+    for default in defaults:
+        responses.setdefault(str(default), {"description": _DEFAULT_DESCRIPTIONS[default]})
     idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
     if idempotent:
         conflict = responses.setdefault("409", {"description": "`idempotency_in_progress`"})

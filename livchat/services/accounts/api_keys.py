@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import hash_token, new_token
@@ -47,7 +47,7 @@ async def create_api_key(session: AsyncSession, actor: Actor, name: str) -> Crea
 
 async def list_api_keys(session: AsyncSession, organization_id: str) -> list[ApiKey]:
     rows = await session.exec(
-        select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id.desc())  # type: ignore[attr-defined]
+        select(ApiKey).where(col(ApiKey.organization_id) == organization_id).order_by(col(ApiKey.id).desc())
     )
     return list(rows)
 
@@ -76,8 +76,8 @@ async def authenticate(session: AsyncSession, secret: str) -> tuple[Organization
     row = (
         await session.exec(
             select(ApiKey, Organization)
-            .join(Organization, Organization.id == ApiKey.organization_id)  # type: ignore[arg-type]
-            .where(ApiKey.key_hash == hash_token(secret), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+            .join(Organization, col(Organization.id) == ApiKey.organization_id)
+            .where(ApiKey.key_hash == hash_token(secret), col(ApiKey.revoked_at).is_(None))
         )
     ).first()
     if row is None:
@@ -94,7 +94,7 @@ async def mark_used(session: AsyncSession, key: ApiKey) -> None:
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return
-    await session.exec(  # type: ignore[call-overload]
-        update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)  # type: ignore[arg-type]
+    await session.exec(
+        update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
     )
     key.last_used_at = now

@@ -18,7 +18,7 @@ from functools import lru_cache
 from limits import parse, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import hash_token, new_token
@@ -36,6 +36,7 @@ from livchat.services.errors import (
     ServiceError,
 )
 from livchat.services.notifications import email
+from livchat.services.notifications import email as outbox
 
 SESSION_COOKIE = "livchat_session"
 SESSION_LIFETIME = timedelta(days=30)
@@ -149,6 +150,12 @@ async def sign_up(
     # Named after the person when they gave no name for it: cut to the 120 an organization may have.
     org_name = organization_name.strip() or (user.name or user.email.split("@")[0])[:120]
     org = await organizations.create_for(session, user, org_name)
+    if get_settings().brevo_api_key:
+        # Only when email really leaves: the local outbox is where people find the links they need
+        # (reset, invitation); a welcome there would tell nothing the dashboard does not.
+        await outbox.queue(session, outbox.compose_translated(  # `email` is the address here
+            user.email, "welcome", user.locale, org.id, organization=org.name,
+            link=f"{get_settings().public_url.rstrip('/')}/dashboard"))
     return SignedUp(user, org)
 
 
@@ -200,13 +207,13 @@ async def _consume_token(session: AsyncSession, token: str, purpose: str) -> Aut
     The UPDATE ... WHERE used_at IS NULL makes two concurrent uses yield one winner.
     """
     now = utcnow()
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(AuthToken)
         .where(
-            AuthToken.token_hash == hash_token(token),  # type: ignore[arg-type]
-            AuthToken.purpose == purpose,  # type: ignore[arg-type]
-            AuthToken.used_at.is_(None),  # type: ignore[union-attr]
-            AuthToken.expires_at > now,  # type: ignore[arg-type,operator]
+            col(AuthToken.token_hash) == hash_token(token),
+            col(AuthToken.purpose) == purpose,
+            col(AuthToken.used_at).is_(None),
+            col(AuthToken.expires_at) > now,
         )
         .values(used_at=now)
     )
@@ -217,10 +224,10 @@ async def _consume_token(session: AsyncSession, token: str, purpose: str) -> Aut
 
 async def _spend_tokens(session: AsyncSession, user_id: str, *purposes: str) -> None:
     """Every still-valid token of the user for these purposes stops working."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(AuthToken)
-        .where(AuthToken.user_id == user_id, AuthToken.purpose.in_(purposes),  # type: ignore[arg-type,attr-defined]
-               AuthToken.used_at.is_(None))  # type: ignore[union-attr]
+        .where(col(AuthToken.user_id) == user_id, col(AuthToken.purpose).in_(purposes),
+               col(AuthToken.used_at).is_(None))
         .values(used_at=utcnow())
     )
 
@@ -276,11 +283,11 @@ async def resolve_session(session: AsyncSession, token: str | None) -> tuple[Use
     row = (
         await session.exec(
             select(UserSession, User)
-            .join(User, User.id == UserSession.user_id)  # type: ignore[arg-type]
+            .join(User, col(User.id) == UserSession.user_id)
             .where(
                 UserSession.token_hash == hash_token(token),
-                UserSession.revoked_at.is_(None),  # type: ignore[union-attr]
-                UserSession.expires_at > utcnow(),  # type: ignore[arg-type,operator]
+                col(UserSession.revoked_at).is_(None),
+                col(UserSession.expires_at) > utcnow(),
             )
         )
     ).first()
@@ -297,26 +304,26 @@ async def resolve_session(session: AsyncSession, token: str | None) -> tuple[Use
 async def revoke_session(session: AsyncSession, token: str | None) -> None:
     if not token:
         return
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(UserSession)
-        .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(UserSession.token_hash) == hash_token(token), col(UserSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
 
 
 async def revoke_all_sessions(session: AsyncSession, user_id: str) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
 
 
 async def revoke_clerk_session(session: AsyncSession, clerk_session_id: str) -> int:
     """End our sessions opened for one Clerk session (it ended or was revoked at Clerk)."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(UserSession)
-        .where(UserSession.clerk_session_id == clerk_session_id, UserSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(UserSession.clerk_session_id) == clerk_session_id, col(UserSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     return int(result.rowcount or 0)

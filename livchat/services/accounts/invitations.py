@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import hash_token, new_token
@@ -55,7 +55,7 @@ async def invite(
     already = (
         await session.exec(
             select(Membership.id)
-            .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+            .join(User, col(User.id) == Membership.user_id)
             .where(Membership.organization_id == organization_id, User.email == email_address)
         )
     ).first()
@@ -88,12 +88,12 @@ async def pending_by_token(session: AsyncSession, token: str) -> tuple[Invitatio
     row = (
         await session.exec(
             select(Invitation, Organization)
-            .join(Organization, Organization.id == Invitation.organization_id)  # type: ignore[arg-type]
+            .join(Organization, col(Organization.id) == Invitation.organization_id)
             .where(
                 Invitation.token_hash == hash_token(token),
-                Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
-                Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
-                Invitation.expires_at > utcnow(),  # type: ignore[arg-type,operator]
+                col(Invitation.accepted_at).is_(None),
+                col(Invitation.revoked_at).is_(None),
+                col(Invitation.expires_at) > utcnow(),
             )
         )
     ).first()
@@ -113,13 +113,13 @@ async def accept(session: AsyncSession, token: str, user: User) -> Membership:
     if inviter is None or not can(inviter.role, _permission_to_invite(invitation.role)):
         raise InvalidInput("invalid_invitation")
     # Spend the invitation first, conditionally: of two accepts at once only one gets the row.
-    spent = await session.exec(  # type: ignore[call-overload]
-        update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
-                                 Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
+    spent = await session.exec(
+        update(Invitation).where(col(Invitation.id) == invitation.id, col(Invitation.accepted_at).is_(None),
+                                 col(Invitation.revoked_at).is_(None))
         .values(accepted_at=utcnow()))
     if spent.rowcount != 1:
         raise InvalidInput("invalid_invitation")
-    return await users.add_member(session, org, user, invitation.role)  # type: ignore[arg-type]
+    return await users.add_member(session, org, user, Role(invitation.role))
 
 
 async def list_pending(session: AsyncSession, organization_id: str) -> list[Invitation]:
@@ -127,11 +127,11 @@ async def list_pending(session: AsyncSession, organization_id: str) -> list[Invi
         select(Invitation)
         .where(
             Invitation.organization_id == organization_id,
-            Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
-            Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
-            Invitation.expires_at > utcnow(),  # type: ignore[arg-type,operator]
+            col(Invitation.accepted_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+            col(Invitation.expires_at) > utcnow(),
         )
-        .order_by(Invitation.created_at.desc())  # type: ignore[attr-defined]
+        .order_by(col(Invitation.created_at).desc())
     )
     return list(rows)
 

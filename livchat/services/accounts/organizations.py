@@ -31,17 +31,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, exists, or_, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.settings import get_settings
 from livchat.core.text import has_control_characters
 from livchat.models import Membership, Organization, User, UserSession
-from livchat.models.enums import Role
+from livchat.models.enums import Plan, Role
 from livchat.services.accounts import users
 from livchat.services.actors import PERMISSIONS, Actor
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+
+class FreeOrganizationLimit(Conflict):
+    code = "free_organization_limit"
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class Member:
 async def organizations_of(session: AsyncSession, user_id: str) -> list[OrgMembership]:
     rows = await session.exec(
         select(Organization, Membership)
-        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.organization_id) == Organization.id)
         .where(Membership.user_id == user_id)
         .order_by(Organization.name, Organization.id)
     )
@@ -74,7 +79,7 @@ async def membership_of(session: AsyncSession, organization_id: str, user_id: st
     row = (
         await session.exec(
             select(Organization, Membership)
-            .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+            .join(Membership, col(Membership.organization_id) == Organization.id)
             .where(Membership.user_id == user_id, Organization.id == organization_id)
         )
     ).first()
@@ -82,16 +87,26 @@ async def membership_of(session: AsyncSession, organization_id: str, user_id: st
 
 
 async def create_for(session: AsyncSession, user: User, name: str) -> Organization:
-    """A new organization with `user` as its owner."""
+    """A new organization with `user` as its owner. Every new organization starts on Free, so one
+    person may own at most LIVCHAT_FREE_ORGS_PER_USER free ones: more would multiply the free plan."""
+    owned_free = (await session.exec(
+        select(func.count()).select_from(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user.id, Membership.role == Role.OWNER, Organization.plan == Plan.FREE)
+    )).one()
+    cap = get_settings().free_orgs_per_user
+    if owned_free >= cap:
+        raise FreeOrganizationLimit(f"you already own {owned_free} free organizations (at most {cap}); "
+                                    "upgrade one of them to a paid plan to create another")
     return await users.create_organization(session, name, owner=user)
 
 
 async def list_members(session: AsyncSession, organization_id: str) -> list[Member]:
     rows = await session.exec(
         select(Membership, User)
-        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .join(User, col(User.id) == Membership.user_id)
         .where(Membership.organization_id == organization_id)
-        .order_by(Membership.created_at, Membership.id)
+        .order_by(col(Membership.created_at), col(Membership.id))
     )
     return [Member(m, u) for m, u in rows]
 
@@ -111,7 +126,7 @@ async def lock_organization(session: AsyncSession, organization_id: str) -> bool
     """Serialise changes that count an organization's rows (owners, instances) until commit: a
     write that changes nothing takes the row's lock on PostgreSQL and the write lock on SQLite,
     so a count read after it cannot be stale. False when there is no such organization."""
-    locked = await session.exec(update(Organization).where(Organization.id == organization_id)  # type: ignore[call-overload]
+    locked = await session.exec(update(Organization).where(col(Organization.id) == organization_id)
                                 .values(updated_at=Organization.updated_at))  # explicit: no onupdate bump
     return bool(locked.rowcount == 1)
 
@@ -120,15 +135,15 @@ def _keeps_an_owner(member: Membership) -> ColumnElement[bool]:
     """True for a row whose change leaves the organization an owner: not an owner, or not the last."""
     other = aliased(Membership)
     return or_(
-        Membership.role != Role.OWNER,  # type: ignore[arg-type]
-        exists().where(other.organization_id == member.organization_id, other.role == Role.OWNER,
-                       other.id != member.id),
+        col(Membership.role) != Role.OWNER,
+        exists().where(col(other.organization_id) == member.organization_id, col(other.role) == Role.OWNER,
+                       col(other.id) != member.id),
     )
 
 
 async def _set_role(session: AsyncSession, member: Membership, role: str) -> None:
-    result = await session.exec(  # type: ignore[call-overload]
-        update(Membership).where(Membership.id == member.id, _keeps_an_owner(member)).values(role=role)  # type: ignore[arg-type]
+    result = await session.exec(
+        update(Membership).where(col(Membership.id) == member.id, _keeps_an_owner(member)).values(role=role)
     )
     if result.rowcount != 1:
         raise Conflict("last_owner")
@@ -180,15 +195,15 @@ async def leave(session: AsyncSession, actor: Actor) -> None:
 async def drop_membership(session: AsyncSession, member: Membership) -> None:
     """Delete a membership unless it is the organization's last owner (Conflict). Call with the
     organization locked (`_lock`)."""
-    result = await session.exec(  # type: ignore[call-overload]
-        delete(Membership).where(Membership.id == member.id, _keeps_an_owner(member))  # type: ignore[arg-type]
+    result = await session.exec(
+        delete(Membership).where(col(Membership.id) == member.id, _keeps_an_owner(member))
     )
     if result.rowcount != 1:
         raise Conflict("last_owner")
     # Browsers of that user that had this organization open lose it too.
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(UserSession)
-        .where(UserSession.user_id == member.user_id, UserSession.active_organization_id == member.organization_id)  # type: ignore[arg-type]
+        .where(col(UserSession.user_id) == member.user_id, col(UserSession.active_organization_id) == member.organization_id)
         .values(active_organization_id=None)
     )
     session.expunge(member)
@@ -203,7 +218,7 @@ async def drop_synced_membership(session: AsyncSession, member: Membership) -> N
         heir = (await session.exec(
             select(Membership).where(Membership.organization_id == member.organization_id,
                                      Membership.role == Role.ADMIN, Membership.id != member.id)
-            .order_by(Membership.created_at, Membership.id)  # type: ignore[arg-type]
+            .order_by(col(Membership.created_at), col(Membership.id))
         )).first()
         if heir is not None:
             await _set_role(session, heir, Role.OWNER)

@@ -24,12 +24,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from openai.types.chat import ChatCompletionFunctionToolParam
+
 from livchat.services.errors import InvalidInput
 from livchat.services.knowledge import search as knowledge_search
 from livchat.services.knowledge.schemas import SearchHitOut
 from livchat.services.support.schemas import SourceOut
 
 Action = Literal["answer", "escalate", "resolve"]
+HistoryRole = Literal["visitor", "agent", "operator", "system"]
 # Why a conversation goes to a person: asked for one, nothing relevant in the knowledge base, the AI
 # service failed (or took too long), the tool loop ran out of rounds, the model's own judgement.
 REASONS = ("human_requested", "no_answer", "agent_error", "max_rounds", "other")
@@ -41,7 +44,7 @@ DraftSink = Callable[[str], Awaitable[None]]
 
 @dataclass(frozen=True)
 class HistoryItem:
-    role: Literal["visitor", "agent", "operator", "system"]
+    role: HistoryRole
     text: str
 
 
@@ -88,7 +91,7 @@ class Agent(Protocol):
         ...
 
 
-TOOLS: list[dict[str, Any]] = [
+TOOLS: list[ChatCompletionFunctionToolParam] = [
     {"type": "function", "function": {
         "name": "search_knowledge_base",
         "description": "Search the organization's help articles. Call it before answering any question about the "

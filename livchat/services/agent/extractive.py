@@ -14,12 +14,14 @@ Each turn it decides its tool calls by rules, in the order a model would make th
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from livchat.core.logging import get_logger
 from livchat.core.settings import get_settings
 from livchat.i18n import translate
 from livchat.services.agent import relevance
 from livchat.services.agent.core import (
+    Action,
     DraftSink,
     Outcome,
     Toolbox,
@@ -30,6 +32,7 @@ from livchat.services.agent.core import (
 )
 from livchat.services.agent.intents import Intent, classify
 from livchat.services.knowledge.schemas import SearchHitOut
+from livchat.services.support.schemas import SourceOut
 
 log = get_logger("agent")
 
@@ -65,7 +68,7 @@ def pick_sentences(question: str, text: str) -> str:
     return text if len(text) <= PASSAGE_CHARS else text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def compose(turn: Turn, passages: list[SearchHitOut]) -> tuple[str, list]:
+def compose(turn: Turn, passages: list[SearchHitOut]) -> tuple[str, list[SourceOut]]:
     """The answer's text in the turn's language and the sources it cites."""
     excerpts = [(hit, pick_sentences(turn.question, hit.text)) for hit in passages]
     sources = [source_of(hit, text) for hit, text in excerpts]
@@ -99,7 +102,7 @@ class ExtractiveAgent:
                            reason="agent_error", error=f"{type(exc).__name__}: {exc}")
         return self._outcome(turn, box)
 
-    def _next_call(self, turn: Turn, box: Toolbox) -> tuple[str, dict] | None:
+    def _next_call(self, turn: Turn, box: Toolbox) -> tuple[str, dict[str, Any]] | None:
         if not box.trace:
             intent = classify(turn.question)
             if intent == Intent.HUMAN:
@@ -114,16 +117,19 @@ class ExtractiveAgent:
         return None
 
     def _outcome(self, turn: Turn, box: Toolbox) -> Outcome:
-        common = {"agent": self.name, "passages": box.retrieved, "trace": box.trace,
-                  "best_similarity": box.best_similarity}
+        def outcome(action: Action, text: str, *, reason: str | None = None,
+                    sources: list[SourceOut] | None = None) -> Outcome:
+            return Outcome(action=action, text=text, agent=self.name, sources=sources or [], passages=box.retrieved,
+                           trace=box.trace, reason=reason, best_similarity=box.best_similarity)
+
         if box.decision is not None and box.decision.action == "escalate":
-            return Outcome(action="escalate", text="", reason=box.decision.reason, **common)
+            return outcome("escalate", "", reason=box.decision.reason)
         if box.decision is not None and box.decision.action == "resolve":
-            return Outcome(action="resolve", text=translate("agent.closing", turn.language), **common)
+            return outcome("resolve", translate("agent.closing", turn.language))
         if not any(step.tool == "search_knowledge_base" for step in box.trace):  # a bare greeting
-            return Outcome(action="answer", text=translate("agent.greeting", turn.language), **common)
+            return outcome("answer", translate("agent.greeting", turn.language))
         chosen = relevance.relevant(box.last_hits, turn.question, limit=MAX_PASSAGES)
         if not chosen:  # out of rounds before the handoff call
-            return Outcome(action="escalate", text="", reason="no_answer", **common)
+            return outcome("escalate", "", reason="no_answer")
         text, sources = compose(turn, chosen)
-        return Outcome(action="answer", text=text, sources=sources, **common)
+        return outcome("answer", text, sources=sources)

@@ -7,7 +7,7 @@ are stored together."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from livchat.core.db import db
 from livchat.core.events import bus
@@ -63,7 +63,7 @@ async def operators_told(conversation: Conversation, reason: str | None, questio
     async with db.session() as session:
         await notices.notify(session, conversation.organization_id, kind, **params)
         people = (await session.exec(
-            select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+            select(User.email, User.locale).join(Membership, col(Membership.user_id) == User.id)
             .where(Membership.organization_id == conversation.organization_id))).all()
         for email, locale in people:
             subject, body = notices.render(kind, params, normalize_language(locale))

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from openai.types.chat import ChatCompletionMessageParam
+
 from livchat.core.logging import get_logger
 from livchat.core.settings import get_settings
 from livchat.i18n import translate
@@ -27,6 +29,7 @@ from livchat.integrations import openai_client
 from livchat.services.agent import relevance
 from livchat.services.agent.core import (
     TOOLS,
+    Action,
     DraftSink,
     Outcome,
     Toolbox,
@@ -84,9 +87,9 @@ def system_prompt(turn: Turn) -> str:
                                 instructions=instructions)
 
 
-def build_messages(turn: Turn) -> list[dict[str, Any]]:
+def build_messages(turn: Turn) -> list[ChatCompletionMessageParam]:
     """System prompt, the current episode (visitor → user, agent and operators → assistant), the question."""
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(turn)}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": system_prompt(turn)}]
     for item in turn.history:
         if item.role == "visitor":
             messages.append({"role": "user", "content": item.text})
@@ -164,12 +167,12 @@ class OpenAIAgent:
             log.warning("OpenAI agent failed; handing off", extra={"error": f"{type(exc).__name__}: {exc}"})
             return self._outcome(box, "escalate", "", reason="agent_error", error=f"{type(exc).__name__}: {exc}")
 
-    async def _round(self, messages: list[dict[str, Any]], drafts: _Drafts) -> tuple[str, list[_Call]]:
+    async def _round(self, messages: list[ChatCompletionMessageParam], drafts: _Drafts) -> tuple[str, list[_Call]]:
         settings = get_settings()
         client = openai_client.client().with_options(
             timeout=min(REQUEST_TIMEOUT, settings.agent_timeout_seconds), max_retries=1)
         stream = await client.chat.completions.create(
-            model=settings.openai_chat_model, messages=messages, tools=TOOLS, stream=True,  # type: ignore[arg-type]
+            model=settings.openai_chat_model, messages=messages, tools=TOOLS, stream=True,
             stream_options={"include_usage": True})
         content = ""
         calls: dict[int, _Call] = {}
@@ -206,9 +209,9 @@ class OpenAIAgent:
         text, sources = cite(content, box) if content.strip() else ("", [])
         return self._outcome(box, "escalate", text, sources=sources, reason=box.decision.reason)
 
-    def _outcome(self, box: Toolbox, action: str, text: str, *, sources: list[SourceOut] | None = None,
+    def _outcome(self, box: Toolbox, action: Action, text: str, *, sources: list[SourceOut] | None = None,
                  reason: str | None = None, error: str | None = None) -> Outcome:
-        return Outcome(action=action, text=text, agent=self.name, sources=sources or [],  # type: ignore[arg-type]
+        return Outcome(action=action, text=text, agent=self.name, sources=sources or [],
                        passages=box.retrieved, trace=box.trace, reason=reason, best_similarity=box.best_similarity,
                        error=error)
 

@@ -29,7 +29,7 @@ from livchat.models import Conversation, ConversationMessage, Instance
 from livchat.models.enums import ConversationChannel, ConversationStatus, Sender
 from livchat.services.agent import handoff
 from livchat.services.agent import settings as agent_settings
-from livchat.services.agent.core import Agent, HistoryItem, Outcome, Turn
+from livchat.services.agent.core import Agent, HistoryItem, HistoryRole, Outcome, Turn
 from livchat.services.agent.language import answer_language
 from livchat.services.agent.registry import agent_kind, configured_agent
 from livchat.services.support import conversations
@@ -42,7 +42,8 @@ log = get_logger("agent")
 
 HANDOFF_NOTE = "agent.handoff.notice"
 UNAVAILABLE_NOTE = "agent.handoff.unavailable"
-_ROLES = {Sender.CONTACT: "visitor", Sender.AI: "agent", Sender.OPERATOR: "operator", Sender.SYSTEM: "system"}
+_ROLES: dict[str, HistoryRole] = {Sender.CONTACT: "visitor", Sender.AI: "agent", Sender.OPERATOR: "operator",
+                                  Sender.SYSTEM: "system"}
 
 
 ANSWERED_UP_TO = "answeredUpTo"  # message metadata: the last contact message an agent's turn answered
@@ -115,7 +116,7 @@ class AgentResponder:
             org_settings = await agent_settings.effective(session, conversation.organization_id)
         language = answer_language(question, conversation.language)
         turn = Turn(organization_id=conversation.organization_id, question=question, language=language,
-                    history=tuple(HistoryItem(_ROLES.get(m.sender, "system"), m.content)  # type: ignore[arg-type]
+                    history=tuple(HistoryItem(_ROLES.get(m.sender, "system"), m.content)
                                   for m in before if m.content.strip()),
                     instructions=org_settings.instructions, tone=org_settings.tone, channel=conversation.channel)
         drafted = False

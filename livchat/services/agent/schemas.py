@@ -8,10 +8,10 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from livchat.services.knowledge.schemas import SearchHitOut
-from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.schemas import CamelModel, Example, Timestamp
 from livchat.services.support.schemas import SourceOut
 
-_SETTINGS = {"enabled": True, "instructions": "We are Aurora Store. Never promise delivery dates.", "tone": "friendly",
+_SETTINGS: Example = {"enabled": True, "instructions": "We are Aurora Store. Never promise delivery dates.", "tone": "friendly",
              "agent": "extractive", "model": None, "updatedAt": "2026-01-15T12:00:00Z"}
 
 

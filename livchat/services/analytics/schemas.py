@@ -6,13 +6,13 @@ from datetime import date
 
 from pydantic import ConfigDict, Field
 
-from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.schemas import CamelModel, Example, Timestamp
 
-_DAY = {"date": "2026-01-15", "conversations": 42, "aiAnswered": 35, "aiResolved": 24, "escalated": 11}
-_TOTALS = {"conversations": 42, "aiAnswered": 35, "aiResolved": 24, "aiResolutionRate": 0.5714, "escalated": 11,
+_DAY: Example = {"date": "2026-01-15", "conversations": 42, "aiAnswered": 35, "aiResolved": 24, "escalated": 11}
+_TOTALS: Example = {"conversations": 42, "aiAnswered": 35, "aiResolved": 24, "aiResolutionRate": 0.5714, "escalated": 11,
            "handoffRate": 0.2619, "operatorAnswered": 13, "medianFirstAnswerSeconds": 2.4, "byChannel":
            {"widget": 30, "whatsapp": 12}}
-_QUESTION = {"question": "Do you ship to Portugal?", "language": "en", "channel": "widget",
+_QUESTION: Example = {"question": "Do you ship to Portugal?", "language": "en", "channel": "widget",
              "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "bestSimilarity": 0.12,
              "createdAt": "2026-01-15T12:03:00Z"}
 

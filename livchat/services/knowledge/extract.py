@@ -15,13 +15,16 @@ import re
 import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from livchat.services.knowledge.errors import (
     FileTooLarge,
     UnreadableFile,
     UnsupportedFileType,
 )
+
+if TYPE_CHECKING:  # pypdf is imported when a PDF arrives, not at start-up
+    from pypdf import PageObject, PdfReader
 
 Kind = Literal["pdf", "docx", "html", "markdown", "text"]
 KINDS: tuple[Kind, ...] = ("pdf", "docx", "html", "markdown", "text")
@@ -205,7 +208,7 @@ def extract(data: bytes, kind: Kind, charset: str | None = None) -> Extracted:
 
 # --- PDF -----------------------------------------------------------------------------------------
 
-def _pdf_reader(data: bytes):  # type: ignore[no-untyped-def]
+def _pdf_reader(data: bytes) -> PdfReader:
     from pypdf import PasswordType, PdfReader
 
     try:
@@ -223,7 +226,7 @@ def _pdf_reader(data: bytes):  # type: ignore[no-untyped-def]
     return reader
 
 
-def _page_text(page) -> str:  # type: ignore[no-untyped-def]
+def _page_text(page: PageObject) -> str:
     text = page.extract_text() or ""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # words hyphenated across lines
     return text.replace("\x00", "")
@@ -240,7 +243,8 @@ def _pdf(data: bytes) -> Extracted:
         raise UnreadableFile("no_text")
     title = ""
     try:
-        title = str((reader.metadata or {}).get("/Title") or "")
+        metadata = reader.metadata
+        title = str(metadata.get("/Title") or "") if metadata else ""
     except Exception:
         pass
     return Extracted("pdf", blocks, title.strip())

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db
 from livchat.core.events import bus
@@ -116,7 +116,7 @@ async def list_files(actor: Actor, *, limit: int = 50, cursor: str | None = None
     return [KnowledgeFileOut.of(r) for r in rows], next_cursor
 
 
-async def _scoped(session: Any, organization_id: str, file_id: str) -> KnowledgeFile:
+async def _scoped(session: AsyncSession, organization_id: str, file_id: str) -> KnowledgeFile:
     row = (await session.exec(select(KnowledgeFile).where(
         KnowledgeFile.id == file_id, KnowledgeFile.organization_id == organization_id))).first()
     if row is None:

@@ -81,13 +81,13 @@ class _Run:
         self._written_at = 0.0
 
     def _where(self) -> Any:
-        return and_(KnowledgeFile.id == self.row.id, KnowledgeFile.status == FileStatus.PROCESSING,
-                    KnowledgeFile.attempts == self.attempt)
+        return and_(col(KnowledgeFile.id) == self.row.id, col(KnowledgeFile.status) == FileStatus.PROCESSING,
+                    col(KnowledgeFile.attempts) == self.attempt)
 
     async def _write(self, **values: Any) -> KnowledgeFile | None:
         """Apply `values` if this run still owns the row; the row as it now is, or None."""
         async with db.session() as session:
-            row = (await session.exec(update(KnowledgeFile).where(self._where())  # type: ignore[call-overload]
+            row = (await session.exec(update(KnowledgeFile).where(self._where())
                                       .values(**values, updated_at=utcnow()).returning(KnowledgeFile)
                                       .execution_options(synchronize_session=False))).scalars().first()
             await session.commit()
@@ -226,19 +226,19 @@ async def claim_next() -> KnowledgeFile | None:
     async with db.session() as session:
         candidates = (await session.exec(
             select(KnowledgeFile).where(or_(
-                KnowledgeFile.status == FileStatus.PENDING,
-                and_(KnowledgeFile.status == FileStatus.PROCESSING, KnowledgeFile.updated_at < now - LEASE))
+                col(KnowledgeFile.status) == FileStatus.PENDING,
+                and_(col(KnowledgeFile.status) == FileStatus.PROCESSING, col(KnowledgeFile.updated_at) < now - LEASE))
             ).order_by(col(KnowledgeFile.created_at)).limit(10))).all()
         for row in candidates:
-            same = and_(KnowledgeFile.id == row.id, KnowledgeFile.status == row.status,
-                        KnowledgeFile.attempts == row.attempts)
+            same = and_(col(KnowledgeFile.id) == row.id, col(KnowledgeFile.status) == row.status,
+                        col(KnowledgeFile.attempts) == row.attempts)
             if row.attempts >= MAX_ATTEMPTS:
                 values: dict[str, Any] = {"status": FileStatus.FAILED, "stage": "done",
                                           "error": IngestionFailed("interrupted").detail, "error_code": "interrupted"}
             else:
                 values = {"status": FileStatus.PROCESSING, "stage": "queued", "progress": 0,
                           "attempts": row.attempts + 1, "error": None, "error_code": None}
-            result = await session.exec(update(KnowledgeFile).where(same)  # type: ignore[call-overload]
+            result = await session.exec(update(KnowledgeFile).where(same)
                                         .values(**values, updated_at=utcnow())
                                         .execution_options(synchronize_session=False))
             await session.commit()
@@ -272,13 +272,13 @@ async def reindex_organization(organization_id: str, keep: str | None = None) ->
     await store.drop(organization_id)
     async with db.session() as session:
         query = (update(KnowledgeFile)
-                 .where(KnowledgeFile.organization_id == organization_id,
-                        KnowledgeFile.status == FileStatus.READY)
+                 .where(col(KnowledgeFile.organization_id) == organization_id,
+                        col(KnowledgeFile.status) == FileStatus.READY)
                  .values(status=FileStatus.PENDING, stage="queued", progress=0, attempts=0, updated_at=utcnow())
                  .execution_options(synchronize_session=False))
         if keep is not None:
-            query = query.where(KnowledgeFile.id != keep)
-        result = await session.exec(query)  # type: ignore[call-overload]
+            query = query.where(col(KnowledgeFile.id) != keep)
+        result = await session.exec(query)
         await session.commit()
     queued = int(result.rowcount or 0)
     log.info("knowledge base re-indexing", extra={"organization_id": organization_id, "files": queued})
@@ -309,11 +309,11 @@ async def reconcile() -> dict[str, int]:
         counts["orphans"] += await _drop_orphan_chunks(organization_id)
     async with db.session() as session:  # e.g. the table was dropped but the process died before queueing
         stale = (update(KnowledgeFile)
-                 .where(KnowledgeFile.status == FileStatus.READY,
-                        or_(KnowledgeFile.embedder.is_(None), KnowledgeFile.embedder != current))  # type: ignore[union-attr]
+                 .where(col(KnowledgeFile.status) == FileStatus.READY,
+                        or_(col(KnowledgeFile.embedder).is_(None), col(KnowledgeFile.embedder) != current))
                  .values(status=FileStatus.PENDING, stage="queued", progress=0, attempts=0, updated_at=utcnow())
                  .execution_options(synchronize_session=False))
-        result = await session.exec(stale)  # type: ignore[call-overload]
+        result = await session.exec(stale)
         await session.commit()
     if result.rowcount:
         counts["requeued"] += int(result.rowcount)

@@ -10,13 +10,13 @@ from pydantic import ConfigDict, Field
 from livchat.models.enums import FileStatus
 from livchat.models.support import KnowledgeFile
 from livchat.services.knowledge.store import Hit
-from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.schemas import CamelModel, Example, Timestamp
 
 MAX_SEARCH_LIMIT = 20
 DEFAULT_SEARCH_LIMIT = 5
 
 
-_FILE_EXAMPLE = {
+_FILE_EXAMPLE: Example = {
     "id": "kf_01jd8z6q3w4x5y6z7a8b9c0d1e", "filename": "returns-policy.pdf", "contentType": "application/pdf",
     "sizeBytes": 48213, "sourceUrl": None, "status": "processing", "stage": "embed", "progress": 61,
     "chunkCount": 0, "error": None, "errorCode": None, "embedder": None,
@@ -62,7 +62,7 @@ class KnowledgeUrlIn(CamelModel):
     url: str = Field(max_length=2000, examples=["https://example.com/help/returns"])
 
 
-_HIT_EXAMPLE = {
+_HIT_EXAMPLE: Example = {
     "fileId": "kf_01jd8z6q3w4x5y6z7a8b9c0d1e", "filename": "returns-policy.pdf",
     "chunkId": "kf_01jd8z6q3w4x5y6z7a8b9c0d1e:3", "heading": "Returns > Refunds",
     "text": "Refunds are paid to the original card within 7 business days of the return arriving.",

@@ -224,7 +224,7 @@ class KnowledgeStore:
         """Every file id with chunks in the organization's table."""
         table = self._open(organization_id)
         rows = table.count_rows() if table is not None else 0
-        if not rows:
+        if table is None or not rows:
             return set()
         column = table.search().select(["file_id"]).limit(rows).to_arrow().column("file_id")
         return set(column.unique().to_pylist())

@@ -7,7 +7,7 @@ read them (`body_of`). Lists for the dashboard show who, what and when, never th
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import decrypt, encrypt
@@ -72,7 +72,7 @@ async def outbox_for(session: AsyncSession, to: str, limit: int = 20) -> list[Em
     rows = await session.exec(
         select(EmailOutbox)
         .where(EmailOutbox.to_email == to.strip().lower())
-        .order_by(EmailOutbox.created_at.desc(), EmailOutbox.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(EmailOutbox.created_at).desc(), col(EmailOutbox.id).desc())
         .limit(limit)
     )
     return list(rows)
@@ -83,7 +83,7 @@ async def organization_outbox(session: AsyncSession, organization_id: str, limit
     rows = await session.exec(
         select(EmailOutbox)
         .where(EmailOutbox.organization_id == organization_id)
-        .order_by(EmailOutbox.created_at.desc(), EmailOutbox.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(EmailOutbox.created_at).desc(), col(EmailOutbox.id).desc())
         .limit(limit)
     )
     return [OutboxEmailOut.of(row) for row in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import utcnow
@@ -46,8 +46,8 @@ async def notify(session: AsyncSession, organization_id: str, kind: str, **param
 async def unread(session: AsyncSession, organization_id: str, limit: int = UNREAD_SHOWN) -> list[NoticeOut]:
     rows = (await session.exec(
         select(Notification)
-        .where(Notification.organization_id == organization_id, Notification.read_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Notification.id.desc())  # type: ignore[attr-defined]
+        .where(Notification.organization_id == organization_id, col(Notification.read_at).is_(None))
+        .order_by(col(Notification.id).desc())
         .limit(limit)
     )).all()
     return [NoticeOut(id=row.id, kind=row.kind, created_at=row.created_at,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import sign, verify_signature
@@ -198,7 +198,7 @@ async def open_for_contact(session: AsyncSession, organization_id: str, contact_
     if not is_id(attachment_id):
         raise NotFound("attachment_not_found")
     query = (select(ConversationAttachment)
-             .join(Conversation, Conversation.id == ConversationAttachment.conversation_id)  # type: ignore[arg-type]
+             .join(Conversation, col(Conversation.id) == ConversationAttachment.conversation_id)
              .where(ConversationAttachment.id == attachment_id,
                     ConversationAttachment.organization_id == organization_id,
                     Conversation.contact_session_id == contact_session_id))

@@ -63,7 +63,7 @@ PREVIEW_LENGTH = 200
 STATUSES = tuple(ConversationStatus)
 
 
-def checked_text(text: Any, *, allow_empty: bool = False) -> str:
+def checked_text(text: object, *, allow_empty: bool = False) -> str:
     """Message text as we store it: plain text, line breaks and tabs kept, other control characters
     dropped, trimmed. NUL and lone surrogates are refused (no database stores them)."""
     if not isinstance(text, str):
@@ -117,7 +117,7 @@ async def lock_conversation(session: AsyncSession, organization_id: str, convers
     earlier reads first. NotFound for another organization's id, exactly like a missing one."""
     if not is_id(conversation_id):
         raise NotFound("conversation_not_found")
-    locked = await session.exec(update(Conversation)  # type: ignore[call-overload]
+    locked = await session.exec(update(Conversation)
                                 .where(col(Conversation.id) == conversation_id,
                                        col(Conversation.organization_id) == organization_id)
                                 .values(updated_at=Conversation.updated_at))
@@ -234,7 +234,7 @@ async def post_contact_message(session: AsyncSession, contact: ContactRef, text:
     text = checked_text(text, allow_empty=upload is not None)
     await session.commit()  # earlier reads end here: the next statement takes the lock
     now = utcnow()
-    locked = await session.exec(update(ContactSession)  # type: ignore[call-overload]
+    locked = await session.exec(update(ContactSession)
                                 .where(col(ContactSession.id) == contact.contact_session_id,
                                        col(ContactSession.organization_id) == contact.organization_id)
                                 .values(last_seen_at=now))
@@ -303,7 +303,7 @@ async def post_whatsapp_contact_message(session: AsyncSession, organization_id: 
     contact = await _whatsapp_contact(session, organization_id, phone, name)
     now = utcnow()
     # One message of a number at a time: the contact's row is the lock (as the session's is for the widget).
-    await session.exec(update(Contact).where(col(Contact.id) == contact.id)  # type: ignore[call-overload]
+    await session.exec(update(Contact).where(col(Contact.id) == contact.id)
                        .values(updated_at=now))
     seen = (await session.exec(select(ConversationMessage.id).where(
         ConversationMessage.source_message_id == source_message_id))).first()

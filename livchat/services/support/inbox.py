@@ -5,7 +5,7 @@ operator's `Actor`; another organization's conversation is NotFound."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,7 +39,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search_condition(organization_id: str, query: str):  # type: ignore[no-untyped-def]
+def search_condition(organization_id: str, query: str) -> ColumnElement[bool]:
     """Conversations whose contact's name or email, or any message's text, contains `query`
     (case-insensitive)."""
     pattern = _like(query)
@@ -118,7 +118,7 @@ async def mark_read(session: AsyncSession, actor: Actor, conversation_id: str) -
     if not is_id(conversation_id):
         raise NotFound("conversation_not_found")
     await session.commit()
-    changed = await session.exec(update(Conversation)  # type: ignore[call-overload]
+    changed = await session.exec(update(Conversation)
                                  .where(col(Conversation.id) == conversation_id,
                                         col(Conversation.organization_id) == actor.organization_id,
                                         col(Conversation.unread_count) > 0)

@@ -11,20 +11,20 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.schemas import CamelModel, Example, Timestamp
 
-_ATTACHMENT = {"id": "att_01JD8Z9A1B2C3D4E5F6G7H8J9K", "filename": "receipt.pdf", "contentType": "application/pdf",
+_ATTACHMENT: Example = {"id": "att_01JD8Z9A1B2C3D4E5F6G7H8J9K", "filename": "receipt.pdf", "contentType": "application/pdf",
                "sizeBytes": 48213, "isImage": False,
                "url": "https://livchat.example/api/v1/conversations/conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V/attachments/"
                       "att_01JD8Z9A1B2C3D4E5F6G7H8J9K"}
-_CONTACT = {"id": "cnt_01JD8Z8R0J1K2M3N4P5Q6R7S8T", "name": "Ana Souza", "email": "ana@example.com", "phone": None,
+_CONTACT: Example = {"id": "cnt_01JD8Z8R0J1K2M3N4P5Q6R7S8T", "name": "Ana Souza", "email": "ana@example.com", "phone": None,
             "metadata": {"userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", "language": "pt-BR",
                          "timeZone": "America/Sao_Paulo", "referrer": "https://shop.example/checkout",
                          "ip": "203.0.113.7"}}
-_MESSAGE = {"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8J", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
+_MESSAGE: Example = {"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8J", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
             "sender": "operator", "text": "Your order ships tomorrow.", "attachments": [], "sources": None,
             "authorName": "Bruno", "createdAt": "2026-01-15T12:07:00Z"}
-_CONVERSATION = {"id": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "channel": "widget", "status": "escalated",
+_CONVERSATION: Example = {"id": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "channel": "widget", "status": "escalated",
                  "contact": _CONTACT, "instanceId": None, "unreadCount": 2, "lastMessageAt": "2026-01-15T12:07:00Z",
                  "createdAt": "2026-01-15T12:01:00Z", "lastMessagePreview": "Where is my order?",
                  "lastMessageSender": "contact", "assigneeUserId": None, "assigneeName": None, "language": "pt-BR",
@@ -56,10 +56,10 @@ class AttachmentOut(CamelModel):
                                  "signed link valid for about an hour in widget answers.")
 
 
-_SOURCE = {"fileId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "filename": "returns-policy.pdf",
+_SOURCE: Example = {"fileId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "filename": "returns-policy.pdf",
            "chunkId": "kf_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E:3", "heading": "Returns > Refunds",
            "text": "Refunds are paid to the original card within 7 business days of the return arriving."}
-_AI_MESSAGE = {"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8K", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
+_AI_MESSAGE: Example = {"id": "cmsg_01JD8Z9A0A1B2C3D4E5F6G7H8K", "conversationId": "conv_01JD8Z8S1K2M3N4P5Q6R7S8T9V",
                "sender": "ai", "text": "Refunds are paid to the original card within 7 business days of the return "
                                        "arriving.\n\nSource: returns-policy.pdf",
                "attachments": [], "sources": [_SOURCE], "authorName": None, "createdAt": "2026-01-15T12:01:04Z"}

@@ -18,13 +18,15 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.db import utcnow
+from livchat.core.db import table_of, utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Instance, UsageDaily
+from livchat.services.billing.plans import instance_allowance
 from livchat.services.errors import InvalidInput
+from livchat.services.notifications import usage_alerts
 from livchat.services.usage.limits import (
     UNLIMITED,
     QuotaExceeded,
@@ -49,7 +51,7 @@ async def increment(session: AsyncSession, organization_id: str | None, instance
     counters = {name: int(value) for name, value in counters.items() if value}
     if not counters:
         return
-    table = UsageDaily.__table__
+    table = table_of(UsageDaily)
     now = utcnow()
     statement = _insert_for(session)(table).values(
         id=new_id("use"), organization_id=organization_id, instance_id=instance_id or "",
@@ -93,7 +95,7 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
     now = now or utcnow()
     day = now.date()
     if quota > 0:
-        table = UsageDaily.__table__
+        table = table_of(UsageDaily)
         statement = _insert_for(session)(table).values(
             id=new_id("use"), organization_id=organization_id, instance_id="", day=day, updated_at=now,
             quota_used=1, **{name: 0 for name in COUNTERS})
@@ -102,8 +104,11 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
             set_={"quota_used": table.c.quota_used + 1, "updated_at": now},
             where=table.c.quota_used < quota,
         ).returning(table.c.quota_used)
-        used = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
+        used = (await session.exec(statement)).scalar()
         if used is not None:
+            template = usage_alerts.threshold_reached(used, quota)
+            if template and organization_id is not None:  # 80 % or 100 %: owners are told
+                await usage_alerts.tell_owners(session, organization_id, template, used, quota)
             return day, quota_result(quota, used, now)
     raise QuotaExceeded(quota_result(quota, quota + 1, now))
 
@@ -112,9 +117,9 @@ async def give_back_daily_quota(session: AsyncSession, organization_id: str | No
     """A send that failed does not count: return what `take_daily_quota` took on `day`."""
     if organization_id is None or day is None:
         return
-    await session.exec(update(UsageDaily).where(  # type: ignore[call-overload]
-        UsageDaily.organization_id == organization_id, UsageDaily.instance_id == "", UsageDaily.day == day,
-        UsageDaily.quota_used > 0).values(quota_used=UsageDaily.quota_used - 1))
+    await session.exec(update(UsageDaily).where(
+        col(UsageDaily.organization_id) == organization_id, col(UsageDaily.instance_id) == "", col(UsageDaily.day) == day,
+        col(UsageDaily.quota_used) > 0).values(quota_used=UsageDaily.quota_used - 1))
 
 
 MAX_REPORT_DAYS = 366
@@ -132,7 +137,7 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
     rows = (await session.exec(
         select(UsageDaily).where(UsageDaily.organization_id == organization_id,
                                  UsageDaily.day >= start, UsageDaily.day <= end)
-        .order_by(UsageDaily.day, UsageDaily.instance_id))).all()
+        .order_by(col(UsageDaily.day), col(UsageDaily.instance_id)))).all()
     today = today or utcnow().date()
     sent_today, quota_used = (await session.exec(
         select(func.coalesce(func.sum(UsageDaily.messages_sent), 0), func.coalesce(func.sum(UsageDaily.quota_used), 0))
@@ -140,15 +145,16 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
     instance_count = (await session.exec(select(func.count()).select_from(Instance).where(
         Instance.organization_id == organization_id))).one()
     limits = plan_limits(plan)
+    allowed = await instance_allowance(session, organization_id, plan)  # extra instances bought included
     return UsageOut(
         start=start, end=end, plan=plan,
-        limits=PlanLimitsOut(instances=limits.instances, messages_per_day=limits.messages_per_day,
+        limits=PlanLimitsOut(instances=allowed, messages_per_day=limits.messages_per_day,
                              sends_per_second=limits.sends_per_second, api_requests_per_minute=limits.api_per_minute),
         today=UsageToday(
             day=today, messages_sent=sent_today,
             # From the counter sends take (in-flight sends included), so it is what the next send sees.
             messages_remaining=None if limits.messages_per_day is None else max(0, limits.messages_per_day - quota_used),
-            instances=instance_count, instances_remaining=max(0, limits.instances - instance_count),
+            instances=instance_count, instances_remaining=max(0, allowed - instance_count),
         ),
         # The organization-wide row carries only the quota counter: it has nothing to report.
         data=[UsageDay(day=r.day, instance_id=r.instance_id or None, messages_sent=r.messages_sent,

@@ -38,10 +38,10 @@ import httpcore
 import httpx
 from sqlalchemy import bindparam, insert, or_, tuple_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.db import db, utcnow
+from livchat.core.db import db, table_of, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
@@ -67,8 +67,8 @@ CLIENT_CONNECTIONS = 4
 READ_LIMIT = 64 * 1024
 ERROR_CHARS = 500
 _HTTP_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol)
-_deliveries = WebhookDelivery.__table__
-_attempts = WebhookAttempt.__table__
+_deliveries = table_of(WebhookDelivery)
+_attempts = table_of(WebhookAttempt)
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ class Dispatcher:
                            _deliveries.c.instance_id, _deliveries.c.event_id, _deliveries.c.payload,
                            _deliveries.c.attempts, _deliveries.c.max_attempts)
             )).all()
-            claimed = [_Claimed(*row, leased_until=now + self.config.lease) for row in rows]
+            claimed = [_Claimed(**row._mapping, leased_until=now + self.config.lease) for row in rows]
             targets = await self._targets(session, {c.endpoint_id for c in claimed}, now) if claimed else {}
             await session.commit()
         return [(c, targets.get(c.endpoint_id)) for c in claimed]
@@ -265,8 +265,8 @@ class Dispatcher:
     async def _targets(self, session: AsyncSession, endpoint_ids: set[str], now: datetime) -> dict[str, _Target]:
         rows = (await session.exec(
             select(WebhookEndpoint, Organization.plan)
-            .join(Organization, Organization.id == WebhookEndpoint.organization_id)  # type: ignore[arg-type]
-            .where(WebhookEndpoint.id.in_(endpoint_ids))  # type: ignore[attr-defined]
+            .join(Organization, col(Organization.id) == WebhookEndpoint.organization_id)
+            .where(col(WebhookEndpoint.id).in_(endpoint_ids))
         )).all()
         targets = {}
         for endpoint, plan in rows:
@@ -299,7 +299,8 @@ class Dispatcher:
                     snippet = await _read_snippet(chunks)
                     # Decided. Reading the rest of a small body (within the deadline) only lets the
                     # connection be reused; failing to is no failure of the delivery.
-                    ends_at, _ = deadline.when(), deadline.reschedule(None)
+                    ends_at = deadline.when()
+                    deadline.reschedule(None)
                     with contextlib.suppress(TimeoutError, *_HTTP_ERRORS):
                         async with asyncio.timeout_at(ends_at):
                             await _drain(chunks)
@@ -387,7 +388,9 @@ class Dispatcher:
                 counts[(organization_id, instance_id)]["webhooks_failed"] += await self._track_health(
                     session, endpoint_id, ok, now)
             for key in sorted(counts):
-                await counters.increment(session, *key, **counts[key])
+                tally = counts[key]
+                await counters.increment(session, *key, webhooks_delivered=tally["webhooks_delivered"],
+                                         webhooks_failed=tally["webhooks_failed"])
             await bus.commit_and_publish(session)  # a pause's notice reaches open dashboards
 
     def _settle(self, outcome: _Outcome, redeliver_requested: bool, max_attempts: int,
@@ -432,7 +435,7 @@ class Dispatcher:
         """`failing_since` marks the first failure in a row, a success clears it, and 24 h of
         failures pauses the endpoint: its waiting rows are failed (and the count returned, for the
         usage). Conditional updates: several dispatchers may race here."""
-        table = WebhookEndpoint.__table__
+        table = table_of(WebhookEndpoint)
         this = table.c.id == endpoint_id
         if ok:
             await session.exec(update(table).where(this, table.c.failing_since.is_not(None)).values(failing_since=None))
@@ -442,7 +445,7 @@ class Dispatcher:
             update(table).where(this, table.c.paused_at.is_(None),
                                 table.c.failing_since <= now - self.config.pause_after)
             .values(paused_at=now, updated_at=now))
-        if not paused.rowcount:  # type: ignore[attr-defined]
+        if not paused.rowcount:
             return 0
         # Rows leased to another dispatcher are left to it: it records its attempt, and the next
         # claim finds the endpoint paused. SKIP LOCKED: never wait here on a row it is recording.
@@ -456,7 +459,7 @@ class Dispatcher:
             .values(status=DeliveryStatus.FAILED, next_attempt_at=None, locked_until=None,
                     failure_reason=ENDPOINT_PAUSED, redeliver_requested=False, updated_at=now))
         await notify_endpoint_paused(session, endpoint_id)
-        return failed.rowcount  # type: ignore[attr-defined,no-any-return]
+        return failed.rowcount
 
 
 @functools.lru_cache(maxsize=4096)

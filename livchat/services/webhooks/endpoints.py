@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import decrypt, encrypt
-from livchat.core.db import utcnow
+from livchat.core.db import table_of, utcnow
 from livchat.core.ids import new_id
 from livchat.core.ssrf import UnsafeUrl, check_public_url
 from livchat.i18n import normalize_language
@@ -113,7 +113,7 @@ async def endpoints_of(session: AsyncSession, organization_id: str, instance_ids
         return {}
     found = await session.exec(select(WebhookEndpoint).where(
         WebhookEndpoint.organization_id == organization_id,
-        WebhookEndpoint.instance_id.in_(instance_ids)))  # type: ignore[attr-defined]
+        col(WebhookEndpoint.instance_id).in_(instance_ids)))
     return {e.instance_id: InstanceWebhook.of(e) for e in found}
 
 
@@ -217,7 +217,7 @@ async def get_delivery(session: AsyncSession, organization_id: str, delivery_id:
     """One delivery with its attempts (oldest first) and the payload it sends."""
     delivery = await _delivery(session, organization_id, delivery_id)
     attempts = (await session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)
-                                      .order_by(WebhookAttempt.attempt, WebhookAttempt.created_at)))
+                                      .order_by(col(WebhookAttempt.attempt), col(WebhookAttempt.created_at))))
     return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), payload=delivery.payload,
                           attempt_log=[AttemptOut.of(a) for a in attempts])
 
@@ -239,11 +239,11 @@ async def redeliver(session: AsyncSession, actor: Actor, delivery_id: str, *,
         raise Conflict("webhook_paused")
     now = now or utcnow()
     budget = policy.attempts_for(await _plan(session, organization_id))
-    table = WebhookDelivery.__table__
+    table = table_of(WebhookDelivery)
     leased = table.c.locked_until.is_not(None) & (table.c.locked_until > now)
     # One statement, so a claim in between sees the row either before or after it. A leased row
     # is pending with its due time passed already: only the flag and the budget differ.
-    await session.exec(update(table).where(table.c.id == delivery.id).values(  # type: ignore[call-overload]
+    await session.exec(update(table).where(table.c.id == delivery.id).values(
         status=DeliveryStatus.PENDING, next_attempt_at=now, failure_reason=None, updated_at=now,
         redeliver_requested=leased,
         max_attempts=table.c.attempts + case((leased, 1), else_=0) + budget))  # + the attempt in flight
@@ -283,9 +283,9 @@ async def notify_endpoint_paused(session: AsyncSession, endpoint_id: str) -> Non
     params = {"url": endpoint.url, "instance": instance.name if instance else endpoint.instance_id}
     await notices.notify(session, endpoint.organization_id, "webhook_paused", **params)
     people = (await session.exec(
-        select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        select(User.email, User.locale).join(Membership, col(Membership.user_id) == User.id)
         .where(Membership.organization_id == endpoint.organization_id,
-               Membership.role.in_([Role.OWNER, Role.ADMIN]))  # type: ignore[attr-defined]
+               col(Membership.role).in_([Role.OWNER, Role.ADMIN]))
     )).all()
     for email, locale in people:
         subject, text = notices.render("webhook_paused", params, normalize_language(locale))

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.db import table_of
 from livchat.core.events import EventBus, bus
 from livchat.core.ids import new_id
 from livchat.models.accounts import Organization
@@ -55,7 +56,7 @@ class RetryPolicy:
             attempts += 1
 
     def full_delay(self, attempts_made: int) -> float:
-        return min(self.base_delay * 2 ** (attempts_made - 1), self.max_delay)
+        return min(self.base_delay * 2.0 ** (attempts_made - 1), self.max_delay)
 
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
@@ -80,7 +81,7 @@ def new_delivery(*, organization_id: str, endpoint_id: str, instance_id: str, ev
 
 async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
     # A Core insert: this runs once per event on the ingest path, the ORM unit of work would double its cost.
-    await session.exec(insert(WebhookDelivery.__table__).values(values))  # type: ignore[call-overload]
+    await session.exec(insert(table_of(WebhookDelivery)).values(values))
 
 
 async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
@@ -90,10 +91,10 @@ async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
     in the log and can be redelivered once the endpoint is resumed."""
     if event.organization_id is None or not event.webhook_type:
         return 0  # anonymous test-panel instances have no webhooks
-    row = (await session.exec(
-        select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.active, WebhookEndpoint.paused_at,
+    row = (await session.exec(  # sqlmodel types select() for up to 4 columns: hence the ignore
+        select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.active, WebhookEndpoint.paused_at,  # type: ignore[call-overload]
                Organization.plan)
-        .join(Organization, Organization.id == WebhookEndpoint.organization_id)  # type: ignore[arg-type]
+        .join(Organization, col(Organization.id) == WebhookEndpoint.organization_id)
         .where(WebhookEndpoint.instance_id == event.instance_id,
                WebhookEndpoint.organization_id == event.organization_id)
     )).first()

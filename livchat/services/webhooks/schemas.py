@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from livchat.services.schemas import CamelModel, TimestampMs
+from livchat.services.schemas import CamelModel, Example, TimestampMs
 
 
 class InstanceWebhook(CamelModel):
@@ -40,7 +40,7 @@ class WebhookOut(InstanceWebhook):
         return cls(**InstanceWebhook.of(endpoint).model_dump(), secret=secret)
 
 
-_DELIVERY_EXAMPLE = {
+_DELIVERY_EXAMPLE: Example = {
     "id": "dlv_01JD8Z8S1K2M3N4P5Q6R7S8T9V", "eventId": "evt_01JD8Z7R2M3N4P5Q6R7S8T9V0W",
     "eventType": "message.received", "status": "delivered", "attempts": 1, "lastAttemptAt": "2026-01-15T12:07:00Z",
     "nextAttemptAt": None, "responseStatus": 200, "latencyMs": 42, "failureReason": None,

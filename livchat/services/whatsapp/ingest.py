@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import constant_time_equals
@@ -54,7 +54,7 @@ log = get_logger("ingest")
 MEDIA_KEYS = {"imageMessage": MessageType.IMAGE, "stickerMessage": MessageType.IMAGE,
               "videoMessage": MessageType.VIDEO, "audioMessage": MessageType.AUDIO,
               "documentMessage": MessageType.DOCUMENT}
-_STATUS_RANK = {MessageStatus.PENDING: 0, MessageStatus.FAILED: 0, MessageStatus.SENT: 1,
+_STATUS_RANK: dict[str, int] = {MessageStatus.PENDING: 0, MessageStatus.FAILED: 0, MessageStatus.SENT: 1,
                 MessageStatus.DELIVERED: 2, MessageStatus.READ: 3}
 
 
@@ -235,8 +235,8 @@ async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEv
         return result
     if media:
         await store_media(instance.organization_id, row.id, media, row.media_mime)
-    amounts = ({"messages_sent": 1} if from_me else {"messages_received": 1}) | {"media_bytes": len(media)}
-    await counters.increment(session, instance.organization_id, instance.id, **amounts)
+    await counters.increment(session, instance.organization_id, instance.id, messages_sent=int(from_me),
+                             messages_received=int(not from_me), media_bytes=len(media))  # zeros are skipped
     event_type = MessageSent if from_me else MessageReceived
     events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
                              message_id=row.id, data=MessageOut.of(row).wire()))
@@ -316,7 +316,7 @@ async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEv
         return result  # ReadSelf and other receipts are not about our sends
     query = select(Message).where(Message.instance_id == instance.id,
                                   Message.direction == MessageDirection.OUTBOUND,
-                                  Message.whatsapp_message_id.in_(ids))  # type: ignore[union-attr]
+                                  col(Message.whatsapp_message_id).in_(ids))
     now = utcnow()
     for row in (await session.exec(query)).all():
         if _STATUS_RANK.get(row.status, 0) >= _STATUS_RANK[target]:
@@ -358,6 +358,7 @@ async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiE
     with gateway_errors():  # unreachable: the event fails and WuzAPI (or the queue) delivers it again
         live = await get_gateway().status(token)
     waiting = live.connected and not live.logged_in
+    decide: instances.Decide
     if event.type == "LoggedOut" and not live.logged_in:
         decide = instances.logged_out
     elif event.type == "QR" and not waiting:

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import decrypt, encrypt, new_token
@@ -41,6 +41,7 @@ from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
 from livchat.services.accounts import organizations
 from livchat.services.actors import Actor
+from livchat.services.billing import plans as billing_plans
 from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound, ServiceError
 from livchat.services.pagination import newest_first
 from livchat.services.usage import limits
@@ -113,12 +114,12 @@ async def get_instance(session: AsyncSession, organization_id: str | None, insta
 
 async def list_instances(session: AsyncSession, organization_id: str | None, *,
                          anonymous_session_id: str | None = None) -> list[Instance]:
-    query = select(Instance).order_by(Instance.created_at.desc(), Instance.id.desc())  # type: ignore[attr-defined]
+    query = select(Instance).order_by(col(Instance.created_at).desc(), col(Instance.id).desc())
     if organization_id is not None:
         query = query.where(Instance.organization_id == organization_id)
     elif anonymous_session_id is not None:
-        query = query.where(Instance.organization_id.is_(None),  # type: ignore[union-attr]
-                            Instance.anonymous_session_id == anonymous_session_id)
+        query = query.where(col(Instance.organization_id).is_(None),
+                            col(Instance.anonymous_session_id) == anonymous_session_id)
     else:
         return []
     return list((await session.exec(query)).all())
@@ -162,7 +163,7 @@ async def create_instance(session: AsyncSession, actor: Actor | None, name: str,
         await session.commit()
     except BaseException:
         await session.rollback()
-        await session.exec(delete(Instance).where(Instance.id == instance_id))  # give the slot back
+        await session.exec(delete(Instance).where(col(Instance.id) == instance_id))  # give the slot back
         await session.commit()
         if user is not None:
             await _forget_user(user.id)
@@ -182,7 +183,9 @@ async def _reserve(session: AsyncSession, instance: Instance) -> None:
                                        .where(Organization.id == instance.organization_id))).one()
             count = (await session.exec(select(func.count()).select_from(Instance)
                                         .where(Instance.organization_id == instance.organization_id))).one()
-            limits.check_instance_count(plan, count)
+            # The plan's instances plus the extra ones bought (services/billing).
+            allowed = await billing_plans.instance_allowance(session, instance.organization_id, plan)
+            limits.check_instance_count(plan, count, allowed=allowed)
         session.add(instance)
         await session.commit()
     except BaseException:
@@ -436,8 +439,8 @@ async def settle(session: AsyncSession, instance: Instance, decide: Decide) -> W
             values["last_connected_at"] = now
         result = await session.exec(
             update(Instance)
-            .where(Instance.id == instance.id, Instance.status == seen[0], Instance.logged_in == seen[1],
-                   Instance.whatsapp_jid.is_not_distinct_from(seen[2]))  # type: ignore[union-attr]
+            .where(col(Instance.id) == instance.id, col(Instance.status) == seen[0], col(Instance.logged_in) == seen[1],
+                   col(Instance.whatsapp_jid).is_not_distinct_from(seen[2]))
             .values(**values).execution_options(synchronize_session=False))
         if result.rowcount == 1:
             for name, value in values.items():
@@ -464,7 +467,7 @@ async def delete_instance(session: AsyncSession, actor: Actor | None, instance_i
         await _delete_wuzapi_user(instance)
     except wuzapi.WuzapiError as exc:
         raise service_error(exc) from exc
-    await session.exec(delete(Instance).where(Instance.id == instance.id))
+    await session.exec(delete(Instance).where(col(Instance.id) == instance.id))
     await session.commit()
 
 
@@ -499,13 +502,13 @@ async def sweep_interrupted_creates(session: AsyncSession, *,
     """Remove instances whose create was cut short — their WuzAPI user if one was made, then the
     row, which gives the plan's instance slot back. Returns how many were removed."""
     stale = (await session.exec(select(Instance).where(
-        Instance.wuzapi_user_id.is_(None), Instance.created_at < utcnow() - older_than))).all()  # type: ignore[union-attr]
+        col(Instance.wuzapi_user_id).is_(None), col(Instance.created_at) < utcnow() - older_than))).all()
     users_by_name = await _wuzapi_users_by_name() if stale else {}  # one listing for all of them
     for instance in stale:
         await _delete_wuzapi_user(instance, users_by_name)
         # Only if still unfinished: never remove a row whose create completed meanwhile.
-        await session.exec(delete(Instance).where(Instance.id == instance.id,
-                                                  Instance.wuzapi_user_id.is_(None)))  # type: ignore[union-attr]
+        await session.exec(delete(Instance).where(col(Instance.id) == instance.id,
+                                                  col(Instance.wuzapi_user_id).is_(None)))
         await session.commit()
         log.warning("removed an instance whose create was interrupted",
                     extra={"instance_id": instance.id, "organization_id": instance.organization_id})

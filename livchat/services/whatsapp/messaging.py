@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
@@ -357,8 +357,8 @@ async def get_message(session: AsyncSession, organization_id: str | None, messag
     if organization_id is not None:
         query = query.where(Message.organization_id == organization_id)
     elif anonymous_session_id is not None:
-        query = query.join(Instance, Instance.id == Message.instance_id).where(
-            Message.organization_id.is_(None), Instance.anonymous_session_id == anonymous_session_id)  # type: ignore[union-attr]
+        query = query.join(Instance, col(Instance.id) == Message.instance_id).where(
+            col(Message.organization_id).is_(None), col(Instance.anonymous_session_id) == anonymous_session_id)
     else:
         raise NotFound("not_found")
     row = (await session.exec(query)).first()
@@ -374,7 +374,7 @@ async def mark_read(session: AsyncSession, actor: Actor | None, instance_id: str
     instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
     if not message_ids:
         raise InvalidInput("message_ids_required")
-    query = select(Message).where(Message.instance_id == instance.id, Message.id.in_(message_ids),  # type: ignore[attr-defined]
+    query = select(Message).where(Message.instance_id == instance.id, col(Message.id).in_(message_ids),
                                   Message.direction == MessageDirection.INBOUND)
     rows = list((await session.exec(query)).all())
     if len(rows) != len(set(message_ids)):

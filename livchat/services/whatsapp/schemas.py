@@ -7,13 +7,13 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from livchat.models.whatsapp import Instance, Message
-from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.schemas import CamelModel, Example, Timestamp
 from livchat.services.webhooks.schemas import InstanceWebhook
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
 # --- instances ------------------------------------------------------------------------------
 
-_INSTANCE_EXAMPLE = {
+_INSTANCE_EXAMPLE: Example = {
     "id": "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "name": "Sales", "status": "connected",
     "whatsappJid": "5511912345678@s.whatsapp.net", "whatsappName": "Acme Sales",
     "webhook": {"url": "https://example.com/hooks/whatsapp", "events": ["message.received"], "active": True,
@@ -112,7 +112,7 @@ class SentOut(CamelModel):
                    timestamp=row.sent_at or row.created_at)
 
 
-_MESSAGE_EXAMPLE = {
+_MESSAGE_EXAMPLE: Example = {
     "id": "msg_01JD8Z6Q3W4X5Y6Z7A8B9C0D1E", "instanceId": "inst_01JD8Z6Q3W4X5Y6Z7A8B9C0D1A",
     "whatsappMessageId": "3EB0A1B2C3D4E5F6A7B8C9", "direction": "outbound",
     "chatJid": "5511912345678@s.whatsapp.net", "phone": "5511912345678", "type": "text",

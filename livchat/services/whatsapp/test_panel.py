@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.crypto import hash_token, new_token
@@ -73,7 +73,7 @@ async def create_session(session: AsyncSession, ip: str, user_agent: str | None 
     now = utcnow()
     for old in (await session.exec(select(AnonymousSession).where(
             AnonymousSession.ip_address == ip, AnonymousSession.expires_at > now,
-            AnonymousSession.migrated_at.is_(None)))).all():  # type: ignore[union-attr]
+            col(AnonymousSession.migrated_at).is_(None)))).all():
         await _retire(session, old)
     token = new_token(TOKEN_PREFIX, 32)
     row = AnonymousSession(id=new_id("anon"), token_hash=hash_token(token), ip_address=ip,
@@ -201,13 +201,13 @@ async def migrate_to_organization(session: AsyncSession, token: str, actor: Acto
                                     .where(Instance.organization_id == organization_id))).one()
         check_instance_count(plan, count)
         now = utcnow()
-        moved = await session.exec(  # type: ignore[call-overload]
-            update(Instance).where(Instance.id == instance.id, Instance.organization_id.is_(None))  # type: ignore[union-attr]
+        moved = await session.exec(
+            update(Instance).where(col(Instance.id) == instance.id, col(Instance.organization_id).is_(None))
             .values(organization_id=organization_id, name="WhatsApp", updated_at=now)
             .execution_options(synchronize_session=False))
         if moved.rowcount != 1:  # a concurrent migration of the same session took it
             raise SessionExpired("anonymous_session_expired")
-        await session.exec(update(Message).where(Message.instance_id == instance.id)  # type: ignore[call-overload]
+        await session.exec(update(Message).where(col(Message.instance_id) == instance.id)
                            .values(organization_id=organization_id).execution_options(synchronize_session=False))
         anon.token_hash = hash_token(new_token(TOKEN_PREFIX, 32))
         anon.migrated_to_organization_id, anon.migrated_at = organization_id, now

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from livchat.services.schemas import CamelModel, Timestamp
+from livchat.services.schemas import CamelModel, Example, Timestamp
 from livchat.services.support.schemas import ConversationMessageOut
 
-_SETTINGS = {"organizationName": "Acme", "greeting": "Hi! How can we help you today?",
+_SETTINGS: Example = {"organizationName": "Acme", "greeting": "Hi! How can we help you today?",
              "suggestions": ["Where is my order?", "How do I return an item?"], "primaryColor": "#0d9488",
              "logoUrl": "https://livchat.example/api/widget/logo/org_01JD8Z5P0A1B2C3D4E5F6G7H8J?v=3f2a9c1b7d4e",
              "position": "bottom-right", "locale": "en"}

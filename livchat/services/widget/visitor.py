@@ -81,7 +81,7 @@ async def messages(session: AsyncSession, visitor: Visitor, after: str | None = 
 async def mark_seen(session: AsyncSession, visitor: Visitor) -> None:
     """The visitor has seen every reply (the widget is open): their unread count back to 0."""
     await session.commit()
-    changed = await session.exec(update(Conversation)  # type: ignore[call-overload]
+    changed = await session.exec(update(Conversation)
                                  .where(col(Conversation.organization_id) == visitor.organization_id,
                                         col(Conversation.contact_session_id) == visitor.contact_session_id,
                                         col(Conversation.contact_unread_count) > 0)
