@@ -16,10 +16,12 @@ from livchat.core.db import db
 from livchat.core.settings import get_settings
 from livchat.core.storage import BadKey, LocalStorage, ObjectTooLarge
 from livchat.integrations import s3
-from livchat.models.enums import FileStatus
+from livchat.models import Message
+from livchat.models.enums import FileStatus, MessageDirection, MessageType
 from livchat.models.support import KnowledgeFile
 from livchat.services import storage
 from livchat.services.knowledge import files, ingestion, store
+from livchat.services.support import whatsapp_channel
 from livchat.services.usage.limits import reset_rate_limits
 from livchat.services.whatsapp import media
 from livchat.services.widget import customization, visitor
@@ -218,3 +220,14 @@ async def test_knowledge_files_in_the_bucket_are_ingested(database: str, s3_env:
     finally:
         for name in ("LIVCHAT_EMBEDDER", "LIVCHAT_LANCEDB_URI"):
             os.environ.pop(name, None)
+
+
+async def test_an_inbound_whatsapp_image_in_the_bucket_becomes_a_conversation_file(s3_env: Bucket) -> None:
+    """The support desk reads an inbound image's bytes back from the bucket (whatsapp_channel)."""
+    message = Message(id="msg_img", organization_id="org_wa", instance_id="ins_1", direction=MessageDirection.INBOUND,
+                      chat_jid="5511912345678@s.whatsapp.net", type=MessageType.IMAGE, file_name="photo.png")
+    await media.store_media("org_wa", "msg_img", PNG, "image/png")
+    upload = await whatsapp_channel.as_attachment(message)
+    assert upload is not None and upload.data == PNG and upload.filename == "photo.png"
+    missing = message.model_copy(update={"id": "msg_gone"})
+    assert await whatsapp_channel.as_attachment(missing) is None
