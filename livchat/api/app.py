@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
 from livchat import __version__
-from livchat.api import accounts, embed, health, hooks, inbox, public, v1, widget
+from livchat.api import accounts, analytics, embed, health, hooks, inbox, public, v1, widget
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
 from livchat.models.enums import Plan
@@ -69,4 +69,4 @@ def _methods_for_path(app: FastAPI, request: Request) -> list[str]:
 
 
 # Modules exposing `install(app: FastAPI) -> None`, installed in this order.
-DOMAIN_MODULES = [sandbox, v1, public, hooks, accounts, embed, widget, inbox]
+DOMAIN_MODULES = [sandbox, v1, public, hooks, accounts, embed, widget, inbox, analytics]
