@@ -105,10 +105,13 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InstanceDetailState.toggle_delivery", "ApiKeysState.load", "MembersState.load", "NoticesState.load",
         "NoticesState.refresh", "UsageState.load", "UsageState.refresh", "WebhooksOverviewState.load",
         "ShellState.load",
+        "AnalyticsState.load", "AnalyticsState.refresh", "AnalyticsState.choose_preset",
+        "AnalyticsState.apply_custom", "AnalyticsState.choose_instance",
     ], _SHOWS),
     **dict.fromkeys([
         "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",
         "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret",
+        "AnalyticsState.set_tab",
     ], _TAB),
     **dict.fromkeys([
         "ShellState.switch_organization", "ShellState.sign_out", "OrganizationsState.load", "OrganizationsState.open",

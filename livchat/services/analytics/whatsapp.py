@@ -71,13 +71,11 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-async def _instances(session: AsyncSession, organization_id: str, instance_id: str | None) -> dict[str, str]:
-    """The organization's instances (id → name); another organization's or a missing id → NotFound."""
-    names = dict((await session.exec(
-        select(Instance.id, Instance.name).where(Instance.organization_id == organization_id))).all())
-    if instance_id is not None and instance_id not in names:
-        raise NotFound("instance_not_found")
-    return names
+async def instance_names(session: AsyncSession, actor: Actor) -> dict[str, str]:
+    """The organization's instances, id → name (the page's instance filter)."""
+    actor.require("read")
+    return dict((await session.exec(
+        select(Instance.id, Instance.name).where(Instance.organization_id == actor.organization_id))).all())
 
 
 async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, end: date,
@@ -85,8 +83,10 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
     actor.require("read")
     since, until = _window(start, end)
     organization_id = actor.organization_id
-    names = await _instances(session, organization_id, instance_id or None)
+    names = await instance_names(session, actor)
     instance_id = instance_id or None
+    if instance_id is not None and instance_id not in names:  # another organization's looks the same as none
+        raise NotFound("instance_not_found")
 
     def scoped(org_column: Any, instance_column: Any) -> list[Any]:
         where = [org_column == organization_id]
