@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval"]
+BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval", "analytics"]
 
 
 def print_table(title: str, rows: list[dict[str, object]]) -> None:

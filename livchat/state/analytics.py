@@ -151,7 +151,8 @@ class AnalyticsState(rx.State):
         first, last = date.fromisoformat(self.start), date.fromisoformat(self.end)
         try:
             async with db.session() as session:
-                report = await whatsapp.whatsapp_analytics(session, ctx.actor, first, last, instance_id or None)
+                report = await whatsapp.whatsapp_analytics(session, ctx.actor, first, last, instance_id or None,
+                                                           with_rows=False)
                 names = await whatsapp.instance_names(session, ctx.actor)
         except NotFound:
             self.error = ERROR_INSTANCE

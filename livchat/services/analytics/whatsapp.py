@@ -79,7 +79,9 @@ async def instance_names(session: AsyncSession, actor: Actor) -> dict[str, str]:
 
 
 async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, end: date,
-                             instance_id: str | None = None) -> WhatsAppAnalytics:
+                             instance_id: str | None = None, *, with_rows: bool = True) -> WhatsAppAnalytics:
+    """`with_rows=False` leaves `rows` (per day and instance: the CSV's) empty, and skips their
+    median query — the page shows days and instances only."""
     actor.require("read")
     since, until = _window(start, end)
     organization_id = actor.organization_id
@@ -118,7 +120,7 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
         row.outbound, row.delivered, row.read = int(total), int(delivered or 0), int(read or 0)
 
     medians = _Medians(session, organization_id, instance_id, since, until)
-    by_day_instance = await medians.grouped(by_day=True, by_instance=True)
+    by_day_instance = await medians.grouped(by_day=True, by_instance=True) if with_rows else {}
     by_day = await medians.grouped(by_day=True, by_instance=False)
     by_instance = await medians.grouped(by_day=False, by_instance=True)
     overall = await medians.grouped(by_day=False, by_instance=False)
@@ -136,7 +138,7 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
         start=start, end=end, instance_id=instance_id,
         days=[WhatsAppDay(date=day, **row.figures(by_day.get((day, None)))) for day, row in days.items()],
         rows=[WhatsAppDay(date=day, instance_id=instance, **row.figures(by_day_instance.get((day, instance))))
-              for (day, instance), row in sorted(sums.items())],
+              for (day, instance), row in sorted(sums.items()) if with_rows],
         instances=sorted((WhatsAppInstanceTotals(instance_id=instance, name=names.get(instance, instance),
                                                  **row.figures(by_instance.get((None, instance))))
                           for instance, row in per_instance.items()), key=lambda i: (i.name.lower(), i.instance_id)),
