@@ -18,7 +18,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 INSTANCES = 20

@@ -14,7 +14,13 @@ from livchat.api.analytics import safe_cell
 from livchat.core.db import db
 from livchat.models.enums import MessageStatus
 from livchat.services.accounts import auth
-from tests.analytics.analytics_support import add_instance, add_rows, add_usage, delivery, outbound
+from tests.analytics.analytics_support import (
+    add_instance,
+    add_rows,
+    add_usage,
+    delivery,
+    outbound,
+)
 from tests.support.desk_support import make_org
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

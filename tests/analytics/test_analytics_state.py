@@ -9,7 +9,13 @@ from livchat.core.db import utcnow
 from livchat.models.enums import MessageStatus
 from livchat.state.analytics import ERROR_INSTANCE, ERROR_RANGE, AnalyticsState
 from tests.accounts.accounts_support import tab_with_cookie
-from tests.analytics.analytics_support import add_instance, add_rows, add_usage, delivery, outbound
+from tests.analytics.analytics_support import (
+    add_instance,
+    add_rows,
+    add_usage,
+    delivery,
+    outbound,
+)
 from tests.factories import signed_in_owner
 
 PAGE = "/dashboard/analytics"

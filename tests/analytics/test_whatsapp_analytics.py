@@ -12,7 +12,13 @@ from livchat.core.db import db
 from livchat.models.enums import DeliveryStatus, MessageDirection, MessageStatus
 from livchat.services.analytics import whatsapp
 from livchat.services.errors import InvalidInput, NotFound
-from tests.analytics.analytics_support import add_instance, add_rows, add_usage, delivery, outbound
+from tests.analytics.analytics_support import (
+    add_instance,
+    add_rows,
+    add_usage,
+    delivery,
+    outbound,
+)
 from tests.support.desk_support import make_org
 
 DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -72,7 +78,7 @@ async def test_days_instances_and_totals(database: str) -> None:
 
 
 async def test_one_instance(database: str) -> None:
-    org, alpha, beta, _ = await _seed()
+    org, _, beta, _ = await _seed()
     async with db.session() as session:
         report = await whatsapp.whatsapp_analytics(session, org.owner, D1, D1, instance_id=beta)
     assert report.instance_id == beta

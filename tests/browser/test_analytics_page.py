@@ -91,6 +91,7 @@ def test_charts_range_tabs_and_csv(live_app: str, live_env: dict[str, str], page
     expect(page.locator("#analytics-error")).to_contain_text("valid period")
     expect(page.locator(".wa-day")).to_have_count(7)
     page.locator("#range-start").fill("2026-03-01")
+    page.locator("#range-end").fill("2026-03-10")
     page.locator("#range-apply").click()
     expect(page.locator(".wa-day")).to_have_count(10)
     expect(page.locator("#analytics-error")).to_have_count(0)
@@ -101,7 +102,7 @@ def test_charts_range_tabs_and_csv(live_app: str, live_env: dict[str, str], page
     with page.expect_download() as download:
         page.locator("#whatsapp-csv").click()
     assert re.fullmatch(r"livchat-whatsapp-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
-    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     assert rows[0][:3] == ["date", "instance_id", "instance"] and len(rows) == 8
     assert {r[2] for r in rows[1:]} == {"Loja Centro"}
 
