@@ -7,6 +7,7 @@ cards). A year of days is at most 366 rows per tab.
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,9 @@ DEFAULT_PRESET = "30"
 TABS = ("whatsapp", "support")
 MAX_DAYS = 366
 UNANSWERED_SHOWN = 20
+# The live feed moves on every message; a year of figures costs the database seconds, so a tab
+# follows the feed at most this often (the figures are per day: a minute late is still right).
+REFRESH_EVERY_S = 60.0
 ERROR_RANGE = "analytics.errors.invalid_range"
 ERROR_INSTANCE = "analytics.errors.instance_not_found"
 
@@ -77,6 +81,7 @@ class AnalyticsState(rx.State):
     support_days: list[dict[str, Any]] = []
     support_totals: dict[str, str] = {}
     unanswered: list[dict[str, str]] = []
+    _loaded_at: float = 0.0  # time.monotonic() of the last reload
 
     @rx.var
     def whatsapp_csv(self) -> str:
@@ -98,8 +103,10 @@ class AnalyticsState(rx.State):
     @rx.event
     @authorized
     async def refresh(self) -> None:
-        """The live feed moved: the same range again."""
-        await self._reload(await current_context(self))
+        """The live feed moved: the same range again, unless it was loaded moments ago."""
+        ctx = await current_context(self)
+        if time.monotonic() - self._loaded_at >= REFRESH_EVERY_S:
+            await self._reload(ctx)
 
     @rx.event
     def set_tab(self, tab: str) -> None:
@@ -142,6 +149,7 @@ class AnalyticsState(rx.State):
         self.start, self.end = (today - timedelta(days=PRESETS[preset] - 1)).isoformat(), today.isoformat()
 
     async def _reload(self, ctx: AuthContext) -> None:
+        self._loaded_at = time.monotonic()
         if not await self._whatsapp(ctx, self.instance_filter):
             self.instance_filter = ""  # the instance is gone: back to all of them
             await self._whatsapp(ctx, "")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from livchat.core.db import utcnow
 from livchat.models.enums import MessageStatus
-from livchat.state.analytics import ERROR_INSTANCE, ERROR_RANGE, AnalyticsState
+from livchat.state.analytics import ERROR_INSTANCE, ERROR_RANGE, REFRESH_EVERY_S, AnalyticsState
 from tests.accounts.accounts_support import tab_with_cookie
 from tests.analytics.analytics_support import (
     add_instance,
@@ -82,3 +82,15 @@ async def test_another_organizations_instance_is_not_found(database: str) -> Non
     await AnalyticsState.choose_instance.fn(tab, theirs)
     assert tab.error == ERROR_INSTANCE and tab.instance_filter == ""
     assert "Their secret shop" not in str(tab.wa_instances) + str(tab.instance_options)
+
+
+async def test_the_live_feed_reloads_at_most_once_a_minute(database: str) -> None:
+    tab, org = await _tab("feed@example.com")
+    shop = await add_instance(org, "Shop")
+    await AnalyticsState.load.fn(tab)
+    await add_usage(org, shop, utcnow().date(), messages_sent=3)
+    await AnalyticsState.refresh.fn(tab)  # moments after the load: not yet
+    assert tab.wa_totals["sent"] == "0"
+    tab._loaded_at -= REFRESH_EVERY_S  # a minute later
+    await AnalyticsState.refresh.fn(tab)
+    assert tab.wa_totals["sent"] == "3"
