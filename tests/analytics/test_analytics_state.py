@@ -7,7 +7,12 @@ from datetime import timedelta
 
 from livchat.core.db import utcnow
 from livchat.models.enums import MessageStatus
-from livchat.state.analytics import ERROR_INSTANCE, ERROR_RANGE, REFRESH_EVERY_S, AnalyticsState
+from livchat.state.analytics import (
+    ERROR_INSTANCE,
+    ERROR_RANGE,
+    REFRESH_EVERY_S,
+    AnalyticsState,
+)
 from tests.accounts.accounts_support import tab_with_cookie
 from tests.analytics.analytics_support import (
     add_instance,
