@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run test bench eval chromium axe clean embed
+.PHONY: install run test lint bench eval chromium axe clean embed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,11 @@ $(AXE): tests/browser/package-lock.json | $(VENV)/.installed
 
 axe: $(AXE)
 
-test: install chromium embed axe
+# ruff over the tree (settings in pyproject.toml).
+lint: install
+	$(BIN)/ruff check livchat tests bench
+
+test: install chromium embed axe lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install embed

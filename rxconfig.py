@@ -4,6 +4,13 @@ from livchat.core.settings import get_settings
 
 _settings = get_settings()
 
+# Reflex's own per-tab state. Our data lives in the database, so by default Reflex keeps tabs in
+# memory (its default disk manager rescans `.states/` and saturates a core at a few hundred
+# clients: ../shared/notes/reflex-capacity.md). With REDIS_URL, tabs live in Redis instead, which
+# lets Reflex start several workers and relay feed pushes to whichever worker holds a socket.
+STATE_MANAGER = ({"redis_url": _settings.redis_url} if _settings.redis_url
+                 else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY})
+
 config = rx.Config(
     app_name="livchat",
     telemetry_enabled=False,
@@ -20,4 +27,5 @@ config = rx.Config(
         ),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    **STATE_MANAGER,
 )

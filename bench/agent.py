@@ -34,7 +34,7 @@ ROUNDS = 3  # each question this many times (a fresh visitor each time)
 
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def _measure(label: str) -> dict[str, Any]:

@@ -70,7 +70,8 @@ def _start_api(env: dict[str, str], port: int, workers: int = 1) -> subprocess.P
 def _organization(env: dict[str, str]) -> str:
     subprocess.run([str(BIN / "livchat"), "create-user", "bench@example.com", "--password", "long-password",
                     "--org", "Bench"], env=env, check=True, capture_output=True)
-    code = ("import asyncio\nfrom sqlmodel import update\nfrom livchat.core.db import db\nfrom livchat.models import Organization\n"
+    code = ("import asyncio\nfrom sqlmodel import update\nfrom livchat.core.db import db\n"
+            "from livchat.models import Organization\n"
             "async def main():\n    async with db.session() as s:\n"
             "        await s.exec(update(Organization).values(plan='scale'))\n        await s.commit()\n"
             "asyncio.run(main())\n")

@@ -76,6 +76,14 @@ PERMISSIONS: dict[str, str] = {
     "InstanceDetailState.send_test_event": "manage_webhooks",
     "InstanceDetailState.delete_webhook": "manage_webhooks",
     "InstanceDetailState.redeliver": "manage_webhooks",
+    "InstanceDetailState.set_ai_answers": "manage_instances",
+    # Dashboard: knowledge base and the AI agent
+    "KnowledgeState.import_url": "manage_knowledge",
+    "KnowledgeState.delete": "manage_knowledge",
+    "KnowledgeState.reindex": "manage_knowledge",
+    "KnowledgeState.search": "read",
+    "AgentState.save": "manage_knowledge",
+    "AgentState.ask": "read",  # the playground: reads the organization's knowledge base, stores nothing
     # Dashboard: API keys, members, notices
     "ApiKeysState.create": "manage_keys",
     "ApiKeysState.revoke": "manage_keys",
@@ -86,8 +94,17 @@ PERMISSIONS: dict[str, str] = {
     "MembersState.make_owner": "transfer_ownership",
     "MembersState.leave": "read",
     "NoticesState.dismiss": "read",
+    # Dashboard: the inbox (members, admins and owners all work it) and the widget's customization
+    **dict.fromkeys([f"InboxState.{name}" for name in (
+        "open", "refresh_conversation", "select_next", "select_previous", "escalate", "resolve", "reopen",
+        "assign_to_me", "send", "typing", "create_saved_reply", "delete_saved_reply")], "work_inbox"),
+    "WidgetSettingsState.save": "manage_widget",
+    "WidgetSettingsState.remove_logo": "manage_widget",
     # The test panel's "keep this number": the anonymous instance joins the organization
     "KeepConnectionState.keep": "manage_instances",
+    # Dashboard: billing (owners change the plan; the portal shows payment details)
+    "BillingState.choose_plan": "manage_billing",
+    "BillingState.open_portal": "manage_billing",
 }
 
 _SHOWS = "shows the organization's data to any member; changes nothing"
@@ -96,6 +113,8 @@ _SELF = "acts on the signed-in person's own session and organizations, not on th
 _PUBLIC = "a public page's (signed out: sign-in, sign-up, password reset, language)"
 _PANEL = "the landing page's test panel: a visitor's own anonymous session, no organization"
 _PHONE = "the simulated phone plays the contact's side in the sandbox: no organization data changes"
+_VISITOR = ("the widget's visitor: acts only as the contact session its token names, in the page's organization "
+            "(tests/accounts/test_tenant_isolation.py probes it with another organization's visitor)")
 
 NOT_ROLE_GATED: dict[str, str] = {
     **dict.fromkeys([
@@ -104,13 +123,25 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InstanceDetailState.load_more_deliveries", "InstanceDetailState.filter_deliveries",
         "InstanceDetailState.toggle_delivery", "ApiKeysState.load", "MembersState.load", "NoticesState.load",
         "NoticesState.refresh", "UsageState.load", "UsageState.refresh", "WebhooksOverviewState.load",
-        "ShellState.load",
+        "ShellState.load", "InboxState.load", "InboxState.refresh", "InboxState.set_status_filter",
+        "InboxState.search", "InboxState.load_older", "InboxState.watch_conversation", "WidgetSettingsState.load",
+        "WidgetSettingsState.reload",
+        "BillingState.load", "BillingState.load_invoices",
+        "BillingState.await_checkout",
         "AnalyticsState.load", "AnalyticsState.refresh", "AnalyticsState.choose_preset",
         "AnalyticsState.apply_custom", "AnalyticsState.choose_instance",
     ], _SHOWS),
     **dict.fromkeys([
+        "KnowledgeState.load", "KnowledgeState.refresh", "KnowledgeState.load_more", "AgentState.load",
+    ], _SHOWS),
+    # the upload itself is POST /api/knowledge/files (role checked there); this only says how it went
+    "KnowledgeState.upload_finished": _TAB,
+    **dict.fromkeys(["AgentState.set_enabled", "AgentState.set_tone", "AgentState.set_instructions"], _TAB),
+    **dict.fromkeys([
         "InstancesState.close_linking", "InstanceDetailState.toggle_event", "InstanceDetailState.set_webhook_url",
-        "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret",
+        "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret", "InboxState.back",
+        "InboxState.insert_saved_reply", *[f"WidgetSettingsState.set_{name}" for name in (
+            "greeting", "suggestions", "primary_color", "accent_color", "position", "locale", "allowed_origins")],
         "AnalyticsState.set_tab",
     ], _TAB),
     **dict.fromkeys([
@@ -135,4 +166,6 @@ NOT_ROLE_GATED: dict[str, str] = {
         "SandboxPhoneState.send", "SandboxPhoneState.mark", "SandboxPhoneState.disconnect",
         "SandboxPhoneState.reconnect", "SandboxPhoneState.logout",
     ], _PHONE),
+    **dict.fromkeys([f"WidgetState.{name}" for name in (
+        "load", "boot", "refresh", "unread", "start", "send", "ask", "set_draft", "attach", "attached")], _VISITOR),
 }

@@ -38,6 +38,6 @@ async def test_every_customer_table_is_scoped_by_organization(database: str) -> 
             if table.name in NOT_TENANT_SCOPED or table.name == "organizations":
                 continue
             assert "organization_id" in columns, f"{table.name} has no organization_id"
-            indexed = {tuple(ix["column_names"])[0] for ix in inspector.get_indexes(table.name)}
-            uniques = {tuple(u["column_names"])[0] for u in inspector.get_unique_constraints(table.name)}
+            indexed = {next(iter(ix["column_names"])) for ix in inspector.get_indexes(table.name)}
+            uniques = {next(iter(u["column_names"])) for u in inspector.get_unique_constraints(table.name)}
             assert "organization_id" in indexed | uniques, f"{table.name}.organization_id is not indexed"

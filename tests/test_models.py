@@ -23,7 +23,7 @@ async def test_timestamps_come_back_timezone_aware(session) -> None:  # type: ig
 
 async def test_naive_datetimes_are_refused(session) -> None:  # type: ignore[no-untyped-def]
     org = await users.create_organization(session, "Acme")
-    org.updated_at = datetime.now()  # noqa: DTZ005 - the point of the test
+    org.updated_at = datetime.now()
     session.add(org)
     with pytest.raises(Exception, match="naive datetime"):
         await session.flush()

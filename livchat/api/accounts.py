@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from livchat.api import tenancy
 from livchat.api.deps import client_ip
+from livchat.api.json_body import api_router
 from livchat.api.problems import ApiError
 from livchat.api.v1.auth import Caller
 from livchat.core.db import db
@@ -17,7 +18,7 @@ from livchat.integrations import clerk
 from livchat.services.accounts import auth, clerk_sync
 from livchat.services.accounts.schemas import MeOut
 
-router = APIRouter()
+router = api_router()
 CLERK_SESSION_COOKIE = "__session"  # Clerk's session JWT, set by Clerk's frontend on our domain
 
 

@@ -14,14 +14,15 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import FastAPI, Query
 from fastapi.responses import Response
 
 from livchat.api.inbox import Member
+from livchat.api.json_body import api_router
 from livchat.core.db import db, utcnow
 from livchat.services.analytics import support, whatsapp
 
-router = APIRouter(prefix="/api/analytics", include_in_schema=False)
+router = api_router(prefix="/api/analytics", include_in_schema=False)
 DEFAULT_DAYS = 30
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

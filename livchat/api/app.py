@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
 from livchat import __version__
-from livchat.api import accounts, analytics, embed, health, hooks, inbox, public, v1, widget
+from livchat.api import accounts, analytics, billing, embed, health, hooks, inbox, knowledge_uploads, public, v1, widget
+from livchat.api.json_body import StrictJsonRoute
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
 from livchat.models.enums import Plan
@@ -27,6 +28,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.router.route_class = StrictJsonRoute  # routes added on the app itself parse JSON like api_router()'s
     install_problem_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     # The webhook outbox writes its delivery rows inside every emitting transaction, whichever
@@ -69,4 +71,4 @@ def _methods_for_path(app: FastAPI, request: Request) -> list[str]:
 
 
 # Modules exposing `install(app: FastAPI) -> None`, installed in this order.
-DOMAIN_MODULES = [sandbox, v1, public, hooks, accounts, embed, widget, inbox, analytics]
+DOMAIN_MODULES = [sandbox, v1, public, hooks, accounts, embed, widget, inbox, knowledge_uploads, billing, analytics]

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from livchat import __version__
+from livchat.api.json_body import api_router
 from livchat.core.db import db
 from livchat.core.logging import get_logger
 
-router = APIRouter(tags=["health"])
+router = api_router(tags=["health"])
 log = get_logger("health")
 
 

@@ -1,7 +1,7 @@
-"""`/api/inbox/*`: what the dashboard's inbox needs over plain HTTP, with the browser session
-cookie (not part of the public API): sending a file, since uploads never go through Reflex's
-`/_upload`. Only our own pages may post here (Sec-Fetch-Site / Origin), so another site cannot
-make a signed-in operator's browser send files.
+"""`/api/inbox/*`: what the dashboard needs over plain HTTP, with the browser session cookie (not
+part of the public API): the inbox sending a file, and the widget page uploading its logo, since
+uploads never go through Reflex's `/_upload`. Only our own pages may post here (Sec-Fetch-Site /
+Origin), so another site cannot make a signed-in operator's browser send files.
 
 Files are read with the same cap as everywhere (api/uploads.py); the answer is the message as the
 inbox shows it (attachment URLs are signed links, usable in `<img src>`).
@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from livchat.api.accounts import _from_our_pages
+from livchat.api.json_body import api_router
 from livchat.api.problems import ApiError
 from livchat.api.uploads import read_upload
 from livchat.core.db import db
 from livchat.services.accounts import auth
 from livchat.services.actors import Actor
 from livchat.services.support import attachments, conversations, inbox
+from livchat.services.widget import customization
 
-router = APIRouter(prefix="/api/inbox", include_in_schema=False)
+router = api_router(prefix="/api/inbox", include_in_schema=False)
 
 
 async def member_principal(request: Request) -> Actor:
@@ -53,6 +55,16 @@ async def send_file(request: Request, actor: Member, conversation_id: str) -> JS
     async with db.session() as session:
         message = await conversations.reply(session, actor, conversation_id, upload.text, checked, links="signed")
     return JSONResponse(message.wire(), status_code=201)
+
+
+@router.post("/widget/logo")
+async def upload_logo(request: Request, actor: Member) -> JSONResponse:
+    """The widget's logo (`file`, multipart/form-data): admins and owners (the service checks)."""
+    actor.require("manage_widget")  # before reading the upload
+    upload = await read_upload(request, customization.MAX_LOGO_BYTES, customization.LogoTooLarge)
+    async with db.session() as session:
+        found = await customization.upload_logo(session, actor, upload.data)
+    return JSONResponse(found.wire())
 
 
 def install(app: FastAPI) -> None:

@@ -87,24 +87,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         return error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and (unauthorized := await _unauthorized(request)):
+            return unauthorized  # FastAPI's 400 for a body it cannot decode (not UTF-8)
         code = _CODES_BY_STATUS.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) else ""
         return problem_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if request.url.path.startswith("/api/v1/") and _unparsed_body(exc):
-            # FastAPI decodes the body before any dependency runs: without this, a malformed body
-            # would answer 422 to a caller with no valid API key, instead of 401.
-            from livchat.api.deps import (
-                api_key_principal,  # here: deps imports this module
-            )
-
-            try:
-                await api_key_principal(request)
-            except ApiError as unauthorized:
-                return error_response(unauthorized)
+        if _unparsed_body(exc) and (unauthorized := await _unauthorized(request)):
+            return unauthorized
         errors = [_field_error(err) for err in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
         return problem_response(422, "validation_error", detail, extra={"errors": errors})
@@ -113,6 +106,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
         return problem_response(500, "internal_error", "Something went wrong on our side.")
+
+
+async def _unauthorized(request: Request) -> JSONResponse | None:
+    """FastAPI decodes the body before any dependency runs: without this, a body it cannot parse
+    would answer 400/422 to a caller with no valid API key, instead of 401."""
+    if not request.url.path.startswith("/api/v1/"):
+        return None
+    from livchat.api.deps import api_key_principal  # here: deps imports this module
+
+    try:
+        await api_key_principal(request)
+    except ApiError as unauthorized:
+        return error_response(unauthorized)
+    return None
 
 
 def _unparsed_body(exc: RequestValidationError) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from pydantic import Field
 
 from livchat.api.deps import client_ip
+from livchat.api.json_body import api_router
 from livchat.api.ratelimit import enforce
 from livchat.api.v1.common import CamelModel
 from livchat.core.db import db
@@ -22,7 +23,7 @@ from livchat.services.whatsapp.schemas import (
     QrOut,
 )
 
-router = APIRouter(prefix="/api/public", tags=["test panel"])
+router = api_router(prefix="/api/public", tags=["test panel"])
 
 
 def _visitor_ip(request: Request) -> str:

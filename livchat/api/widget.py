@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
 from livchat.api import tenancy
 from livchat.api.deps import client_ip
+from livchat.api.json_body import api_router
 from livchat.api.ratelimit import record
 from livchat.api.uploads import MULTIPART_FILE, read_upload
 from livchat.core.db import db
@@ -32,7 +33,7 @@ from livchat.services.widget.schemas import (
 )
 from livchat.services.widget.sessions import Visitor
 
-router = APIRouter(prefix="/api/widget", tags=["widget"])
+router = api_router(prefix="/api/widget", tags=["widget"])
 
 _TOKEN_HEADER = Header(alias="X-Contact-Token", description="The `contactToken` of POST /api/widget/sessions.")
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}

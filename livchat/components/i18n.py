@@ -26,17 +26,21 @@ DOCUMENT_META_SCRIPT = """(function () {
     if (el.dataset.lang && document.documentElement.lang !== el.dataset.lang) document.documentElement.lang = el.dataset.lang;
     if (el.dataset.title && document.title !== el.dataset.title) document.title = el.dataset.title;
   }
-  new MutationObserver(apply).observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-title', 'data-lang']});
+  new MutationObserver(apply).observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+    attributes: true, attributeFilter: ['data-title', 'data-lang']});
   apply();
 })();"""
 
 
-def document_meta(title_key: str | None = None) -> rx.Component:
-    """An invisible element naming the page's title and language in the visitor's language."""
+def document_meta(title_key: str | None = None, title_prefix: rx.Var | None = None) -> rx.Component:
+    """An invisible element naming the page's title and language in the visitor's language.
+    `title_prefix` goes before the title (the inbox's unread signal, "(3) ")."""
     attrs: dict[str, rx.Var | str] = {"data-lang": LangState.lang}
     if title_key is not None:
         attrs["data-title"] = rx.cond(LangState.lang == "pt-BR", f"LivChat — {CATALOGUES['pt-BR'][title_key]}",
                                       f"LivChat — {EN[title_key]}")
+        if title_prefix is not None:
+            attrs["data-title"] = title_prefix + attrs["data-title"]
     return rx.el.span(id="document-meta", custom_attrs=attrs, display="none")
 
 

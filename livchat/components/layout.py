@@ -371,16 +371,17 @@ def notices_panel() -> rx.Component:
     )
 
 
-def dashboard_shell(title_key: str, *children: rx.Component) -> rx.Component:
+def dashboard_shell(title_key: str, *children: rx.Component, title_prefix: rx.Var | None = None) -> rx.Component:
     """A dashboard page. Mounting it runs the guard (signed out -> /sign-in, no organization ->
-    selection); the content shows once the server has confirmed who is signed in."""
+    selection); the content shows once the server has confirmed who is signed in. `title_prefix`
+    goes before the tab's title (a count of what is new)."""
     from livchat.state.feeds import OrgFeed
     from livchat.state.i18n import LangState
     from livchat.state.notices import NoticesState
     from livchat.state.shell import ShellState
 
     return rx.flex(
-        document_meta(title_key),
+        document_meta(title_key, title_prefix),
         mobile_bar(),
         sidebar(),
         rx.el.main(

@@ -9,7 +9,12 @@ from livchat.i18n import EN
 
 STATUS_COLORS = {"connected": "green", "connecting": "amber", "disconnected": "gray", "sent": "blue",
                  "delivered": "teal", "read": "green", "failed": "red", "received": "violet", "pending": "gray",
-                 "active": "green", "failing": "red", "paused": "amber", "revoked": "gray", "none": "gray"}
+                 "active": "green", "failing": "red", "paused": "amber", "revoked": "gray", "none": "gray",
+                 "unresolved": "amber", "escalated": "red", "resolved": "green", "processing": "blue",
+                 "ready": "green",
+                 # billing: subscriptions and invoices
+                 "trialing": "blue", "past_due": "red", "canceled": "gray", "paid": "green", "open": "amber",
+                 "draft": "gray", "void": "gray", "uncollectible": "red"}
 
 
 def status_badge(status: rx.Var | str, prefix: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections import OrderedDict
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -31,7 +32,36 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class ClosedTabDeltas(logging.Filter):
+    """Reflex warns, in plain text, on every live update addressed to a tab that has gone (a feed
+    still linked to a closed dashboard): one line per inbound event. Keep one JSON line per tab."""
+
+    PREFIX = "Attempting to send delta to disconnected client"
+
+    def __init__(self, remember: int = 10_000) -> None:
+        super().__init__()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith(self.PREFIX):
+            return True
+        token = message.removeprefix(self.PREFIX).strip().strip("'\"")
+        if token in self._seen:
+            return False
+        self._seen[token] = None
+        if len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+        record.msg, record.args = "live updates for a closed tab dropped", ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.__dict__["tab"] = token
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stderr for our loggers and for Reflex's app logger (whose closed-tab warning
+    is kept once per tab)."""
     root = logging.getLogger("livchat")
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
@@ -40,6 +70,10 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     root.propagate = False
+    reflex_app = logging.getLogger("reflex.app")
+    reflex_app.addHandler(handler)
+    reflex_app.addFilter(ClosedTabDeltas())
+    reflex_app.propagate = False
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -80,8 +80,16 @@ class Settings(BaseSettings):
     stripe_price_starter: str = ""
     stripe_price_scale: str = ""
     stripe_price_extra_instance: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's own (https://api.stripe.com); tests point it at a fake
+    # After a failed payment the paid plan's limits hold this long, then the free plan's (nothing deleted).
+    billing_grace_days: float = Field(default=7.0, ge=0, alias="LIVCHAT_BILLING_GRACE_DAYS")
+    # Free organizations one person may own: more would multiply the free plan.
+    free_orgs_per_user: int = Field(default=2, ge=1, alias="LIVCHAT_FREE_ORGS_PER_USER")
 
     brevo_api_key: str = ""
+    brevo_api_url: str = "https://api.brevo.com"  # tests point it at a fake
+    # How often the Brevo sender looks for pending emails (only with BREVO_API_KEY).
+    email_send_every_seconds: float = Field(default=5.0, gt=0, alias="LIVCHAT_EMAIL_SEND_EVERY_SECONDS")
     email_from: str = "LivChat <no-reply@livchat.local>"
 
     s3_endpoint: str = ""
@@ -121,6 +129,11 @@ class Settings(BaseSettings):
     @property
     def sandbox_enabled(self) -> bool:
         return not self.wuzapi_url
+
+    @property
+    def stripe_enabled(self) -> bool:
+        """Without a Stripe key billing runs in development mode: owners switch plans, nothing is charged."""
+        return bool(self.stripe_secret_key)
 
     @property
     def clerk_enabled(self) -> bool:

@@ -38,7 +38,9 @@ PT_BR: dict[str, str] = {
     "dashboard.group.account": "Conta",
     "dashboard.empty": "Nada por aqui ainda.",
     "dashboard.overview.welcome": "Boas-vindas ao LivChat",
-    "dashboard.overview.body": "Escolha uma seção à esquerda para gerenciar suas instâncias de WhatsApp, webhooks, chaves e o atendimento.",
+    "dashboard.overview.body": (
+        "Escolha uma seção à esquerda para gerenciar suas instâncias de WhatsApp, webhooks, chaves e o atendimento."
+    ),
     "errors.not_found": "Não encontrado.",
     "errors.validation_error": "Alguns campos não são válidos.",
     "errors.invalid_email": "Informe um e-mail válido.",

@@ -28,6 +28,7 @@ from livchat.models.system import (
     EmailOutbox,
     IdempotencyKey,
     Notification,
+    StripeWebhookEvent,
     Subscription,
 )
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -57,6 +58,7 @@ __all__ = [
     "Organization",
     "Plugin",
     "SavedReply",
+    "StripeWebhookEvent",
     "Subscription",
     "UnansweredQuestion",
     "UsageDaily",

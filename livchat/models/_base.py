@@ -70,5 +70,15 @@ def long_text(nullable: bool = True) -> Any:
     return Field(default=None if nullable else "", sa_column=Column(Text, nullable=nullable))
 
 
-__all__ = ["datetime", "id_field", "org_field", "fk", "created_at", "updated_at", "timestamp",
-           "json_list", "json_dict", "long_text"]
+__all__ = [
+    "created_at",
+    "datetime",
+    "fk",
+    "id_field",
+    "json_dict",
+    "json_list",
+    "long_text",
+    "org_field",
+    "timestamp",
+    "updated_at",
+]

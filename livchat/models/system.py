@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from livchat.models._base import (
@@ -31,8 +31,25 @@ class Subscription(SQLModel, table=True):
     current_period_start: datetime | None = timestamp()
     current_period_end: datetime | None = timestamp()
     cancel_at_period_end: bool = Field(default=False)
+    # When a payment first failed (status past_due): the paid limits hold for the grace period
+    # after it (LIVCHAT_BILLING_GRACE_DAYS), then the free ones; cleared once an invoice is paid.
+    past_due_since: datetime | None = timestamp()
+    # `created` (epoch seconds) of the last Stripe event applied: Stripe does not keep its events in
+    # order, so an older one arriving late changes nothing.
+    stripe_event_created: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
+
+
+class StripeWebhookEvent(SQLModel, table=True):
+    """A Stripe event already applied, by its id (`evt_...`): a redelivery is a no-op."""
+
+    __tablename__ = "stripe_webhook_events"
+
+    id: str = Field(primary_key=True, max_length=255)
+    organization_id: str | None = org_field(nullable=True)  # the one it changed, when known
+    type: str = Field(max_length=80)
+    created_at: datetime = created_at()
 
 
 class EmailOutbox(SQLModel, table=True):
@@ -50,6 +67,8 @@ class EmailOutbox(SQLModel, table=True):
     status: str = Field(default=EmailStatus.PENDING, max_length=20, index=True)
     attempts: int = Field(default=0)
     error: str | None = Field(default=None, max_length=500)
+    # The sender (Brevo) tries a pending row again from then on (None: at once); backoff after failures.
+    next_attempt_at: datetime | None = timestamp()
     sent_at: datetime | None = timestamp()
     created_at: datetime = created_at()
 

@@ -7,7 +7,7 @@ import reflex as rx
 
 from livchat.components.confirm import confirmed
 from livchat.components.errors import error_box, error_text
-from livchat.components.forms import labelled
+from livchat.components.forms import label, labelled
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
 from livchat.components.status import status_badge
@@ -203,6 +203,21 @@ def _send_form() -> rx.Component:
         ),
         on_submit=S.send_message, reset_on_submit=False, width="100%",
     )
+
+
+def _ai_card() -> rx.Component:
+    """"AI answers this number": admins and owners switch it; members see how it is."""
+    return rx.card(rx.vstack(
+        rx.heading(t("knowledge_page.instance.ai_title"), as_="h2", size="4"),
+        rx.hstack(
+            rx.switch(checked=S.ai_answers, on_change=S.set_ai_answers, id="ai-answers", disabled=~S.can_manage,
+                      data_on=rx.cond(S.ai_answers, "true", "false")),
+            label("agent.whatsapp.ai_answers", "ai-answers"),
+            align="center", spacing="2",
+        ),
+        rx.text(t("knowledge_page.instance.ai_help"), size="1", color_scheme="gray"),
+        spacing="2", width="100%",
+    ), width="100%", id="ai-answers-card")
 
 
 def _messages_card() -> rx.Component:
@@ -405,6 +420,7 @@ def instance_page() -> rx.Component:
                         align="center", spacing="3", wrap="wrap", id="instance-header",
                         data_status=S.instance["status"],
                     ),
+                    _ai_card(),
                     _messages_card(),
                     _webhook_card(),
                     _deliveries_card(),

@@ -57,13 +57,21 @@ def build_control_routes(sandbox: Sandbox) -> list[Route]:
         return {"session": view.as_json()}
 
     def inbound(body: dict[str, Any]) -> Any:
-        message_id = sandbox.inbound(
-            session_of(body), sender=str(body.get("from") or ""), text=str(body.get("text") or body.get("caption") or ""),
+        by_phone = not body.get("token") and not body.get("id") and body.get("phone")
+        targets = sandbox.linked_sessions_of(str(body["phone"])) if by_phone else [session_of(body)]
+        message_id = ""
+        for user in targets:  # one message, the same id, on every device linked to the number
+            message_id = write(user, body, message_id)
+        return {"id": message_id, "sessions": len(targets)}
+
+    def write(user: Any, body: dict[str, Any], message_id: str) -> str:
+        return sandbox.inbound(
+            user, message_id=message_id, sender=str(body.get("from") or ""),
+            text=str(body.get("text") or body.get("caption") or ""),
             push_name=str(body.get("pushName") or ""), media_type=str(body.get("type") or "").replace("text", ""),
             media_base64=str(body.get("base64") or ""), mime_type=str(body.get("mimeType") or ""),
             file_name=str(body.get("fileName") or ""), reply_to=str(body.get("replyTo") or ""),
         )
-        return {"id": message_id}
 
     def receipt(body: dict[str, Any]) -> Any:
         sandbox.receipt(str(body.get("messageId") or ""), str(body.get("state") or ""))

@@ -93,7 +93,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.store = SandboxStore(config.db_path)
-        self.webhooks = WebhookDispatcher(config, on_give_up=self._webhook_gave_up)
+        self.webhooks = WebhookDispatcher(config, on_give_up=self._webhook_gave_up, backlog=self.store)
         self.started_at = config.clock()
         self._qr_emitted: dict[str, int] = {}  # user id → index of the last QR event sent
         self._announced: dict[str, float] = {}  # user id → socket_up_at whose Connected was sent
@@ -116,6 +116,7 @@ class Sandbox:
 
     @asynccontextmanager
     async def background(self) -> AsyncIterator[None]:
+        self.webhooks.resume()  # what a killed process had accepted and not yet delivered
         task = asyncio.get_running_loop().create_task(self.run_background())
         try:
             yield
@@ -518,14 +519,27 @@ class Sandbox:
             raise ControlError(404, "no_session")
         return user
 
+    def linked_sessions_of(self, phone: str) -> list[User]:
+        """Every session linked to this number: WhatsApp delivers to each linked device."""
+        digits = re.sub(r"\D", "", phone)
+        users = [u for u in self.store.users() if u.jid and protocol.jid_user(u.jid) == digits]
+        if not users:
+            raise ControlError(404, "no_session")
+        linked = [u for u in users if self.is_logged_in(u)]
+        if not linked:
+            raise ControlError(409, "not_linked")
+        return linked
+
     def _linked(self, user: User) -> User:
         if not self.is_logged_in(user):
             raise ControlError(409, "not_linked")
         return user
 
     def inbound(self, user: User, *, sender: str, text: str = "", push_name: str = "", media_type: str = "",
-                media_base64: str = "", mime_type: str = "", file_name: str = "", reply_to: str = "") -> str:
-        """A contact writes to the linked number: a Message event. Returns the message id."""
+                media_base64: str = "", mime_type: str = "", file_name: str = "", reply_to: str = "",
+                message_id: str = "") -> str:
+        """A contact writes to the linked number: a Message event. Returns the message id (the same
+        on every linked device when given)."""
         self._linked(user)
         digits = re.sub(r"\D", "", sender)
         if not 8 <= len(digits) <= 15:
@@ -538,7 +552,7 @@ class Sandbox:
             mime_type = mime_type or _default_mime(media_type)
         elif not text:
             raise ControlError(400, "text_required")
-        message_id = protocol.new_message_id()
+        message_id = message_id or protocol.new_message_id()
         unix = self.now()
         jid = f"{digits}@{protocol.USER_SERVER}"
         event = protocol.message_event(message_id=message_id, sender=jid, push_name=push_name or digits, unix=unix,

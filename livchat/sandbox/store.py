@@ -1,8 +1,9 @@
 """The sandbox's own SQLite file (not part of the app's models or migrations).
 
 Everything a restart must keep lives here: users and their keys, webhooks, the linked state and
-the QR seed (so a session waiting for a QR still waits, with the same codes), messages, and the
-webhook deliveries that failed every attempt.
+the QR seed (so a session waiting for a QR still waits, with the same codes), messages, the
+webhook deliveries not yet taken by their receiver (replayed at start: an event the sandbox
+answered 200 for is never lost to a kill -9) and those that failed every attempt.
 One connection behind a lock: the sandbox may be driven from more than one thread (tests, the
 Reflex page and the HTTP app) and each statement is short.
 """
@@ -63,6 +64,14 @@ CREATE TABLE IF NOT EXISTS webhook_errors (
     failed_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS webhook_errors_by_user ON webhook_errors (user_id, seq);
+CREATE TABLE IF NOT EXISTS webhook_backlog (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    headers TEXT NOT NULL
+);
 """
 # Columns added after the first release: ALTERed into an older file on open.
 ADDED_USER_COLUMNS = {"socket_up_at": "REAL NOT NULL DEFAULT 0", "deleted": "INTEGER NOT NULL DEFAULT 0"}
@@ -180,6 +189,7 @@ class SandboxStore:
         with self._lock:
             self._db.execute("DELETE FROM messages WHERE user_id = ?", (user_id,))
             self._db.execute("DELETE FROM webhook_errors WHERE user_id = ?", (user_id,))
+            self._db.execute("DELETE FROM webhook_backlog WHERE user_id = ?", (user_id,))
             return self._db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
 
     # -- messages --
@@ -216,6 +226,34 @@ class SandboxStore:
         where, params = ("WHERE user_id = ? ", (user_id,)) if user_id else ("", ())
         rows = self._all(f"SELECT * FROM webhook_errors {where}ORDER BY seq DESC LIMIT ?", (*params, limit))
         return [WebhookError(**dict(row)) for row in rows]
+
+    # -- webhook backlog: deliveries queued and not yet taken or given up --
+
+    def add_pending_webhook(self, *, user_id: str, url: str, event_type: str, body: bytes,
+                            headers: dict[str, str]) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO webhook_backlog (user_id, url, event_type, body, headers) VALUES (?, ?, ?, ?, ?)",
+                (user_id, url, event_type, body, json.dumps(headers)))
+            return int(cursor.lastrowid or 0)
+
+    def remove_pending_webhook(self, seq: int) -> None:
+        self._run("DELETE FROM webhook_backlog WHERE seq = ?", (seq,))
+
+    def pending_webhooks(self) -> list[PendingWebhook]:
+        rows = self._all("SELECT * FROM webhook_backlog ORDER BY seq")
+        return [PendingWebhook(seq=row["seq"], user_id=row["user_id"], url=row["url"], event_type=row["event_type"],
+                               body=bytes(row["body"]), headers=json.loads(row["headers"])) for row in rows]
+
+
+@dataclass(frozen=True)
+class PendingWebhook:
+    seq: int
+    user_id: str
+    url: str
+    event_type: str
+    body: bytes
+    headers: dict[str, str]
 
 
 def _message(row: sqlite3.Row) -> Message:

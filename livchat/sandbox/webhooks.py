@@ -6,6 +6,9 @@ in the order they happened (each delivery's first attempt waits for the previous
 retries run on their own so one failing receiver does not hold back later events for long. A
 delivery that fails every attempt goes to `on_give_up` (WuzAPI puts it on its `webhook_errors`
 queue; the sandbox keeps it in its store, listed by the control API).
+
+With a `Backlog`, each delivery is written down when queued and crossed off when its receiver
+took it or it was given up; `resume()` queues again, at start, what a killed process left.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -33,6 +36,7 @@ class Delivery:
     body: bytes
     headers: dict[str, str]
     event_type: str = ""
+    seq: int = 0  # its row in the backlog, when there is one
 
 
 def build_delivery(*, url: str, inner: dict[str, Any], user_id: str, instance_name: str, hmac_key: str,
@@ -68,10 +72,22 @@ class _LoopState:
 GiveUp = Callable[[str, Delivery, str], None]  # (user id, delivery, last error)
 
 
+class Backlog(Protocol):
+    """Where queued deliveries are kept until they are done (the sandbox's store)."""
+
+    def add_pending_webhook(self, *, user_id: str, url: str, event_type: str, body: bytes,
+                            headers: dict[str, str]) -> int: ...
+
+    def remove_pending_webhook(self, seq: int) -> None: ...
+
+    def pending_webhooks(self) -> list[Any]: ...
+
+
 class WebhookDispatcher:
-    def __init__(self, config: SandboxConfig, on_give_up: GiveUp | None = None) -> None:
+    def __init__(self, config: SandboxConfig, on_give_up: GiveUp | None = None, backlog: Backlog | None = None) -> None:
         self.config = config
         self.on_give_up = on_give_up
+        self.backlog = backlog
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
 
     def _state(self) -> _LoopState:
@@ -84,11 +100,31 @@ class WebhookDispatcher:
         return state
 
     def submit(self, user_id: str, delivery: Delivery) -> None:
-        """Queue one delivery; must be called from a running event loop."""
+        """Queue one delivery (written to the backlog first); must be called from a running event loop."""
         state = self._state()
         if len(state.tasks) >= self.config.max_pending_deliveries:
             log.warning("sandbox webhook backlog full; dropping an event", extra={"user_id": user_id})
             return
+        if self.backlog is not None:
+            seq = self.backlog.add_pending_webhook(user_id=user_id, url=delivery.url, event_type=delivery.event_type,
+                                                   body=delivery.body, headers=delivery.headers)
+            delivery = replace(delivery, seq=seq)
+        self._schedule(state, user_id, delivery)
+
+    def resume(self) -> int:
+        """Queue again, in their order, the deliveries a previous process left in the backlog."""
+        if self.backlog is None:
+            return 0
+        state = self._state()
+        pending = self.backlog.pending_webhooks()
+        for row in pending:
+            self._schedule(state, row.user_id, Delivery(url=row.url, body=row.body, headers=row.headers,
+                                                        event_type=row.event_type, seq=row.seq))
+        if pending:
+            log.info("sandbox webhook backlog resumed", extra={"deliveries": len(pending)})
+        return len(pending)
+
+    def _schedule(self, state: _LoopState, user_id: str, delivery: Delivery) -> None:
         previous = state.last_first_attempt.get(user_id)
         first_done = state.last_first_attempt[user_id] = asyncio.Event()
         task = asyncio.get_running_loop().create_task(self._deliver(state, user_id, delivery, previous, first_done))
@@ -104,6 +140,7 @@ class WebhookDispatcher:
             for attempt in range(self.config.retry_count):
                 error = await self._attempt(state, delivery)
                 if not error:
+                    self._done(delivery)
                     return
                 first_done.set()
                 if attempt + 1 < self.config.retry_count:
@@ -111,8 +148,14 @@ class WebhookDispatcher:
             log.warning("sandbox webhook gave up", extra={"url": delivery.url, "attempts": self.config.retry_count})
             if self.on_give_up is not None:
                 self.on_give_up(user_id, delivery, error)
+            self._done(delivery)
         finally:
             first_done.set()
+
+    def _done(self, delivery: Delivery) -> None:
+        """Taken or given up: off the backlog (a cancelled one stays, for the next start)."""
+        if self.backlog is not None and delivery.seq:
+            self.backlog.remove_pending_webhook(delivery.seq)
 
     async def _attempt(self, state: _LoopState, delivery: Delivery) -> str:
         """"" when the receiver took it (2xx), else why not."""

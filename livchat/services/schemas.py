@@ -12,10 +12,11 @@ Reflex states, so the three never drift apart:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -32,6 +33,20 @@ def rfc3339_ms(value: datetime | None) -> str | None:
 # A datetime in Python, an RFC 3339 string in JSON (and in the OpenAPI document).
 Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]
 TimestampMs = Annotated[datetime, PlainSerializer(rfc3339_ms, return_type=str, when_used="json")]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Pydantic reads `0` or `1700000000` as a Unix time (1970-01-01...): a date on our wire is
+    `YYYY-MM-DD` and nothing else."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD")
+
+
+# A calendar day given by a client (query strings, bodies): only `YYYY-MM-DD`.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 class CamelModel(BaseModel):

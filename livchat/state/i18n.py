@@ -8,7 +8,9 @@ from livchat.i18n import CATALOGUES, normalize_language
 from livchat.state.inputs import browser_input
 
 # The browser's preferred languages, most wanted first ("pt-BR,pt,en-US").
-_BROWSER_LANGUAGES_JS = "(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']).join(',')"
+_BROWSER_LANGUAGES_JS = (
+    "(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']).join(',')"
+)
 
 
 class LangState(rx.State):

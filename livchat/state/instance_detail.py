@@ -73,6 +73,8 @@ class InstanceDetailState(rx.State):
     error_reason: str = ""
     notice: str = ""
     busy: bool = False
+    # "AI answers this number": its messages feed the support inbox and the AI agent answers them.
+    ai_answers: bool = False
     # Messages: newest first, one bounded page at a time ("load more").
     messages: list[dict[str, str]] = []
     messages_cursor: str = ""
@@ -109,6 +111,7 @@ class InstanceDetailState(rx.State):
                 self.found, self.instance, self.messages, self.deliveries = False, {}, [], []
                 return
             self.found, self.instance = True, instance_row(instance)
+            self.ai_answers = bool(instance.agent_enabled)
             shown = max(PAGE_SIZE, len(self.messages) if keep_pages else 0)
             rows, cursor = await messaging.list_messages(session, organization_id, instance.id, limit=shown)
             self.messages, self.messages_cursor = [message_row(r) for r in rows], cursor or ""
@@ -224,6 +227,23 @@ class InstanceDetailState(rx.State):
             return
         self.notice = "dashboard_whatsapp.webhook.redelivery_queued"
         await self._reload(ctx.organization.id)
+
+    @rx.event
+    @authorized
+    async def set_ai_answers(self, enabled: bool) -> None:
+        """The switch: on, the number's messages become inbox conversations the AI agent answers."""
+        ctx = await current_context(self)
+        self.error, self.error_detail, self.notice = "", "", ""
+        if not self.found:
+            return
+        try:
+            async with db.session() as session:
+                instance = await instances.set_ai_answers(session, ctx.actor, self.instance.get("id", ""),
+                                                          enabled is True)
+        except ServiceError as exc:
+            self._fail(exc)
+            return
+        self.ai_answers = bool(instance.agent_enabled)
 
     @rx.event
     def toggle_event(self, event_type: str) -> None:

@@ -10,7 +10,7 @@ import reflex as rx
 
 # Import the app (and so every state) now, in the main context: Reflex keeps its registry of
 # states in a context variable, which an import inside one async test would set for that test only.
-import livchat.livchat  # noqa: E402,F401
+import livchat.livchat  # noqa: F401
 from livchat.core.settings import reset_settings_cache
 from livchat.services.accounts import auth
 from tests.accounts.accounts_support import tab_with_cookie

@@ -283,7 +283,7 @@ async def _org_with(session, *roles: str):
 
 
 async def test_roles_decide_who_manages_members(session):
-    owner, (admin, member, other) = await _org_with(session, "admin", "member", "member")
+    owner, (_admin, member, other) = await _org_with(session, "admin", "member", "member")
     org_id = owner.organization.id
     owner_membership = (await organizations.membership_of(session, org_id, owner.user.id)).membership
 
@@ -336,7 +336,7 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(database):
             await session.commit()
         org_id = owner.organization.id
 
-        async def demote(membership_id: str) -> str:
+        async def demote(membership_id: str, org_id: str = org_id) -> str:
             async with db.session() as session:
                 try:
                     await organizations.change_role(session, actor_of(org_id, Role.OWNER), membership_id, Role.ADMIN)
@@ -361,7 +361,7 @@ async def test_two_owners_leaving_at_once_leave_one_owner(database):
             await session.commit()
         org_id = owner.organization.id
 
-        async def leave(user_id: str) -> str:
+        async def leave(user_id: str, org_id: str = org_id) -> str:
             async with db.session() as session:
                 try:
                     await organizations.leave(session, actor_of(org_id, Role.OWNER, user_id))
@@ -376,7 +376,7 @@ async def test_two_owners_leaving_at_once_leave_one_owner(database):
 
 
 async def test_delete_organization_is_for_owners_and_takes_its_rows(session):
-    owner, (admin,) = await _org_with(session, "admin")
+    owner, (_admin,) = await _org_with(session, "admin")
     org_id = owner.organization.id
     with pytest.raises(PermissionDenied):
         await organizations.delete_organization(session, actor_of(org_id, Role.ADMIN))
@@ -411,7 +411,7 @@ async def test_invitation_by_emailed_link_creates_the_membership(session):
     with pytest.raises(NotFound):  # someone outside the organization
         stranger = await auth.sign_up(session, "eve@example.com", PASSWORD)
         await invitations.invite(session, actor_of(org_id, Role.ADMIN, stranger.user.id), "new@example.com")
-    invitation, token = await invitations.invite(session, actor_of(org_id, Role.ADMIN, admin.user_id),
+    _invitation, token = await invitations.invite(session, actor_of(org_id, Role.ADMIN, admin.user_id),
                                                  "New@Example.com", role=Role.ADMIN)
     row = (await session.exec(select(EmailOutbox).where(EmailOutbox.to_email == "new@example.com"))).one()
     assert invitations.invitation_link(token) in email.body_of(row) and row.organization_id == org_id
@@ -446,7 +446,7 @@ async def test_an_invitation_lapses_when_its_inviter_may_no_longer_invite(sessio
 
 
 async def test_admins_cannot_withdraw_an_owners_invitation(session):
-    owner, (admin,) = await _org_with(session, "admin")
+    owner, (_admin,) = await _org_with(session, "admin")
     invitation, _ = await invitations.invite(session, actor_of(owner.organization.id, Role.OWNER, owner.user.id),
                                              "new@example.com",
                                              role=Role.OWNER)

@@ -138,7 +138,7 @@ async def test_members_cannot_manage_keys_or_invite(database, browser_tab):
 
 
 async def test_a_new_keys_secret_reaches_the_page_once_and_never_the_state(database, browser_tab):
-    _, org, cookie = await _user_in_org("owner@example.com")
+    _, _org, cookie = await _user_in_org("owner@example.com")
     tab = browser_tab(ApiKeysState, cookie)
     event = event_text(await ApiKeysState.create.fn(tab, {"name": "ci"}))
     secret = event.split('textContent = "', 1)[1].split('"', 1)[0]
@@ -157,14 +157,14 @@ async def test_a_new_keys_secret_reaches_the_page_once_and_never_the_state(datab
 
 
 async def test_last_owner_leaving_gets_a_clear_error(database, browser_tab):
-    _, org, cookie = await _user_in_org("owner@example.com")
+    _, _org, cookie = await _user_in_org("owner@example.com")
     tab = browser_tab(MembersState, cookie)
     assert await MembersState.leave.fn(tab) is None
     assert tab.error == "accounts.errors.last_owner"
 
 
 async def test_the_members_page_shows_who_was_emailed_but_not_the_link(database, browser_tab):
-    owner, org, cookie = await _user_in_org("owner@example.com")
+    _owner, _org, cookie = await _user_in_org("owner@example.com")
     tab = browser_tab(MembersState, cookie)
     await MembersState.invite.fn(tab, {"email": "new@example.com", "role": "member"})
     assert tab.notice == "accounts.members.invited" and [e["to"] for e in tab.emails] == ["new@example.com"]
@@ -258,7 +258,7 @@ async def test_members_do_not_link_disconnect_or_redeliver(database, browser_tab
 
 
 async def test_a_tampered_event_changes_nothing_and_raises_nothing(database, browser_tab):
-    _, org, cookie = await _user_in_org("owner@example.com")
+    _, _org, cookie = await _user_in_org("owner@example.com")
     tab = browser_tab(MembersState, cookie)
     await MembersState.load.fn(tab)
     before = [dict(m) for m in tab.members]

@@ -69,6 +69,8 @@ NOT_PROBED = {
                     "linking needs a live Reflex event context",
     "InboxFeed.link": "takes no input: links the tab to the inbox feed of current_context's organization; "
                       "linking needs a live Reflex event context",
+    "KnowledgeFeed.link": "takes no input: links the tab to the knowledge feed of current_context's organization; "
+                          "linking needs a live Reflex event context",
 }
 
 
@@ -246,7 +248,7 @@ def test_every_route_that_takes_an_id_is_tenant_scoped_or_declared_public():
 
 
 class _BodyWithAnId(BaseModel):
-    webhookId: str  # noqa: N815 - the API's camelCase
+    webhookId: str
     text: str
 
 
@@ -461,6 +463,68 @@ async def test_the_visitor_probe_catches_a_widget_route_that_forgets_the_contact
     assert "GET /api/widget/leaky-attachments/{attachment_id}" in probed
     assert any("leaky-attachments" in f and "as another organization's visitor: 200" in f for f in failures)
     assert any("leaky-attachments" in f and "showed another organization's visitor its data" in f for f in failures)
+
+
+# --- Reflex: the widget page, as another organization's visitor ----------------------------------
+
+
+def _widget_argument(param: str, annotation: Any, a_conversation: str) -> Any:
+    """What a tampered widget tab could send: A's conversation id wherever a string goes."""
+    if annotation in (dict, "dict"):
+        return {"name": "Probe", "email": "probe@example.com", "text": a_conversation, "status": 201,
+                "code": "", "token": "", "languages": "en"}
+    if annotation in (bool, "bool"):
+        return True
+    return a_conversation
+
+
+async def widget_isolation_failures() -> tuple[list[str], list[str]]:
+    """Every WidgetState handler in a tab holding B's visitor token — on B's own page, and on A's page
+    (`?organizationId=` of A) — with A's conversation id as every argument: A's rows do not change
+    and nothing of A's shows. The positive control: A's own visitor sees A's conversation."""
+    from livchat.state.widget import WidgetState
+    from tests.widget.widget_support import widget_tab
+
+    a, b = await _organization("a"), await _organization("b")
+    a_conversation = (await _make_ids(["conversation_id"], a["org"]))["conversation_id"]
+    b_token = await _visitor_of(b["org"])
+    secrets = await secrets_of(a)
+    failures, probed = [], []
+    for page_org in (b["org"], a["org"]):
+        for cls, name, params in handlers([WidgetState]):
+            tab = widget_tab(page_org)
+            await tab.run("load")
+            await tab.run("boot", {"token": b_token, "languages": "en"})
+            signature = inspect.signature(cls.event_handlers[name].fn)
+            args = [_widget_argument(p, signature.parameters[p].annotation, a_conversation) for p in params]
+            before = await snapshot(a["org"])
+            events = await tab.run(name, *args)
+            where = f"{cls.__name__}.{name} (page of {'A' if page_org == a['org'] else 'B'})"
+            after = await snapshot(a["org"])
+            # On A's page anyone may start a chat (a new contact of A, as POST /api/widget/sessions):
+            # rows added, none changed.
+            if after != before and not (name == "start" and page_org == a["org"] and set(before) <= set(after)):
+                failures.append(f"{where} changed another organization's data")
+            # A's page shows A's widget to anyone: its id (in the URL) and its name are public there.
+            public = {a_conversation} | ({a["org"], a["name"]} if page_org == a["org"] else set())
+            if leaked := leaks(held_by(tab.state) + event_text(events), secrets - public):
+                failures.append(f"{where} gave another organization's visitor its data: {leaked}")
+            probed.append(f"{cls.__name__}.{name}")
+    own = widget_tab(a["org"])
+    await own.run("load")
+    await own.run("boot", {"token": factories.CONTACT_TOKENS[a_conversation], "languages": "en"})
+    if not own.messages:
+        failures.append("A's own visitor does not see A's conversation: the probe proves nothing")
+    return failures, probed
+
+
+async def test_a_widget_tab_reaches_nothing_of_another_organization(database):
+    from livchat.state.widget import WidgetState
+
+    failures, probed = await widget_isolation_failures()
+    assert failures == []
+    assert set(probed) == {f"WidgetState.{name}" for _, name, _ in handlers([WidgetState])}
+    assert {"WidgetState.send", "WidgetState.refresh", "WidgetState.attach"} <= set(probed)
 
 
 # --- Reflex: enumeration --------------------------------------------------------------------------

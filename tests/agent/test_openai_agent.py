@@ -5,6 +5,7 @@ with its sources, and graceful handoffs when the API fails, is too slow or loops
 
 from __future__ import annotations
 
+import itertools
 import socket
 from typing import Any
 
@@ -72,7 +73,7 @@ async def test_a_cited_answer_streams_as_drafts_then_is_stored_once_with_its_sou
     # Drafts: growing prefixes of the streamed text, throttled, all before the stored answer, then withdrawn.
     shown = [d for d in drafts if d]
     assert len(shown) >= 3 and all(answer.startswith(d) for d in shown)
-    assert all(len(a) < len(b) for a, b in zip(shown, shown[1:], strict=False)) and len(shown) < len(answer) / 4
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(shown)) and len(shown) < len(answer) / 4
     replied_at = log.seen.index(log.of(AgentReplied)[0])
     assert all(log.seen.index(e) < replied_at for e in log.of(AgentDraft) if e.text) and drafts[-1] == ""
     # The wire: streamed, the three tools, the search's passages handed back as a tool message.
@@ -105,7 +106,7 @@ async def test_drafts_show_in_the_conversation_feed_while_the_answer_streams(
             during = await eventually(feed, lambda f: bool(f.ai_draft), what="a draft in the feed")
             assert answer.startswith(during.ai_draft) and during.ai_draft != answer
         after = await feed()
-        stored = [m for m in await messages_of(conversation_id) if m.sender == "ai"][0]
+        stored = next(m for m in await messages_of(conversation_id) if m.sender == "ai")
         assert after.ai_draft == "" and after.last_message == stored.id
     finally:
         support_feeds.uninstall()

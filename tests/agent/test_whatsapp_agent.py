@@ -221,8 +221,8 @@ async def test_a_voice_note_goes_to_a_person(live: LiveApp, forget_sandbox_users
     async with answering(ExtractiveAgent()):
         await _write(live, instance, type="audio", base64=base64.b64encode(b"OggS" + b"\0" * 60).decode(),
                      mimeType="audio/ogg")
-        (conversation,) = await eventually(lambda: _conversations(org.id), lambda rows: bool(rows) and rows[0].status == "escalated",
-                                           what="the handoff")
+        (conversation,) = await eventually(
+            lambda: _conversations(org.id), lambda rows: bool(rows) and rows[0].status == "escalated", what="the handoff")
     rows = await transcript(conversation.id)
     assert [s for s, _ in rows] == ["contact", "system"] and rows[0][1].startswith("[audio")
     assert conversation.language == "pt-BR"  # a Brazilian number, and no words to tell

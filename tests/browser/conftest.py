@@ -81,6 +81,8 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "TRUSTED_PROXY_HOPS": "1",
         # The landing page's panel, with limits a test can reach (tests/browser/test_landing_panel.py).
         "LIVCHAT_PANEL_LIMITS": PANEL_LIMITS,
+        # The tests' deterministic hashed embedder: ingestion and search in milliseconds, no model to warm.
+        "LIVCHAT_EMBEDDER": "hashed",
     }
     env.pop("DATABASE_URL", None)
     return env
@@ -89,7 +91,7 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
     # One production build at a time per checkout: Reflex compiles into ./.web.
-    lock = open(ROOT / ".web-build.lock", "w")  # noqa: SIM115 - held for the whole session
+    lock = open(ROOT / ".web-build.lock", "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     env, port = live_env, int(live_env["LIVCHAT_PORT"])
     data_dir = Path(env["LIVCHAT_DATA_DIR"])

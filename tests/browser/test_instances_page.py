@@ -24,7 +24,7 @@ class _Receiver(BaseHTTPRequestHandler):
     received: list[tuple[str, dict]] = []
     arrived = threading.Condition()
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
         with self.arrived:
             self.received.append((self.headers.get("webhook-id", ""), body))

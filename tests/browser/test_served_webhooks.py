@@ -28,11 +28,11 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def _receiver() -> tuple[ThreadingHTTPServer, "queue.Queue[dict[str, Any]]"]:
+def _receiver() -> tuple[ThreadingHTTPServer, queue.Queue[dict[str, Any]]]:
     received: queue.Queue[dict[str, Any]] = queue.Queue()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.put({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
             self.send_response(200)

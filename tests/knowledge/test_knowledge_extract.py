@@ -3,6 +3,7 @@ refusal with its code and reason. Chunking: headings carried, neighbours overlap
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -164,7 +165,7 @@ def test_neighbouring_chunks_overlap_and_words_stay_whole() -> None:
     pieces = split_text(text, 400, 120)
     assert all(len(p) <= 400 for p in pieces) and len(pieces) > 5
     words = set(text.split())
-    for previous, current in zip(pieces, pieces[1:], strict=False):
+    for previous, current in itertools.pairwise(pieces):
         assert set(current.split()) <= words and set(previous.split()) <= words  # nothing cut mid-word
         shared = current[:60]
         assert shared in previous, "the next chunk starts inside the previous one"

@@ -41,7 +41,7 @@ def test_control_api_needs_the_admin_token(served) -> None:  # type: ignore[no-u
 
 
 def test_control_errors_are_clear_and_change_nothing(served) -> None:  # type: ignore[no-untyped-def]
-    http, sandbox = served
+    http, _sandbox = served
     cases = [
         ("POST", "/sandbox/control/link", {}, 400, "Give a QR payload or a pairing code."),
         ("POST", "/sandbox/control/link", {"qr": "2@nope"}, 404, "No session is waiting for this code (it may have rotated)."),
@@ -65,7 +65,7 @@ def test_control_errors_are_clear_and_change_nothing(served) -> None:  # type: i
 
 
 def test_phone_session_from_link_to_logout(served, receiver) -> None:  # type: ignore[no-untyped-def]
-    http, sandbox = served
+    http, _sandbox = served
     h = {"token": "tok"}
     http.post("/session/connect", headers=h, json={"Subscribe": ["All"], "Immediate": True})
     session = http.get("/sandbox/control/sessions").json()["sessions"][0]
@@ -103,7 +103,7 @@ def test_phone_session_from_link_to_logout(served, receiver) -> None:  # type: i
 
 
 def test_phone_side_drop_keeps_the_client_not_connected_until_it_reconnects(served, receiver) -> None:  # type: ignore[no-untyped-def]
-    http, sandbox = served
+    http, _sandbox = served
     h = {"token": "tok"}
     http.post("/session/connect", headers=h, json={"Subscribe": ["All"], "Immediate": True})
     qr = http.get("/sandbox/control/sessions").json()["sessions"][0]["qr"]
@@ -148,3 +148,22 @@ async def test_a_delivery_that_fails_every_attempt_is_kept_and_listed(make_sandb
     assert (failed["userId"], failed["url"], failed["type"], failed["attempts"], failed["lastError"]) == (
         user.id, receiver.url, "QR", 3, "HTTP 500")
     assert "jsonData=" in failed["body"] and "QR" in failed["body"]
+
+
+def test_inbound_by_phone_reaches_every_device_linked_to_the_number(served, receiver) -> None:  # type: ignore[no-untyped-def]
+    http, sandbox = served
+    http.post("/admin/users", headers={"Authorization": sandbox.config.admin_token},
+              json={"name": "desk", "token": "tok2", "webhook": receiver.url, "events": "All"})
+    for token in ("tok", "tok2"):  # two devices (two WuzAPI users) link the same phone
+        http.post("/session/connect", headers={"token": token}, json={"Subscribe": ["All"], "Immediate": True})
+        waiting = next(s for s in http.get("/sandbox/control/sessions").json()["sessions"] if s["state"] == "waiting")
+        http.post("/sandbox/control/link", json={"qr": waiting["qr"], "phone": "5511977776666"}).raise_for_status()
+
+    sent = http.post("/sandbox/control/inbound", json={"phone": "+55 11 97777-6666", "from": "5511912345678",
+                                                        "text": "to every device"})
+    assert sent.status_code == 200 and sent.json()["sessions"] == 2
+    got = receiver.wait_until(lambda got: sum(b"to every device" in r.body for r in got) == 2)
+    ids = {json.loads(r.body)["event"]["Info"]["ID"] for r in got if b"to every device" in r.body}
+    assert ids == {sent.json()["id"]}  # one message, the same id on each device
+    assert http.post("/sandbox/control/inbound", json={"phone": "5511900000000", "from": "5511912345678",
+                                                        "text": "x"}).status_code == 404

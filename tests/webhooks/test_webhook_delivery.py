@@ -9,7 +9,7 @@ import json
 
 import pytest
 from sqlmodel import select
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webhook_helpers import Tenant, attempts_of, deliveries, emit, save, wait_status
 
 from bench.webhook_receiver import Receiver
@@ -45,7 +45,7 @@ async def test_event_is_delivered_signed_with_standard_webhooks_and_hex_hmac(
     expected = hmac.new(base64.b64decode(secret.removeprefix("whsec_")), request.body, hashlib.sha256).hexdigest()
     assert request.headers["x-hmac-signature"] == expected
     # A forged body fails verification.
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(request.body.replace(b"wamid-1", b"wamid-2"), request.headers)
 
     [delivery] = await deliveries(tenant)

@@ -51,7 +51,7 @@ async def test_a_name_rebound_to_loopback_after_the_check_is_never_posted_to(
     # The attacker's DNS answers the public address once more, then 127.0.0.1 (where the
     # receiver stands in for an internal service).
     dns.answers["rebind.example"] = ["93.184.216.34", "127.0.0.1"]
-    [event] = await emit(tenant, {"id": "r"})
+    [_event] = await emit(tenant, {"id": "r"})
     worker = Dispatcher(dataclasses.replace(FAST, timeout=1.0))
     assert await worker.run_once() == 1
     assert receiver.count == 0  # connected to the address that was checked, not to the next answer

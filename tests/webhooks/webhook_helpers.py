@@ -58,14 +58,14 @@ async def emit(tenant: Tenant, *events_data: dict, event_cls=MessageReceived, co
 
 async def deliveries(tenant: Tenant) -> list[WebhookDelivery]:
     async with db.session() as session:
-        return list((await session.exec(select(WebhookDelivery).where(
-            WebhookDelivery.instance_id == tenant.instance_id).order_by(WebhookDelivery.id))))
+        return list(await session.exec(select(WebhookDelivery).where(
+            WebhookDelivery.instance_id == tenant.instance_id).order_by(WebhookDelivery.id)))
 
 
 async def attempts_of(delivery_id: str) -> list[WebhookAttempt]:
     async with db.session() as session:
-        return list((await session.exec(select(WebhookAttempt).where(
-            WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.attempt))))
+        return list(await session.exec(select(WebhookAttempt).where(
+            WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.attempt)))
 
 
 async def save(tenant: Tenant, url: str, events: list[str] | None = None) -> dict:  # type: ignore[type-arg]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
+from livchat.api.json_body import api_router
 from livchat.api.uploads import MULTIPART_FILE, read_upload
 from livchat.api.v1.auth import ApiCaller, Caller
 from livchat.api.v1.common import (
@@ -36,7 +37,7 @@ from livchat.services.support.schemas import (
     SavedReplyOut,
 )
 
-router = APIRouter(tags=["conversations"])
+router = api_router(tags=["conversations"])
 _CONVERSATION_404 = {404: {"description": "`conversation_not_found`: no such conversation in your organization"}}
 
 

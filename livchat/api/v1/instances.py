@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
+from livchat.api.json_body import api_router
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import (
     Attempt,
@@ -28,7 +29,7 @@ from livchat.services.whatsapp.schemas import (
     StatusOut,
 )
 
-router = APIRouter(tags=["instances"])
+router = api_router(tags=["instances"])
 
 
 class InstanceCreate(CamelModel):
@@ -128,6 +129,7 @@ async def qr(caller: Caller, instance_id: str) -> QrOut:
 
 
 @router.post("/instances/{instance_id}/pairphone", response_model=PairingOut, summary="Pairing code for a phone number",
+             responses={409: {"description": "`already_connected`: the instance is already linked to a phone"}},
              openapi_extra={tenancy.PROBE_BODY: {"phone": "+55 11 91234-5678"}})
 async def pairphone(caller: Caller, instance_id: str, body: PairPhone) -> PairingOut:
     async with db.session() as session:

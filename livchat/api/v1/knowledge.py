@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from livchat.api import tenancy
+from livchat.api.json_body import api_router
 from livchat.api.uploads import read_upload
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import Cursor, Limit
@@ -26,7 +27,7 @@ from livchat.services.knowledge.schemas import (
     SearchResults,
 )
 
-router = APIRouter(tags=["knowledge"])
+router = api_router(tags=["knowledge"])
 
 _UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
+from livchat.api.json_body import api_router
 from livchat.api.ratelimit import record, refused
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import (
@@ -22,7 +23,7 @@ from livchat.services.usage.limits import RateLimited
 from livchat.services.whatsapp import messaging
 from livchat.services.whatsapp.schemas import MessageOut, MessagePage, SentOut
 
-router = APIRouter(tags=["messages"])
+router = api_router(tags=["messages"])
 
 
 class SendMessage(CamelModel):

@@ -60,6 +60,7 @@ _RATE_HEADERS = {
 }
 _RETRY_AFTER = "Seconds to wait before trying again."
 _DEFAULT_DESCRIPTIONS = {
+    400: "`bad_request`: a body that cannot be decoded (not UTF-8)",
     401: "`unauthorized`: no API key, or an unknown or revoked one (widget routes: `invalid_contact_token`, "
          "`contact_session_expired`)",
     404: "`not_found`: no such resource in your organization",
@@ -157,6 +158,12 @@ def _complete(path: str, operation: dict[str, Any]) -> None:
         defaults.append(404)
     if operation.get("parameters") or operation.get("requestBody"):
         defaults.append(422)
+    body_types = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in body_types:
+        defaults.append(400)
+    if "multipart/form-data" in body_types:
+        responses.setdefault("400", {"description": "`invalid_multipart`: the multipart/form-data body could not "
+                                                    "be read"})
     for status in defaults:
         responses.setdefault(str(status), {"description": _DEFAULT_DESCRIPTIONS[status]})
     idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import ConfigDict, Field
 
 from livchat.api import tenancy
+from livchat.api.json_body import api_router
 from livchat.api.v1.auth import Caller
 from livchat.api.v1.common import CamelModel, Cursor, Limit
 from livchat.core.db import db
@@ -18,7 +19,7 @@ from livchat.services.webhooks.schemas import (
 )
 from livchat.services.whatsapp.events import WEBHOOK_EVENT_TYPES
 
-router = APIRouter(tags=["webhooks"])
+router = api_router(tags=["webhooks"])
 
 
 class WebhookIn(CamelModel):
@@ -54,7 +55,9 @@ async def delete_webhook(caller: Caller, instance_id: str) -> Response:
 
 
 @router.post("/instances/{instance_id}/webhook/rotate-secret", response_model=WebhookOut,
-             response_model_exclude_none=True, summary="New secret; the old one keeps signing alongside for 24 h")
+             response_model_exclude_none=True, summary="New secret; the old one keeps signing alongside for 24 h",
+             responses={409: {"description": "`webhook_rotation_limit`: too many earlier secrets still signing; "
+                                             "wait until the oldest one's 24 h are over"}})
 async def rotate_secret(caller: Caller, instance_id: str) -> WebhookOut:
     async with db.session() as session:
         return await endpoints.rotate_secret(session, caller.actor, instance_id)

@@ -20,7 +20,9 @@ PT_BR = {
     "api.errors.invalid_cursor": "`cursor` deve ser um `nextCursor` devolvido por esta lista.",
     "api.errors.invalid_idempotency_key": "O cabeçalho Idempotency-Key deve ter de 1 a 255 caracteres.",
     "api.errors.idempotency_key_reused": "Esta Idempotency-Key foi usada antes com outra requisição.",
-    "api.errors.idempotency_in_progress": "Uma requisição com esta Idempotency-Key ainda está em andamento; tente de novo em instantes.",
+    "api.errors.idempotency_in_progress": (
+        "Uma requisição com esta Idempotency-Key ainda está em andamento; tente de novo em instantes."
+    ),
     "api.errors.rate_limited": "Requisições demais; tente de novo após os segundos do cabeçalho Retry-After.",
     "api.errors.quota_exceeded": "A cota diária de mensagens acabou; faça upgrade ou aguarde a renovação.",
     "api.errors.plan_limit": "O limite do seu plano foi atingido; faça upgrade para adicionar mais.",

@@ -36,6 +36,7 @@ from livchat.services.errors import (
     ServiceError,
 )
 from livchat.services.notifications import email
+from livchat.services.notifications import email as outbox
 
 SESSION_COOKIE = "livchat_session"
 SESSION_LIFETIME = timedelta(days=30)
@@ -149,6 +150,12 @@ async def sign_up(
     # Named after the person when they gave no name for it: cut to the 120 an organization may have.
     org_name = organization_name.strip() or (user.name or user.email.split("@")[0])[:120]
     org = await organizations.create_for(session, user, org_name)
+    if get_settings().brevo_api_key:
+        # Only when email really leaves: the local outbox is where people find the links they need
+        # (reset, invitation); a welcome there would tell nothing the dashboard does not.
+        await outbox.queue(session, outbox.compose_translated(  # `email` is the address here
+            user.email, "welcome", user.locale, org.id, organization=org.name,
+            link=f"{get_settings().public_url.rstrip('/')}/dashboard"))
     return SignedUp(user, org)
 
 

@@ -31,17 +31,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, exists, or_, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.settings import get_settings
 from livchat.core.text import has_control_characters
 from livchat.models import Membership, Organization, User, UserSession
-from livchat.models.enums import Role
+from livchat.models.enums import Plan, Role
 from livchat.services.accounts import users
 from livchat.services.actors import PERMISSIONS, Actor
 from livchat.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+
+class FreeOrganizationLimit(Conflict):
+    code = "free_organization_limit"
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,17 @@ async def membership_of(session: AsyncSession, organization_id: str, user_id: st
 
 
 async def create_for(session: AsyncSession, user: User, name: str) -> Organization:
-    """A new organization with `user` as its owner."""
+    """A new organization with `user` as its owner. Every new organization starts on Free, so one
+    person may own at most LIVCHAT_FREE_ORGS_PER_USER free ones: more would multiply the free plan."""
+    owned_free = (await session.exec(
+        select(func.count()).select_from(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user.id, Membership.role == Role.OWNER, Organization.plan == Plan.FREE)
+    )).one()
+    cap = get_settings().free_orgs_per_user
+    if owned_free >= cap:
+        raise FreeOrganizationLimit(f"you already own {owned_free} free organizations (at most {cap}); "
+                                    "upgrade one of them to a paid plan to create another")
     return await users.create_organization(session, name, owner=user)
 
 

@@ -79,9 +79,11 @@ class OrganizationOut(CamelModel):
     limits: OrganizationLimits
 
     @classmethod
-    def of(cls, organization: Organization) -> OrganizationOut:
+    def of(cls, organization: Organization, instances: int | None = None) -> OrganizationOut:
+        """`instances`: the plan's plus any extra bought (services/billing), when the caller knows."""
         limits = plan_limits(organization.plan)
+        allowed = limits.instances if instances is None else instances
         return cls(id=organization.id, name=organization.name, plan=organization.plan,
-                   limits=OrganizationLimits(instances=limits.instances, messages_per_day=limits.messages_per_day,
+                   limits=OrganizationLimits(instances=allowed, messages_per_day=limits.messages_per_day,
                                         sends_per_second=limits.sends_per_second,
                                         api_per_minute=limits.api_per_minute))

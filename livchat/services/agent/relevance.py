@@ -71,7 +71,7 @@ def shares_words(question: str, passage: str) -> bool:
     if not wanted:
         return False
     shared = len(wanted & content_words(passage))
-    return shared >= 2 and shared * 2 >= len(wanted) or shared == len(wanted) == 1
+    return (shared >= 2 and shared * 2 >= len(wanted)) or shared == len(wanted) == 1
 
 
 def is_relevant(hit: SearchHitOut, question: str, limits: tuple[float, float] | None = None) -> bool:

@@ -8,7 +8,8 @@
 - `HashedEmbedder`: deterministic word + character-trigram hashing, instant, for tests.
 
 `LIVCHAT_EMBEDDER` (auto | use | openai | hashed) picks one. Ours are unit length; a compatible
-server's may not be (the index compares by cosine, which does not care). An embedder's `id` names the vector space: vectors of two ids never share a table,
+server's may not be (the index compares by cosine, which does not care).
+An embedder's `id` names the vector space: vectors of two ids never share a table,
 and a change of the configured id re-indexes (services/knowledge/ingestion.py).
 """
 

@@ -142,3 +142,11 @@ async def delete_file(actor: Actor, file_id: str) -> None:
     await store.delete_file(actor.organization_id, file_id)
     await storage.get_storage().delete(key)
     await bus.publish(KnowledgeFileChanged(organization_id=actor.organization_id, file_id=file_id, file=None))
+
+
+async def reindex_all(actor: Actor) -> int:
+    """Index every ready file of the organization again from its stored copy (the dashboard's
+    "re-index all"; start-up does the same by itself when the embedder changed). How many files
+    were queued; search finds less until the workers are done."""
+    actor.require("manage_knowledge")
+    return await ingestion.reindex_organization(actor.organization_id)

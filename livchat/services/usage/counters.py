@@ -24,7 +24,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.models.whatsapp import Instance, UsageDaily
+from livchat.services.billing.plans import instance_allowance
 from livchat.services.errors import InvalidInput
+from livchat.services.notifications import usage_alerts
 from livchat.services.usage.limits import (
     UNLIMITED,
     QuotaExceeded,
@@ -104,6 +106,8 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
         ).returning(table.c.quota_used)
         used = (await session.exec(statement)).scalar()  # type: ignore[call-overload]
         if used is not None:
+            if template := usage_alerts.threshold_reached(used, quota):  # 80 % or 100 %: owners are told
+                await usage_alerts.tell_owners(session, organization_id, template, used, quota)
             return day, quota_result(quota, used, now)
     raise QuotaExceeded(quota_result(quota, quota + 1, now))
 
@@ -140,15 +144,16 @@ async def report(session: AsyncSession, organization_id: str, plan: str, start: 
     instance_count = (await session.exec(select(func.count()).select_from(Instance).where(
         Instance.organization_id == organization_id))).one()
     limits = plan_limits(plan)
+    allowed = await instance_allowance(session, organization_id, plan)  # extra instances bought included
     return UsageOut(
         start=start, end=end, plan=plan,
-        limits=PlanLimitsOut(instances=limits.instances, messages_per_day=limits.messages_per_day,
+        limits=PlanLimitsOut(instances=allowed, messages_per_day=limits.messages_per_day,
                              sends_per_second=limits.sends_per_second, api_requests_per_minute=limits.api_per_minute),
         today=UsageToday(
             day=today, messages_sent=sent_today,
             # From the counter sends take (in-flight sends included), so it is what the next send sees.
             messages_remaining=None if limits.messages_per_day is None else max(0, limits.messages_per_day - quota_used),
-            instances=instance_count, instances_remaining=max(0, limits.instances - instance_count),
+            instances=instance_count, instances_remaining=max(0, allowed - instance_count),
         ),
         # The organization-wide row carries only the quota counter: it has nothing to report.
         data=[UsageDay(day=r.day, instance_id=r.instance_id or None, messages_sent=r.messages_sent,

@@ -151,9 +151,10 @@ class RateLimits:
         await self._limiter.clear(item, self.key_prefix, *identifiers)
 
 
-def check_instance_count(plan: str, current: int) -> None:
-    """Before creating an instance: `current` is how many the organization has now."""
-    allowed = plan_limits(plan).instances
+def check_instance_count(plan: str, current: int, *, allowed: int | None = None) -> None:
+    """Before creating an instance: `current` is how many the organization has now; `allowed`
+    the plan's instances plus any bought on top (services/billing/plans.py), else the plan's."""
+    allowed = plan_limits(plan).instances if allowed is None else allowed
     if current >= allowed:
         raise PlanLimitReached(f"the {plan} plan allows {allowed} instance{'s' if allowed != 1 else ''}; "
                                "upgrade to add more")

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, update
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,7 +41,8 @@ from livchat.models.enums import InstanceStatus
 from livchat.models.whatsapp import Instance
 from livchat.services.accounts import organizations
 from livchat.services.actors import Actor
-from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound
+from livchat.services.billing import plans as billing_plans
+from livchat.services.errors import GatewayUnavailable, InvalidInput, NotFound, ServiceError
 from livchat.services.pagination import newest_first
 from livchat.services.usage import limits
 from livchat.services.whatsapp.events import (
@@ -181,7 +183,9 @@ async def _reserve(session: AsyncSession, instance: Instance) -> None:
                                        .where(Organization.id == instance.organization_id))).one()
             count = (await session.exec(select(func.count()).select_from(Instance)
                                         .where(Instance.organization_id == instance.organization_id))).one()
-            limits.check_instance_count(plan, count)
+            # The plan's instances plus the extra ones bought (services/billing).
+            allowed = await billing_plans.instance_allowance(session, instance.organization_id, plan)
+            limits.check_instance_count(plan, count, allowed=allowed)
         session.add(instance)
         await session.commit()
     except BaseException:
@@ -229,7 +233,7 @@ async def qr_code(session: AsyncSession, actor: Actor | None, instance_id: str, 
         with gateway_errors():
             code = await gateway.qr(token)
     except wuzapi.WuzapiError as exc:
-        raise service_error(exc) from exc
+        raise await _gateway_failure(session, instance, exc) from exc
     await settle(session, instance, _waiting)
     await bus.commit_and_publish(session)
     return QrOut(qr_code=code, expires_in=QR_EXPIRES_IN if code else 0)
@@ -250,7 +254,7 @@ async def pair_phone(session: AsyncSession, actor: Actor | None, instance_id: st
         with gateway_errors():
             code = await gateway.pair_phone(token, digits)
     except wuzapi.WuzapiError as exc:
-        raise service_error(exc) from exc
+        raise await _gateway_failure(session, instance, exc) from exc
     await settle(session, instance, _waiting)
     await bus.commit_and_publish(session)
     return PairingOut(pairing_code=code, expires_in=PAIRING_CODE_EXPIRES_IN)
@@ -282,7 +286,7 @@ async def disconnect(session: AsyncSession, actor: Actor | None, instance_id: st
     except (wuzapi.NoSession, wuzapi.NotConnected):
         pass
     except wuzapi.WuzapiError as exc:
-        raise service_error(exc) from exc
+        raise await _gateway_failure(session, instance, exc) from exc
     await settle(session, instance, _offline)
     await bus.commit_and_publish(session)
     return StatusOut(connected=False, logged_in=instance.logged_in, whatsapp_jid=instance.whatsapp_jid)
@@ -314,10 +318,26 @@ async def logout(session: AsyncSession, actor: Actor | None, instance_id: str, *
         except wuzapi.NotConnected:  # the socket is down or coming up, or nothing is paired
             await _logout_when_up(token)
     except wuzapi.WuzapiError as exc:
-        raise service_error(exc) from exc
+        raise await _gateway_failure(session, instance, exc) from exc
     await settle(session, instance, logged_out)
     await bus.commit_and_publish(session)
     return StatusOut(connected=False, logged_in=False, whatsapp_jid=None)
+
+
+# How long a call whose WuzAPI user vanished waits for a concurrent delete to commit (1.5 s in all).
+DELETE_GRACE = (0.05, 0.1, 0.2, 0.4, 0.75)
+
+
+async def _gateway_failure(session: AsyncSession, instance: Instance, exc: wuzapi.WuzapiError) -> ServiceError:
+    """WuzAPI's error, unless the instance is being deleted (a DELETE racing this call took its WuzAPI
+    user away): then it is this caller's 404, as it would be a moment later. WuzAPI refusing our own
+    token means exactly that, so wait (bounded) for the deleting transaction to commit."""
+    for pause in (0.0, *DELETE_GRACE) if isinstance(exc, wuzapi.Unauthorized) else (0.0,):
+        await asyncio.sleep(pause)
+        async with db.session() as fresh:  # a new transaction sees the other one's commit
+            if await fresh.get(Instance, instance.id) is None:
+                return NotFound("not_found")
+    return service_error(exc)
 
 
 async def _logout_when_up(token: str) -> bool:
@@ -431,7 +451,10 @@ async def settle(session: AsyncSession, instance: Instance, decide: Decide) -> W
                                  data=InstanceEventData.of(instance).wire())
             await bus.emit(session, event)
             return event
-        await session.refresh(instance)  # someone else changed it meanwhile
+        try:
+            await session.refresh(instance)  # someone else changed it meanwhile
+        except InvalidRequestError as gone:  # ...or deleted it (a DELETE racing this call)
+            raise NotFound("not_found") from gone
     raise RuntimeError(f"instance {instance.id} kept changing under us")
 
 

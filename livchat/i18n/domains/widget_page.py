@@ -1,0 +1,61 @@
+"""The /widget page: the visitor's chat inside a customer's site (or its own tab)."""
+
+EN = {
+    "widget.page.title": "Chat",
+    "widget.page.loading": "Loading the chat…",
+    "widget.page.unavailable_title": "This chat is not available",
+    "widget.page.unavailable_body": "The link to this chat is incomplete or names no organization. Please "
+                                    "contact the website's owner another way.",
+    "widget.page.close": "Close chat",
+    "widget.page.form_intro": "Tell us who you are and we will get back to you here.",
+    "widget.page.name": "Your name",
+    "widget.page.email": "Your email",
+    "widget.page.start": "Start the chat",
+    "widget.page.expired": "Your previous chat session has ended (after 24 hours). Fill in the form to "
+                           "continue the conversation.",
+    "widget.page.message_label": "Your message",
+    "widget.page.message_placeholder": "Write a message…",
+    "widget.page.send": "Send",
+    "widget.page.attach": "Attach an image or PDF",
+    "widget.page.uploading": "Sending the file…",
+    "widget.page.suggestions": "Suggested questions",
+    "widget.page.conversation": "Conversation",
+    "widget.page.you": "You",
+    "widget.page.operator_typing": "An operator is typing…",
+    "widget.page.ai_writing": "The AI agent is writing…",
+    "widget.page.sources": "Sources:",
+    "widget.page.resolved": "This conversation was resolved. Write to reopen it.",
+    "widget.page.rate_limited": "Too many at once: wait a minute and try again.",
+    "widget.page.upload_failed": "The file could not be sent. Try again.",
+    "widget.page.unexpected": "Something went wrong. Try again in a moment.",
+}
+
+PT_BR = {
+    "widget.page.title": "Chat",
+    "widget.page.loading": "Carregando o chat…",
+    "widget.page.unavailable_title": "Este chat não está disponível",
+    "widget.page.unavailable_body": "O link deste chat está incompleto ou não corresponde a nenhuma organização. "
+                                    "Entre em contato com o dono do site de outra forma.",
+    "widget.page.close": "Fechar chat",
+    "widget.page.form_intro": "Diga quem você é e responderemos aqui mesmo.",
+    "widget.page.name": "Seu nome",
+    "widget.page.email": "Seu e-mail",
+    "widget.page.start": "Iniciar o chat",
+    "widget.page.expired": "Sua sessão de chat anterior terminou (após 24 horas). Preencha o formulário para "
+                           "continuar a conversa.",
+    "widget.page.message_label": "Sua mensagem",
+    "widget.page.message_placeholder": "Escreva uma mensagem…",
+    "widget.page.send": "Enviar",
+    "widget.page.attach": "Anexar imagem ou PDF",
+    "widget.page.uploading": "Enviando o arquivo…",
+    "widget.page.suggestions": "Perguntas sugeridas",
+    "widget.page.conversation": "Conversa",
+    "widget.page.you": "Você",
+    "widget.page.operator_typing": "Um atendente está digitando…",
+    "widget.page.ai_writing": "O agente de IA está escrevendo…",
+    "widget.page.sources": "Fontes:",
+    "widget.page.resolved": "Esta conversa foi resolvida. Escreva para reabri-la.",
+    "widget.page.rate_limited": "Muitas de uma vez: espere um minuto e tente de novo.",
+    "widget.page.upload_failed": "Não foi possível enviar o arquivo. Tente de novo.",
+    "widget.page.unexpected": "Algo deu errado. Tente de novo em instantes.",
+}
