@@ -14,7 +14,8 @@ from livchat.i18n import EN
 from livchat.state.whatsapp_common import WITH_DETAIL
 
 ERROR_KEYS = sorted(k for k in EN if k.startswith(("accounts.errors.", "whatsapp.errors.", "dashboard_whatsapp.errors.",
-                                                          "support.errors.", "widget.errors.")))
+                                                          "support.errors.", "widget.errors.",
+                                                          "analytics.errors.")))
 UNEXPECTED = "dashboard_whatsapp.errors.unexpected"
 # Errors that an upgrade lifts: the box links to the plans (billing comes later).
 UPGRADE_KEYS = ["dashboard_whatsapp.errors.plan_limit", "dashboard_whatsapp.errors.quota_exceeded"]

@@ -68,7 +68,7 @@ def test_on_a_phone_no_page_scrolls_sideways_and_the_instance_page_works(
     instance_page = f"/dashboard/instances/{linked_account.instance_id}"
     for path, ready in [("/", "#hero-title"), ("/sandbox", "#sandbox-title"), ("/dashboard", "#dashboard-title"),
                         ("/dashboard/instances", ".instance-row"), ("/dashboard/api-keys", ".api-key-row"),
-                        ("/dashboard/webhooks", ".webhook-overview-row"), ("/dashboard/analytics", ".usage-day"),
+                        ("/dashboard/webhooks", ".webhook-overview-row"), ("/dashboard/analytics", "#wa-chart-messages svg"),
                         ("/dashboard/members", ".member-row"), (instance_page, ".message-row")]:
         page.goto(live_app + path)
         expect(page.locator(ready).first).to_be_visible()
