@@ -70,7 +70,7 @@ async def support_csv(actor: Member, start: Start = None, end: End = None) -> Re
     first, last = _range(start, end)
     async with db.session() as session:
         report = await support.support_analytics(session, actor, first, last, limit=0)
-    rows = [["date", "conversations", "ai_answered", "ai_resolved", "escalated"]]
+    rows: list[list[Any]] = [["date", "conversations", "ai_answered", "ai_resolved", "escalated"]]
     rows += [[d.date.isoformat(), d.conversations, d.ai_answered, d.ai_resolved, d.escalated] for d in report.days]
     return csv_response(rows, f"livchat-support-{first}-{last}.csv")
 

@@ -95,7 +95,8 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
         return where + ([instance_column == instance_id] if instance_id else [])
 
     sums: dict[tuple[date, str], _Sums] = {}
-    usage = (select(UsageDaily.day, UsageDaily.instance_id, func.sum(UsageDaily.messages_sent),
+    # sqlmodel types select() for up to 4 columns: hence the ignores on the wider ones below.
+    usage = (select(UsageDaily.day, UsageDaily.instance_id, func.sum(UsageDaily.messages_sent),  # type: ignore[call-overload]
                     func.sum(UsageDaily.messages_received), func.sum(UsageDaily.webhooks_delivered),
                     func.sum(UsageDaily.webhooks_failed))
              .where(*scoped(UsageDaily.organization_id, UsageDaily.instance_id), UsageDaily.instance_id != "",
@@ -108,7 +109,7 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
 
     message_day = _utc_day(session, Message.created_at)
     reached = col(Message.delivered_at).is_not(None) | col(Message.read_at).is_not(None)
-    outbound = (select(message_day, Message.instance_id, func.count(), func.sum(case((reached, 1), else_=0)),
+    outbound = (select(message_day, Message.instance_id, func.count(), func.sum(case((reached, 1), else_=0)),  # type: ignore[call-overload]
                        func.sum(case((col(Message.read_at).is_not(None), 1), else_=0)))
                 .where(*scoped(Message.organization_id, Message.instance_id),
                        Message.direction == MessageDirection.OUTBOUND,
@@ -167,7 +168,7 @@ class _Medians:
                  col(d.last_attempt_at).is_not(None), col(d.created_at) >= self.since, col(d.created_at) < self.until]
         if self.instance_id:
             where.append(d.instance_id == self.instance_id)
-        ranked = select(day, instance, latency,
+        ranked = select(day, instance, latency,  # type: ignore[call-overload]  # 5 columns (see above)
                         func.row_number().over(partition_by=partition, order_by=latency).label("n"),
                         func.count().over(partition_by=partition).label("size")).where(*where).subquery()
         # The middle row (odd size) or the two middle rows (even size); `//` is SQL integer division.
