@@ -14,7 +14,7 @@ from typing import Any
 
 import reflex as rx
 
-from livchat.components.errors import PRICING, error_box
+from livchat.components.errors import UPGRADE_PAGE, error_box
 from livchat.components.forms import labelled
 from livchat.components.i18n import t
 from livchat.components.layout import Section, dashboard_shell
@@ -69,7 +69,7 @@ def _usage_today() -> rx.Component:
         ),
         rx.cond(  # at the plan's instance limit: the way to more
             (UsageState.instances_allowed > 0) & (UsageState.instances_used >= UsageState.instances_allowed),
-            rx.link(t("shell.plans.more_instances"), href=PRICING, size="2", id="usage-upgrade"),
+            rx.link(t("shell.plans.more_instances"), href=UPGRADE_PAGE, size="2", id="usage-upgrade"),
         ),
         spacing="3", width="100%",
     )

@@ -153,12 +153,12 @@ def test_keyboard_only_sign_in_and_send_then_the_ways_on(live_app: str, linked_a
     # The arrows say what they mean to a screen reader.
     expect(page.locator(".message-row[data-direction=inbound] .message-direction")).to_contain_text("Received")
 
-    # The free plan's single instance is taken: the refusal leads to the plans.
+    # The free plan's single instance is taken: the refusal leads to the Billing page.
     page.goto(live_app + "/dashboard/instances")
     page.locator("#instance-name").fill("Second")
     page.locator("#create-instance").click()
     expect(page.locator("#dashboard-error")).to_contain_text("instance limit")
-    expect(page.locator("#see-plans")).to_have_attribute("href", "/pricing")
+    expect(page.locator("#see-plans")).to_have_attribute("href", "/dashboard/billing")
 
     # A new key comes with a first call to paste, and the docs are linked from the keys page.
     page.locator("#nav-api_keys").click()
