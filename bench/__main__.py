@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval", "widget", "storage"]
+BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval", "widget",
+              "analytics", "storage"]
 
 
 def print_table(title: str, rows: list[dict[str, object]]) -> None:

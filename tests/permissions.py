@@ -128,6 +128,8 @@ NOT_ROLE_GATED: dict[str, str] = {
         "WidgetSettingsState.reload",
         "BillingState.load", "BillingState.load_invoices",
         "BillingState.await_checkout",
+        "AnalyticsState.load", "AnalyticsState.refresh", "AnalyticsState.choose_preset",
+        "AnalyticsState.apply_custom", "AnalyticsState.choose_instance",
     ], _SHOWS),
     **dict.fromkeys([
         "KnowledgeState.load", "KnowledgeState.refresh", "KnowledgeState.load_more", "AgentState.load",
@@ -140,6 +142,7 @@ NOT_ROLE_GATED: dict[str, str] = {
         "InstanceDetailState.dismiss_secret", "ApiKeysState.dismiss_secret", "InboxState.back",
         "InboxState.insert_saved_reply", *[f"WidgetSettingsState.set_{name}" for name in (
             "greeting", "suggestions", "primary_color", "accent_color", "position", "locale", "allowed_origins")],
+        "AnalyticsState.set_tab",
     ], _TAB),
     **dict.fromkeys([
         "ShellState.switch_organization", "ShellState.sign_out", "OrganizationsState.load", "OrganizationsState.open",

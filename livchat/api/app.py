@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
 from livchat import __version__
-from livchat.api import accounts, billing, embed, health, hooks, inbox, knowledge_uploads, public, v1, widget
+from livchat.api import accounts, analytics, billing, embed, health, hooks, inbox, knowledge_uploads, public, v1, widget
 from livchat.api.json_body import StrictJsonRoute
 from livchat.api.problems import install_problem_handlers, problem_response
 from livchat.api.ratelimit import RateLimitHeadersMiddleware
@@ -71,4 +71,4 @@ def _methods_for_path(app: FastAPI, request: Request) -> list[str]:
 
 
 # Modules exposing `install(app: FastAPI) -> None`, installed in this order.
-DOMAIN_MODULES = [sandbox, v1, public, hooks, accounts, embed, widget, inbox, knowledge_uploads, billing]
+DOMAIN_MODULES = [sandbox, v1, public, hooks, accounts, embed, widget, inbox, knowledge_uploads, billing, analytics]

@@ -14,11 +14,12 @@ from livchat.i18n import EN
 from livchat.state.whatsapp_common import WITH_DETAIL
 
 ERROR_KEYS = sorted(k for k in EN if k.startswith(("accounts.errors.", "whatsapp.errors.", "dashboard_whatsapp.errors.",
-                                                          "support.errors.", "widget.errors.")))
+                                                          "support.errors.", "widget.errors.",
+                                                          "analytics.errors.")))
 UNEXPECTED = "dashboard_whatsapp.errors.unexpected"
-# Errors that an upgrade lifts: the box links to the plans (billing comes later).
+# Errors that an upgrade lifts: the box links to the Billing page (plans, calculator, upgrade).
 UPGRADE_KEYS = ["dashboard_whatsapp.errors.plan_limit", "dashboard_whatsapp.errors.quota_exceeded"]
-PRICING = "/pricing"
+UPGRADE_PAGE = "/dashboard/billing"
 URL_REFUSED_KEYS = [f"dashboard_whatsapp.url_refused.{reason}" for reason in
                     ("length", "characters", "malformed", "scheme", "credentials", "unresolvable", "not_public")]
 
@@ -44,7 +45,7 @@ def error_box(key: rx.Var, detail: rx.Var | None = None, reason: rx.Var | None =
                 rx.text(error_text(key)),
                 *extra,
                 rx.cond(rx.Var.create(UPGRADE_KEYS).contains(key),
-                        rx.link(t("shell.plans.see"), href=PRICING, id="see-plans", weight="medium",
+                        rx.link(t("shell.plans.see"), href=UPGRADE_PAGE, id="see-plans", weight="medium",
                                 color_scheme="red", high_contrast=True, underline="always")),
                 spacing="1",
             ),

@@ -11,7 +11,8 @@ parameters (a size limit) that `t()` cannot fill in the browser.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -24,6 +25,8 @@ from livchat.services.knowledge.extract import CONTENT_TYPES, MAX_TEXT_CHARS
 from livchat.services.knowledge.schemas import KnowledgeFileOut, SearchHitOut
 from livchat.state.auth import authorized, current_context
 from livchat.state.times import when
+
+T = TypeVar("T")
 
 MANAGE = "manage_knowledge"
 PAGE_SIZE = 50
@@ -120,6 +123,18 @@ class KnowledgeState(ErrorsMixin, rx.State):
     results: list[dict[str, str]] = []
     searched: bool = False
 
+    async def _call(self, busy: str, work: Callable[[Any], Awaitable[T]]) -> tuple[Any, T | None, ServiceError | None]:
+        """One background action: `busy` shown while the service runs outside the tab's lock. The
+        context, the result and the error; the caller shows them under the lock."""
+        async with self:
+            self._clear()
+            self.busy = busy
+        ctx = await current_context(self)
+        try:
+            return ctx, await work(ctx), None
+        except ServiceError as exc:
+            return ctx, None, exc
+
     async def _reload(self, ctx: Any, *, keep_pages: bool = True) -> None:
         shown = max(PAGE_SIZE, len(self.files) if keep_pages else 0)
         rows, cursor = await files.list_files(ctx.actor, limit=shown)
@@ -175,15 +190,7 @@ class KnowledgeState(ErrorsMixin, rx.State):
     async def import_url(self, form_data: dict):
         """Fetches the page (through the SSRF guard), so in the background."""
         url = str(form_data.get("url") or "").strip()
-        async with self:
-            self._clear()
-            self.busy = "import"
-        ctx = await current_context(self)
-        error: ServiceError | None = None
-        try:
-            await files.import_url(ctx.actor, url)
-        except ServiceError as exc:
-            error = exc
+        ctx, _, error = await self._call("import", lambda ctx: files.import_url(ctx.actor, url))
         async with self:
             self.busy = ""
             if error is not None:
@@ -196,15 +203,7 @@ class KnowledgeState(ErrorsMixin, rx.State):
     @rx.event(background=True)
     @authorized
     async def delete(self, file_id: str) -> None:
-        async with self:
-            self._clear()
-            self.busy = "delete"
-        ctx = await current_context(self)
-        error: ServiceError | None = None
-        try:
-            await files.delete_file(ctx.actor, file_id)
-        except ServiceError as exc:
-            error = exc
+        ctx, _, error = await self._call("delete", lambda ctx: files.delete_file(ctx.actor, file_id))
         async with self:
             self.busy = ""
             if error is not None:
@@ -217,15 +216,7 @@ class KnowledgeState(ErrorsMixin, rx.State):
     @rx.event(background=True)
     @authorized
     async def reindex(self) -> None:
-        async with self:
-            self._clear()
-            self.busy = "reindex"
-        ctx = await current_context(self)
-        error: ServiceError | None = None
-        try:
-            await files.reindex_all(ctx.actor)
-        except ServiceError as exc:
-            error = exc
+        ctx, _, error = await self._call("reindex", lambda ctx: files.reindex_all(ctx.actor))
         async with self:
             self.busy = ""
             if error is not None:
@@ -240,19 +231,12 @@ class KnowledgeState(ErrorsMixin, rx.State):
         """Embeds the query and searches LanceDB, so in the background."""
         query = str(form_data.get("query") or "")
         async with self:
-            self._clear()
-            self.busy, self.query = "search", query[:1000]
-        ctx = await current_context(self)
-        error: ServiceError | None = None
-        hits: list[SearchHitOut] = []
-        try:
-            hits = await search.search(ctx.actor, query, SEARCH_LIMIT)
-        except ServiceError as exc:
-            error = exc
+            self.query = query[:1000]
+        _, hits, error = await self._call("search", lambda ctx: search.search(ctx.actor, query, SEARCH_LIMIT))
         async with self:
             self.busy = ""
             if error is not None:
                 self._fail(error)
                 self.results, self.searched = [], False
             else:
-                self.results, self.searched = [hit_row(h) for h in hits], True
+                self.results, self.searched = [hit_row(h) for h in hits or []], True

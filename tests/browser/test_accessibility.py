@@ -49,7 +49,8 @@ def test_no_serious_or_critical_violations(live_app: str, linked_account: Linked
     sign_in(member, live_app, linked_account.email, linked_account.password)
     for path, ready in [("/dashboard", "#dashboard-title"),
                         (f"/dashboard/instances/{linked_account.instance_id}", ".message-row"),
-                        ("/dashboard/billing", "#billing-current")]:
+                        ("/dashboard/billing", "#billing-current"),
+                        ("/dashboard/analytics", "#wa-chart-messages svg")]:
         member.goto(live_app + path)
         expect(member.locator(ready).first).to_be_visible()
         expect(member.locator("html")).to_have_attribute("lang", lang)

@@ -144,7 +144,7 @@ def test_create_link_send_webhook_delivery_redeliver(live_app: str, page: Page, 
     page.locator("#nav-analytics").click()
     expect(page.locator("#usage-messages")).to_contain_text("1")
     expect(page.locator("#usage-messages")).to_contain_text("50")
-    expect(page.locator(".usage-day")).to_have_count(14)
+    expect(page.locator(".wa-day")).to_have_count(30)  # the last 30 days
     page.go_back()
     page.go_back()
 

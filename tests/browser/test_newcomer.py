@@ -68,7 +68,7 @@ def test_on_a_phone_no_page_scrolls_sideways_and_the_instance_page_works(
     instance_page = f"/dashboard/instances/{linked_account.instance_id}"
     for path, ready in [("/", "#hero-title"), ("/sandbox", "#sandbox-title"), ("/dashboard", "#dashboard-title"),
                         ("/dashboard/instances", ".instance-row"), ("/dashboard/api-keys", ".api-key-row"),
-                        ("/dashboard/webhooks", ".webhook-overview-row"), ("/dashboard/analytics", ".usage-day"),
+                        ("/dashboard/webhooks", ".webhook-overview-row"), ("/dashboard/analytics", "#wa-chart-messages svg"),
                         ("/dashboard/members", ".member-row"), (instance_page, ".message-row")]:
         page.goto(live_app + path)
         expect(page.locator(ready).first).to_be_visible()
@@ -153,12 +153,12 @@ def test_keyboard_only_sign_in_and_send_then_the_ways_on(live_app: str, linked_a
     # The arrows say what they mean to a screen reader.
     expect(page.locator(".message-row[data-direction=inbound] .message-direction")).to_contain_text("Received")
 
-    # The free plan's single instance is taken: the refusal leads to the plans.
+    # The free plan's single instance is taken: the refusal leads to the Billing page.
     page.goto(live_app + "/dashboard/instances")
     page.locator("#instance-name").fill("Second")
     page.locator("#create-instance").click()
     expect(page.locator("#dashboard-error")).to_contain_text("instance limit")
-    expect(page.locator("#see-plans")).to_have_attribute("href", "/pricing")
+    expect(page.locator("#see-plans")).to_have_attribute("href", "/dashboard/billing")
 
     # A new key comes with a first call to paste, and the docs are linked from the keys page.
     page.locator("#nav-api_keys").click()

@@ -1,4 +1,4 @@
-"""Wire shapes of the support analytics (camelCase), charted by the dashboard's analytics page."""
+"""Wire shapes of the analytics (camelCase): support and WhatsApp, charted by the dashboard's analytics page."""
 
 from __future__ import annotations
 
@@ -73,3 +73,42 @@ class SupportAnalytics(CamelModel):
     totals: SupportTotals
     unanswered: list[UnansweredOut] = Field(description="Newest first, at most `limit`.")
     top_unanswered: list[UnansweredGroup] = Field(description="The unanswered questions grouped, most asked first.")
+
+
+# --- WhatsApp (whatsapp.py) ---
+
+
+class WhatsAppFigures(CamelModel):
+    """What happened on a number (or several) over a day or a range."""
+
+    sent: int = Field(description="Messages sent (the usage counter).")
+    received: int = Field(description="Messages received (the usage counter).")
+    outbound: int = Field(description="Outbound messages accepted by WhatsApp: the rates' denominator.")
+    delivered: int = Field(description="Of those, delivered to the phone (or read).")
+    read: int = Field(description="Of those, read.")
+    delivery_rate: float | None = Field(description="delivered / outbound (null without outbound messages).")
+    read_rate: float | None = Field(description="read / outbound.")
+    webhooks_delivered: int
+    webhooks_failed: int
+    median_webhook_latency_seconds: float | None = Field(
+        description="Median time from a webhook delivery's creation to its successful post (null without one).")
+
+
+class WhatsAppDay(WhatsAppFigures):
+    date: date
+    instance_id: str | None = Field(default=None, description="Null on the rows that add every instance up.")
+
+
+class WhatsAppInstanceTotals(WhatsAppFigures):
+    instance_id: str
+    name: str
+
+
+class WhatsAppAnalytics(CamelModel):
+    start: date
+    end: date
+    instance_id: str | None = Field(description="The one instance the figures are about, or null for all.")
+    days: list[WhatsAppDay] = Field(description="Every day of the range, oldest first, instances added up.")
+    rows: list[WhatsAppDay] = Field(description="Per day and instance, days with any activity only.")
+    instances: list[WhatsAppInstanceTotals] = Field(description="The range's totals per instance, by name.")
+    totals: WhatsAppFigures
