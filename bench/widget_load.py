@@ -1,0 +1,349 @@
+"""Concurrent widget visitors over Reflex's real websocket protocol (issue 12, "Measure").
+
+Against the production build on 127.0.0.1, N visitors each:
+1. create a contact session with `POST /api/widget/sessions` (each from its own X-Forwarded-For:
+   the limits are per IP, and the app trusts one proxy hop here),
+2. open /widget's websocket as the browser does — socket.io over websocket only, namespace
+   `/_event`, `hydrate_and_load` in the namespace CONNECT packet with the compiled state hashes and
+   `state_schema` of `.web/utils/context.jsx` —, answer the page's `on_load` script with the
+   browser's facts and the token (what the loader's bridge hands over), and then, as the page
+   does, `refresh` whenever the conversation feed moves and `unread(false)` (the chat is open),
+3. once all N are connected, send one message through WidgetState's `send` handler (at a random
+   moment of a SEND_WINDOW_S window) and wait for its echo: the delta where the message row is in
+   the visitor's list *and* the conversation's feed (`ConversationFeed`, the one the operators'
+   inbox watches) has moved to it.
+
+Round trip = the `send` event written → that echo read. Connections open at CONNECT_RATE a second;
+a level takes about N / 50 + 45 s. The AI agent is off (LIVCHAT_AGENT=off: the default responder
+answers "an operator will answer soon", one more message per conversation); what is measured is
+the widget and its live feeds, not the agent. Server CPU (% of one core, the whole process tree,
+during the send window) and RSS (the tree's sum, at its peak) come from /proc.
+
+Modes: the memory state manager (the default: one worker), and Redis (REDIS_URL, db 13 of
+127.0.0.1:6379 unless WIDGET_LOAD_REDIS_URL says otherwise; Reflex then runs 2 × cores + 1 workers).
+`python -m bench widget_load` runs both at 100, 500 and 1,000 visitors;
+`python -m bench.widget_load 1000 --mode redis` runs one level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.landing import ROOT, served
+from bench.widget import _organization
+
+LEVELS = (100, 500, 1000)
+CONNECT_RATE = 50  # new visitors a second
+SEND_WINDOW_S = 30.0  # the messages are spread over this window, once everyone is connected
+ECHO_TIMEOUT_S = 15.0
+TARGET_VISITORS, TARGET_P99_MS = 1000, 100.0
+REDIS_URL = os.environ.get("WIDGET_LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
+NAMESPACE = "/_event"
+ROOT_STATE = "reflex___state____state"
+WIDGET_STATE = f"{ROOT_STATE}.livchat___state___widget____widget_state"
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def compiled_frontend() -> tuple[str, list[str]]:
+    """The state schema and initial state hashes the built page sends when it connects."""
+    context = (ROOT / ".web" / "utils" / "context.jsx").read_text()
+    schema = re.search(r'export const stateSchema = "([0-9a-f]+)"', context)
+    hashes = re.search(r"export const initialStateHashes = (\[[^\]]*\])", context)
+    if not schema or not hashes:
+        raise RuntimeError(".web/utils/context.jsx: no stateSchema / initialStateHashes (Reflex changed?)")
+    return schema.group(1), json.loads(hashes.group(1))
+
+
+@dataclass
+class Visitor:
+    """One visitor's tab, as far as the load client needs to follow it."""
+
+    index: int
+    ip: str
+    text: str
+    connected: bool = False
+    phase: str = ""
+    shown: bool = False  # our message is in the page's list
+    feed_version: int = 0
+    feed_message: str = ""
+    chat_error: str = ""
+    sent_at: float = 0.0
+    round_trip_ms: float | None = None
+    shown_ms: float | None = None
+    error: str = ""
+    chat_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    echoed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Tab:
+    """A socket.io client on Reflex's `/_event` namespace, playing the /widget page."""
+
+    def __init__(self, base: str, organization_id: str, schema: str, hashes: list[str], visitor: Visitor) -> None:
+        self.base, self.visitor, self.schema, self.hashes = base, visitor, schema, hashes
+        query = {"organizationId": organization_id, "locale": "en"}
+        self.router_data = {"pathname": "/widget", "asPath": f"/widget?organizationId={organization_id}&locale=en",
+                            "query": query}
+        self.ws: Any = None
+
+    def event(self, handler: str, payload: dict[str, Any]) -> dict[str, Any]:
+        name = handler if handler.startswith(ROOT_STATE) else f"{WIDGET_STATE}.{handler}"
+        return {"name": name, "payload": payload, "router_data": self.router_data}
+
+    async def emit(self, handler: str, payload: dict[str, Any]) -> None:
+        await self.ws.send(f"42{NAMESPACE}," + json.dumps(["event", self.event(handler, payload)]))
+
+    async def open(self, token: str) -> None:
+        import websockets
+
+        url = self.base.replace("http://", "ws://") + f"/_event/?token={uuid.uuid4()}&EIO=4&transport=websocket"
+        origin = self.base.replace("127.0.0.1", "localhost")  # PUBLIC_URL's origin: the socket checks it
+        self.ws = await websockets.connect(url, additional_headers={"Origin": origin, "X-Forwarded-For": self.visitor.ip},
+                                           max_size=None, open_timeout=30, ping_interval=None)
+        opened = await self.ws.recv()
+        if not opened.startswith("0"):
+            raise RuntimeError(f"engine.io open expected, got {opened[:80]!r}")
+        hydrate = self.event(f"{ROOT_STATE}.hydrate_and_load", {"hashes": self.hashes})
+        await self.ws.send(f"40{NAMESPACE}," + json.dumps({"event": hydrate, "state_schema": self.schema}))
+        self.token = token
+
+    async def listen(self) -> None:
+        """Read until closed: answer engine.io pings, apply deltas, run the page's follow-up events."""
+        v = self.visitor
+        async for frame in self.ws:
+            if frame == "2":
+                await self.ws.send("3")
+            elif frame.startswith(f"40{NAMESPACE}"):
+                v.connected = True
+            elif frame.startswith(f"44{NAMESPACE}"):
+                v.error = "connect refused: " + frame[:120]
+                return
+            elif frame.startswith(f"42{NAMESPACE},"):
+                kind, update = json.loads(frame[len(NAMESPACE) + 3:])
+                if kind == "event":
+                    await self.update(update)
+
+    async def update(self, update: dict[str, Any]) -> None:
+        v = self.visitor
+        feed_moved = False
+        for name, changes in (update.get("delta") or {}).items():
+            if name == WIDGET_STATE:
+                if "phase_rx_state_" in changes:
+                    before, v.phase = v.phase, changes["phase_rx_state_"]
+                    if v.phase == "chat" and before != "chat":
+                        v.chat_ready.set()
+                        await self.emit("refresh", {})  # the chat's feed watcher mounts
+                if "messages_rx_state_" in changes:
+                    v.shown = any(m.get("text") == v.text for m in changes["messages_rx_state_"])
+                if changes.get("chat_error_rx_state_"):
+                    v.chat_error = changes["chat_error_rx_state_"]
+            elif name.endswith("conversation_feed"):
+                version = changes.get("version_rx_state_", v.feed_version)
+                feed_moved = version != v.feed_version
+                v.feed_version = version
+                v.feed_message = changes.get("last_message_rx_state_", v.feed_message) or v.feed_message
+        now = time.perf_counter()
+        if v.sent_at and v.shown and v.shown_ms is None:
+            v.shown_ms = (now - v.sent_at) * 1000
+        if v.sent_at and v.shown and v.feed_message and not v.echoed.is_set():
+            v.round_trip_ms = (now - v.sent_at) * 1000
+            v.echoed.set()
+        for event in update.get("events") or []:
+            if event.get("name") != "_call_script":
+                continue
+            callback = str((event.get("payload") or {}).get("callback") or "")
+            if ".boot" in callback:  # the bridge's answer: the browser's facts and the visitor's token
+                await self.emit("boot", {"facts": {"token": self.token, "embedded": True, "languages": "en-US,en",
+                                                   "language": "en-US", "timeZone": "America/Sao_Paulo",
+                                                   "referrer": "https://shop.example/", "screen": "390x844"}})
+            elif ".unread" in callback:
+                await self.emit("unread", {"hidden": False})  # the chat is open: mark seen
+        if feed_moved and v.phase == "chat":
+            await self.emit("refresh", {})  # the feed watcher remounts on every version
+
+
+@dataclass
+class ProcessTree:
+    """CPU and RSS of the served app: the `reflex run` process on `port` and all its descendants."""
+
+    port: int
+    root: int = 0
+
+    def pids(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                if not self.root and f"--backend-port\x00{self.port}" in (entry / "cmdline").read_text():
+                    self.root = int(entry.name)
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        tree, changed = {self.root}, True
+        while changed:
+            grown = tree | {pid for pid, parent in parents.items() if parent in tree}
+            changed, tree = grown != tree, grown
+        return sorted(tree - {0})
+
+    def sample(self) -> tuple[float, int]:
+        """(CPU seconds so far, RSS bytes now), summed over the tree."""
+        cpu, rss = 0.0, 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu += (int(fields[11]) + int(fields[12])) / HZ
+                rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError):
+                continue
+        return cpu, rss
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+async def visit(base: str, organization_id: str, schema: str, hashes: list[str], v: Visitor,
+                http: httpx.AsyncClient, send_at: float, done: asyncio.Event) -> None:
+    tab = Tab(base, organization_id, schema, hashes, v)
+    listener: asyncio.Task[None] | None = None
+    try:
+        answer = await http.post("/api/widget/sessions", headers={"X-Forwarded-For": v.ip}, json={
+            "organizationId": organization_id, "name": f"Visitor {v.index}", "email": f"v{v.index}@example.com"})
+        if answer.status_code != 201:
+            v.error = f"session {answer.status_code}: {answer.text[:100]}"
+            return
+        await tab.open(answer.json()["contactToken"])
+        listener = asyncio.create_task(tab.listen())
+        await asyncio.wait_for(v.chat_ready.wait(), timeout=30)
+        await asyncio.sleep(max(0.0, send_at - time.perf_counter()))
+        v.sent_at = time.perf_counter()
+        await tab.emit("send", {"form_data": {"text": v.text}})
+        try:
+            await asyncio.wait_for(v.echoed.wait(), timeout=ECHO_TIMEOUT_S)
+        except TimeoutError:
+            v.error = f"no echo in {ECHO_TIMEOUT_S:.0f} s" + (f" ({v.chat_error})" if v.chat_error else "")
+        await done.wait()  # stay connected until the level ends: "connected at once"
+    except Exception as error:  # every failure is counted, none stops the others
+        v.error = v.error or f"{type(error).__name__}: {error}"[:160]
+    finally:
+        if listener is not None:
+            listener.cancel()
+        if tab.ws is not None:
+            await tab.ws.close()
+
+
+async def level(base: str, organization_id: str, n: int, port: int, window: float = SEND_WINDOW_S) -> dict[str, Any]:
+    schema, hashes = compiled_frontend()
+    net = random.randrange(1, 250)  # fresh client addresses on every level: the per-IP limits start empty
+    visitors = [Visitor(i, f"10.{net}.{i // 250}.{i % 250 + 1}", f"Load {uuid.uuid4().hex[:12]}: where is my order?")
+                for i in range(n)]
+    tree = ProcessTree(port)
+    done = asyncio.Event()
+    started = time.perf_counter()
+    send_start = started + n / CONNECT_RATE + 5  # everyone is connected (and booted) by then
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+        tasks = []
+        for v in visitors:
+            send_at = send_start + random.uniform(0, window)
+            tasks.append(asyncio.create_task(visit(base, organization_id, schema, hashes, v, http, send_at, done)))
+            await asyncio.sleep(1 / CONNECT_RATE)
+        await asyncio.sleep(max(0.0, send_start - time.perf_counter()))
+        connected_at_send = sum(1 for v in visitors if v.connected and v.phase == "chat" and not v.error)
+        cpu_before, peak_rss = tree.sample()
+        client_before = time.process_time()
+        window_started = time.perf_counter()
+        while time.perf_counter() < send_start + window + 3:
+            await asyncio.sleep(1)
+            peak_rss = max(peak_rss, tree.sample()[1])
+        waited = time.perf_counter() + ECHO_TIMEOUT_S
+        while time.perf_counter() < waited and any(v.sent_at and not v.echoed.is_set() and not v.error for v in visitors):
+            await asyncio.sleep(0.5)
+        cpu_after, rss = tree.sample()
+        elapsed = time.perf_counter() - window_started
+        client_cpu = time.process_time() - client_before
+        connected_at_end = sum(1 for v in visitors if v.connected and not v.error)
+        done.set()
+        await asyncio.gather(*tasks)
+    trips = [v.round_trip_ms for v in visitors if v.round_trip_ms is not None]
+    shown = [v.shown_ms for v in visitors if v.shown_ms is not None]
+    errors: dict[str, int] = {}
+    for v in visitors:
+        if v.error:
+            kind = re.sub(r"\d+", "#", v.error)[:100]
+            errors[kind] = errors.get(kind, 0) + 1
+    return {"visitors": n, "connected_at_send": connected_at_send, "connected_at_end": connected_at_end,
+            "echoed": len(trips), "p50_ms": percentile(trips, 0.5), "p99_ms": percentile(trips, 0.99),
+            "max_ms": max(trips, default=float("nan")), "shown_p50_ms": percentile(shown, 0.5),
+            "shown_p99_ms": percentile(shown, 0.99), "errors": sum(errors.values()), "error_kinds": errors,
+            "server_cpu_pct": 100 * (cpu_after - cpu_before) / elapsed, "server_rss_mb": peak_rss / 2**20,
+            "server_rss_end_mb": rss / 2**20, "server_processes": len(tree.pids()),
+            "client_cpu_pct": 100 * client_cpu / elapsed, "seconds": time.perf_counter() - started,
+            "mean_ms": statistics.fmean(trips) if trips else float("nan")}
+
+
+def measure(mode: str, levels: tuple[int, ...], window: float = SEND_WINDOW_S) -> list[dict[str, Any]]:
+    env = {"LIVCHAT_AGENT": "off"}
+    if mode == "redis":
+        env["REDIS_URL"] = REDIS_URL
+    results = []
+    with served(env) as (url, data):
+        port = int(url.rsplit(":", 1)[1])
+        organization_id = _organization(data)
+        base = f"http://127.0.0.1:{port}"
+        for n in levels:
+            result = asyncio.run(level(base, organization_id, n, port, window))
+            result["mode"] = mode
+            results.append(result)
+            print(json.dumps(result), flush=True)
+    return results
+
+
+def _row(r: dict[str, Any]) -> dict[str, object]:
+    return {"state manager": "Redis, 5 workers" if r["mode"] == "redis" else "memory (1 worker)",
+            "visitors": r["visitors"], "connected at once": r["connected_at_send"], "echoed": r["echoed"],
+            "p50 / p99 (max) ms": f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ({r['max_ms']:.0f})",
+            "errors": r["errors"], "server CPU %": round(r["server_cpu_pct"]),
+            "server RSS MB": round(r["server_rss_mb"]), "client CPU %": round(r["client_cpu_pct"])}
+
+
+def report(results: list[dict[str, Any]]) -> dict[str, object]:
+    misses = [{"target": f"{TARGET_VISITORS} visitors, p99 ≤ {TARGET_P99_MS:.0f} ms ({_row(r)['state manager']})",
+               "measured": f"{r['echoed']} echoed, p99 {r['p99_ms']:.0f} ms, {r['errors']} errors"}
+              for r in results if r["visitors"] == TARGET_VISITORS
+              and (r["errors"] or r["echoed"] < TARGET_VISITORS or not r["p99_ms"] <= TARGET_P99_MS)]
+    return {"title": "Concurrent widget visitors (websocket; send → message shown and the conversation feed moved)",
+            "rows": [_row(r) for r in results], "misses": misses, "levels": results,
+            "load": os.getloadavg()[0], "cores": os.cpu_count()}
+
+
+def run() -> dict[str, object]:
+    return report(measure("memory", LEVELS) + measure("redis", LEVELS))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("levels", nargs="*", type=int, default=list(LEVELS))
+    parser.add_argument("--mode", choices=("memory", "redis"), default="memory")
+    parser.add_argument("--window", type=float, default=SEND_WINDOW_S, help="seconds the messages are spread over")
+    args = parser.parse_args()
+    from bench.__main__ import print_table
+
+    result = report(measure(args.mode, tuple(args.levels), args.window))
+    print_table(str(result["title"]), result["rows"])  # type: ignore[arg-type]
+    print_table("Misses", result["misses"])  # type: ignore[arg-type]
