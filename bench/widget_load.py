@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -36,6 +37,7 @@ import re
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,8 @@ SEND_WINDOW_S = 30.0  # the messages are spread over this window, once everyone 
 ECHO_TIMEOUT_S = 15.0
 TARGET_VISITORS, TARGET_P99_MS = 1000, 100.0
 REDIS_URL = os.environ.get("WIDGET_LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
+# A throwaway database is made (and dropped) on this server for the PostgreSQL runs.
+POSTGRES_ADMIN_URL = os.environ.get("WIDGET_LOAD_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 NAMESPACE = "/_event"
 ROOT_STATE = "reflex___state____state"
 WIDGET_STATE = f"{ROOT_STATE}.livchat___state___widget____widget_state"
@@ -253,6 +257,7 @@ async def level(base: str, organization_id: str, n: int, port: int, window: floa
     visitors = [Visitor(i, f"10.{net}.{i // 250}.{i % 250 + 1}", f"Load {uuid.uuid4().hex[:12]}: where is my order?")
                 for i in range(n)]
     tree = ProcessTree(port)
+    idle_rss = tree.sample()[1]
     done = asyncio.Event()
     started = time.perf_counter()
     send_start = started + n / CONNECT_RATE + 5  # everyone is connected (and booted) by then
@@ -292,23 +297,42 @@ async def level(base: str, organization_id: str, n: int, port: int, window: floa
             "max_ms": max(trips, default=float("nan")), "shown_p50_ms": percentile(shown, 0.5),
             "shown_p99_ms": percentile(shown, 0.99), "errors": sum(errors.values()), "error_kinds": errors,
             "server_cpu_pct": 100 * (cpu_after - cpu_before) / elapsed, "server_rss_mb": peak_rss / 2**20,
-            "server_rss_end_mb": rss / 2**20, "server_processes": len(tree.pids()),
+            "server_rss_idle_mb": idle_rss / 2**20, "server_rss_end_mb": rss / 2**20, "server_processes": len(tree.pids()),
             "client_cpu_pct": 100 * client_cpu / elapsed, "seconds": time.perf_counter() - started,
             "mean_ms": statistics.fmean(trips) if trips else float("nan")}
 
 
-def measure(mode: str, levels: tuple[int, ...], window: float = SEND_WINDOW_S) -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one run; dropped afterwards."""
+    import psycopg
+
+    name = f"livchat_widget_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def measure(mode: str, levels: tuple[int, ...], window: float = SEND_WINDOW_S,
+            database: str = "sqlite") -> list[dict[str, Any]]:
     env = {"LIVCHAT_AGENT": "off"}
     if mode == "redis":
         env["REDIS_URL"] = REDIS_URL
     results = []
-    with served(env) as (url, data):
+    with contextlib.ExitStack() as stack:
+        if database == "postgres":
+            env["DATABASE_URL"] = stack.enter_context(postgres_database())
+        url, data = stack.enter_context(served(env))
         port = int(url.rsplit(":", 1)[1])
-        organization_id = _organization(data)
+        organization_id = _organization(data, env)
         base = f"http://127.0.0.1:{port}"
         for n in levels:
             result = asyncio.run(level(base, organization_id, n, port, window))
-            result["mode"] = mode
+            result.update(mode=mode, database=database)
             results.append(result)
             print(json.dumps(result), flush=True)
     return results
@@ -316,10 +340,12 @@ def measure(mode: str, levels: tuple[int, ...], window: float = SEND_WINDOW_S) -
 
 def _row(r: dict[str, Any]) -> dict[str, object]:
     return {"state manager": "Redis, 5 workers" if r["mode"] == "redis" else "memory (1 worker)",
+            "database": r.get("database", "sqlite"),
             "visitors": r["visitors"], "connected at once": r["connected_at_send"], "echoed": r["echoed"],
             "p50 / p99 (max) ms": f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ({r['max_ms']:.0f})",
             "errors": r["errors"], "server CPU %": round(r["server_cpu_pct"]),
-            "server RSS MB": round(r["server_rss_mb"]), "client CPU %": round(r["client_cpu_pct"])}
+            "server RSS MB (idle → peak)": f"{r['server_rss_idle_mb']:.0f} → {r['server_rss_mb']:.0f}",
+            "client CPU %": round(r["client_cpu_pct"])}
 
 
 def report(results: list[dict[str, Any]]) -> dict[str, object]:
@@ -340,10 +366,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("levels", nargs="*", type=int, default=list(LEVELS))
     parser.add_argument("--mode", choices=("memory", "redis"), default="memory")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--window", type=float, default=SEND_WINDOW_S, help="seconds the messages are spread over")
     args = parser.parse_args()
     from bench.__main__ import print_table
 
-    result = report(measure(args.mode, tuple(args.levels), args.window))
+    result = report(measure(args.mode, tuple(args.levels), args.window, args.database))
     print_table(str(result["title"]), result["rows"])  # type: ignore[arg-type]
     print_table("Misses", result["misses"])  # type: ignore[arg-type]
