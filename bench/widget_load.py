@@ -95,8 +95,11 @@ class Visitor:
 class Tab:
     """A socket.io client on Reflex's `/_event` namespace, playing the /widget page."""
 
-    def __init__(self, base: str, organization_id: str, schema: str, hashes: list[str], visitor: Visitor) -> None:
+    def __init__(self, base: str, organization_id: str, schema: str | None, hashes: list[str], visitor: Visitor) -> None:
+        """`schema` and `hashes` are the built page's (compiled_frontend()); None and [] act as a page
+        that sends neither (the server then hydrates in full and checks no schema)."""
         self.base, self.visitor, self.schema, self.hashes = base, visitor, schema, hashes
+        self.texts: list[str] = []  # the texts of the messages the page shows now
         query = {"organizationId": organization_id, "locale": "en"}
         self.router_data = {"pathname": "/widget", "asPath": f"/widget?organizationId={organization_id}&locale=en",
                             "query": query}
@@ -119,8 +122,11 @@ class Tab:
         opened = await self.ws.recv()
         if not opened.startswith("0"):
             raise RuntimeError(f"engine.io open expected, got {opened[:80]!r}")
-        hydrate = self.event(f"{ROOT_STATE}.hydrate_and_load", {"hashes": self.hashes})
-        await self.ws.send(f"40{NAMESPACE}," + json.dumps({"event": hydrate, "state_schema": self.schema}))
+        hydrate = self.event(f"{ROOT_STATE}.hydrate_and_load", {"hashes": self.hashes} if self.hashes else {})
+        auth: dict[str, Any] = {"event": hydrate}
+        if self.schema:
+            auth["state_schema"] = self.schema
+        await self.ws.send(f"40{NAMESPACE}," + json.dumps(auth))
         self.token = token
 
     async def listen(self) -> None:
@@ -150,7 +156,8 @@ class Tab:
                         v.chat_ready.set()
                         await self.emit("refresh", {})  # the chat's feed watcher mounts
                 if "messages_rx_state_" in changes:
-                    v.shown = any(m.get("text") == v.text for m in changes["messages_rx_state_"])
+                    self.texts = [m.get("text", "") for m in changes["messages_rx_state_"]]
+                    v.shown = v.text in self.texts
                 if changes.get("chat_error_rx_state_"):
                     v.chat_error = changes["chat_error_rx_state_"]
             elif name.endswith("conversation_feed"):
@@ -339,7 +346,8 @@ def measure(mode: str, levels: tuple[int, ...], window: float = SEND_WINDOW_S,
 
 
 def _row(r: dict[str, Any]) -> dict[str, object]:
-    return {"state manager": "Redis, 5 workers" if r["mode"] == "redis" else "memory (1 worker)",
+    workers = r["server_processes"] - 1  # the tree is `reflex run` and its Granian workers
+    return {"state manager": f"{'Redis' if r['mode'] == 'redis' else 'memory'}, {workers} worker{'s' * (workers > 1)}",
             "database": r.get("database", "sqlite"),
             "visitors": r["visitors"], "connected at once": r["connected_at_send"], "echoed": r["echoed"],
             "p50 / p99 (max) ms": f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ({r['max_ms']:.0f})",
