@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval", "widget"]
+BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval", "widget", "widget_load"]
 
 
 def print_table(title: str, rows: list[dict[str, object]]) -> None:

@@ -367,7 +367,9 @@ def report(results: list[dict[str, Any]]) -> dict[str, object]:
 
 
 def run() -> dict[str, object]:
-    return report(measure("memory", LEVELS) + measure("redis", LEVELS))
+    """`make bench`: the embedded default (memory, SQLite), then Redis with PostgreSQL (both on
+    127.0.0.1, as `make test` has them): several workers need a database they can share."""
+    return report(measure("memory", LEVELS) + measure("redis", LEVELS, database="postgres"))
 
 
 if __name__ == "__main__":

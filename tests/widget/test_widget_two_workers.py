@@ -117,7 +117,9 @@ async def test_a_reply_through_one_worker_reaches_a_visitor_on_the_other(
                                     json={"text": "It ships tomorrow."})
             assert reply.status_code == 201, reply.text
 
-            # Live: worker B's feed push reaches the socket on worker A, whose page then reloads.
+            # Live: the conversation feed moved to the reply — a delta only worker B's push can make —
+            # reaches the socket on worker A, and the page's refresh then shows the reply.
+            await eventually(lambda: visitor.feed_message, lambda last: last == reply.json()["id"], timeout=15)
             await eventually(lambda: tab.texts, lambda texts: "It ships tomorrow." in texts, timeout=15)
         finally:
             listener.cancel()
