@@ -2,8 +2,8 @@
 bytes transferred (gzip, cache off), requests, first paint and first contentful paint, and when the
 contact form is ready to type in. Targets (issue 12): ≤ 300 KB gzipped, visible ≤ 1 s.
 
-Not measured yet: concurrent visitors over Reflex's websocket protocol (memory vs Redis state
-manager); ../shared/notes/reflex-capacity.md has the bare-Reflex figures.
+Concurrent visitors over Reflex's websocket protocol (memory vs Redis state manager) are
+bench/widget_load.py's; ../shared/notes/reflex-capacity.md has the bare-Reflex figures.
 """
 
 from __future__ import annotations

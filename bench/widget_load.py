@@ -195,16 +195,18 @@ class ProcessTree:
 
     def pids(self) -> list[int]:
         parents: dict[int, int] = {}
+        matching = []  # the supervisor and its forked workers share its command line: the lowest pid is the root
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
             try:
                 stat = (entry / "stat").read_text()
                 if not self.root and f"--backend-port\x00{self.port}" in (entry / "cmdline").read_text():
-                    self.root = int(entry.name)
+                    matching.append(int(entry.name))
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        self.root = self.root or min(matching, default=0)
         tree, changed = {self.root}, True
         while changed:
             grown = tree | {pid for pid, parent in parents.items() if parent in tree}
