@@ -22,7 +22,43 @@ during the send window) and RSS (the tree's sum, at its peak) come from /proc.
 Modes: the memory state manager (the default: one worker), and Redis (REDIS_URL, db 13 of
 127.0.0.1:6379 unless WIDGET_LOAD_REDIS_URL says otherwise; Reflex then runs 2 × cores + 1 workers).
 `python -m bench widget_load` runs both at 100, 500 and 1,000 visitors;
-`python -m bench.widget_load 1000 --mode redis` runs one level.
+`python -m bench.widget_load 1000 --mode redis [--database postgres]` runs one level.
+
+Measured 2026-12-07 (2 cores shared with three other sessions: load average 8–11; 50 warm-up
+visitors first; p50 / p99 of send → echo, ms; CPU in % of one core; RSS of the whole tree, MB):
+
+| state manager, database | N | connected when sends began | echoed | p50 / p99 (max) | errors | CPU | RSS |
+|---|---|---|---|---|---|---|---|
+| memory, SQLite (1 worker) | 100 | 100 | 100 | 40 / 94 (325) | 0 | 24 % | ~460 (worker) |
+| memory, SQLite | 200 | 200 | 200 | 41 / 138 (516) | 0 | 48 % | 667 → 713 |
+| memory, SQLite | 300 | 300 | 300 | 53 / 515 (829) | 0 | 71 % | 713 → 759 |
+| memory, SQLite | 500 | 206 | 500 | 2,854 / 8,501 | 0 | 85 % | → 582 (worker) |
+| memory, SQLite | 1,000 | 187 | 295 | 22,749 / 36,665 | 952 no echo in 15 s | 83 % | → 758 (worker) |
+| Redis, SQLite (5 workers) | 100 | 100 | 100 | 45 / 117 (120) | 0 | 25 % | 2,399 → 2,423 |
+| Redis, SQLite | 500 | 464 | 500 | 5,663 / 12,870 (shown: 310 / 4,127) | 1 | 128 % | → 2,534 |
+| Redis, SQLite | 1,000 | 782 | 702 | 9,818 / 25,308 | 478 no echo, 7 HTTP 500 | 144 % | → 2,723 |
+| Redis, PostgreSQL, no warm-up | 500 | 9 | 7 | 13,935 / 14,880 | 119 HTTP 500 (sessions), 374 timeouts | 34 % | → 2,505 |
+
+The 1,000-visitor target (p99 ≤ 100 ms) is missed by far; one worker meets it at 100 visitors.
+What limits it:
+- **CPU per visitor, one core per worker.** A bare Reflex event costs ~1 ms (reflex-capacity.md);
+  a widget visitor costs ~10 events to reach the chat (hydrate, load, boot, refresh, unread, each
+  with database work: settings, session resolve, conversation link, message list) and ~8 per
+  message (send; the default responder's reply; each feed move makes the page `refresh` — reload
+  the whole list — and `unread` — `mark_seen`, a write that moves the inbox feed again): ~80 ms of
+  server CPU per message cycle at 200 visitors (48 % of a core for 200 messages in 33 s). At 50
+  new visitors a second the connect work alone exceeds one core: at 500, only 206 had reached the
+  chat when the sends began, and everything queues behind the event loop.
+- **Redis spreads it over the 2 cores** (5 workers: 2.4 GB in all once warm), but pays Redis locks
+  per event, and the organization's one `InboxFeed` token (every message, open and read of every
+  visitor of the organization locks it, across workers) delays the conversation feed's push, which
+  `support_feeds.push` makes after it: at 500 visitors the message is shown at p50 310 ms but the
+  feed moves at p50 5.7 s. Pushing the conversation's feed first made both arrive together
+  (p50 1.8 s at 500, CPU-bound; not kept: one noisy run).
+- **PostgreSQL with 5 workers**: each worker's pool is 10 + 20 connections, 150 in all, over the
+  server's default `max_connections` of 100: session creation answered 500 under load.
+- **Warm-up**: each worker imports (LanceDB, …) and fills caches on its first requests; without
+  the warm-up level the first 100 visitors on 5 fresh workers waited seconds.
 """
 
 from __future__ import annotations
