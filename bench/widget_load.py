@@ -37,7 +37,8 @@ visitors first; p50 / p99 of send → echo, ms; CPU in % of one core; RSS of the
 | Redis, SQLite (5 workers) | 100 | 100 | 100 | 45 / 117 (120) | 0 | 25 % | 2,399 → 2,423 |
 | Redis, SQLite | 500 | 464 | 500 | 5,663 / 12,870 (shown: 310 / 4,127) | 1 | 128 % | → 2,534 |
 | Redis, SQLite | 1,000 | 782 | 702 | 9,818 / 25,308 | 478 no echo, 7 HTTP 500 | 144 % | → 2,723 |
-| Redis, PostgreSQL, no warm-up | 500 | 9 | 7 | 13,935 / 14,880 | 119 HTTP 500 (sessions), 374 timeouts | 34 % | → 2,505 |
+| Redis, PostgreSQL (5 workers) | 100 | 100 | 100 | 49 / 97 (110) | 0 | 25 % | 2,388 → 2,401 |
+| Redis, PostgreSQL | 500 | 210 | 319 | 110 / 2,881 (3,657) | 63 HTTP 500 (sessions), 118 timeouts | 87 % | → 2,509 |
 
 The 1,000-visitor target (p99 ≤ 100 ms) is missed by far; one worker meets it at 100 visitors.
 What limits it:
@@ -56,7 +57,8 @@ What limits it:
   feed moves at p50 5.7 s. Pushing the conversation's feed first made both arrive together
   (p50 1.8 s at 500, CPU-bound; not kept: one noisy run).
 - **PostgreSQL with 5 workers**: each worker's pool is 10 + 20 connections, 150 in all, over the
-  server's default `max_connections` of 100: session creation answered 500 under load.
+  server's default `max_connections` of 100: at 500 visitors PostgreSQL refused clients ("sorry,
+  too many clients already") and session creation answered 500.
 - **Warm-up**: each worker imports (LanceDB, …) and fills caches on its first requests; without
   the warm-up level the first 100 visitors on 5 fresh workers waited seconds.
 """
