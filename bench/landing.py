@@ -44,9 +44,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served() -> Iterator[tuple[str, Path]]:
+def served(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
     """The production app on a free port with its own data (url, data dir). Each visit of `/`
-    makes a test-panel session: the per-IP limits are raised for the measurement's many visits."""
+    makes a test-panel session: the per-IP limits are raised for the measurement's many visits.
+    `extra_env` adds or overrides settings (REDIS_URL, LIVCHAT_AGENT …) of the served app."""
     port, data = _free_port(), Path(tempfile.mkdtemp(prefix="livchat-bench-landing-"))
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "REFLEX_USE_NPM": "1",
@@ -54,6 +55,7 @@ def served() -> Iterator[tuple[str, Path]]:
            "PUBLIC_URL": f"http://localhost:{port}", "TRUSTED_PROXY_HOPS": "1",
            "LIVCHAT_PANEL_LIMITS": json.dumps({"session": "1000/hour", "connect": "1000/hour", "qr": "1000/minute"})}
     env.pop("DATABASE_URL", None)
+    env.update(extra_env or {})
     subprocess.run([str(bin_dir / "livchat"), "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     with open(ROOT / ".web-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -2,8 +2,8 @@
 bytes transferred (gzip, cache off), requests, first paint and first contentful paint, and when the
 contact form is ready to type in. Targets (issue 12): ≤ 300 KB gzipped, visible ≤ 1 s.
 
-Not measured yet: concurrent visitors over Reflex's websocket protocol (memory vs Redis state
-manager); ../shared/notes/reflex-capacity.md has the bare-Reflex figures.
+Concurrent visitors over Reflex's websocket protocol (memory vs Redis state manager) are
+bench/widget_load.py's; ../shared/notes/reflex-capacity.md has the bare-Reflex figures.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ RUNS = 5  # cold loads; the median is reported
 BYTES_TARGET, VISIBLE_TARGET_MS = 300 * 1024, 1000
 
 
-def _organization(data: Path) -> str:
+def _organization(data: Path, extra_env: dict[str, str] | None = None) -> str:
     env = {**os.environ, "LIVCHAT_DATA_DIR": str(data), "LIVCHAT_ENV_FILE": ""}
     env.pop("DATABASE_URL", None)
+    env.update(extra_env or {})
     done = subprocess.run([str(Path(sys.executable).parent / "livchat"), "create-user", "bench-widget@example.com",
                            "--password", "long-password", "--org", "Bench Shop"],
                           env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
