@@ -78,6 +78,7 @@ def test_on_a_phone_no_page_scrolls_sideways_and_the_instance_page_works(
     text, send = page.locator("#send-text"), page.locator("#send-message")
     text_box = text.bounding_box()
     assert text_box and text_box["width"] > 100, f"the message field is {text_box} wide"
+    send.scroll_into_view_if_needed()  # below the fold on a phone (the AI switch sits above it): reachable
     expect(send).to_be_in_viewport()
     send_box = send.bounding_box()
     assert send_box and send_box["x"] >= 0 and send_box["x"] + send_box["width"] <= PHONE["width"], send_box
