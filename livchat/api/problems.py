@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livchat.core.logging import get_logger
@@ -36,6 +38,7 @@ _CODES_BY_STATUS = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    503: "service_busy",
 }
 
 
@@ -108,8 +111,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if database_busy(exc):  # overload, not a bug: say so, and when to come back
+            log.warning("database busy", extra={"error": str(exc).splitlines()[0][:200]})
+            return problem_response(503, "service_busy", "The service is busy; try again in a moment.",
+                                    headers={"Retry-After": str(BUSY_RETRY_AFTER)})
         log.error("unhandled error", exc_info=exc)
         return problem_response(500, "internal_error", "Something went wrong on our side.")
+
+
+# The database refused work for a moment: its pool is exhausted, PostgreSQL has no connection slot
+# left, or SQLite's writer lock outlasted the busy timeout. A retry a second later usually succeeds.
+_BUSY_TEXTS = ("too many clients", "remaining connection slots", "database is locked")
+BUSY_RETRY_AFTER = 1
+
+
+def database_busy(exc: BaseException) -> bool:
+    if isinstance(exc, SQLAlchemyTimeout):  # QueuePool limit reached, connection timed out
+        return True
+    return isinstance(exc, OperationalError) and any(text in str(exc) for text in _BUSY_TEXTS)
 
 
 async def _unauthorized(request: Request) -> JSONResponse | None:

@@ -91,7 +91,10 @@ class Database:
             # A local SQLite file has no stale connections to detect: skip the per-checkout ping.
             kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
             if not self.is_sqlite:
-                kwargs.update(pool_size=10, max_overflow=20)
+                # Per process: Reflex with Redis runs 2 × cores + 1 workers, and their sum must stay under
+                # PostgreSQL's max_connections (100 by default): 5 workers × (5 + 10) = 75.
+                settings = get_settings()
+                kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow, pool_timeout=10)
             engine = create_async_engine(async_url(self.url), **kwargs)
             if self.is_sqlite:
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

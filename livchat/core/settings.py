@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:3000"
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="LIVCHAT_DATA_DIR")
     database_url: str = ""  # empty: SQLite file in data_dir
+    # PostgreSQL connections per process (kept + extra under load); every worker has its own pool.
+    db_pool_size: int = Field(default=5, ge=1, le=100, alias="LIVCHAT_DB_POOL_SIZE")
+    db_pool_overflow: int = Field(default=10, ge=0, le=200, alias="LIVCHAT_DB_POOL_OVERFLOW")
     redis_url: str = ""
     amqp_url: str = ""
     amqp_queue: str = "whatsapp_events"

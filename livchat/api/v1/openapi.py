@@ -67,6 +67,7 @@ _DEFAULT_DESCRIPTIONS = {
     422: "`validation_error` (see `errors`), or a precise code such as `invalid_phone`",
     429: "`rate_limited`: the organization's API requests per minute",
     500: "`internal_error`",
+    503: "`service_busy`: the database is saturated for a moment; retry after Retry-After seconds",
 }
 _SIGNATURE_HEADERS = [
     ("webhook-id", "The event id (evt_…), the same on every retry."),
@@ -153,7 +154,7 @@ def _widget_security(operation: dict[str, Any]) -> None:
 
 def _complete(path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    defaults = [401, 429, 500] if operation.get("security") != [] else [429, 500]
+    defaults = [401, 429, 500, 503] if operation.get("security") != [] else [429, 500, 503]
     if "{" in path:
         defaults.append(404)
     if operation.get("parameters") or operation.get("requestBody"):
