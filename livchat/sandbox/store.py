@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -139,9 +140,10 @@ class SandboxStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # Several app workers open the same file at once: each waits its turn for a write (timeout).
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         present = {row["name"] for row in self._db.execute("PRAGMA table_info(users)")}
@@ -151,6 +153,21 @@ class SandboxStore:
         # A restart ends the live sessions of deleted users: only then do their rows go.
         self._db.execute("DELETE FROM messages WHERE user_id IN (SELECT id FROM users WHERE deleted = 1)")
         self._db.execute("DELETE FROM users WHERE deleted = 1")
+
+    def _use_wal(self) -> None:
+        """WAL is a property of the file: the first process sets it. Switching needs the file to
+        itself and SQLite does not wait for that, so a process starting beside another one retries
+        (bounded) until the mode is WAL, whoever set it."""
+        for _ in range(100):
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                time.sleep(0.05)  # another process is switching it or holding the file
+        raise sqlite3.OperationalError(f"could not put {self.path} in WAL mode: it stayed locked")
 
     def close(self) -> None:
         with self._lock:
