@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from livchat.core.settings import reset_settings_cache
+from tests.environment import environment
 from tests.fakes import stripe_server
 from tests.fakes.stripe_server import _fake_stripe_session, fake_stripe  # noqa: F401  (fixtures)
 
@@ -21,13 +20,5 @@ def stripe_on(fake_stripe: stripe_server.FakeStripe) -> Iterator[stripe_server.F
               "STRIPE_API_BASE": fake_stripe.base_url, "STRIPE_PRICE_STARTER": stripe_server.PRICE_STARTER,
               "STRIPE_PRICE_EXTRA_INSTANCE": stripe_server.PRICE_EXTRA,
               "STRIPE_PRICE_SCALE": stripe_server.PRICE_SCALE}
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    reset_settings_cache()
-    yield fake_stripe
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_settings_cache()
+    with environment(values):
+        yield fake_stripe

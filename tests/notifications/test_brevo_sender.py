@@ -3,7 +3,7 @@ with Brevo down or failing nothing is lost — rows stay pending and go out once
 
 from __future__ import annotations
 
-import os
+import contextlib
 import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -13,13 +13,13 @@ import pytest
 from sqlmodel import select
 
 from livchat.core.db import db, utcnow
-from livchat.core.settings import reset_settings_cache
 from livchat.models import EmailOutbox, Organization
 from livchat.services.accounts import auth
 from livchat.services.notifications import sender
 from livchat.services.notifications.email import send_email
 from livchat.services.usage import counters
 from livchat.services.usage.limits import QuotaExceeded
+from tests.environment import environment
 from tests.factories import PASSWORD
 from tests.fakes.brevo_server import FakeBrevo, _fake_brevo_session, fake_brevo  # noqa: F401  (fixtures)
 
@@ -27,19 +27,12 @@ from tests.fakes.brevo_server import FakeBrevo, _fake_brevo_session, fake_brevo 
 @pytest.fixture
 def brevo_at() -> Iterator[Callable[[str], None]]:
     """Switch Brevo on (its key) at a base URL of the test's choosing; restored afterwards."""
-    saved = {name: os.environ.get(name) for name in ("BREVO_API_KEY", "BREVO_API_URL")}
+    with contextlib.ExitStack() as switched:  # each switch undone in reverse: the first state returns
 
-    def point(url: str) -> None:
-        os.environ.update({"BREVO_API_KEY": FakeBrevo.API_KEY, "BREVO_API_URL": url})
-        reset_settings_cache()
+        def point(url: str) -> None:
+            switched.enter_context(environment({"BREVO_API_KEY": FakeBrevo.API_KEY, "BREVO_API_URL": url}))
 
-    yield point
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_settings_cache()
+        yield point
 
 
 def _nothing_listening() -> str:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from livchat.core.settings import reset_settings_cache
+from tests.environment import environment
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +52,5 @@ def bucket(moto_s3: str) -> Bucket:
 def s3_env(bucket: Bucket) -> Iterator[Bucket]:
     values = {"LIVCHAT_STORAGE": "s3", "S3_ENDPOINT_URL": bucket.endpoint, "S3_BUCKET": bucket.name,
               "S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": "test-key", "S3_SECRET_ACCESS_KEY": "test-secret"}
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    reset_settings_cache()
-    yield bucket
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_settings_cache()
+    with environment(values):
+        yield bucket
