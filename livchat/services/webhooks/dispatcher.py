@@ -239,19 +239,21 @@ class Dispatcher:
     async def claim(self, limit: int) -> list[_Work]:
         async with self._writer() as session:
             now = self.clock()
-            due = (
-                select(_deliveries.c.id)
-                .where(_deliveries.c.status == DeliveryStatus.PENDING,
-                       _deliveries.c.next_attempt_at <= now,
-                       or_(_deliveries.c.locked_until.is_(None), _deliveries.c.locked_until < now))
-                .order_by(_deliveries.c.next_attempt_at)
-                .limit(limit)
-            )
+            claimable = (_deliveries.c.status == DeliveryStatus.PENDING,
+                         _deliveries.c.next_attempt_at <= now,
+                         or_(_deliveries.c.locked_until.is_(None), _deliveries.c.locked_until < now))
+            due = select(_deliveries.c.id).where(*claimable).order_by(_deliveries.c.next_attempt_at).limit(limit)
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
+            # A MATERIALIZED CTE runs once. As a plain `IN (subquery)` the planner may pick a nested
+            # loop that re-runs the LIMIT … SKIP LOCKED subquery for every row it updates, each run
+            # skipping what the statement just updated and taking the next rows: one claim took
+            # every due row. `claimable` again outside: a row leased by another claim meanwhile is
+            # re-checked on its newest version (READ COMMITTED) and left out.
+            due_once = due.cte("due").prefix_with("MATERIALIZED")
             rows = (await session.exec(
                 update(_deliveries)
-                .where(_deliveries.c.id.in_(due.scalar_subquery()))
+                .where(_deliveries.c.id.in_(select(due_once.c.id)), *claimable)
                 .values(locked_until=now + self.config.lease)
                 .returning(_deliveries.c.id, _deliveries.c.organization_id, _deliveries.c.endpoint_id,
                            _deliveries.c.instance_id, _deliveries.c.event_id, _deliveries.c.payload,
