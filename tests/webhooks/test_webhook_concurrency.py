@@ -6,12 +6,17 @@ import asyncio
 import dataclasses
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from webhook_helpers import FAST, Tenant, emit, make_tenant, save, usage_of
 
 from bench.webhook_receiver import Receiver
-from livchat.core.db import db
+from livchat.core.db import async_url, db
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery
 from livchat.services.webhooks.dispatcher import Dispatcher
 
@@ -81,3 +86,27 @@ async def test_two_dispatchers_recording_the_same_instances_in_opposite_order_do
     await first.aclose()
     await second.aclose()
     assert await usage_of(tenant) == (2 * ROUNDS, 0) and await usage_of(other) == (2 * ROUNDS, 0)
+
+
+async def test_a_claim_takes_at_most_its_limit_whatever_plan_the_database_picks(
+        tenant: Tenant, receiver: Receiver, outbox: None, allow_private_webhooks: None) -> None:
+    """On PostgreSQL the planner is pushed onto nested loops (as it may choose on a fresh table's
+    statistics): a subquery re-run per updated row would lease every due row in one claim."""
+    await save(tenant, receiver.url)
+    await emit(tenant, *({"n": n} for n in range(10)))
+    engine = create_async_engine(async_url(db.url), poolclass=NullPool)
+    if not db.is_sqlite:
+        @event.listens_for(engine.sync_engine, "connect")
+        def nested_loops_only(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            for setting in ("enable_hashjoin", "enable_mergejoin", "enable_hashagg", "enable_material", "enable_sort"):
+                cursor.execute(f"SET {setting} = off")
+            cursor.close()
+    claimer = Dispatcher(FAST, sessionmaker=async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
+    try:
+        assert len(await claimer.claim(2)) == 2
+        assert len(await claimer.claim(3)) == 3
+        assert len(await claimer.claim(50)) == 5  # what is left
+    finally:
+        await claimer.aclose()
+        await engine.dispose()
