@@ -124,8 +124,30 @@ class Settings(BaseSettings):
 
     @property
     def resolved_lancedb_uri(self) -> str:
-        """Where the knowledge base's LanceDB tables live (a directory now; s3://… later)."""
-        return self.lancedb_uri or str(self.data_dir / "lancedb")
+        """Where the knowledge base's LanceDB tables live: LIVCHAT_LANCEDB_URI, else the S3 bucket's
+        `lancedb/` prefix with LIVCHAT_STORAGE=s3 (so every app process reaches the same tables),
+        else a directory under data_dir."""
+        if self.lancedb_uri:
+            return self.lancedb_uri
+        if self.storage == "s3" and self.s3_bucket:
+            return f"s3://{self.s3_bucket}/lancedb"
+        return str(self.data_dir / "lancedb")
+
+    @property
+    def lancedb_storage_options(self) -> dict[str, str]:
+        """LanceDB's object-store options for an s3:// URI, from the S3_* settings (R2, MinIO and
+        other S3-compatible stores through S3_ENDPOINT_URL); empty for a directory."""
+        if not self.resolved_lancedb_uri.startswith("s3://"):
+            return {}
+        options = {"aws_region": self.s3_region}
+        if self.s3_endpoint_url:
+            options["aws_endpoint"] = self.s3_endpoint_url
+            if self.s3_endpoint_url.startswith("http://"):
+                options["allow_http"] = "true"
+        if self.s3_access_key_id:
+            options["aws_access_key_id"] = self.s3_access_key_id
+            options["aws_secret_access_key"] = self.s3_secret_access_key
+        return options
 
     @property
     def knowledge_max_file_bytes(self) -> int:

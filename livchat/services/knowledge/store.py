@@ -124,9 +124,12 @@ class KnowledgeStore:
     """Synchronous; one per LanceDB URI (see `get_store`). Table handles are cached; writes of this
     process go through them, and other processes' writes are seen within `read_consistency`."""
 
-    def __init__(self, uri: str, read_consistency: timedelta = timedelta(seconds=2)) -> None:
+    def __init__(self, uri: str, read_consistency: timedelta = timedelta(seconds=2),
+                 storage_options: dict[str, str] | None = None) -> None:
         self.uri = uri
-        self._db = _lancedb().connect(uri, read_consistency_interval=read_consistency)
+        self._storage_options = storage_options or None  # an object store's (s3://…): endpoint, keys
+        self._db = _lancedb().connect(uri, read_consistency_interval=read_consistency,
+                                      storage_options=self._storage_options)
         self._tables: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._optimized_at: dict[str, int] = {}
@@ -265,7 +268,8 @@ class KnowledgeStore:
         name = table_name(organization_id)
         held = self._readers.get(id(loop))
         if held is None or held[0] is not loop:
-            connection = await _lancedb().connect_async(self.uri, read_consistency_interval=timedelta(0))
+            connection = await _lancedb().connect_async(self.uri, read_consistency_interval=timedelta(0),
+                                                        storage_options=self._storage_options)
             held = self._readers[id(loop)] = (loop, connection, {})
         tables = held[2]
         if name not in tables:
@@ -396,11 +400,12 @@ _stores_lock = threading.Lock()
 
 
 def get_store() -> KnowledgeStore:
-    uri = get_settings().resolved_lancedb_uri
+    settings = get_settings()
+    uri = settings.resolved_lancedb_uri
     with _stores_lock:
         store = _stores.get(uri)
         if store is None:
-            store = _stores[uri] = KnowledgeStore(uri)
+            store = _stores[uri] = KnowledgeStore(uri, storage_options=settings.lancedb_storage_options)
     return store
 
 
