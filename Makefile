@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: install run test lint bench eval chromium axe clean embed
+.PHONY: install run run-scale test lint bench eval chromium axe clean embed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ run: install embed
 	$(BIN)/livchat migrate
 	$(if $(filter-out 3000,$(PORT)),PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}") \
 	  $(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+# Several app processes behind PUBLIC_URL's port (README, "Running on several machines"): needs
+# DATABASE_URL (PostgreSQL) and REDIS_URL; with LIVCHAT_STORAGE=s3 files and the knowledge base are shared too.
+PROCESSES ?= 2
+run-scale: install embed
+	$(BIN)/livchat migrate
+	$(if $(filter-out 3000,$(PORT)),PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}") \
+	  $(BIN)/livchat scale --processes $(PROCESSES) --first-port $$(( $(PORT) + 1 ))
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

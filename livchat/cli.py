@@ -1,4 +1,5 @@
-"""`livchat` console command: migrations, first users and keys, the standalone WuzAPI sandbox."""
+"""`livchat` console command: migrations, first users and keys, the standalone WuzAPI sandbox,
+several app processes behind one address."""
 
 from __future__ import annotations
 
@@ -96,6 +97,12 @@ def _run_async(coro_fn):
     return runner
 
 
+def _scale(args: argparse.Namespace) -> int:
+    from livchat import scale
+
+    return scale.run(get_settings(), args.processes, args.first_port, build=not args.no_build)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livchat", description="LivChat administration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8080)
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.set_defaults(func=_sandbox)
+
+    scale = sub.add_parser("scale", help="serve the app as several processes behind PUBLIC_URL (needs PostgreSQL "
+                                         "and Redis); see README")
+    scale.add_argument("--processes", type=int, default=2)
+    scale.add_argument("--first-port", type=int, default=3001, help="the processes listen on consecutive ports")
+    scale.add_argument("--no-build", action="store_true", help="serve the last build of the frontend")
+    scale.set_defaults(func=_scale)
     return parser
 
 
