@@ -35,7 +35,7 @@ from tests.polling import eventually, eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("LIVCHAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("LIVCHAT_TEST_SCALE_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("LIVCHAT_TEST_SCALE_REDIS_URL", "redis://127.0.0.1:6379/12")
 START_TIMEOUT_S = 600  # a frontend build from scratch (npm install included) on a busy machine
 
 
