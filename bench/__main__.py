@@ -9,7 +9,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS = ["startup", "gateway", "api", "webhooks", "embed", "knowledge", "landing", "agent", "eval", "widget",
-              "widget_load", "analytics", "storage"]
+              "widget_load", "analytics", "storage", "ingest"]
 
 
 def print_table(title: str, rows: list[dict[str, object]]) -> None:
