@@ -91,7 +91,7 @@ async def create_for(session: AsyncSession, user: User, name: str) -> Organizati
     person may own at most LIVCHAT_FREE_ORGS_PER_USER free ones: more would multiply the free plan."""
     owned_free = (await session.exec(
         select(func.count()).select_from(Organization)
-        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.organization_id) == col(Organization.id))
         .where(Membership.user_id == user.id, Membership.role == Role.OWNER, Organization.plan == Plan.FREE)
     )).one()
     cap = get_settings().free_orgs_per_user

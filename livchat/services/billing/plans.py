@@ -13,7 +13,7 @@ import contextlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import db, utcnow
@@ -95,8 +95,8 @@ async def expire_grace(session: AsyncSession, now: datetime | None = None) -> in
     now = now or utcnow()
     due = (await session.exec(select(Subscription).where(
         Subscription.status == SubscriptionStatus.PAST_DUE,
-        Subscription.past_due_since.is_not(None),  # type: ignore[union-attr]
-        Subscription.past_due_since <= now - grace_period(),  # type: ignore[operator]
+        col(Subscription.past_due_since).is_not(None),
+        col(Subscription.past_due_since) <= now - grace_period(),
     ))).all()
     changed = 0
     for subscription in due:

@@ -144,7 +144,7 @@ async def _tell_owners(session: AsyncSession, row: Subscription) -> None:
     params = {"date": ends.date().isoformat() if ends else ""}
     await notices.notify(session, row.organization_id, "payment_failed", **params)
     owners = (await session.exec(
-        select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        select(User.email, User.locale).join(Membership, col(Membership.user_id) == col(User.id))
         .where(Membership.organization_id == row.organization_id, Membership.role == Role.OWNER)
     )).all()
     for email, locale in owners:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.settings import get_settings
@@ -34,9 +34,9 @@ async def tell_owners(session: AsyncSession, organization_id: str, template: str
     if organization is None:
         return
     people = (await session.exec(
-        select(User.email, User.locale).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        select(User.email, User.locale).join(Membership, col(Membership.user_id) == col(User.id))
         .where(Membership.organization_id == organization_id,
-               Membership.role.in_([Role.OWNER, Role.ADMIN]))  # type: ignore[attr-defined]
+               col(Membership.role).in_([Role.OWNER, Role.ADMIN]))
     )).all()
     link = f"{get_settings().public_url.rstrip('/')}/dashboard/billing"
     for address, locale in people:
