@@ -395,5 +395,5 @@ class WidgetState(rx.State):
         return None
 
     @rx.event
-    def voice_hang_up(self):
+    async def voice_hang_up(self):
         return rx.call_script("window.livchatVoiceStop && livchatVoiceStop()")
