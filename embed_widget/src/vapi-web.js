@@ -2,4 +2,6 @@
 // SDK's Vapi class on window.LivChatVapi (the page starts `new LivChatVapi(publicKey, apiBaseUrl)`).
 import Vapi from '@vapi-ai/web';
 
-window.LivChatVapi = Vapi;
+// The SDK is CommonJS (`exports.default = Vapi`) and this package is an ES module one, so the
+// default import is the module's exports object: the class is its `default`.
+window.LivChatVapi = typeof Vapi === 'function' ? Vapi : Vapi.default;

@@ -58,9 +58,12 @@ PAGE_JS = """(function () {
     });
   };
   window.livchatVoiceStart = async function (publicKey, assistantId, apiUrl) {
-    try { await loadSdk(); } catch (e) { return ''; }
-    if (voice.vapi) { try { voice.vapi.stop(); } catch (e) {} }
-    var vapi = new window.LivChatVapi(publicKey, apiUrl);
+    var vapi;
+    try {
+      await loadSdk();
+      if (voice.vapi) { try { voice.vapi.stop(); } catch (e) {} }
+      vapi = new window.LivChatVapi(publicKey, apiUrl);
+    } catch (e) { console.error('voice call', e); return ''; }
     var gotId;
     var idKnown = new Promise(function (r) { gotId = r; });
     voice.vapi = vapi; voice.callId = '';

@@ -77,6 +77,11 @@ def test_connect_vapi_choose_the_widgets_assistant_and_call_from_the_widget(  # 
     # The widget, in a tab of its own: the contact form, then "Call us".
     visitor = open_context(locale="en-US", viewport={"width": 400, "height": 700},
                            permissions=["microphone"]).new_page()
+    said: list[str] = []  # the page's console and errors, shown when the call does not reach the fake
+    visitor.on("console", lambda message: said.append(f"{message.type}: {message.text}"))
+    visitor.on("pageerror", lambda error: said.append(f"pageerror: {error}"))
+    visitor.on("requestfailed", lambda request: said.append(f"failed: {request.method} {request.url} "
+                                                            f"{request.failure}"))
     visitor.goto(f"{live_app}/widget?organizationId={organization_id}")
     visitor.locator("#widget-name").fill("Ana")
     visitor.locator("#widget-email").fill("ana@example.com")
@@ -84,8 +89,13 @@ def test_connect_vapi_choose_the_widgets_assistant_and_call_from_the_widget(  # 
     expect(visitor.locator("#widget-voice-call")).to_have_text("Call us")
     calls_before = len(fake.web_calls)
     visitor.locator("#widget-voice-call").click()
-    eventually_sync(lambda: len(fake.web_calls) > calls_before, timeout=30,
-                    what="@vapi-ai/web's POST /call/web reached the fake")
+    try:
+        eventually_sync(lambda: len(fake.web_calls) > calls_before, timeout=30,
+                        what="@vapi-ai/web's POST /call/web reached the fake")
+    except AssertionError as error:
+        facts = visitor.evaluate("() => [typeof window.livchatVoiceStart, typeof window.LivChatVapi, "
+                                 "(document.getElementById('widget-voice-status') || {}).textContent]")
+        raise AssertionError(f"{error}\n{facts}\npage said:\n" + "\n".join(said[-30:])) from None
     assert fake.web_calls[-1]["assistantId"] == account.assistants[0]["id"]
     assert ("POST", "/call/web", account.public_key) in fake.requests  # the public key, never the private one
     assert not any(r[0] == "POST" and r[2] == account.private_key for r in fake.requests)
