@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 # embed.js and widget-bridge.js: minified from embed_widget/src by the pinned terser (npm ci needs
 # the registry once); the build prints the gzipped sizes and fails above 2 KB. Output is not committed.
 EMBED_DIR := embed_widget
-EMBED_OUT := $(EMBED_DIR)/dist/embed.js $(EMBED_DIR)/dist/widget-bridge.js
+EMBED_OUT := $(EMBED_DIR)/dist/embed.js $(EMBED_DIR)/dist/widget-bridge.js $(EMBED_DIR)/dist/vapi-web.js
 
 $(EMBED_DIR)/node_modules/.package-lock.json: $(EMBED_DIR)/package-lock.json | $(VENV)/.installed
 	cd $(EMBED_DIR) && npm ci --no-audit --no-fund --loglevel=error

@@ -26,6 +26,7 @@ from livchat.pages import (
     sandbox_phone,
     sign_in,
     usage,
+    voice,
     webhooks,
     widget,
     widget_settings,
@@ -76,6 +77,7 @@ app.register_lifespan_task(knowledge_feed_lifespan)  # ingestion progress -> the
 # Each page module registers its own pages and returns their routes. A dashboard section whose
 # route a module took replaces that section's placeholder; the others stay placeholders.
 PAGE_MODULES = [landing, pricing, keep_connection, sign_in, auth, sandbox_phone, not_found, instances, webhooks, usage,
-                api_keys, members, inbox, widget_settings, knowledge, widget, billing]
+                api_keys, members, inbox, widget_settings, knowledge, widget, billing,
+                voice]
 _taken = [route for module in PAGE_MODULES for route in module.register(app)]
 dashboard.register(app, _taken)

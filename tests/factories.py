@@ -83,7 +83,14 @@ ID_FACTORIES: dict[str, IdFactory] = {}
 # `param` names the same kind of row as another (a page's route parameter, say).
 ID_ALIASES: dict[str, str] = {"instance_key": "instance_id"}
 PUBLIC_STATES: dict[str, str] = {}
-PUBLIC_INPUTS: dict[str, str] = {}
+PUBLIC_INPUTS: dict[str, str] = {
+    "VoiceState.choose(assistant_id)": "a Vapi assistant's id, not a LivChat row: the service accepts only one that "
+                                       "the organization's own Vapi account lists (GET /assistant with its key)",
+    "WidgetState.voice_started(call_id)": "a Vapi call's id, not a LivChat row: read from Vapi with the page "
+                                          "organization's key, and owned by the first contact session naming it",
+    "WidgetState.voice_ended(call_id)": "a Vapi call's id, not a LivChat row: read from Vapi with the page "
+                                        "organization's key, and owned by the first contact session naming it",
+}
 
 
 def id_factory(param: str) -> Callable[[IdFactory], IdFactory]:

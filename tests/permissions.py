@@ -105,6 +105,10 @@ PERMISSIONS: dict[str, str] = {
     # Dashboard: billing (owners change the plan; the portal shows payment details)
     "BillingState.choose_plan": "manage_billing",
     "BillingState.open_portal": "manage_billing",
+    # Dashboard: voice (the Vapi plugin; admins and owners connect, choose the widget's assistant, disconnect)
+    "VoiceState.connect": "manage_settings",
+    "VoiceState.choose": "manage_settings",
+    "VoiceState.disconnect": "manage_settings",
 }
 
 _SHOWS = "shows the organization's data to any member; changes nothing"
@@ -130,6 +134,7 @@ NOT_ROLE_GATED: dict[str, str] = {
         "BillingState.await_checkout",
         "AnalyticsState.load", "AnalyticsState.refresh", "AnalyticsState.choose_preset",
         "AnalyticsState.apply_custom", "AnalyticsState.choose_instance",
+        "VoiceState.load", "VoiceState.load_vapi",
     ], _SHOWS),
     **dict.fromkeys([
         "KnowledgeState.load", "KnowledgeState.refresh", "KnowledgeState.load_more", "AgentState.load",
@@ -167,5 +172,6 @@ NOT_ROLE_GATED: dict[str, str] = {
         "SandboxPhoneState.reconnect", "SandboxPhoneState.logout",
     ], _PHONE),
     **dict.fromkeys([f"WidgetState.{name}" for name in (
-        "load", "boot", "refresh", "unread", "start", "send", "ask", "set_draft", "attach", "attached")], _VISITOR),
+        "load", "boot", "refresh", "unread", "start", "send", "ask", "set_draft", "attach", "attached",
+        "voice_call", "voice_started", "voice_ended", "voice_hang_up")], _VISITOR),
 }

@@ -136,6 +136,7 @@
         background: '#fff', boxShadow: '0 8px 32px rgba(0,0,0,.25)',
       });
       frame.title = 'Chat';
+      frame.allow = 'microphone'; // the widget's voice call (Vapi), when the organization offers one
       frame.src = widgetUrl;
       root.append(frame);
       timer = setTimeout(fail, READY_MS);

@@ -1,5 +1,6 @@
 """`GET /embed.js` (the widget loader customers put on their pages) and `GET /widget-bridge.js` (the
-`/widget` page's half of the loader's protocol), built from embed_widget/ by `make embed`.
+`/widget` page's half of the loader's protocol), and `GET /vapi-web.js` (@vapi-ai/web, loaded by /widget
+when a visitor starts a voice call), built from embed_widget/ by `make embed`.
 
 The loader's URL is fixed in customers' pages, so it cannot be versioned: an hour fresh, then a week
 served from cache while the browser revalidates in the background (ETag → 304), so a fix reaches
@@ -22,7 +23,7 @@ from livchat.core.logging import get_logger
 log = get_logger("embed")
 
 DIST = Path(__file__).resolve().parents[2] / "embed_widget" / "dist"
-SCRIPTS = {"/embed.js": "embed.js", "/widget-bridge.js": "widget-bridge.js"}
+SCRIPTS = {"/embed.js": "embed.js", "/widget-bridge.js": "widget-bridge.js", "/vapi-web.js": "vapi-web.js"}
 CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=604800"
 MEDIA_TYPE = "text/javascript; charset=utf-8"
 

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # Free organizations one person may own: more would multiply the free plan.
     free_orgs_per_user: int = Field(default=2, ge=1, alias="LIVCHAT_FREE_ORGS_PER_USER")
 
+    # Vapi (Dashboard → Voice): each organization connects its own keys; only the API's address is ours.
+    vapi_api_url: str = "https://api.vapi.ai"  # tests point it at a fake
+    vapi_timeout_seconds: float = Field(default=15.0, gt=0, alias="VAPI_TIMEOUT_SECONDS")
+
     brevo_api_key: str = ""
     brevo_api_url: str = "https://api.brevo.com"  # tests point it at a fake
     # How often the Brevo sender looks for pending emails (only with BREVO_API_KEY).

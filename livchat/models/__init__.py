@@ -31,6 +31,7 @@ from livchat.models.system import (
     StripeWebhookEvent,
     Subscription,
 )
+from livchat.models.voice import VoiceCall
 from livchat.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from livchat.models.whatsapp import AnonymousSession, Instance, Message, UsageDaily
 
@@ -64,6 +65,7 @@ __all__ = [
     "UsageDaily",
     "User",
     "UserSession",
+    "VoiceCall",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -47,6 +47,41 @@ PAGE_JS = """(function () {
     });
   };
   watch();
+  // The voice call: @vapi-ai/web loaded on first use; the call id as soon as Vapi created the call
+  // (POST /call/web), and again once it ended (or failed after it was created).
+  var voice = {vapi: null, callId: '', done: null, finish: null};
+  var loadSdk = function () {
+    return new Promise(function (ok, ko) {
+      if (window.LivChatVapi) return ok();
+      var s = document.createElement('script');
+      s.src = '@VAPI_SRC@'; s.onload = ok; s.onerror = ko; document.head.appendChild(s);
+    });
+  };
+  window.livchatVoiceStart = async function (publicKey, assistantId, apiUrl) {
+    var vapi;
+    try {
+      await loadSdk();
+      if (voice.vapi) { try { voice.vapi.stop(); } catch (e) {} }
+      vapi = new window.LivChatVapi(publicKey, apiUrl);
+    } catch (e) { console.error('voice call', e); return ''; }
+    var gotId;
+    var idKnown = new Promise(function (r) { gotId = r; });
+    voice.vapi = vapi; voice.callId = '';
+    voice.done = new Promise(function (r) { voice.finish = r; });
+    var end = function () { if (voice.vapi === vapi) { voice.finish(voice.callId); } gotId(voice.callId); };
+    vapi.on('call-start-progress', function (e) {
+      var id = e && e.stage === 'web-call-creation' && e.status === 'completed' && e.metadata && e.metadata.callId;
+      if (id && id !== 'unknown') { voice.callId = id; gotId(id); }
+    });
+    vapi.on('call-end', end);
+    vapi.on('error', end);
+    vapi.start(assistantId).then(function (call) {
+      if (call && call.id) { voice.callId = voice.callId || call.id; gotId(voice.callId); } else { end(); }
+    }, end);
+    return idKnown;
+  };
+  window.livchatVoiceEnded = function () { return voice.done || Promise.resolve(''); };
+  window.livchatVoiceStop = function () { if (voice.vapi) { try { voice.vapi.stop(); } catch (e) {} } };
   new MutationObserver(function () {
     var log = document.getElementById('widget-log');
     if (log && log.dataset.count !== log.dataset.seen) { log.dataset.seen = log.dataset.count; log.scrollTop = log.scrollHeight; }
@@ -54,12 +89,16 @@ PAGE_JS = """(function () {
 })();""".replace("@MAX_BYTES@", str(MAX_ATTACHMENT_BYTES))
 
 
+def page_js() -> str:
+    return PAGE_JS.replace("@VAPI_SRC@", versioned_path("/vapi-web.js"))
+
+
 def bridge_head_script() -> str:
     """For the app's <head> (static HTML): on /widget only, load the bridge before the app, so it
     says `ready` (or `blocked`) even where storage throws and the app itself cannot start."""
     return ("if (/^\\/widget\\/?$/.test(location.pathname)) { var s = document.createElement('script'); "
             f"s.src = {json.dumps(versioned_path('/widget-bridge.js'))}; s.async = false; document.head.appendChild(s); "
-            f"{PAGE_JS} }}")
+            f"{page_js()} }}")
 
 
 def wt(key: str) -> rx.Var:
@@ -157,6 +196,31 @@ def _contact_form() -> rx.Component:
     )
 
 
+def _voice() -> rx.Component:
+    """The "Call us" button (when the organization offers voice), and how the call is going."""
+    phase = S.voice_phase
+    return rx.cond(S.voice_assistant_id != "", rx.hstack(
+        rx.cond(
+            (phase == "connecting") | (phase == "in_call"),
+            rx.button(rx.icon("phone-off", size=16), wt("widget.page.voice_hang_up"), on_click=S.voice_hang_up,
+                      color_scheme="red", size="2", id="widget-voice-hang-up"),
+            rx.button(rx.icon("phone", size=16), wt("widget.page.voice_call"), on_click=S.voice_call, size="2",
+                      variant="outline", id="widget-voice-call", disabled=phase == "recording"),
+        ),
+        rx.match(phase,
+                 ("connecting", rx.text(wt("widget.page.voice_connecting"), size="1", role="status",
+                                        id="widget-voice-status")),
+                 ("in_call", rx.text(wt("widget.page.voice_in_call"), size="1", role="status",
+                                     id="widget-voice-status")),
+                 ("recording", rx.text(wt("widget.page.voice_recording"), size="1", role="status",
+                                       id="widget-voice-status")),
+                 ("failed", rx.text(wt("widget.page.voice_failed"), size="1", role="alert", color_scheme="red",
+                                    id="widget-voice-status")),
+                 rx.fragment()),
+        align="center", spacing="2", padding="8px 16px 0", flex_shrink="0", wrap="wrap",
+    ))
+
+
 def _log() -> rx.Component:
     return rx.vstack(
         _bubble(rx.text(S.greeting, size="2", white_space="pre-wrap"), id="widget-greeting"),
@@ -219,7 +283,7 @@ def widget_page() -> rx.Component:
             ("form", rx.fragment(_header(), rx.el.main(_contact_form(), class_name="lc-widget-main"))),
             ("chat", rx.fragment(
                 _header(),
-                rx.el.main(_log(), _composer(), class_name="lc-widget-main"),
+                rx.el.main(_voice(), _log(), _composer(), class_name="lc-widget-main"),
                 feed_watcher(S.refresh, counter=ConversationFeed.version),
                 rx.el.button(on_click=S.refresh, id="widget-seen", display="none", tab_index=-1, aria_hidden="true"),
             )),

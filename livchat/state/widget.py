@@ -27,6 +27,8 @@ from livchat.services.errors import NotFound, ServiceError
 from livchat.services.support.conversations import checked_text
 from livchat.services.support.schemas import ConversationMessageOut
 from livchat.services.usage.limits import RateLimited
+from livchat.services.voice import calls as voice_calls
+from livchat.services.voice import connection as voice
 from livchat.services.widget import customization, limits, sessions, visitor
 from livchat.services.widget.sessions import ContactSessionExpired, ContactTokenInvalid, Visitor
 from livchat.state.inputs import browser_input
@@ -34,6 +36,8 @@ from livchat.state.support_feeds import link_conversation_for_visitor
 
 log = get_logger("state.widget")
 
+VOICE_RECORD_TRIES = 20  # Vapi finishes a call's record seconds after it ends: asked again up to this often
+VOICE_RECORD_EVERY_MS = 3000
 TYPING_EVERY_S = 3.0  # a visitor who keeps typing says so at most this often
 MAX_DRAFT = 5_000
 
@@ -111,6 +115,11 @@ class WidgetState(rx.State):
     draft: str = ""
     chat_error: str = ""
     uploading: bool = False
+    # the voice call (Vapi): only the public key and the assistant reach the page, never the private key
+    voice_public_key: str = ""
+    voice_assistant_id: str = ""
+    voice_api_url: str = ""
+    voice_phase: str = ""  # "" | connecting | in_call | recording | failed
 
     _token: str = ""  # the visitor's contact token (never sent to the page as state)
     _expired_token: str = ""  # an ended session's: the new one continues the same contact
@@ -119,6 +128,7 @@ class WidgetState(rx.State):
     _linked: bool = False
     _typing_at: float = 0.0
     _typing: bool = False
+    _voice_tries: int = 0
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -141,6 +151,11 @@ class WidgetState(rx.State):
         self.name, self.greeting, self.suggestions = settings.organization_name, settings.greeting, settings.suggestions
         self.color, self.logo_url = settings.primary_color, settings.logo_url or ""
         self.on_color = readable_on(self.color)
+        async with db.session() as session:
+            offer = await voice.widget_voice(session, organization_id)
+        self.voice_public_key = offer.public_key if offer else ""
+        self.voice_assistant_id = offer.assistant_id if offer else ""
+        self.voice_api_url = offer.api_url if offer else ""
         if not locale:
             self.lang = settings.locale
         self.phase = "chat" if self._token else "loading"
@@ -315,3 +330,70 @@ class WidgetState(rx.State):
         elif code or status:
             self.chat_error = error_text(code, self.lang) if code else translate("widget.page.upload_failed",
                                                                                  self.lang)
+
+    # --- the voice call (Vapi) ---------------------------------------------------------------
+    # The browser runs the call with @vapi-ai/web (PAGE_JS in pages/widget.py); this side only
+    # hears the Vapi call id, claims it for the visitor, and records it once it ended.
+
+    @rx.event
+    async def voice_call(self):
+        """"Call us": the browser starts a web call with the organization's public key and assistant."""
+        if self.phase != "chat" or not self.voice_assistant_id or self.voice_phase in ("connecting", "in_call"):
+            return None
+        if await self._visitor() is None:
+            return None
+        self.voice_phase, self.chat_error, self._voice_tries = "connecting", "", 0
+        arguments = ", ".join(json.dumps(v) for v in (self.voice_public_key, self.voice_assistant_id,
+                                                      self.voice_api_url))
+        return rx.call_script(f"livchatVoiceStart({arguments})", callback=WidgetState.voice_started)
+
+    @rx.event
+    @browser_input
+    async def voice_started(self, call_id: str):
+        """Vapi created the call (its id), or the call could not start ("")."""
+        if self.voice_phase != "connecting":
+            return None
+        current = await self._visitor()
+        if current is None or not call_id:
+            self.voice_phase = "failed" if current is not None else ""
+            return None
+        try:
+            async with db.session() as session:
+                await voice_calls.claim(session, current, call_id)
+        except ServiceError as error:
+            log.warning("voice call not claimed", extra={"code": error.detail})
+            self.voice_phase = "failed"
+            return rx.call_script("window.livchatVoiceStop && livchatVoiceStop()")
+        self.voice_phase = "in_call"
+        return rx.call_script("livchatVoiceEnded()", callback=WidgetState.voice_ended)
+
+    @rx.event
+    @browser_input
+    async def voice_ended(self, call_id: str):
+        """The call is over: its record goes into the conversation once Vapi finished it (asked again
+        a few seconds later while it has not, a bounded number of times)."""
+        if self.voice_phase not in ("in_call", "recording") or not call_id:
+            self.voice_phase = "" if self.voice_phase != "failed" else self.voice_phase
+            return None
+        current = await self._visitor()
+        if current is None:
+            self.voice_phase = ""
+            return None
+        try:
+            async with db.session() as session:
+                recorded = await voice_calls.record(session, current, call_id)
+        except ServiceError as error:
+            log.warning("voice call not recorded", extra={"code": error.detail})
+            recorded = None
+        if recorded is not None and not recorded.recorded and self._voice_tries < VOICE_RECORD_TRIES:
+            self._voice_tries += 1
+            self.voice_phase = "recording"
+            return rx.call_script(f"new Promise((r) => setTimeout(() => r({json.dumps(call_id)}), "
+                                  f"{VOICE_RECORD_EVERY_MS}))", callback=WidgetState.voice_ended)
+        self.voice_phase = ""
+        await self._reload(current)
+        return None
+
+    @rx.event
+    async def voice_hang_up(self):
+        return rx.call_script("window.livchatVoiceStop && livchatVoiceStop()")

@@ -26,6 +26,7 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.browser_support import LinkedAccount, livchat_cli
+from tests.fakes.vapi_server import FakeVapi, _fake_vapi_session  # noqa: F401  (fixture)
 from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def live_env(tmp_path_factory: pytest.TempPathFactory, _fake_vapi_session: FakeVapi) -> dict[str, str]:  # noqa: F811
     """The environment the served app runs with; run `livchat` commands with it to share its data."""
     port = _free_port()
     venv_bin = Path(sys.executable).parent
@@ -83,6 +84,8 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "LIVCHAT_PANEL_LIMITS": PANEL_LIMITS,
         # The tests' deterministic hashed embedder: ingestion and search in milliseconds, no model to warm.
         "LIVCHAT_EMBEDDER": "hashed",
+        # Vapi's API (Dashboard → Voice, the widget's web call): the local fake (tests/fakes/vapi_server.py).
+        "VAPI_API_URL": _fake_vapi_session.base_url,
     }
     env.pop("DATABASE_URL", None)
     return env

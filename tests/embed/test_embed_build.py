@@ -33,6 +33,9 @@ def test_the_build_reproduces_the_served_files_and_prints_their_sizes(embed_buil
     for name in ("embed.js", "widget-bridge.js"):
         assert (dist / name).read_bytes() == (embed_build / name).read_bytes()
         assert f"{name}: " in result.stdout and "bytes gzipped (budget 2048)" in result.stdout
+    # The widget's voice call: @vapi-ai/web bundled by esbuild, as deterministic, loaded on demand (no budget).
+    assert (dist / "vapi-web.js").read_bytes() == (embed_build / "vapi-web.js").read_bytes()
+    assert "vapi-web.js: " in result.stdout and "(loaded on demand)" in result.stdout
 
 
 def test_a_loader_over_the_budget_fails_the_build_and_writes_nothing(embed_build: Path, tmp_path: Path) -> None:

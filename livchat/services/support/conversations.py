@@ -266,6 +266,45 @@ async def post_contact_message(session: AsyncSession, contact: ContactRef, text:
     return Posted(conversation=conversation, message=message, attachment=attachment, opened=opened, reopened=reopened)
 
 
+async def post_contact_record(session: AsyncSession, contact: ContactRef, text: str,
+                              metadata: dict[str, Any] | None = None, *, once: str) -> ConversationMessage | None:
+    """A record of something the contact did beside the chat (a voice call from the widget): a
+    system message in their conversation, opened when they have none (a resolved one stays resolved;
+    the agent does not answer it). None (nothing posted) when a message with the `once` key is
+    already there, checked under the lock. Commits and publishes."""
+    text = checked_text(text)
+    await session.commit()  # earlier reads end here: the next statement takes the lock
+    locked = await session.exec(update(ContactSession)
+                                .where(col(ContactSession.id) == contact.contact_session_id,
+                                       col(ContactSession.organization_id) == contact.organization_id)
+                                .values(last_seen_at=utcnow()))
+    if locked.rowcount != 1:
+        await session.rollback()
+        raise NotFound("contact_session_not_found")
+    conversation = await current_conversation(session, contact.organization_id, contact.contact_session_id)
+    if conversation is None:
+        conversation = Conversation(
+            id=new_id("conv"), organization_id=contact.organization_id, channel=ConversationChannel.WIDGET,
+            contact_id=contact.contact_id, contact_session_id=contact.contact_session_id,
+            language=contact.language, last_message_at=utcnow())
+        session.add(conversation)
+        await session.flush()
+        await bus.emit(session, ConversationOpened(
+            organization_id=conversation.organization_id, conversation_id=conversation.id,
+            contact_session_id=conversation.contact_session_id, channel=conversation.channel))
+    else:
+        conversation = await lock_conversation(session, contact.organization_id, conversation.id)
+    posted = list(conversation.metadata_.get("systemOnce", []))
+    if once in posted:
+        await session.rollback()
+        return None
+    conversation.metadata_ = {**conversation.metadata_, "systemOnce": [*posted, once]}
+    message = await _append(session, conversation, Sender.SYSTEM, text, metadata=metadata)
+    await bus.emit(session, SystemMessagePosted(**_event_fields(conversation, message)))
+    await _commit(session)
+    return message
+
+
 async def _whatsapp_contact(session: AsyncSession, organization_id: str, phone: str, name: str) -> Contact:
     """The number's contact, made on first sight (a concurrent first message may make it first)."""
     for attempt in range(2):
