@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from livchat.sandbox.testing import serve_in_thread
+from tests.polling import eventually_sync
 
 pytestmark = pytest.mark.browser
 
@@ -137,7 +138,10 @@ def test_the_launcher_on_a_strict_csp_page_of_another_site(live_app: str, host_s
     assert csp == [] and errors == []
     # The watch sees a violation when there is one: an inline style attribute is refused here.
     page.evaluate("document.body.setAttribute('style', 'color: red')")
-    page.wait_for_function("__violations.some((v) => v.startsWith('style-src'))")
+    # Polled through page.evaluate (the DevTools protocol, outside the page's CSP): wait_for_function
+    # builds its predicate inside the page, which this page's trusted-types CSP may refuse.
+    eventually_sync(lambda: page.evaluate("__violations.some((v) => v.startsWith('style-src'))"),
+                    what="a style-src violation reported")
 
 
 def test_a_widget_that_never_says_ready_opens_in_a_new_tab(live_app: str, host_site: str,
