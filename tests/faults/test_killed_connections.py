@@ -13,6 +13,7 @@ import pytest
 from livchat.core.db import POOL_RECYCLE_SECONDS, db
 from livchat.services.accounts import api_keys, users
 from tests.factories import actor_of
+from tests.polling import eventually
 
 
 async def _key(session: Any) -> dict[str, str]:
@@ -22,10 +23,17 @@ async def _key(session: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {key.secret}"}
 
 
-def _terminate_every_other_backend(url: str) -> int:
+def _terminate_every_other_backend(url: str) -> list[int]:
     with psycopg.connect(url, autocommit=True) as admin:
-        return len(admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall())
+        return [pid for pid, ended in admin.execute(
+            "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall() if ended]
+
+
+def _still_running(url: str, pids: list[int]) -> int:
+    """pg_terminate_backend only signals: the backend ends (and closes its socket) a moment later."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        return admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]).fetchone()[0]
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -35,7 +43,10 @@ async def test_connections_killed_server_side_are_replaced_without_an_error(api:
     await session.close()  # its connection goes back to the pool, to be killed with the others
     for _ in range(3):
         assert (await api.get("/api/v1/instances", headers=headers)).status_code == 200
-        assert _terminate_every_other_backend(postgres_url) >= 1  # what the pool holds idle
+        killed = _terminate_every_other_backend(postgres_url)
+        assert killed  # what the pool holds idle
+        await eventually(lambda: _still_running(postgres_url, killed), lambda running: running == 0,  # noqa: B023
+                         what="the terminated backends' exit")
         after = await api.get("/api/v1/instances", headers=headers)
         assert after.status_code == 200, after.text
     pool = db.async_engine.sync_engine.pool
