@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, event, inspect, types
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -31,10 +32,14 @@ def sync_url(url: str) -> str:
     raise ValueError(f"unsupported database: {parsed.get_backend_name()} (use sqlite or postgresql)")
 
 
+# aiosqlite with one trip to its thread per statement (livchat/core/sqlite_driver.py), loaded on first use.
+registry.register("sqlite.livchat_aiosqlite", "livchat.core.sqlite_driver", "Dialect")
+
+
 def async_url(url: str) -> str:
     parsed = make_url(sync_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+        return parsed.set(drivername="sqlite+livchat_aiosqlite").render_as_string(hide_password=False)
     return parsed.set(drivername="postgresql+psycopg_async").render_as_string(hide_password=False)
 
 
