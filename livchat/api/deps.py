@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from livchat.api.problems import ApiError
 from livchat.core.db import db
 from livchat.core.settings import get_settings
-from livchat.models import ApiKey, Organization
+from livchat.models import ApiKey, Instance, Organization
 from livchat.services.accounts import api_keys
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="livchat"'}
@@ -39,6 +39,7 @@ def client_ip(request: Request) -> str | None:
 class ApiKeyPrincipal:
     organization: Organization
     key: ApiKey
+    instance: Instance | None = None  # the route's {instance_id}, loaded with the key when it is the organization's
 
 
 def _bearer(request: Request) -> str | None:
@@ -55,14 +56,14 @@ async def api_key_principal(request: Request) -> ApiKeyPrincipal:
         raise ApiError(401, "unauthorized", "Send your API key as `Authorization: Bearer lc_live_...`.",
                        headers=_UNAUTHORIZED_HEADERS)
     async with db.session() as session:
-        found = await api_keys.authenticate(session, secret)
+        # One query: the key, its organization, and the instance a route like /instances/{instance_id}/… names.
+        found = await api_keys.authenticate_for(session, secret, request.path_params.get("instance_id"))
         if found is None:
             raise ApiError(401, "unauthorized", "This API key is unknown or has been revoked.",
                            headers=_UNAUTHORIZED_HEADERS)
-        organization, key = found
-        await api_keys.mark_used(session, key)
-        await session.commit()
-    return ApiKeyPrincipal(organization=organization, key=key)
+        if await api_keys.mark_used(session, found.key):
+            await session.commit()  # a minute's first use; otherwise nothing was written: no commit
+    return ApiKeyPrincipal(organization=found.organization, key=found.key, instance=found.instance)
 
 
 ApiKeyAuth = Annotated[ApiKeyPrincipal, Depends(api_key_principal)]

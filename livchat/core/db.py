@@ -6,13 +6,16 @@ loop that also carries every websocket. Migrations and the CLI use the sync engi
 
 from __future__ import annotations
 
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, event, inspect, types
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel, create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,10 +32,14 @@ def sync_url(url: str) -> str:
     raise ValueError(f"unsupported database: {parsed.get_backend_name()} (use sqlite or postgresql)")
 
 
+# aiosqlite with one trip to its thread per statement (livchat/core/sqlite_driver.py), loaded on first use.
+registry.register("sqlite.livchat_aiosqlite", "livchat.core.sqlite_driver", "Dialect")
+
+
 def async_url(url: str) -> str:
     parsed = make_url(sync_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+        return parsed.set(drivername="sqlite+livchat_aiosqlite").render_as_string(hide_password=False)
     return parsed.set(drivername="postgresql+psycopg_async").render_as_string(hide_password=False)
 
 
@@ -44,6 +51,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection is idle: nothing should arrive on its socket. If something
+    did (the server's "terminating connection" notice, or the end of the stream after a restart or
+    `pg_terminate_backend`), the connection is dead: DisconnectionError makes the pool discard it and
+    hand out another. One poll(2) of the socket, where a pre-ping costs a round trip to the server
+    on every checkout. Silent losses (a peer that vanished without a word) are bounded by
+    `pool_recycle`; a statement that still meets a dead connection invalidates the pool as before."""
+    driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    try:
+        if driver.closed:
+            raise DisconnectionError("connection closed")
+        fd = driver.pgconn.socket
+    except DisconnectionError:
+        raise
+    except Exception as exc:  # no socket any more: as dead as can be
+        raise DisconnectionError(str(exc)) from exc
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection or spoke while it was idle")
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -88,16 +120,20 @@ class Database:
     def async_engine(self) -> AsyncEngine:
         if self._async_engine is None:
             _ensure_sqlite_dir(self.url)
-            # A local SQLite file has no stale connections to detect: skip the per-checkout ping.
-            kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+            kwargs: dict[str, Any] = {}
             if not self.is_sqlite:
                 # Per process: Reflex with Redis runs 2 × cores + 1 workers, and their sum must stay under
                 # PostgreSQL's max_connections (100 by default): 5 workers × (5 + 10) = 75.
+                # No pre-ping (a round trip per checkout, twice per API send): a dead connection is seen
+                # locally at checkout (_drop_if_closed_by_server), and none is kept past pool_recycle.
                 settings = get_settings()
-                kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow, pool_timeout=10)
+                kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow, pool_timeout=10,
+                              pool_recycle=POOL_RECYCLE_SECONDS)
             engine = create_async_engine(async_url(self.url), **kwargs)
             if self.is_sqlite:
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            else:
+                event.listen(engine.sync_engine, "checkout", _drop_if_closed_by_server)
             self._async_engine = engine
         return self._async_engine
 

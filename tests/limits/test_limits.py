@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from limits import RateLimitItemPerMinute
 
 from livchat.core.settings import reset_settings_cache
 from livchat.services.usage.limits import (
@@ -99,3 +101,40 @@ async def test_a_redis_outage_allows_requests_instead_of_failing_them() -> None:
     limits = RateLimits("redis://127.0.0.1:1/0", key_prefix="down")  # nothing listens on port 1
     result = await limits.api_request("org_a", "free")
     assert result.allowed and result.limit == 100
+
+
+async def test_concurrent_hits_pass_exactly_the_limit(limits: RateLimits) -> None:
+    results = await asyncio.gather(*(limits.api_request("org_a", "free") for _ in range(130)))
+    assert sum(r.allowed for r in results) == 100
+    assert all(r.remaining == 0 and r.retry_after >= 1 for r in results if not r.allowed)
+    if limits.memory is not None:  # counted and read at once: each pass sees its own remaining
+        assert sorted(r.remaining for r in results if r.allowed) == list(range(100))
+
+
+def test_the_memory_storage_never_leaves_the_event_loop() -> None:
+    """A hit is counted without one await (no thread hop, no task): the coroutine finishes on its first step."""
+    limits = RateLimits("memory://", key_prefix="sync")
+    for expected_remaining in (99, 98):
+        step = limits.api_request("org_a", "free")
+        with pytest.raises(StopIteration) as done:
+            step.send(None)
+        result = done.value.value
+        assert result.allowed and result.remaining == expected_remaining and result.limit == 100
+
+
+async def test_the_memory_storage_forgets_windows_that_ended() -> None:
+    limits = RateLimits("memory://", key_prefix="sweep", sweep_every=0)
+    assert limits.memory is not None
+    first = await limits.send("inst_a", "free")  # 1 a second
+    assert (await limits.send("inst_b", "free")).allowed and len(limits.memory) == 2
+    await eventually(lambda: time.time() > first.reset_epoch + 0.01, timeout=3, what="the first window's end")
+    await limits.send("inst_c", "free")  # a later hit sweeps the ended windows
+    assert len(limits.memory) == 1
+
+
+async def test_clearing_a_window_frees_it(limits: RateLimits) -> None:
+    item = RateLimitItemPerMinute(2)
+    assert [(await limits.hit(item, "x", "a")).allowed for _ in range(3)] == [True, True, False]
+    await limits.clear(item, "x", "a")
+    again = await limits.hit(item, "x", "a")
+    assert again.allowed and again.remaining == 1

@@ -73,7 +73,7 @@ async def send(caller: Caller, instance_id: str, body: SendMessage, request: Req
         async with db.session() as session:
             # Checks first (404, 422): a bad send costs no limit. Then the limits, then one send.
             prepared = await messaging.prepare_send(session, caller.actor, instance_id, messaging.OutgoingMessage(
-                **body.model_dump(exclude_none=True)))
+                **body.model_dump(exclude_none=True)), loaded=caller.instance)
             try:
                 record(request, await messaging.check_send_rate(prepared, org.plan))
                 delivered = await messaging.deliver(session, prepared, plan=org.plan, on_dispatch=attempt.dispatching)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import and_
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,7 +13,7 @@ from livchat.core.crypto import hash_token, new_token
 from livchat.core.db import utcnow
 from livchat.core.ids import new_id
 from livchat.core.text import has_control_characters
-from livchat.models import ApiKey, Organization
+from livchat.models import ApiKey, Instance, Organization
 from livchat.services.actors import Actor
 from livchat.services.errors import InvalidInput, NotFound
 
@@ -71,30 +72,47 @@ async def authenticate(session: AsyncSession, secret: str) -> tuple[Organization
 
     The lookup is by hash, so comparing the secret itself never happens (nothing to time).
     """
+    found = await authenticate_for(session, secret, None)
+    return None if found is None else (found.organization, found.key)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    organization: Organization
+    key: ApiKey
+    instance: Instance | None  # the instance asked for, when it is the key's organization's
+
+
+async def authenticate_for(session: AsyncSession, secret: str, instance_id: str | None) -> Authenticated | None:
+    """`authenticate`, and in the same query the instance `instance_id` names when it belongs to
+    the key's organization (None otherwise: the route's own lookup then answers 404). A send
+    pays one query for its caller and its instance instead of two."""
     if not secret.startswith(KEY_PREFIX):
         return None
-    row = (
-        await session.exec(
-            select(ApiKey, Organization)
-            .join(Organization, col(Organization.id) == ApiKey.organization_id)
-            .where(ApiKey.key_hash == hash_token(secret), col(ApiKey.revoked_at).is_(None))
-        )
-    ).first()
-    if row is None:
-        return None
-    key, org = row
-    return org, key
+    where = (ApiKey.key_hash == hash_token(secret), col(ApiKey.revoked_at).is_(None))
+    joined = select(ApiKey, Organization).join(Organization, col(Organization.id) == ApiKey.organization_id)
+    if instance_id is None:
+        row = (await session.exec(joined.where(*where))).first()
+        return None if row is None else Authenticated(row[1], row[0], None)
+    with_instance = (select(ApiKey, Organization, Instance)
+                     .join(Organization, col(Organization.id) == ApiKey.organization_id)
+                     .outerjoin(Instance, and_(col(Instance.id) == instance_id,
+                                               col(Instance.organization_id) == ApiKey.organization_id)))
+    found = (await session.exec(with_instance.where(*where))).first()
+    return None if found is None else Authenticated(found[1], found[0], found[2])
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-async def mark_used(session: AsyncSession, key: ApiKey) -> None:
-    """Record use at minute resolution, so a busy key costs one write a minute, not one per request."""
+async def mark_used(session: AsyncSession, key: ApiKey) -> bool:
+    """Record use at minute resolution, so a busy key costs one write a minute, not one per request.
+    True when it wrote (the caller commits), False when the last mark is recent enough."""
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
+        return False
     await session.exec(
         update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now)
     )
     key.last_used_at = now
+    return True

@@ -1,4 +1,5 @@
-"""Plan limits and rate limits (the `limits` library; memory by default, Redis when REDIS_URL is set).
+"""Plan limits and rate limits: in this process's memory by default (`MemoryWindows`), in Redis
+through the `limits` library when REDIS_URL is set.
 
 | plan    | instances | messages        | sends per instance | API per organization |
 |---------|-----------|-----------------|--------------------|----------------------|
@@ -8,9 +9,10 @@
 
 LIVCHAT_PLAN_LIMITS (JSON by plan) overrides fields of this table, e.g. for a benchmark.
 
-Rate checks use a moving window (exact: N requests in any window pass, the N+1st is refused)
-and return a `RateLimitResult` — a tuple `(allowed, limit, remaining, reset_epoch, retry_after)`
-whose `headers()` are what a router sets on the response (`RateLimit-Limit`,
+Rate checks use the `limits` library's moving window on either storage, with the same keys and
+figures (exact: N requests in any window pass, the N+1st is refused), and return a
+`RateLimitResult` — a tuple `(allowed, limit, remaining, reset_epoch, retry_after)` whose
+`headers()` are what a router sets on the response (`RateLimit-Limit`,
 `RateLimit-Remaining`, `RateLimit-Reset` in seconds from now, and `Retry-After` when refused).
 The daily message quota is not a rate window but a counter in the database, exact per UTC day
 across workers (`livchat.services.usage.counters.take_daily_quota`); it raises `QuotaExceeded(result)`
@@ -23,7 +25,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -118,37 +122,115 @@ class PlanLimitReached(ServiceError):
     status = 402
 
 
+class MemoryWindows:
+    """Moving windows kept in this process, checked and counted without leaving the event loop.
+
+    The `limits` library's async memory storage does an `asyncio.to_thread` per hit and per
+    window read, and restarts its expiry task each time: ~20 thread round trips per API send.
+    Here a hit is a few list operations under a lock (no await at all). Semantics are the
+    library's moving window: a hit passes when fewer than `amount` hits of the last `expiry`
+    seconds passed; a refused hit is not counted; the window's reset is its oldest hit + expiry.
+    Each key keeps at most `amount` timestamps, and keys whose last hit left its window are
+    dropped by a sweep every `sweep_every` seconds (memory stays bounded by the recent callers)."""
+
+    def __init__(self, *, sweep_every: float = 60.0) -> None:
+        self._windows: dict[str, tuple[deque[float], int]] = {}  # key → (hit times, oldest first; expiry)
+        self._lock = threading.Lock()  # the event loop's thread in practice; other threads stay exact too
+        self._sweep_every = sweep_every
+        self._next_sweep = time.time() + sweep_every
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def hit(self, key: str, amount: int, expiry: int) -> tuple[bool, int, float]:
+        """(allowed, remaining, reset epoch) after counting one hit if it is allowed."""
+        now = time.time()
+        cutoff = now - expiry
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            entry = self._windows.get(key)
+            if entry is None:
+                entry = self._windows[key] = (deque(), expiry)
+            window = entry[0]
+            while window and window[0] <= cutoff:
+                window.popleft()
+            allowed = len(window) < amount
+            if allowed:
+                window.append(now)
+            return allowed, max(0, amount - len(window)), (window[0] if window else now) + expiry
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self._sweep_every
+        stale = [key for key, (window, expiry) in self._windows.items() if not window or window[-1] <= now - expiry]
+        for key in stale:
+            del self._windows[key]
+
+
 class RateLimits:
     """One per process (see `get_rate_limits`); `storage_uri` like `memory://` or `redis://host:6379/0`."""
 
-    def __init__(self, storage_uri: str | None = None, *, key_prefix: str = "livchat") -> None:
+    def __init__(self, storage_uri: str | None = None, *, key_prefix: str = "livchat",
+                 sweep_every: float = 60.0) -> None:
         uri = storage_uri if storage_uri is not None else (get_settings().redis_url or "memory://")
         self.uri = uri
-        options: dict[str, str] = {}
+        self.key_prefix = key_prefix
+        self.memory: MemoryWindows | None = None
+        self._limiter: MovingWindowRateLimiter | None = None
         if uri.startswith(("redis://", "rediss://")):
             options = {"implementation": "redispy", "key_prefix": key_prefix}
-        self.key_prefix = key_prefix
-        self._limiter = MovingWindowRateLimiter(storage_from_string(f"async+{uri}", **options))
+            self._limiter = MovingWindowRateLimiter(storage_from_string(f"async+{uri}", **options))
+        elif uri.startswith("memory://"):
+            self.memory = MemoryWindows(sweep_every=sweep_every)
+        else:
+            self._limiter = MovingWindowRateLimiter(storage_from_string(f"async+{uri}"))
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> RateLimitResult:
         """Count one request against `item` for `identifiers`; refused requests are not counted."""
+        if self.memory is not None:
+            allowed, remaining, reset = self.memory.hit(item.key_for(self.key_prefix, *identifiers), item.amount,
+                                                        item.get_expiry())
+            return _result(item, allowed, remaining, reset)
+        assert self._limiter is not None
         try:
             allowed = await self._limiter.hit(item, self.key_prefix, *identifiers)
             stats = await self._limiter.get_window_stats(item, self.key_prefix, *identifiers)
         except Exception:  # a Redis outage must not take the API down: allow, and say so in the logs
             log.exception("rate limit storage unavailable; allowing the request")
             return RateLimitResult(True, item.amount, item.amount, time.time() + item.get_expiry(), 0)
-        retry_after = 0 if allowed else max(1, math.ceil(stats.reset_time - time.time()))
-        return RateLimitResult(allowed, item.amount, stats.remaining, stats.reset_time, retry_after)
+        return _result(item, allowed, stats.remaining, stats.reset_time)
 
     async def api_request(self, organization_id: str, plan: str) -> RateLimitResult:
-        return await self.hit(RateLimitItemPerMinute(plan_limits(plan).api_per_minute), "api", organization_id)
+        return await self.hit(_per_minute(plan_limits(plan).api_per_minute), "api", organization_id)
 
     async def send(self, instance_id: str, plan: str) -> RateLimitResult:
-        return await self.hit(RateLimitItemPerSecond(plan_limits(plan).sends_per_second), "send", instance_id)
+        return await self.hit(_per_second(plan_limits(plan).sends_per_second), "send", instance_id)
 
     async def clear(self, item: RateLimitItem, *identifiers: str) -> None:
+        if self.memory is not None:
+            self.memory.clear(item.key_for(self.key_prefix, *identifiers))
+            return
+        assert self._limiter is not None
         await self._limiter.clear(item, self.key_prefix, *identifiers)
+
+
+def _result(item: RateLimitItem, allowed: bool, remaining: int, reset: float) -> RateLimitResult:
+    retry_after = 0 if allowed else max(1, math.ceil(reset - time.time()))
+    return RateLimitResult(allowed, item.amount, remaining, reset, retry_after)
+
+
+@lru_cache(maxsize=64)
+def _per_minute(amount: int) -> RateLimitItem:
+    return RateLimitItemPerMinute(amount)
+
+
+@lru_cache(maxsize=64)
+def _per_second(amount: int) -> RateLimitItem:
+    return RateLimitItemPerSecond(amount)
 
 
 def check_instance_count(plan: str, current: int, *, allowed: int | None = None) -> None:

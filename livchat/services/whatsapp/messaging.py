@@ -128,12 +128,20 @@ def validate(message: OutgoingMessage) -> tuple[str, Media | None]:
 
 
 async def prepare_send(session: AsyncSession, actor: Actor | None, instance_id: str,
-                       message: OutgoingMessage, *, anonymous_session_id: str | None = None) -> PreparedSend:
+                       message: OutgoingMessage, *, anonymous_session_id: str | None = None,
+                       loaded: Instance | None = None) -> PreparedSend:
     """Every check of a send, cheapest first (the role, then the input; the instance is 404
-    before media is fetched). `actor=None`: the test panel's anonymous session."""
+    before media is fetched). `actor=None`: the test panel's anonymous session. `loaded`: the
+    instance as the caller already read it (the API loads it with the key); used only when it is
+    the one named and the actor's organization's, else it is looked up here."""
     organization_id = acting_for(actor, "use")
     phone, to_send = validate(message)
-    instance = await get_instance(session, organization_id, instance_id, anonymous_session_id=anonymous_session_id)
+    if (loaded is not None and organization_id is not None and loaded.id == instance_id
+            and loaded.organization_id == organization_id):
+        instance = loaded
+    else:
+        instance = await get_instance(session, organization_id, instance_id,
+                                      anonymous_session_id=anonymous_session_id)
     reply_to = await _reply_target(session, instance.id, message.reply_to)
     if to_send is not None and to_send.to_fetch:
         await session.commit()  # hold no transaction (nor a pooled connection) while it downloads
