@@ -11,9 +11,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "livchat"
 
 # Bottom to top. A part may import the parts below it, never one above. `api` and `state` are two
-# adapters over the same services, side by side: neither imports the other.
+# adapters over the same services, side by side: neither imports the other. `scale` runs the app as
+# several processes (Reflex's runner, a balancer): the CLI starts it; it imports only settings.
 ORDER = ["core", "i18n", "models", "integrations", "sandbox", "services", "api", "state", "components",
-         "pages", "cli", "livchat"]
+         "pages", "scale", "cli", "livchat"]
 SIBLINGS = {("api", "state"), ("state", "api"), ("cli", "api"), ("cli", "state"), ("cli", "components"),
             ("cli", "pages")}
 ALLOWED: dict[str, set[str]] = {

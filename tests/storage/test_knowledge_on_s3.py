@@ -42,7 +42,8 @@ async def test_files_and_tables_live_in_the_bucket_and_a_second_process_sees_the
     keys = bucket.keys()
     assert any(k.startswith(table_prefix + "data/") for k in keys), keys
     assert any(k.startswith(table_prefix + "_indices/") for k in keys), keys  # the full-text index too
-    assert not (settings.data_dir / "lancedb").exists()  # nothing on this machine's disk
+    # Nothing of this organization on this machine's disk (other tests' tables may be there).
+    assert not (settings.data_dir / "lancedb" / f"{store.table_name(admin.organization_id)}.lance").exists()
 
     # Another process sees writes within its read-consistency interval (2 s by default): 0 here, every read checks.
     other_process = store.KnowledgeStore(settings.resolved_lancedb_uri, read_consistency=timedelta(0),
