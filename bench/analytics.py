@@ -114,12 +114,17 @@ async def _page_load(actor: Any, start: date, end: date, instance_id: str | None
     from livchat.core.db import db
     from livchat.services.analytics import support, whatsapp
 
+    async def whatsapp_tab() -> None:
+        async with db.session() as session:
+            await whatsapp.whatsapp_analytics(session, actor, start, end, instance_id, with_rows=False)
+            await whatsapp.instance_names(session, actor)
+
+    async def support_tab() -> None:
+        async with db.session() as session:
+            await support.support_analytics(session, actor, start, end, limit=20)
+
     began = time.perf_counter()
-    async with db.session() as session:
-        await whatsapp.whatsapp_analytics(session, actor, start, end, instance_id, with_rows=False)
-        await whatsapp.instance_names(session, actor)
-    async with db.session() as session:
-        await support.support_analytics(session, actor, start, end, limit=20)
+    await asyncio.gather(whatsapp_tab(), support_tab())  # as the page's state loads them
     return (time.perf_counter() - began) * 1000
 
 

@@ -7,6 +7,7 @@ cards). A year of days is at most 366 rows per tab.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date, timedelta
 from typing import Any
@@ -150,10 +151,11 @@ class AnalyticsState(rx.State):
 
     async def _reload(self, ctx: AuthContext) -> None:
         self._loaded_at = time.monotonic()
-        if not await self._whatsapp(ctx, self.instance_filter):
+        # Both tabs at once, on connections of their own: the page waits for the slower one.
+        found, _ = await asyncio.gather(self._whatsapp(ctx, self.instance_filter), self._support(ctx))
+        if not found:
             self.instance_filter = ""  # the instance is gone: back to all of them
             await self._whatsapp(ctx, "")
-        await self._support(ctx)
 
     async def _whatsapp(self, ctx: AuthContext, instance_id: str) -> bool:
         first, last = date.fromisoformat(self.start), date.fromisoformat(self.end)

@@ -10,6 +10,7 @@ cannot be added up: one scan of the latencies, ordered, serves every grouping (`
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -20,6 +21,7 @@ from sqlalchemy import ColumnElement, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from livchat.core.db import db
 from livchat.models import Instance, Message, UsageDaily, WebhookDelivery
 from livchat.models.enums import DeliveryStatus, MessageDirection, MessageStatus
 from livchat.services.actors import Actor
@@ -92,7 +94,38 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
     instance_id = instance_id or None
     if instance_id is not None and instance_id not in names:  # another organization's looks the same as none
         raise NotFound("instance_not_found")
+    # The latency scan runs on a connection of its own meanwhile: the page waits for the slower of the
+    # two rather than their sum (SQLite in WAL mode, too, reads on several connections at once).
+    medians_task = asyncio.create_task(_latency_medians_apart(organization_id, instance_id, since, until))
+    try:
+        sums = await _sums(session, organization_id, instance_id, start, end, since, until)
+    finally:
+        medians = await medians_task
 
+    days = {start + timedelta(days=i): _Sums() for i in range((end - start).days + 1)}
+    per_instance: dict[str, _Sums] = {}
+    totals = _Sums()
+    for (day, instance), row in sums.items():
+        days[day].add(row)
+        per_instance.setdefault(instance, _Sums()).add(row)
+        totals.add(row)
+    for instance in ([instance_id] if instance_id else names):  # every number listed, quiet ones too
+        per_instance.setdefault(instance, _Sums())
+    return WhatsAppAnalytics(
+        start=start, end=end, instance_id=instance_id,
+        days=[WhatsAppDay(date=day, **row.figures(medians.get((day, None)))) for day, row in days.items()],
+        rows=[WhatsAppDay(date=day, instance_id=instance, **row.figures(medians.get((day, instance))))
+              for (day, instance), row in sorted(sums.items()) if with_rows],
+        instances=sorted((WhatsAppInstanceTotals(instance_id=instance, name=names.get(instance, instance),
+                                                 **row.figures(medians.get((None, instance))))
+                          for instance, row in per_instance.items()), key=lambda i: (i.name.lower(), i.instance_id)),
+        totals=WhatsAppFigures(**totals.figures(medians.get((None, None)))),
+    )
+
+
+async def _sums(session: AsyncSession, organization_id: str, instance_id: str | None, start: date, end: date,
+                since: Any, until: Any) -> dict[tuple[date, str], _Sums]:
+    """The summable figures per (day, instance): usage counters, outbound messages reached and read."""
     def scoped(org_column: Any, instance_column: Any) -> list[Any]:
         where = [org_column == organization_id]
         return where + ([instance_column == instance_id] if instance_id else [])
@@ -122,28 +155,13 @@ async def whatsapp_analytics(session: AsyncSession, actor: Actor, start: date, e
     for day, instance, total, delivered, read in (await session.exec(outbound)).all():
         row = sums.setdefault((_as_date(day), instance), _Sums())
         row.outbound, row.delivered, row.read = int(total), int(delivered or 0), int(read or 0)
+    return sums
 
-    medians = await _latency_medians(session, organization_id, instance_id, since, until)
 
-    days = {start + timedelta(days=i): _Sums() for i in range((end - start).days + 1)}
-    per_instance: dict[str, _Sums] = {}
-    totals = _Sums()
-    for (day, instance), row in sums.items():
-        days[day].add(row)
-        per_instance.setdefault(instance, _Sums()).add(row)
-        totals.add(row)
-    for instance in ([instance_id] if instance_id else names):  # every number listed, quiet ones too
-        per_instance.setdefault(instance, _Sums())
-    return WhatsAppAnalytics(
-        start=start, end=end, instance_id=instance_id,
-        days=[WhatsAppDay(date=day, **row.figures(medians.get((day, None)))) for day, row in days.items()],
-        rows=[WhatsAppDay(date=day, instance_id=instance, **row.figures(medians.get((day, instance))))
-              for (day, instance), row in sorted(sums.items()) if with_rows],
-        instances=sorted((WhatsAppInstanceTotals(instance_id=instance, name=names.get(instance, instance),
-                                                 **row.figures(medians.get((None, instance))))
-                          for instance, row in per_instance.items()), key=lambda i: (i.name.lower(), i.instance_id)),
-        totals=WhatsAppFigures(**totals.figures(medians.get((None, None)))),
-    )
+async def _latency_medians_apart(organization_id: str, instance_id: str | None, since: Any,
+                                 until: Any) -> dict[tuple[date | None, str | None], float]:
+    async with db.session() as session:
+        return await _latency_medians(session, organization_id, instance_id, since, until)
 
 
 async def _latency_medians(session: AsyncSession, organization_id: str, instance_id: str | None, since: Any,
