@@ -77,8 +77,10 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await eventually(lambda: server.started, timeout=5, every=0.01, what="uvicorn's start")
     control_auth = {"Authorization": sandbox_admin_token()}  # the control API takes the admin token
-    async with httpx.AsyncClient(base_url=url + "/sandbox/control", headers=control_auth) as control, \
-            httpx.AsyncClient(base_url=url) as http:
+    # A bound, not a measure: 60 concurrent sends take ~3.5 s on a loaded 2-core machine (the app
+    # runs in this very loop), too close to httpx's default 5 s (a CI run timed out at it).
+    async with httpx.AsyncClient(base_url=url + "/sandbox/control", headers=control_auth, timeout=30) as control, \
+            httpx.AsyncClient(base_url=url, timeout=30) as http:
         app = LiveApp(url=url, control=control, http=http)
         unsubscribe = [bus.subscribe(cls, app.record) for cls in (
             ev.MessageReceived, ev.MessageSent, ev.MessageDelivered, ev.MessageRead, ev.MessageFailed,
