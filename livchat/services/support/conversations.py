@@ -294,15 +294,7 @@ async def post_contact_record(session: AsyncSession, contact: ContactRef, text: 
             contact_session_id=conversation.contact_session_id, channel=conversation.channel))
     else:
         conversation = await lock_conversation(session, contact.organization_id, conversation.id)
-    posted = list(conversation.metadata_.get("systemOnce", []))
-    if once in posted:
-        await session.rollback()
-        return None
-    conversation.metadata_ = {**conversation.metadata_, "systemOnce": [*posted, once]}
-    message = await _append(session, conversation, Sender.SYSTEM, text, metadata=metadata)
-    await bus.emit(session, SystemMessagePosted(**_event_fields(conversation, message)))
-    await _commit(session)
-    return message
+    return await _post_system(session, conversation, text, metadata, once)
 
 
 async def _whatsapp_contact(session: AsyncSession, organization_id: str, phone: str, name: str) -> Contact:
@@ -484,6 +476,13 @@ async def post_system_message(session: AsyncSession, organization_id: str, conve
     text = checked_text(text)
     await session.commit()
     conversation = await lock_conversation(session, organization_id, conversation_id)
+    return await _post_system(session, conversation, text, metadata, once)
+
+
+async def _post_system(session: AsyncSession, conversation: Conversation, text: str,
+                       metadata: dict[str, Any] | None, once: str | None) -> ConversationMessage | None:
+    """Append a system message to a locked conversation and commit; with `once`, None (rolled back)
+    when a message with that key was already posted there."""
     if once is not None:
         posted = list(conversation.metadata_.get("systemOnce", []))
         if once in posted:
