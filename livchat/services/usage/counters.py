@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,24 +52,45 @@ async def increment(session: AsyncSession, organization_id: str | None, instance
     counters = {name: int(value) for name, value in counters.items() if value}
     if not counters:
         return
-    table = table_of(UsageDaily)
     now = utcnow()
-    statement = _insert_for(session)(table).values(
-        id=new_id("use"), organization_id=organization_id, instance_id=instance_id or "",
-        day=day or now.date(), updated_at=now,
-        **{name: counters.get(name, 0) for name in COUNTERS},
-    )
-    # `n = n + :value`, the same as `n + excluded.n` (the row inserted carries the increments),
-    # without building the `excluded` alias of the table on every statement (a hot path: each send).
-    statement = statement.on_conflict_do_update(
+    await session.exec(_increment_statement(_dialect(session), tuple(sorted(counters))), params={
+        "id": new_id("use"), "organization_id": organization_id, "instance_id": instance_id or "",
+        "day": day or now.date(), "updated_at": now, **{name: counters.get(name, 0) for name in COUNTERS}})
+
+
+# The upserts are built once per dialect (and set of counters) with their values as bound
+# parameters: each send and each event runs two of them, and building a statement and its cache
+# key costs more than running it.
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@lru_cache(maxsize=128)
+def _increment_statement(dialect: str, names: tuple[str, ...]) -> Any:
+    """`n = n + :value` for each of `names` (the inserted row carries the increments)."""
+    table = table_of(UsageDaily)
+    statement = _insert_for(dialect)(table)
+    return statement.on_conflict_do_update(
         index_elements=["organization_id", "instance_id", "day"],
-        set_={"updated_at": now, **{name: table.c[name] + value for name, value in counters.items()}},
-    )
-    await session.exec(statement)
+        set_={"updated_at": statement.excluded.updated_at,
+              **{name: table.c[name] + statement.excluded[name] for name in names}})
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+@lru_cache(maxsize=4)
+def _take_quota_statement(dialect: str) -> Any:
+    """One more message on the organization-wide row, unless `:quota` are used already."""
+    table = table_of(UsageDaily)
+    statement = _insert_for(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["organization_id", "instance_id", "day"],
+        set_={"quota_used": table.c.quota_used + 1, "updated_at": statement.excluded.updated_at},
+        where=table.c.quota_used < bindparam("quota"),
+    ).returning(table.c.quota_used)
 
 
 def next_utc_midnight(now: datetime) -> datetime:
@@ -95,16 +117,10 @@ async def take_daily_quota(session: AsyncSession, organization_id: str | None, p
     now = now or utcnow()
     day = now.date()
     if quota > 0:
-        table = table_of(UsageDaily)
-        statement = _insert_for(session)(table).values(
-            id=new_id("use"), organization_id=organization_id, instance_id="", day=day, updated_at=now,
-            quota_used=1, **{name: 0 for name in COUNTERS})
-        statement = statement.on_conflict_do_update(
-            index_elements=["organization_id", "instance_id", "day"],
-            set_={"quota_used": table.c.quota_used + 1, "updated_at": now},
-            where=table.c.quota_used < quota,
-        ).returning(table.c.quota_used)
-        used = (await session.exec(statement)).scalar()
+        statement = _take_quota_statement(_dialect(session))
+        parameters = {"id": new_id("use"), "organization_id": organization_id, "instance_id": "", "day": day,
+                      "updated_at": now, "quota_used": 1, "quota": quota, **dict.fromkeys(COUNTERS, 0)}
+        used = (await session.exec(statement, params=parameters)).scalar()
         if used is not None:
             template = usage_alerts.threshold_reached(used, quota)
             if template and organization_id is not None:  # 80 % or 100 %: owners are told

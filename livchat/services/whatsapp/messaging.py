@@ -25,10 +25,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.db import db, utcnow
+from livchat.core.db import db, table_of, utcnow
 from livchat.core.events import bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
@@ -49,6 +50,11 @@ from livchat.services.whatsapp.phones import normalize_phone
 from livchat.services.whatsapp.schemas import MessageOut
 
 log = get_logger("messaging")
+
+_MESSAGES = table_of(Message)
+# Built once: a send runs both, and building a statement (and its cache key) costs more than running it.
+_INSERT_MESSAGE = insert(_MESSAGES)
+_UPDATE_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
 
 MAX_TEXT_LENGTH = 65_536
 MAX_CAPTION_LENGTH = 1024
@@ -190,7 +196,7 @@ async def deliver(session: AsyncSession, prepared: PreparedSend, *, plan: str | 
         reply_to=prepared.reply_to, whatsapp_message_id=new_whatsapp_message_id(),
         status=MessageStatus.PENDING,
     )
-    session.add(row)
+    await session.exec(_INSERT_MESSAGE, params={column.key: getattr(row, column.key) for column in _MESSAGES.columns})
     await session.commit()  # the row and the quota it took, together
     try:
         if on_dispatch is not None:
@@ -217,11 +223,27 @@ async def deliver(session: AsyncSession, prepared: PreparedSend, *, plan: str | 
     return Delivered(row, quota)
 
 
+async def _save(session: AsyncSession, row: Message, **changes: object) -> None:
+    """Apply `changes` to `row` and to its stored row, in one UPDATE: the send's row object is
+    never the session's (the ORM's unit of work would cost more than the statements it runs)."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await session.exec(_UPDATE_MESSAGE, params={"message_id": row.id, **changes})
+
+
+async def _pending(session: AsyncSession, message_id: str) -> Message | None:
+    """The row if it is still pending, detached (so only `_save` writes it)."""
+    row = await session.get(Message, message_id)
+    if row is None or row.status != MessageStatus.PENDING:
+        return None
+    session.expunge(row)
+    return row
+
+
 async def _record_sent(session: AsyncSession, row: Message, result: wuzapi.SendResult, media_bytes: int) -> None:
-    row.status = MessageStatus.SENT
-    row.whatsapp_message_id = result.message_id or row.whatsapp_message_id
-    row.sent_at = _sent_at(result.timestamp)
-    row.updated_at = utcnow()
+    await _save(session, row, status=MessageStatus.SENT,
+                whatsapp_message_id=result.message_id or row.whatsapp_message_id,
+                sent_at=_sent_at(result.timestamp), updated_at=utcnow())
     await counters.increment(session, row.organization_id, row.instance_id, messages_sent=1, media_bytes=media_bytes)
     await bus.emit(session, MessageSent(organization_id=row.organization_id, instance_id=row.instance_id,
                                         message_id=row.id, data=MessageOut.of(row).wire()))
@@ -240,8 +262,8 @@ async def _record_sent_elsewhere(broken: AsyncSession, message_id: str, result: 
                                  media_bytes: int) -> None:
     await broken.close()  # see _fail_elsewhere
     async with db.session() as session:
-        row = await session.get(Message, message_id)
-        if row is not None and row.status == MessageStatus.PENDING:
+        row = await _pending(session, message_id)
+        if row is not None:
             await _record_sent(session, row, result, media_bytes)
 
 
@@ -266,8 +288,8 @@ async def _fail_elsewhere(broken: AsyncSession, message_id: str, quota_day: date
     # caller's objects stay readable (detached) instead of expired.
     await broken.close()
     async with db.session() as session:
-        row = await session.get(Message, message_id)
-        if row is not None and row.status == MessageStatus.PENDING:
+        row = await _pending(session, message_id)
+        if row is not None:
             await _fail(session, row, quota_day, error)
 
 
@@ -291,9 +313,7 @@ def _failure_text(exc: wuzapi.WuzapiError) -> str:
 
 
 async def _fail(session: AsyncSession, row: Message, quota_day: date | None, error: str) -> None:
-    row.status = MessageStatus.FAILED
-    row.error = error[:500]
-    row.updated_at = utcnow()
+    await _save(session, row, status=MessageStatus.FAILED, error=error[:500], updated_at=utcnow())
     await counters.give_back_daily_quota(session, row.organization_id, quota_day)
     await bus.emit(session, MessageFailed(organization_id=row.organization_id, instance_id=row.instance_id,
                                           message_id=row.id, data=MessageOut.of(row).wire()))
