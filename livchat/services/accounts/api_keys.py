@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,17 +89,25 @@ async def authenticate_for(session: AsyncSession, secret: str, instance_id: str 
     pays one query for its caller and its instance instead of two."""
     if not secret.startswith(KEY_PREFIX):
         return None
-    where = (ApiKey.key_hash == hash_token(secret), col(ApiKey.revoked_at).is_(None))
-    joined = select(ApiKey, Organization).join(Organization, col(Organization.id) == ApiKey.organization_id)
+    parameters = {"key_hash": hash_token(secret)}
     if instance_id is None:
-        row = (await session.exec(joined.where(*where))).first()
+        row = (await session.exec(_KEY_AND_ORGANIZATION, params=parameters)).first()
         return None if row is None else Authenticated(row[1], row[0], None)
-    with_instance = (select(ApiKey, Organization, Instance)
-                     .join(Organization, col(Organization.id) == ApiKey.organization_id)
-                     .outerjoin(Instance, and_(col(Instance.id) == instance_id,
-                                               col(Instance.organization_id) == ApiKey.organization_id)))
-    found = (await session.exec(with_instance.where(*where))).first()
+    found = (await session.exec(_KEY_ORGANIZATION_AND_INSTANCE, params={**parameters, "instance_id": instance_id})).first()
     return None if found is None else Authenticated(found[1], found[0], found[2])
+
+
+# Built once, values bound per call: every API request runs one of these (building the statement
+# cost more than running it).
+_KEY_AND_ORGANIZATION = (
+    select(ApiKey, Organization).join(Organization, col(Organization.id) == ApiKey.organization_id)
+    .where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None)))
+_KEY_ORGANIZATION_AND_INSTANCE = (
+    select(ApiKey, Organization, Instance)
+    .join(Organization, col(Organization.id) == ApiKey.organization_id)
+    .outerjoin(Instance, and_(col(Instance.id) == bindparam("instance_id"),
+                              col(Instance.organization_id) == ApiKey.organization_id))
+    .where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None)))
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)

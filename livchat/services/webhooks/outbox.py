@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,9 +79,21 @@ def new_delivery(*, organization_id: str, endpoint_id: str, instance_id: str, ev
             "created_at": now, "updated_at": now}
 
 
+_INSERT_DELIVERY = insert(table_of(WebhookDelivery))
+
+
 async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
-    # A Core insert: this runs once per event on the ingest path, the ORM unit of work would double its cost.
-    await session.exec(insert(table_of(WebhookDelivery)).values(values))
+    # A prebuilt Core insert: this runs once per event, the ORM unit of work would double its cost.
+    await session.exec(_INSERT_DELIVERY, params=values)
+
+
+# Built once (each event runs it): the instance's endpoint and the plan its retries follow.
+_ENDPOINT_OF_INSTANCE = (
+    select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.active, WebhookEndpoint.paused_at,  # type: ignore[call-overload]
+           Organization.plan)  # sqlmodel types select() for up to 4 columns: hence the ignore
+    .join(Organization, col(Organization.id) == WebhookEndpoint.organization_id)
+    .where(col(WebhookEndpoint.instance_id) == bindparam("instance_id"),
+           col(WebhookEndpoint.organization_id) == bindparam("organization_id")))
 
 
 async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
@@ -91,13 +103,8 @@ async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,
     in the log and can be redelivered once the endpoint is resumed."""
     if event.organization_id is None or not event.webhook_type:
         return 0  # anonymous test-panel instances have no webhooks
-    row = (await session.exec(  # sqlmodel types select() for up to 4 columns: hence the ignore
-        select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.active, WebhookEndpoint.paused_at,  # type: ignore[call-overload]
-               Organization.plan)
-        .join(Organization, col(Organization.id) == WebhookEndpoint.organization_id)
-        .where(WebhookEndpoint.instance_id == event.instance_id,
-               WebhookEndpoint.organization_id == event.organization_id)
-    )).first()
+    row = (await session.exec(_ENDPOINT_OF_INSTANCE, params={
+        "instance_id": event.instance_id, "organization_id": event.organization_id})).first()
     if row is None or event.webhook_type not in row[1]:
         return 0
     endpoint_id, _, active, paused_at, plan = row

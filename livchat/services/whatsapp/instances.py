@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -88,11 +89,18 @@ def webhook_url(instance_id: str) -> str:
 
 
 def wuzapi_token(instance: Instance) -> str:
-    return decrypt(instance.wuzapi_token_encrypted)
+    return _decrypted(instance.wuzapi_token_encrypted)
 
 
 def hmac_key(instance: Instance) -> str:
-    return decrypt(instance.hmac_key_encrypted)
+    return _decrypted(instance.hmac_key_encrypted)
+
+
+@lru_cache(maxsize=4096)
+def _decrypted(ciphertext: str) -> str:
+    """Every send and every inbound event needs its instance's secret: decrypt each stored value once
+    per process (a rotated secret is a new ciphertext, so nothing stale is ever returned)."""
+    return decrypt(ciphertext)
 
 
 async def get_instance(session: AsyncSession, organization_id: str | None, instance_id: str, *,
