@@ -46,7 +46,7 @@ async def test_dotenv_sets_the_sandbox_and_gateway_knobs(env_file: Path, tmp_pat
     reset_settings_cache()
     assert SandboxConfig.from_settings(admin_token="t").retry_count == 3
     try:
-        timeout = get_gateway()._http.timeout
-        assert (timeout.read, timeout.connect) == (3.0, 3.0)
+        timeout = get_gateway()._timeout
+        assert (timeout.sock_read, timeout.sock_connect) == (3.0, 3.0)
     finally:
         await close_gateway()

@@ -10,7 +10,6 @@ import socket
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from livchat.integrations import wuzapi
@@ -70,8 +69,7 @@ async def test_connection_refused_is_not_sent() -> None:
 
 @pytest.mark.parametrize("raw_server", ["hang"], indirect=True)
 async def test_read_timeout_is_outcome_unknown_and_a_full_pool_is_not_sent(raw_server: RawServer) -> None:
-    timeout = httpx.Timeout(0.3, pool=0.2)
-    async with WuzapiClient(raw_server.url, "admin", timeout=timeout, max_connections=1) as client:
+    async with WuzapiClient(raw_server.url, "admin", timeout=0.3, pool_timeout=0.2, max_connections=1) as client:
         hanging = asyncio.create_task(client.send_text("tok", "5511912345678", "first"))
         # The first request is on the only connection.
         await eventually(lambda: raw_server.requests > 0, timeout=5, every=0.01, what="the first request")

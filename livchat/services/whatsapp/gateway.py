@@ -2,7 +2,7 @@
 
 Where WuzAPI is comes from `livchat.sandbox.config.gateway_endpoint()`: the real one when
 WUZAPI_URL is set, else the in-process sandbox. One pooled client per (endpoint, event loop):
-httpx connections belong to the loop that opened them. WUZAPI_TIMEOUT_SECONDS (default 15)
+a client's connections belong to the loop that opened them. WUZAPI_TIMEOUT_SECONDS (default 15)
 bounds each call; a send that times out is reported, never retried.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import httpx
 
 from livchat.core.settings import get_settings
 from livchat.integrations import wuzapi
@@ -29,8 +27,8 @@ def get_gateway() -> WuzapiClient:
     key = (base_url, admin_token, id(asyncio.get_running_loop()), seconds)
     client = _clients.get(key)
     if client is None:
-        client = _clients[key] = WuzapiClient(base_url, admin_token,
-                                              timeout=httpx.Timeout(seconds, connect=min(5.0, seconds)))
+        client = _clients[key] = WuzapiClient(base_url, admin_token, timeout=seconds,
+                                              connect_timeout=min(5.0, seconds))
     return client
 
 
