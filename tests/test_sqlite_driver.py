@@ -4,6 +4,7 @@ none, and what SQLAlchemy reads back — rows, rowcount, lastrowid, errors — i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from livchat.core import sqlite_driver
 from livchat.core.db import async_url
 
 
@@ -79,3 +81,78 @@ async def test_rows_counts_ids_and_errors_read_back_as_before(engine: AsyncEngin
             await conn.execute(text("SELECT nothing FROM nowhere"))
     async with engine.connect() as conn:  # the pool's connection is still good after the errors
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+
+
+# --- the write gate: the process's connections take turns to write ----------------------------
+
+@pytest.fixture
+async def no_busy_wait(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """WAL, as the app runs it, with SQLite's own busy handler off (timeout 0): a writer that meets
+    another's lock fails at once unless the driver made it wait its turn."""
+    engine = create_async_engine(async_url(f"sqlite:///{tmp_path / 'gate.db'}"), connect_args={"timeout": 0})
+    async with engine.begin() as conn:
+        await conn.execute(text("PRAGMA journal_mode=WAL"))
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+    yield engine
+    await engine.dispose()
+
+
+async def _count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM t"))).scalar_one())
+
+
+async def test_concurrent_writers_take_turns_instead_of_meeting_the_lock(no_busy_wait: AsyncEngine) -> None:
+    async def writer(n: int) -> None:
+        async with no_busy_wait.connect() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": f"a{n}"})
+            await asyncio.sleep(0)  # the transaction stays open while the other writers run
+            await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": f"b{n}"})
+            await conn.commit()
+
+    await asyncio.gather(*(writer(n) for n in range(20)))
+    assert await _count(no_busy_wait) == 40
+
+
+async def test_a_failed_or_cancelled_writer_gives_its_turn_back(no_busy_wait: AsyncEngine,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_driver, "BUSY_TIMEOUT_SECONDS", 2.0)  # a turn kept by mistake fails fast
+    holding = asyncio.Event()
+
+    async def cancelled_writer() -> None:
+        async with no_busy_wait.connect() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('z')"))
+            holding.set()
+            await asyncio.Event().wait()  # holds its transaction until cancelled
+
+    async with no_busy_wait.connect() as other:  # a connection of its own, not the writers' below
+        await other.execute(text("INSERT INTO t (v) VALUES ('x')"))
+        await other.commit()
+        with pytest.raises(exc.IntegrityError):
+            async with no_busy_wait.connect() as conn:
+                await conn.execute(text("INSERT INTO t (v) VALUES ('y')"))
+                await conn.execute(text("INSERT INTO t (v) VALUES ('x')"))  # duplicate: the transaction fails
+        await other.execute(text("INSERT INTO t (v) VALUES ('after the failure')"))
+        await other.commit()
+
+        task = asyncio.create_task(cancelled_writer())
+        await holding.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await other.execute(text("INSERT INTO t (v) VALUES ('after the cancel')"))
+        await other.commit()
+        assert sorted((await other.execute(text("SELECT v FROM t"))).scalars()) == [
+            "after the cancel", "after the failure", "x"]
+
+
+async def test_a_turn_not_given_in_time_fails_as_sqlite_would(no_busy_wait: AsyncEngine,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_driver, "BUSY_TIMEOUT_SECONDS", 0.2)
+    async with no_busy_wait.connect() as holder, no_busy_wait.connect() as waiter:
+        await holder.execute(text("INSERT INTO t (v) VALUES ('first')"))  # holds the turn, uncommitted
+        with pytest.raises(exc.OperationalError, match="database is locked"):
+            await waiter.execute(text("INSERT INTO t (v) VALUES ('second')"))
+        assert (await waiter.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0  # reads never wait
+        await holder.commit()
+    assert await _count(no_busy_wait) == 1

@@ -7,13 +7,23 @@ This dialect (`sqlite+livchat_aiosqlite://`) is SQLAlchemy's own aiosqlite diale
 changes: its cursor runs execute + fetch-all + close as one function on aiosqlite's thread, and
 a commit or rollback with no transaction open (sqlite3 would do nothing) makes no trip.
 Transactions, isolation, errors and the pool are SQLAlchemy's and aiosqlite's as they are.
+
+And one addition: the process's connections to a database file take turns to write (`WriteGate`).
+SQLite lets one transaction write at a time; the others used to wait in SQLite's busy handler,
+which polls with sleeps of up to 100 ms, so under 50 concurrent sends a writer often slept long
+after the lock was free (p99 1.3 s). Here a connection about to open a write transaction waits
+its turn on an asyncio lock, in order, and is woken the moment the previous writer commits or
+rolls back. Other processes (the CLI, a second worker) still meet SQLite's own lock and busy
+timeout, and a turn not given within that timeout fails as SQLite would ("database is locked").
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -24,6 +34,45 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 
 DRIVER = "livchat_aiosqlite"
+BUSY_TIMEOUT_SECONDS = 10.0  # the same as the connections' PRAGMA busy_timeout (core/db.py)
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+class WriteGate:
+    """One per database file and event loop: which of its connections holds the write turn."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.owner: aiosqlite.Connection | None = None
+
+    async def enter(self, connection: aiosqlite.Connection) -> None:
+        try:
+            await asyncio.wait_for(self._lock.acquire(), BUSY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        self.owner = connection
+
+    def leave(self, connection: aiosqlite.Connection) -> None:
+        if self.owner is connection:
+            self.owner = None
+            self._lock.release()
+
+
+_gates: dict[tuple[str, int], WriteGate] = {}
+_gate_of: weakref.WeakKeyDictionary[aiosqlite.Connection, WriteGate] = weakref.WeakKeyDictionary()
+
+
+def _gate_for(database: str) -> WriteGate:
+    key = (database, id(asyncio.get_running_loop()))
+    gate = _gates.get(key)
+    if gate is None:
+        gate = _gates[key] = WriteGate()
+    return gate
+
+
+def _opens_write(raw: sqlite3.Connection | None, operation: str) -> bool:
+    """A statement that will start a write transaction: a write while none is open."""
+    return raw is not None and not raw.in_transaction and not operation.lstrip()[:7].upper().startswith(_READS)
 
 
 def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, list[Any], int, Any]:
@@ -64,8 +113,17 @@ class OneTripCursor:
         await self._run(operation, parameters, many=True)
 
     async def _run(self, operation: str, parameters: Any, *, many: bool) -> None:
-        self.description, self._rows, self.rowcount, self.lastrowid = await self._connection._execute(
-            _run, self._connection._conn, operation, parameters, many)  # type: ignore[no-untyped-call]
+        connection = self._connection
+        gate = _gate_of.get(connection)
+        raw = connection._connection
+        if gate is not None and gate.owner is not connection and _opens_write(raw, operation):
+            await gate.enter(connection)
+        try:
+            self.description, self._rows, self.rowcount, self.lastrowid = await connection._execute(
+                _run, connection._conn, operation, parameters, many)  # type: ignore[no-untyped-call]
+        finally:
+            if gate is not None and not (raw is not None and raw.in_transaction):
+                gate.leave(connection)  # no transaction left open (autocommit, or it failed before BEGIN)
 
     async def fetchall(self) -> list[Any]:
         rows, self._rows = self._rows, []
@@ -108,18 +166,46 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     # connection, so its thread is idle while this reads the flag.
     def commit(self) -> None:
         raw = self._connection._connection
-        if raw is not None and raw.in_transaction:
-            super().commit()
+        try:
+            if raw is not None and raw.in_transaction:
+                super().commit()
+        finally:
+            self._leave_gate()
 
     def rollback(self) -> None:
         raw = self._connection._connection
-        if raw is not None and raw.in_transaction:
-            super().rollback()
+        try:
+            if raw is not None and raw.in_transaction:
+                super().rollback()
+        finally:
+            self._leave_gate()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave_gate()
+
+    def terminate(self) -> None:
+        try:
+            super().terminate()
+        finally:
+            self._leave_gate()
+
+    def _leave_gate(self) -> None:
+        connection = cast(aiosqlite.Connection, self._connection)
+        gate = _gate_of.get(connection)
+        if gate is not None:
+            gate.leave(connection)
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
         adapted = super().connect(*arg, **kw)
+        database = str(arg[0] if arg else kw.get("database", ""))
+        if database and database != ":memory:" and "mode=memory" not in database:
+            connection = cast(aiosqlite.Connection, adapted._connection)
+            _gate_of[connection] = _gate_for(database)
         return _Connection(self, adapted._connection)
 
 
