@@ -174,7 +174,8 @@ class PhoneCheck:
 # --- client -------------------------------------------------------------------------------
 
 def _compact_json(value: Any) -> str:
-    return jsonlib.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # ASCII with \u escapes: any Python string encodes, a lone surrogate included.
+    return jsonlib.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 class WuzapiClient:

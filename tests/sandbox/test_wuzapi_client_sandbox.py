@@ -79,7 +79,7 @@ async def exercise_client(base_url: str, control_url: str, admin_token: str, med
             await client.pair_phone(token, "5511988887777")
 
         sent = [
-            await client.send_text(token, "+5511912345678", "hello"),
+            await client.send_text(token, "+5511912345678", "hello, olá 👋"),  # sent as JSON \u escapes
             await client.send_image(token, "5511912345678", f"data:image/png;base64,{TINY_PNG}", caption="pic"),
             await client.send_audio(token, "5511912345678", "data:audio/ogg;base64,T2dnUw=="),
             await client.send_video(token, "5511912345678", media + "/clip.mp4", caption="clip"),
@@ -94,7 +94,7 @@ async def exercise_client(base_url: str, control_url: str, admin_token: str, med
         assert [m["id"] for m in outbox] == [s.message_id for s in reversed(sent)]
         assert [m["type"] for m in reversed(outbox)] == ["text", "image", "audio", "video", "document",
                                                         "location", "text"]
-        assert outbox[-1] == {**outbox[-1], "to": "5511912345678", "text": "hello", "status": "sent"}
+        assert outbox[-1] == {**outbox[-1], "to": "5511912345678", "text": "hello, olá 👋", "status": "sent"}
         with pytest.raises(wuzapi.BadPhone):
             await client.send_text(token, "@s.whatsapp.net", "x")
 
