@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from livchat.api.problems import ApiError
 from livchat.core.db import db
 from livchat.services.whatsapp import ingest
-from livchat.services.whatsapp.instances import find_by_id
 
 MAX_BODY_BYTES = 160 * 1024 * 1024  # a 100 MB document, base64-encoded, inside a form field
 SIGNATURE_HEADER = "x-hmac-signature"
@@ -42,7 +41,7 @@ async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 async def wuzapi_hook(instance_id: str, request: Request) -> JSONResponse:
     body = await read_capped(request)
     async with db.session() as session:
-        instance = await find_by_id(session, instance_id)
+        instance = await ingest.find_instance_ref(session, instance_id)
         if not ingest.instance_signature_valid(instance, body, request.headers.get(SIGNATURE_HEADER)):
             raise ApiError(401, "invalid_signature", "Missing or invalid x-hmac-signature.")
         assert instance is not None

@@ -16,17 +16,20 @@ import hashlib
 import hmac
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any, cast
 from urllib.parse import parse_qs
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy import Insert, bindparam, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.crypto import constant_time_equals
-from livchat.core.db import utcnow
+from livchat.core.crypto import constant_time_equals, decrypt
+from livchat.core.db import table_of, utcnow
 from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
 from livchat.core.logging import get_logger
@@ -43,7 +46,6 @@ from livchat.services.whatsapp.events import (
     MessageSent,
 )
 from livchat.services.whatsapp.gateway import gateway_errors, get_gateway
-from livchat.services.whatsapp.instances import hmac_key
 from livchat.services.whatsapp.media import decode_inbound, store_media
 from livchat.services.whatsapp.phones import bare_jid, jid_phone
 from livchat.services.whatsapp.schemas import InstanceEventData, MessageOut
@@ -66,6 +68,8 @@ class WuzapiEvent:
     payload: dict[str, Any]
     user_id: str = ""
     instance_name: str = ""
+    # A Message's `base64` media, decoded once while parsing (None: not decoded here).
+    media: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def event(self) -> Any:
@@ -139,12 +143,13 @@ def _event(payload: dict[str, Any], user_id: str, instance_name: str) -> WuzapiE
     if not isinstance(kind, str) or not kind:
         raise MalformedEvent("the event has no type")
     event = WuzapiEvent(kind, payload, user_id, instance_name)
-    _check_shape(event)
-    return event
+    media = _check_shape(event)
+    return event if media is None else replace(event, media=media)
 
 
-def _check_shape(event: WuzapiEvent) -> None:
-    """The fields each handled type needs, checked before anything is written."""
+def _check_shape(event: WuzapiEvent) -> bytes | None:
+    """The fields each handled type needs, checked before anything is written; a Message's
+    media bytes when it carries any (decoded here once, kept on the event)."""
     if event.type == "Message":
         info = event.event.get("Info") if isinstance(event.event, dict) else None
         if not isinstance(info, dict) or not isinstance(info.get("ID"), str) or not info["ID"]:
@@ -154,7 +159,7 @@ def _check_shape(event: WuzapiEvent) -> None:
         if not isinstance(event.event.get("Message"), dict):
             raise MalformedEvent("Message event without event.Message")
         if "base64" in event.payload:
-            decode_inbound(event.payload["base64"])
+            return decode_inbound(event.payload["base64"])
     elif event.type == "ReadReceipt":
         ids = event.event.get("MessageIDs") if isinstance(event.event, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -162,6 +167,32 @@ def _check_shape(event: WuzapiEvent) -> None:
     elif event.type == "PairSuccess":
         if not isinstance(event.event, dict) or not isinstance(event.event.get("ID"), str):
             raise MalformedEvent("PairSuccess event without event.ID")
+    return None
+
+
+# --- the instance an event is for -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class InstanceRef:
+    """The columns of an instance that checking a hook's signature and storing its messages and
+    receipts need: read with one small query instead of loading the whole ORM object (events that
+    change the instance itself load it, see `ingest`)."""
+
+    id: str
+    organization_id: str | None
+    hmac_key_encrypted: str
+
+
+_INSTANCES = table_of(Instance)
+# Built once: executed with the id as a parameter, its cache key and compiled form are reused.
+_INSTANCE_REF = (select(_INSTANCES.c.id, _INSTANCES.c.organization_id, _INSTANCES.c.hmac_key_encrypted)
+                 .where(_INSTANCES.c.id == bindparam("instance_id")))
+
+
+async def find_instance_ref(session: AsyncSession, instance_id: str) -> InstanceRef | None:
+    """The instance a webhook names (unscoped: hooks authenticate by the instance's HMAC key)."""
+    row = (await session.exec(_INSTANCE_REF, params={"instance_id": instance_id})).first()
+    return InstanceRef(*row) if row is not None else None
 
 
 # --- signatures ---------------------------------------------------------------------------
@@ -172,77 +203,117 @@ def signature_valid(key: str, body: bytes, signature: str | None) -> bool:
     return constant_time_equals(expected, (signature or "").strip().lower())
 
 
-def instance_signature_valid(instance: Instance | None, body: bytes, signature: str | None) -> bool:
+def instance_signature_valid(instance: Instance | InstanceRef | None, body: bytes, signature: str | None) -> bool:
     """False for an unknown instance too, after the same amount of work (no existence oracle)."""
-    key = hmac_key(instance) if instance is not None else "x" * 43
+    key = _hmac_key(instance.hmac_key_encrypted) if instance is not None else "x" * 43
     valid = signature_valid(key, body, signature)
     return valid and instance is not None
 
 
+@lru_cache(maxsize=4096)
+def _hmac_key(encrypted: str) -> str:
+    """An instance's HMAC key (`instances.hmac_key`), decrypted once per stored ciphertext rather
+    than on every event: a rotated key is a new ciphertext, so it is never answered from here."""
+    return decrypt(encrypted)
+
+
 # --- processing ---------------------------------------------------------------------------
 
-async def ingest(session: AsyncSession, instance: Instance, event: WuzapiEvent) -> IngestResult:
-    """Apply one event; commits and publishes the domain events. Safe to repeat."""
-    handler = _HANDLERS.get(event.type)
-    if handler is None:
-        return IngestResult(event.type)  # an event type we do not use: accepted, ignored
+async def ingest(session: AsyncSession, instance: Instance | InstanceRef, event: WuzapiEvent) -> IngestResult:
+    """Apply one event; commits and publishes the domain events (one commit). Safe to repeat."""
     events: list[DomainEvent] = []
-    result = await handler(session, instance, event, events)
+    row_handler = _ROW_HANDLERS.get(event.type)
+    instance_handler = _INSTANCE_HANDLERS.get(event.type)
+    if row_handler is not None:  # messages and receipts: the instance's id and organization suffice
+        result = await row_handler(session, instance, event, events)
+    elif instance_handler is not None:  # events about the instance itself: its ORM object
+        loaded = instance if isinstance(instance, Instance) else await session.get(Instance, instance.id)
+        if loaded is None:
+            return IngestResult(event.type)  # deleted since the signature was checked
+        result = await instance_handler(session, loaded, event, events)
+    else:
+        return IngestResult(event.type)  # an event type we do not use: accepted, ignored
     for domain_event in events:
         await bus.emit(session, domain_event)
     await bus.commit_and_publish(session)
     return result
 
 
-async def _on_message(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+async def _on_message(session: AsyncSession, instance: Instance | InstanceRef, event: WuzapiEvent,
                       events: list[DomainEvent]) -> IngestResult:
     info: dict[str, Any] = event.event["Info"]
     wamid: str = info["ID"]
     result = IngestResult(event.type)
-    existing = await _message_by_wamid(session, instance.id, wamid)
-    if existing is not None:  # a replay, or the echo of our own send
-        result.duplicate = True
-        result.message_ids = [existing.id]
-        return result
     content = _content(event.event["Message"])
-    if content is None:
-        return result  # reactions, protocol messages, contacts, …: not stored
+    if content is None:  # reactions, protocol messages, contacts, …: not stored
+        existing_id = await _message_id_by_wamid(session, instance.id, wamid)
+        if existing_id is not None:  # the echo of one of our own sends of such a kind
+            result.duplicate = True
+            result.message_ids = [existing_id]
+        return result
     from_me = bool(info.get("IsFromMe"))
     chat = str(info["Chat"])
     sender = str(info.get("Sender") or chat)
-    row = Message(
-        id=new_id("msg"), organization_id=instance.organization_id, instance_id=instance.id,
-        direction=MessageDirection.OUTBOUND if from_me else MessageDirection.INBOUND,
-        chat_jid=bare_jid(chat), phone=jid_phone(chat) or jid_phone(sender) or jid_phone(str(info.get("SenderAlt") or "")),
-        push_name=(str(info.get("PushName") or "") or None) if not from_me else None,
-        whatsapp_message_id=wamid, status=MessageStatus.SENT if from_me else MessageStatus.RECEIVED,
-        sent_at=_timestamp(info.get("Timestamp")), **content,
-    )
-    media = decode_inbound(event.payload["base64"]) if "base64" in event.payload else b""
+    now = utcnow()
+    values: dict[str, Any] = {
+        **_EMPTY_MESSAGE,
+        "id": new_id("msg"), "organization_id": instance.organization_id, "instance_id": instance.id,
+        "direction": MessageDirection.OUTBOUND if from_me else MessageDirection.INBOUND,
+        "chat_jid": bare_jid(chat),
+        "phone": jid_phone(chat) or jid_phone(sender) or jid_phone(str(info.get("SenderAlt") or "")),
+        "push_name": (str(info.get("PushName") or "") or None) if not from_me else None,
+        "whatsapp_message_id": wamid, "status": MessageStatus.SENT if from_me else MessageStatus.RECEIVED,
+        "sent_at": _timestamp(info.get("Timestamp")), "created_at": now, "updated_at": now, **content,
+    }
+    media = event.media
+    if media is None:  # an event not built by parse_webhook / parse_queue_message
+        media = decode_inbound(event.payload["base64"]) if "base64" in event.payload else b""
     if media:
-        row.media_size = len(media)
-        row.media_mime = row.media_mime or str(event.payload.get("mimeType") or "") or None
+        values["media_size"] = len(media)
+        values["media_mime"] = values["media_mime"] or str(event.payload.get("mimeType") or "") or None
     elif isinstance(event.payload.get("s3"), dict):
-        row.media_url = str(event.payload["s3"].get("url") or "") or None
-    session.add(row)
-    try:
-        # No SAVEPOINT: on SQLite (pysqlite) an outermost SAVEPOINT's RELEASE commits at once.
-        await session.flush()
-    except IntegrityError:  # the same event, ingested concurrently: the other one won
-        await session.rollback()  # nothing else is pending in this session yet
-        await session.refresh(instance)
+        values["media_url"] = str(event.payload["s3"].get("url") or "") or None
+    # One statement, no SELECT first: a WhatsApp id already stored (a replay, the echo of our own
+    # send, or the same event ingested concurrently: PostgreSQL waits for the other transaction)
+    # inserts nothing and returns no row. A Core insert: the row object is not needed afterwards.
+    inserted = (await session.exec(_insert_message(session), params=values)).first()
+    if inserted is None:
         result.duplicate = True
+        existing_id = await _message_id_by_wamid(session, instance.id, wamid)
+        result.message_ids = [existing_id] if existing_id is not None else []
         return result
+    message_id: str = values["id"]
     if media:
-        await store_media(instance.organization_id, row.id, media, row.media_mime)
+        await store_media(instance.organization_id, message_id, media, values["media_mime"])
     await counters.increment(session, instance.organization_id, instance.id, messages_sent=int(from_me),
                              messages_received=int(not from_me), media_bytes=len(media))  # zeros are skipped
     event_type = MessageSent if from_me else MessageReceived
+    # MessageOut reads the row's attributes: the values just inserted stand in for the row.
+    row = cast(Message, SimpleNamespace(**values))
     events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
-                             message_id=row.id, data=MessageOut.of(row).wire()))
+                             message_id=message_id, data=MessageOut.of(row).wire()))
     result.stored = True
-    result.message_ids = [row.id]
+    result.message_ids = [message_id]
     return result
+
+
+_MESSAGES = table_of(Message)
+# Every column, so the values of an inserted message are the whole row (and one compiled INSERT serves).
+_EMPTY_MESSAGE: dict[str, Any] = {column.name: None for column in _MESSAGES.columns}
+
+
+def _insert_if_new(insert: Any) -> Insert:
+    statement: Insert = insert(_MESSAGES).on_conflict_do_nothing(
+        index_elements=["instance_id", "whatsapp_message_id"]).returning(_MESSAGES.c.id)
+    return statement
+
+
+# Built once: executed with the row as parameters, its cache key and compiled form are reused.
+_INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql.insert), "sqlite": _insert_if_new(sqlite.insert)}
+
+
+def _insert_message(session: AsyncSession) -> Insert:
+    return _INSERT_IF_NEW[session.get_bind().dialect.name]
 
 
 def _content(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -301,12 +372,12 @@ def _timestamp(value: Any) -> datetime:
     return utcnow()
 
 
-async def _message_by_wamid(session: AsyncSession, instance_id: str, wamid: str) -> Message | None:
-    query = select(Message).where(Message.instance_id == instance_id, Message.whatsapp_message_id == wamid)
+async def _message_id_by_wamid(session: AsyncSession, instance_id: str, wamid: str) -> str | None:
+    query = select(Message.id).where(Message.instance_id == instance_id, Message.whatsapp_message_id == wamid)
     return (await session.exec(query)).first()
 
 
-async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEvent,
+async def _on_receipt(session: AsyncSession, instance: Instance | InstanceRef, event: WuzapiEvent,
                       events: list[DomainEvent]) -> IngestResult:
     result = IngestResult(event.type)
     state = event.payload.get("state")
@@ -314,23 +385,23 @@ async def _on_receipt(session: AsyncSession, instance: Instance, event: WuzapiEv
     ids = event.event["MessageIDs"]
     if target is None or not ids:
         return result  # ReadSelf and other receipts are not about our sends
-    query = select(Message).where(Message.instance_id == instance.id,
-                                  Message.direction == MessageDirection.OUTBOUND,
-                                  col(Message.whatsapp_message_id).in_(ids))
     now = utcnow()
-    for row in (await session.exec(query)).all():
-        if _STATUS_RANK.get(row.status, 0) >= _STATUS_RANK[target]:
-            continue  # a receipt never moves a status backwards (or repeats)
-        row.status = target
-        row.error = None
-        if target == MessageStatus.DELIVERED or row.delivered_at is None:
-            row.delivered_at = now
-        if target == MessageStatus.READ:
-            row.read_at = now
-        row.updated_at = now
-        event_type = MessageRead if target == MessageStatus.READ else MessageDelivered
+    # One conditional UPDATE … RETURNING: a receipt never moves a status backwards (or repeats),
+    # and the condition is the database's, so concurrent receipts cannot undo one another.
+    not_behind = [status for status, rank in _STATUS_RANK.items() if rank >= _STATUS_RANK[target]]
+    statement = (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.instance_id == instance.id, _MESSAGES.c.direction == MessageDirection.OUTBOUND,
+               _MESSAGES.c.whatsapp_message_id.in_(ids), _MESSAGES.c.status.not_in(not_behind))
+        .values(status=target, error=None, updated_at=now,
+                delivered_at=now if target == MessageStatus.DELIVERED else func.coalesce(_MESSAGES.c.delivered_at, now),
+                **({"read_at": now} if target == MessageStatus.READ else {}))
+        .returning(*_MESSAGES.columns)
+    )
+    event_type = MessageRead if target == MessageStatus.READ else MessageDelivered
+    for row in (await session.exec(statement)).all():
         events.append(event_type(organization_id=instance.organization_id, instance_id=instance.id,
-                                 message_id=row.id, data=MessageOut.of(row).wire()))
+                                 message_id=row.id, data=MessageOut.of(cast(Message, row)).wire()))
         result.updated += 1
         result.message_ids.append(row.id)
     return result
@@ -376,5 +447,6 @@ async def _on_instance(session: AsyncSession, instance: Instance, event: WuzapiE
     return result
 
 
-_HANDLERS = {"Message": _on_message, "ReadReceipt": _on_receipt, "PairSuccess": _on_pair_success,
-             "Connected": _on_instance, "Disconnected": _on_instance, "LoggedOut": _on_instance, "QR": _on_instance}
+_ROW_HANDLERS = {"Message": _on_message, "ReadReceipt": _on_receipt}
+_INSTANCE_HANDLERS = {"PairSuccess": _on_pair_success, "Connected": _on_instance, "Disconnected": _on_instance,
+                      "LoggedOut": _on_instance, "QR": _on_instance}
