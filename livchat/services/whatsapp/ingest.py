@@ -184,14 +184,21 @@ class InstanceRef:
 
 
 _INSTANCES = table_of(Instance)
-# Built once: executed with the id as a parameter, its cache key and compiled form are reused.
-_INSTANCE_REF = (select(_INSTANCES.c.id, _INSTANCES.c.organization_id, _INSTANCES.c.hmac_key_encrypted)
-                 .where(_INSTANCES.c.id == bindparam("instance_id")))
+# Built once: executed with the id as a parameter, their cache keys and compiled forms are reused.
+_REF_COLUMNS = (_INSTANCES.c.id, _INSTANCES.c.organization_id, _INSTANCES.c.hmac_key_encrypted)
+_REF_BY_ID = select(*_REF_COLUMNS).where(_INSTANCES.c.id == bindparam("key"))
+_REF_BY_USER = select(*_REF_COLUMNS).where(_INSTANCES.c.wuzapi_user_id == bindparam("key")).limit(1)
 
 
 async def find_instance_ref(session: AsyncSession, instance_id: str) -> InstanceRef | None:
     """The instance a webhook names (unscoped: hooks authenticate by the instance's HMAC key)."""
-    row = (await session.exec(_INSTANCE_REF, params={"instance_id": instance_id})).first()
+    row = (await session.exec(_REF_BY_ID, params={"key": instance_id})).first()
+    return InstanceRef(*row) if row is not None else None
+
+
+async def find_instance_ref_by_user(session: AsyncSession, wuzapi_user_id: str) -> InstanceRef | None:
+    """The instance of a queued event (its `userID` is the instance's WuzAPI user)."""
+    row = (await session.exec(_REF_BY_USER, params={"key": wuzapi_user_id})).first()
     return InstanceRef(*row) if row is not None else None
 
 

@@ -28,7 +28,6 @@ from livchat.core.settings import get_settings
 from livchat.integrations.amqp_ingest import AmqpConsumer, QueuedMessage
 from livchat.services.errors import MalformedEvent
 from livchat.services.whatsapp import ingest
-from livchat.services.whatsapp.instances import find_by_wuzapi_user
 
 log = get_logger("queue_ingest")
 
@@ -48,7 +47,7 @@ class IngestStats:
 async def store_event(event: ingest.WuzapiEvent) -> ingest.IngestResult:
     """Store one parsed queued event. UnknownInstance is poison; anything else raised, retry."""
     async with db.session() as session:
-        instance = await find_by_wuzapi_user(session, event.user_id)
+        instance = await ingest.find_instance_ref_by_user(session, event.user_id)
         if instance is None:
             raise UnknownInstance(f"no instance for WuzAPI user {event.user_id!r}")
         return await ingest.ingest(session, instance, event)
