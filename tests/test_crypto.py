@@ -69,3 +69,9 @@ def test_ids_sort_by_creation_time() -> None:
     assert len(ids[0]) == 26
     assert new_id("ins").startswith("ins_")
     assert ulid(1_700_000_000_001) > ulid(1_700_000_000_000)
+
+
+def test_ids_made_in_one_millisecond_still_sort_in_the_order_they_were_made() -> None:
+    ids = [new_id("dlv") for _ in range(5_000)]  # thousands share each millisecond
+    assert len({i[4:14] for i in ids}) < len(ids)  # (they did: same timestamp part)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)

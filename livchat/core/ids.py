@@ -1,19 +1,32 @@
 """Time-ordered ids: a prefix plus a ULID (48-bit milliseconds, 80 random bits, Crockford base32).
 
 Ordering by id is ordering by creation, which makes cursor pagination a plain `id < cursor`.
+Within a process that holds within a millisecond too (ULID's monotonic mode: the next id of the
+same millisecond is the previous one plus one), so rows created in a burst — a webhook log's
+deliveries, say — list in the order they were made.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_last = 0  # the last generated value (timestamp and randomness), for monotonic ids
+_lock = threading.Lock()
 
 
 def ulid(timestamp_ms: int | None = None) -> str:
-    ms = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
-    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    global _last
+    if timestamp_ms is None:
+        with _lock:
+            value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+            if value >> 80 <= _last >> 80:  # the same millisecond (or the clock stepped back)
+                value = _last + 1
+            _last = value
+    else:
+        value = (timestamp_ms << 80) | int.from_bytes(os.urandom(10), "big")
     chars = []
     for _ in range(26):
         value, rem = divmod(value, 32)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.db import table_of
@@ -88,12 +88,14 @@ async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
 
 
 # Built once (each event runs it): the instance's endpoint and the plan its retries follow.
-_ENDPOINT_OF_INSTANCE = (
-    select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.active, WebhookEndpoint.paused_at,  # type: ignore[call-overload]
-           Organization.plan)  # sqlmodel types select() for up to 4 columns: hence the ignore
-    .join(Organization, col(Organization.id) == WebhookEndpoint.organization_id)
-    .where(col(WebhookEndpoint.instance_id) == bindparam("instance_id"),
-           col(WebhookEndpoint.organization_id) == bindparam("organization_id")))
+_ENDPOINTS, _ORGANIZATIONS = table_of(WebhookEndpoint), table_of(Organization)
+_ENDPOINT_OF_INSTANCE = (  # the tables' own columns: a Core query, no ORM layer per event
+    # sqlmodel types select() for up to 4 columns: hence the ignore
+    select(_ENDPOINTS.c.id, _ENDPOINTS.c.events, _ENDPOINTS.c.active, _ENDPOINTS.c.paused_at,  # type: ignore[call-overload]
+           _ORGANIZATIONS.c.plan)
+    .join(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _ENDPOINTS.c.organization_id)
+    .where(_ENDPOINTS.c.instance_id == bindparam("instance_id"),
+           _ENDPOINTS.c.organization_id == bindparam("organization_id")))
 
 
 async def write_deliveries(session: AsyncSession, event: WhatsAppEvent,

@@ -18,7 +18,6 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -28,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from livchat.core.crypto import constant_time_equals, decrypt
+from livchat.core.crypto import constant_time_equals
 from livchat.core.db import table_of, utcnow
 from livchat.core.events import DomainEvent, bus
 from livchat.core.ids import new_id
@@ -212,16 +211,9 @@ def signature_valid(key: str, body: bytes, signature: str | None) -> bool:
 
 def instance_signature_valid(instance: Instance | InstanceRef | None, body: bytes, signature: str | None) -> bool:
     """False for an unknown instance too, after the same amount of work (no existence oracle)."""
-    key = _hmac_key(instance.hmac_key_encrypted) if instance is not None else "x" * 43
+    key = instances.decrypted(instance.hmac_key_encrypted) if instance is not None else "x" * 43
     valid = signature_valid(key, body, signature)
     return valid and instance is not None
-
-
-@lru_cache(maxsize=4096)
-def _hmac_key(encrypted: str) -> str:
-    """An instance's HMAC key (`instances.hmac_key`), decrypted once per stored ciphertext rather
-    than on every event: a rotated key is a new ciphertext, so it is never answered from here."""
-    return decrypt(encrypted)
 
 
 # --- processing ---------------------------------------------------------------------------

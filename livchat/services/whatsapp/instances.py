@@ -89,15 +89,15 @@ def webhook_url(instance_id: str) -> str:
 
 
 def wuzapi_token(instance: Instance) -> str:
-    return _decrypted(instance.wuzapi_token_encrypted)
+    return decrypted(instance.wuzapi_token_encrypted)
 
 
 def hmac_key(instance: Instance) -> str:
-    return _decrypted(instance.hmac_key_encrypted)
+    return decrypted(instance.hmac_key_encrypted)
 
 
 @lru_cache(maxsize=4096)
-def _decrypted(ciphertext: str) -> str:
+def decrypted(ciphertext: str) -> str:
     """Every send and every inbound event needs its instance's secret: decrypt each stored value once
     per process (a rotated secret is a new ciphertext, so nothing stale is ever returned)."""
     return decrypt(ciphertext)
