@@ -26,20 +26,23 @@ PRIVATE_FIELD, PUBLIC_FIELD = "vapi_private", "vapi_public"
 # Where the keyboard's focus goes after an action whose button goes away or waits disabled.
 CONNECT_BUTTON, PRIVATE_INPUT, WIDGET_OFF, FIRST_CHOICE = ("#voice-connect", "#voice-private-key",
                                                            "#voice-widget-off", ".voice-choose")
+CONNECTION_CARD = "#voice-connection"
 REFOCUS_TRIES, REFOCUS_EVERY_MS = 40, 50
 
 
-def refocus(selector: str) -> Any:
+def refocus(selector: str, leaving: str = "") -> Any:
     """A button that goes away (or is disabled while busy) drops the focus to the page's start, and
     a keyboard user would Tab through the sidebar again: give the focus to `selector` instead, once
     it shows and is enabled. Only a dropped focus is moved: once the user has put it elsewhere (or a
-    later action asks again) this one gives up."""
+    later action asks again) this one gives up. Focus inside `leaving` (a part of the page on its
+    way out, where a closing dialog hands the focus back) is waited out too."""
     return rx.call_script(f"""(() => {{
   const turn = window.__voiceRefocus = (window.__voiceRefocus || 0) + 1, had = document.activeElement;
+  const leaving = {json.dumps(leaving)};
   (function f(n) {{
     const e = document.querySelector({json.dumps(selector)}), a = document.activeElement;
-    const dropped = !a || a === document.body;
-    if (turn !== window.__voiceRefocus || (!dropped && a !== had)) return;
+    const dropped = !a || a === document.body, waiting = a === had || (leaving && a && a.closest(leaving));
+    if (turn !== window.__voiceRefocus || (!dropped && !waiting)) return;
     if (dropped && e && !e.disabled) e.focus();
     else if (n > 0) setTimeout(() => f(n - 1), {REFOCUS_EVERY_MS});
   }})({REFOCUS_TRIES});
@@ -150,4 +153,4 @@ class VoiceState(rx.State):
         except ServiceError as exc:
             self.error = error_key(exc)
             return None
-        return refocus(PRIVATE_INPUT)
+        return refocus(PRIVATE_INPUT, leaving=CONNECTION_CARD)  # the closing dialog gives the focus back to its button
