@@ -83,8 +83,11 @@ def _choice_cell(assistant: rx.Var) -> rx.Component:
     return rx.cond(
         chosen,
         rx.badge(t("voice.in_widget"), color_scheme="teal", class_name="voice-chosen"),
+        # Named after its assistant (one such button per row), the visible words first.
         rx.cond(S.can_manage, rx.button(t("voice.use_in_widget"), on_click=S.choose(assistant["id"]), size="1",
                                         variant="soft", loading=S.busy, class_name="voice-choose",
+                                        aria_label=t("voice.use_in_widget") + ": " + rx.cond(
+                                            assistant["name"] != "", assistant["name"], assistant["id"]),
                                         custom_attrs={"data-assistant": assistant["id"]})),
     )
 

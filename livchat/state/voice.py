@@ -9,6 +9,7 @@ the page shows only their last 4 characters, as the service reports them.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
@@ -21,6 +22,31 @@ from livchat.state.auth import authorized, current_context, error_key
 
 # The connect form's fields (not named *_key: they are secrets typed once, never ids of rows).
 PRIVATE_FIELD, PUBLIC_FIELD = "vapi_private", "vapi_public"
+
+# Where the keyboard's focus goes after an action whose button goes away or waits disabled.
+CONNECT_BUTTON, PRIVATE_INPUT, WIDGET_OFF, FIRST_CHOICE = ("#voice-connect", "#voice-private-key",
+                                                           "#voice-widget-off", ".voice-choose")
+CONNECTION_CARD = "#voice-connection"
+REFOCUS_TRIES, REFOCUS_EVERY_MS = 40, 50
+
+
+def refocus(selector: str, leaving: str = "") -> Any:
+    """A button that goes away (or is disabled while busy) drops the focus to the page's start, and
+    a keyboard user would Tab through the sidebar again: give the focus to `selector` instead, once
+    it shows and is enabled. Only a dropped focus is moved: once the user has put it elsewhere (or a
+    later action asks again) this one gives up. Focus inside `leaving` (a part of the page on its
+    way out, where a closing dialog hands the focus back) is waited out too."""
+    return rx.call_script(f"""(() => {{
+  const turn = window.__voiceRefocus = (window.__voiceRefocus || 0) + 1, had = document.activeElement;
+  const leaving = {json.dumps(leaving)};
+  (function f(n) {{
+    const e = document.querySelector({json.dumps(selector)}), a = document.activeElement;
+    const dropped = !a || a === document.body, waiting = a === had || (leaving && a && a.closest(leaving));
+    if (turn !== window.__voiceRefocus || (!dropped && !waiting)) return;
+    if (dropped && e && !e.disabled) e.focus();
+    else if (n > 0) setTimeout(() => f(n - 1), {REFOCUS_EVERY_MS});
+  }})({REFOCUS_TRIES});
+}})()""")
 
 
 class VoiceState(rx.State):
@@ -89,16 +115,17 @@ class VoiceState(rx.State):
         except ServiceError as exc:
             async with self:
                 self.error, self.busy = error_key(exc), False
-            return None
+            return refocus(PRIVATE_INPUT)  # the form is empty again: type the keys anew
         async with self:
             self._show(found)
             self.busy, self.saved = False, True
-        return VoiceState.load_vapi
+        return [VoiceState.load_vapi, refocus(CONNECT_BUTTON)]
 
     @rx.event(background=True)
     @authorized
-    async def choose(self, assistant_id: str) -> None:
-        """The widget's assistant ("" turns the call button off)."""
+    async def choose(self, assistant_id: str) -> Any:
+        """The widget's assistant ("" turns the call button off). The focus goes to what replaces
+        the pressed button: the chosen assistant's "turn off", or the first assistant's "use"."""
         ctx = await current_context(self)
         async with self:
             self.error, self.saved, self.busy = "", False, True
@@ -108,14 +135,16 @@ class VoiceState(rx.State):
         except ServiceError as exc:
             async with self:
                 self.error, self.busy = error_key(exc), False
-            return
+            return None
         async with self:
             self._show(found)
             self.busy, self.saved = False, True
+        return refocus(WIDGET_OFF if assistant_id else FIRST_CHOICE)
 
     @rx.event
     @authorized
-    async def disconnect(self) -> None:
+    async def disconnect(self) -> Any:
+        """Then the focus goes to the form that connects again (the button that was pressed is gone)."""
         ctx = await current_context(self)
         self.error, self.saved = "", False
         try:
@@ -123,3 +152,5 @@ class VoiceState(rx.State):
                 self._show(await connection.disconnect(session, ctx.actor))
         except ServiceError as exc:
             self.error = error_key(exc)
+            return None
+        return refocus(PRIVATE_INPUT, leaving=CONNECTION_CARD)  # the closing dialog gives the focus back to its button

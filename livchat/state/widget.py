@@ -140,8 +140,8 @@ class WidgetState(rx.State):
         self._locale_given = bool(locale)
         self.lang = normalize_language(locale) if locale else self.lang
         try:
-            async with db.session() as session:
-                settings = await customization.public_settings(session, organization_id)
+            async with db.session() as session:  # the default greeting in the page's language, when it says one
+                settings = await customization.public_settings(session, organization_id, self.lang if locale else None)
         except NotFound:
             self.phase = "missing"
             return None
@@ -170,7 +170,10 @@ class WidgetState(rx.State):
         self._facts = {k: facts.get(k) for k in sessions.CLIENT_METADATA if facts.get(k)}
         self.embedded = facts.get("embedded") is True
         if not self._locale_given and facts.get("languages"):
-            self.lang = sessions.visitor_language(str(facts.get("languages")), self.lang)
+            language = sessions.visitor_language(str(facts.get("languages")), self.lang)
+            if language != self.lang:
+                self.lang = language
+                await self._greet_in_language()
         token = facts.get("token")
         if isinstance(token, str) and token and token != self._token:
             self._token, self._linked = token, False
@@ -180,6 +183,14 @@ class WidgetState(rx.State):
         if await self._visitor() is not None:
             self.phase = "chat"
             await self._reload()
+
+    async def _greet_in_language(self) -> None:
+        """The default greeting again, in the visitor's language (an organization's own stays as written)."""
+        try:
+            async with db.session() as session:
+                self.greeting = (await customization.public_settings(session, self.organization_id, self.lang)).greeting
+        except NotFound:
+            pass  # the organization is gone: the next load says so
 
     async def _visitor(self) -> Visitor | None:
         """The visitor this tab acts as, or None (the contact form shows again) when the token is

@@ -42,6 +42,9 @@ async def test_admins_change_the_widget_and_visitors_see_it(database: str, api: 
         await customization.update_settings(session, org.owner, WidgetSettingsUpdate(greet_message=""))
     default = (await api.get("/api/widget/settings", params={"organizationId": org.id})).json()
     assert default["greeting"] == "Olá! Como podemos ajudar você hoje?"  # the default, in the widget's language
+    async with db.session() as session:  # the /widget page knows the visitor's: the default follows it
+        english = await customization.public_settings(session, org.id, "en")
+    assert (english.greeting, english.locale) == ("Hi! How can we help you today?", "pt-BR")
 
 
 @pytest.mark.parametrize(("changes", "code"), [

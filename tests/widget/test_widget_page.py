@@ -72,6 +72,39 @@ async def test_contact_form_validates_in_the_visitors_language_then_starts_a_ses
     assert tab.chat_error == "Escreva uma mensagem."
 
 
+async def test_the_default_greeting_speaks_the_visitors_language(database: str) -> None:
+    """The widget's default language is English, the visitor's page (?locale=, as the loader sends
+    its lang) or browser Portuguese: the default greeting is in Portuguese, like the rest of the
+    widget. A greeting the organization wrote is shown as written."""
+    org = await make_org()
+    async with db.session() as session:
+        await customization.update_settings(session, org.owner, WidgetSettingsUpdate(locale="en"))
+    english, portuguese = "Hi! How can we help you today?", "Olá! Como podemos ajudar você hoje?"
+
+    for locale in ("pt-BR", ""):  # the page's language, then the browser's (FACTS: pt-BR first)
+        tab = await _booted(org.id, locale=locale)
+        assert (tab.lang, tab.greeting) == ("pt-BR", portuguese), locale
+    tab = _tab(org.id)
+    await tab.run("load")
+    await tab.run("boot", {**FACTS, "languages": "en-GB,en", "language": "en-GB"})
+    assert (tab.lang, tab.greeting) == ("en", english)
+    tab = _tab(org.id)
+    await tab.run("load")
+    await tab.run("boot", {**FACTS, "languages": "de-DE,fr", "language": "de-DE"})  # none we speak
+    assert (tab.lang, tab.greeting) == ("en", english)  # the widget's own language
+
+    async with db.session() as session:  # a Portuguese widget, an English page
+        await customization.update_settings(session, org.owner, WidgetSettingsUpdate(locale="pt-BR"))
+    tab = await _booted(org.id, locale="en")
+    assert (tab.lang, tab.greeting) == ("en", english)
+
+    async with db.session() as session:
+        await customization.update_settings(session, org.owner, WidgetSettingsUpdate(greet_message="Oi, tudo bem?"))
+    for locale in ("en", ""):
+        tab = await _booted(org.id, locale=locale)
+        assert tab.greeting == "Oi, tudo bem?", locale  # the organization's own words, whatever the language
+
+
 async def test_a_returning_visitor_sees_the_conversation_and_a_reply(database: str) -> None:
     org = await make_org()
     ana, token = await make_visitor(org.id)

@@ -14,7 +14,8 @@ Visitor (the page keeps the `lc_ct_…` token; resolve it on each event):
   limits.read(...): call before the action; RateLimited (429) when refused
 
 Customization (admins: `manage_widget`):
-- customization.public_settings(session, organization_id) -> PublicSettings
+- customization.public_settings(session, organization_id, language=None) -> PublicSettings (the default
+  greeting in `language`, the visitor's, when given; else in the widget's default language)
 - customization.get_settings(session, actor) / update_settings(session, actor, WidgetSettingsUpdate)
 - customization.upload_logo(session, actor, data) / remove_logo / embed_snippet(organization_id, ...)
 """

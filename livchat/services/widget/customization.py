@@ -1,7 +1,8 @@
 """The widget's look and reach, per organization: greeting, up to 3 suggested questions, colours,
 logo, position, default language and the sites allowed to embed it.
 
-- `public_settings(organization_id)`: what any embedding page may know (GET /api/widget/settings).
+- `public_settings(organization_id, language)`: what any embedding page may know (GET
+  /api/widget/settings); the default greeting in the visitor's language when given.
 - `get_settings(actor)` / `update_settings(actor, changes)` / `upload_logo` / `remove_logo`: the
   customization page (changes need `manage_widget`: admins and owners).
 - `open_logo(organization_id)`: the uploaded logo, served publicly (the widget shows it). PNG,
@@ -158,11 +159,11 @@ def _logo_url(row: WidgetSettings | None) -> str | None:
     return app_settings().public_url.rstrip("/") + row.logo_url
 
 
-def _public(organization: Organization, row: WidgetSettings | None) -> dict[str, Any]:
+def _public(organization: Organization, row: WidgetSettings | None, language: str | None = None) -> dict[str, Any]:
     locale = row.locale if row else "en"
     return {
         "organization_name": organization.name,
-        "greeting": (row.greet_message if row else "") or translate(DEFAULT_GREETING, locale),
+        "greeting": (row.greet_message if row else "") or translate(DEFAULT_GREETING, language or locale),
         "suggestions": list(row.suggestions) if row else [],
         "primary_color": row.primary_color if row else WidgetSettings.model_fields["primary_color"].default,
         "accent_color": row.accent_color if row else WidgetSettings.model_fields["accent_color"].default,
@@ -172,10 +173,12 @@ def _public(organization: Organization, row: WidgetSettings | None) -> dict[str,
     }
 
 
-async def public_settings(session: AsyncSession, organization_id: Any) -> PublicSettings:
-    """NotFound for an unknown or malformed organization id."""
+async def public_settings(session: AsyncSession, organization_id: Any, language: str | None = None) -> PublicSettings:
+    """NotFound for an unknown or malformed organization id. `language`: the visitor's (en | pt-BR),
+    when known: the default greeting is written in it rather than in the widget's default language
+    (a greeting the organization wrote is shown as written)."""
     organization, row = await organization_widget(session, organization_id)
-    return PublicSettings(**_public(organization, row))
+    return PublicSettings(**_public(organization, row, language))
 
 
 def _admin(organization: Organization, row: WidgetSettings | None) -> WidgetSettingsOut:
