@@ -42,7 +42,7 @@ def refocus(selector: str, leaving: str = "") -> Any:
   (function f(n) {{
     const e = document.querySelector({json.dumps(selector)}), a = document.activeElement;
     const dropped = !a || a === document.body, waiting = a === had || (leaving && a && a.closest(leaving));
-    if (turn !== window.__voiceRefocus || (!dropped && !waiting)) return;
+    if (turn !== window.__voiceRefocus || (e && a === e) || (!dropped && !waiting)) return;  // done, or moved on
     if (dropped && e && !e.disabled) e.focus();
     else if (n > 0) setTimeout(() => f(n - 1), {REFOCUS_EVERY_MS});
   }})({REFOCUS_TRIES});
