@@ -87,9 +87,10 @@ async def test_rows_counts_ids_and_errors_read_back_as_before(engine: AsyncEngin
 
 @pytest.fixture
 async def no_busy_wait(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """WAL, as the app runs it, with SQLite's own busy handler off (timeout 0): a writer that meets
-    another's lock fails at once unless the driver made it wait its turn."""
-    engine = create_async_engine(async_url(f"sqlite:///{tmp_path / 'gate.db'}"), connect_args={"timeout": 0})
+    """WAL, as the app runs it, with SQLite's own busy handler cut to 0.2 s: a writer that meets
+    another's lock (held, below, for 20 ms a turn) fails unless the driver made it wait its turn. Not
+    0: opening a WAL database can meet a brief lock on its index, which the handler rides out."""
+    engine = create_async_engine(async_url(f"sqlite:///{tmp_path / 'gate.db'}"), connect_args={"timeout": 0.2})
     async with engine.begin() as conn:
         await conn.execute(text("PRAGMA journal_mode=WAL"))
         await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
@@ -106,7 +107,7 @@ async def test_concurrent_writers_take_turns_instead_of_meeting_the_lock(no_busy
     async def writer(n: int) -> None:
         async with no_busy_wait.connect() as conn:
             await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": f"a{n}"})
-            await asyncio.sleep(0)  # the transaction stays open while the other writers run
+            await asyncio.sleep(0.02)  # work while the transaction is open: 20 of them outlast the busy timeout
             await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": f"b{n}"})
             await conn.commit()
 

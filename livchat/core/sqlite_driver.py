@@ -47,7 +47,8 @@ class WriteGate:
 
     async def enter(self, connection: aiosqlite.Connection) -> None:
         try:
-            await asyncio.wait_for(self._lock.acquire(), BUSY_TIMEOUT_SECONDS)
+            async with asyncio.timeout(BUSY_TIMEOUT_SECONDS):
+                await self._lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
         self.owner = connection
@@ -58,15 +59,16 @@ class WriteGate:
             self._lock.release()
 
 
-_gates: dict[tuple[str, int], WriteGate] = {}
+# Per event loop (an asyncio lock belongs to one), held weakly: a closed loop takes its gates with it.
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriteGate]] = weakref.WeakKeyDictionary()
 _gate_of: weakref.WeakKeyDictionary[aiosqlite.Connection, WriteGate] = weakref.WeakKeyDictionary()
 
 
 def _gate_for(database: str) -> WriteGate:
-    key = (database, id(asyncio.get_running_loop()))
-    gate = _gates.get(key)
+    gates = _gates.setdefault(asyncio.get_running_loop(), {})
+    gate = gates.get(database)
     if gate is None:
-        gate = _gates[key] = WriteGate()
+        gate = gates[database] = WriteGate()
     return gate
 
 
