@@ -70,6 +70,16 @@ def make_instance(organization_id: str | None, *, name: str = "Shop", wuzapi_tok
                     hmac_key_encrypted=encrypt(hmac_key or new_token()), status=status, **fields)
 
 
+def sent_message(instance: Instance, whatsapp_message_id: str, *, text: str = "hi",
+                 status: str = MessageStatus.SENT, **fields: Any) -> Message:
+    """An outbound text row as a send to 5511912345678 leaves it, WhatsApp's id on it. Add it to a
+    session yourself."""
+    return Message(id=new_id("msg"), organization_id=instance.organization_id, instance_id=instance.id,
+                   direction=MessageDirection.OUTBOUND, chat_jid="5511912345678@s.whatsapp.net",
+                   phone="5511912345678", type="text", text=text, whatsapp_message_id=whatsapp_message_id,
+                   status=status, **fields)
+
+
 def actor_of(organization_id: str, role: str = Role.ADMIN, user_id: str | None = None) -> Actor:
     """Who acts in a service call of a test: a member of `role` of the organization (the person
     `user_id` when the call needs one: leaving, handing over ownership, inviting)."""

@@ -19,18 +19,16 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    Playwright,
     expect,
     sync_playwright,
 )
-from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.browser_support import LinkedAccount, livchat_cli
+from tests.browser.chromium import CHROMIUM, Chromiums, close_context
 from tests.fakes.vapi_server import FakeVapi, _fake_vapi_session  # noqa: F401  (fixture)
 from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -132,77 +130,33 @@ def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
 
 
 # Every Playwright call is bounded: actions and navigations by the contexts' defaults, `expect`
-# by its own, and closing the browser by BROWSER_CLOSE_S (past it, the Chromium processes this
-# session started are killed). A stuck call fails its test; it never stalls the run.
+# by its own, and closing a context or a browser by chromium.CLOSE_S. A stuck call fails its
+# test; it never stalls the run.
 ACTION_TIMEOUT_MS = 20_000
 EXPECT_TIMEOUT_MS = 10_000
-BROWSER_CLOSE_S = 30
 expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Playwright]:
+def chromiums() -> Iterator[Chromiums]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     with sync_playwright() as playwright:
-        yield playwright
+        chromiums = Chromiums(playwright, {"default": CHROMIUM_ARGS, "shipping": SHIPPING_CHROMIUM_ARGS})
+        yield chromiums
+        chromiums.close()
 
 
-@pytest.fixture(scope="session")
-def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+@pytest.fixture
+def browser(chromiums: Chromiums) -> Browser:
     """Playwright's default Chromium: storage in a cross-site iframe throws (partitioning off)."""
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                                timeout=60_000)
-    yield browser
-    _close_within(browser, BROWSER_CLOSE_S)
+    return chromiums.get("default")
 
 
-@pytest.fixture(scope="session")
-def shipping_browser(playwright_driver: Playwright) -> Iterator[Browser]:
+@pytest.fixture
+def shipping_browser(chromiums: Chromiums) -> Browser:
     """Chromium as visitors run it, for anything inside another site's page (the widget)."""
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=SHIPPING_CHROMIUM_ARGS,
-                                                headless=True, timeout=60_000)
-    yield browser
-    _close_within(browser, BROWSER_CLOSE_S)
-
-
-def _close_within(browser: Browser, seconds: int) -> None:
-    """browser.close(), or — when it has not returned after `seconds` — kill the Chromium
-    processes under this test process (ours only), which ends the call."""
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"browser.close() took over {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        browser.close()
-    except TimeoutError:
-        for pid in _descendants(os.getpid()):
-            try:
-                if "chrom" in Path(f"/proc/{pid}/comm").read_text().lower():
-                    os.kill(pid, signal.SIGKILL)
-            except (OSError, ProcessLookupError):
-                pass  # ended meanwhile
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _descendants(pid: int) -> list[int]:
-    """Processes started (directly or not) by `pid`, from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+    return chromiums.get("shipping")
 
 
 @pytest.fixture
@@ -220,10 +174,7 @@ def open_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
 
     yield open_
     for context in opened:
-        try:
-            context.close()
-        except PlaywrightError:
-            pass  # the browser is gone already: nothing left to close
+        close_context(context)
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Route as InterceptedRequest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from livchat.sandbox.testing import serve_in_thread
+from tests.browser.chromium import close_context
 from tests.polling import eventually_sync
 
 pytestmark = pytest.mark.browser
@@ -85,7 +87,7 @@ def shipping_page(shipping_browser: Browser) -> Iterator[tuple[Page, list[str], 
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: csp.append(message.text) if "Content Security Policy" in message.text else None)
     yield page, errors, csp
-    context.close()
+    close_context(context)
 
 
 def _contrast(foreground: str, background: str) -> float:
@@ -120,6 +122,10 @@ def test_the_launcher_on_a_strict_csp_page_of_another_site(live_app: str, host_s
     page.keyboard.press("Tab")
     expect(launcher).to_be_focused()
     assert launcher.evaluate("(b) => getComputedStyle(b).outlineStyle") != "none"
+    # The widget's page is held back (answered only after the click below), so the widget cannot
+    # say it is ready first: a fast machine made that race fail 1 run in many.
+    held: list[InterceptedRequest] = []
+    page.route(re.compile(r"/widget\?"), lambda route: route.continue_() if held else held.append(route))
     page.keyboard.press("Enter")
     widget = page.locator("iframe[title=Chat]")
     expect(widget).to_have_count(1)
@@ -133,6 +139,10 @@ def test_the_launcher_on_a_strict_csp_page_of_another_site(live_app: str, host_s
     assert box and frame_box and frame_box["x"] <= box["x"] and frame_box["y"] <= box["y"] <= frame_box["y"] + frame_box["height"]
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page.locator("#clicks")).to_have_text("1")
+    # Each page.evaluate is a round trip, in which Playwright hands over the held request.
+    eventually_sync(lambda: page.evaluate("0") == 0 and held, what="the widget's page requested")
+    held[0].continue_()
+    expect(widget).to_have_css("visibility", "visible")  # ready now: it shows, and takes the clicks
 
     assert page.evaluate("__violations") == []
     assert csp == [] and errors == []

@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
 from livchat.sandbox.testing import serve_in_thread
+from tests.browser.chromium import close_context
 
 pytestmark = pytest.mark.browser
 
@@ -191,7 +192,7 @@ def test_token_handover_both_ways_unread_close_and_origin_checks(shipping_browse
     assert _host_storage(page) == "tok-created-in-widget"
     expect(page.get_by_role("button", name="Close chat")).to_be_visible()
     assert errors == []
-    page.context.close()
+    close_context(page.context)
 
 
 def test_without_the_loader_the_widget_uses_its_own_storage_and_ignores_other_frames(
@@ -210,7 +211,7 @@ def test_without_the_loader_the_widget_uses_its_own_storage_and_ignores_other_fr
     assert settled["heardBefore"].count("livchat:token") >= 2  # the offers came while it waited
     assert widget.evaluate("LivChatWidget.embedded") is False
     assert errors == []
-    page.context.close()
+    close_context(page.context)
 
 
 def test_a_widget_without_storage_makes_the_launcher_open_a_new_tab(browser: Browser,
@@ -236,4 +237,4 @@ def test_a_widget_without_storage_makes_the_launcher_open_a_new_tab(browser: Bro
         page.get_by_role("button", name="Open chat").click()
     assert again.value.url == popup.url
     assert errors == []
-    page.context.close()
+    close_context(page.context)

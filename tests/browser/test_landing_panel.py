@@ -27,6 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from livchat.core.crypto import hash_token
 from livchat.core.ids import new_id
 from livchat.state.sandbox_phone import ANONYMOUS_TOKEN_STORAGE
+from tests.browser.chromium import close_context
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -48,7 +49,7 @@ def visitors(browser: Browser) -> Iterator[callable]:  # type: ignore[valid-type
 
     yield open_visitor
     for context in opened:
-        context.close()
+        close_context(context)
 
 
 def _token(page: Page) -> str:

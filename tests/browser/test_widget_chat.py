@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from livchat.sandbox.testing import serve_in_thread
 from tests.browser.browser_support import livchat_cli
+from tests.browser.chromium import close_context
 from tests.browser.conftest import ACTION_TIMEOUT_MS
 from tests.polling import eventually_sync
 
@@ -136,7 +137,7 @@ def test_visitor_chats_operator_replies_live_reload_keeps_it_resolve_shows(
     shop.api.post(f"/api/v1/conversations/{conversation['id']}/resolve").raise_for_status()
     expect(widget.locator("#widget-resolved")).to_have_text("This conversation was resolved. Write to reopen it.")
     assert errors == []
-    page.context.close()
+    close_context(page.context)
 
 
 def test_attachments_refused_with_clear_errors_and_nothing_stored(
@@ -170,7 +171,7 @@ def test_attachments_refused_with_clear_errors_and_nothing_stored(
     expect(error).to_have_count(0)
     assert [f["filename"] for f in files()] == ["receipt.pdf"]
     assert errors == []
-    page.context.close()
+    close_context(page.context)
 
 
 def test_unknown_or_malformed_organization_gets_a_friendly_page(live_app: str, page: Page) -> None:
@@ -211,7 +212,7 @@ def test_the_ai_agent_answers_from_the_knowledge_base_with_its_sources(
     expect(answer).to_contain_text("7 business days", timeout=60_000)
     expect(answer.locator(".lc-widget-sources")).to_contain_text("returns-policy.md")
     assert errors == []
-    page.context.close()
+    close_context(page.context)
 
 
 def test_where_the_frame_has_no_storage_the_chat_opens_in_a_tab_and_survives_a_reload(
@@ -237,4 +238,4 @@ def test_where_the_frame_has_no_storage_the_chat_opens_in_a_tab_and_survives_a_r
     assert _conversation_of(shop, name)["status"] in ("unresolved", "escalated")
     # The only errors: the framed app's own, reading storage the frame may not touch (the frame is gone).
     assert all("Access is denied for this document" in error for error in errors)
-    page.context.close()
+    close_context(page.context)

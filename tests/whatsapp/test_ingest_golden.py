@@ -18,10 +18,9 @@ import pytest
 from sqlmodel import select
 
 from livchat.core.db import db
-from livchat.core.ids import new_id
 from livchat.models.whatsapp import Message
 from livchat.services.whatsapp import media
-from tests.factories import make_org
+from tests.factories import make_org, sent_message
 from tests.whatsapp.test_ingest_hooks import KEY, add_instance
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00golden"
@@ -132,9 +131,7 @@ async def test_golden_messages_in_both_formats_store_what_whatsapp_sent(api, ses
 async def test_golden_receipts_move_our_message_to_delivered_then_read(api, session, content_type: str) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
-    ours = Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="outbound",
-                   chat_jid="5511912345678@s.whatsapp.net", phone="5511912345678", type="text", text="boleto",
-                   whatsapp_message_id="3EB0OURMESSAGE00000001", status="sent")
+    ours = sent_message(instance, "3EB0OURMESSAGE00000001", text="boleto")
     session.add(ours)
     await session.commit()
     for state, kind, expected in [("Delivered", "", "delivered"), ("Read", "read", "read"),

@@ -34,7 +34,7 @@ from livchat.services.whatsapp.events import (
     MessageRead,
     MessageReceived,
 )
-from tests.factories import actor_of, make_instance, make_org
+from tests.factories import actor_of, make_instance, make_org, sent_message
 
 KEY = "k" * 20 + "0123456789abcdefghijkl"
 CONTACT = "5511912345678@s.whatsapp.net"
@@ -212,9 +212,7 @@ async def test_odd_fields_in_a_signed_event_never_lose_it(api, session, change, 
 async def test_receipts_move_our_messages_forward_only(api, session, published) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
-    ours = Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="outbound",
-                   chat_jid=CONTACT, phone="5511912345678", type="text", text="hi",
-                   whatsapp_message_id="3EB0OURS1", status="sent")
+    ours = sent_message(instance, "3EB0OURS1")
     theirs = Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="inbound",
                      chat_jid=CONTACT, type="text", text="yo", whatsapp_message_id="3EB0THEIRS", status="received")
     session.add_all([ours, theirs])
@@ -238,8 +236,7 @@ async def test_receipts_move_our_messages_forward_only(api, session, published) 
 async def test_our_own_send_echoed_back_is_not_stored_twice(api, session) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
-    ours = Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="outbound",
-                   chat_jid=CONTACT, type="text", text="hi", whatsapp_message_id="3EB0ECHO", status="sent")
+    ours = sent_message(instance, "3EB0ECHO")
     session.add(ours)
     await session.commit()
     body, headers = signed(instance, text_event("3EB0ECHO", "hi", from_me=True))

@@ -22,7 +22,7 @@ from livchat.models.whatsapp import Instance, Message, UsageDaily
 from livchat.sandbox import protocol
 from livchat.services.whatsapp import ingest
 from livchat.services.whatsapp.events import MessageDelivered, MessageRead, MessageReceived
-from tests.factories import make_org
+from tests.factories import make_org, sent_message
 from tests.whatsapp.test_ingest_hooks import CONTACT, KEY, add_instance, messages_of, post, signed, text_event
 
 
@@ -86,9 +86,8 @@ async def test_a_whatsapp_id_is_one_row_one_event_one_delivery_however_it_repeat
 
 
 async def test_a_message_kind_not_stored_that_echoes_our_send_is_still_a_duplicate(api, session) -> None:
-    org, instance = await subscribed_instance(session)
-    ours = Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="outbound",
-                   chat_jid=CONTACT, type="text", text="👍", whatsapp_message_id="3EB0REACTED", status="sent")
+    _, instance = await subscribed_instance(session)
+    ours = sent_message(instance, "3EB0REACTED", text="👍")
     session.add(ours)
     await session.commit()
     body, headers = signed(instance, {"type": "Message", "event": {
@@ -103,10 +102,7 @@ async def test_a_message_kind_not_stored_that_echoes_our_send_is_still_a_duplica
 async def test_racing_receipts_only_move_a_status_forward(api, session, published) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
-    ours = [Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="outbound",
-                    chat_jid=CONTACT, type="text", text=f"hi {n}", whatsapp_message_id=f"3EB0RCPT{n}", status="sent",
-                    error="an old failure")
-            for n in range(3)]
+    ours = [sent_message(instance, f"3EB0RCPT{n}", text=f"hi {n}", error="an old failure") for n in range(3)]
     session.add_all(ours)
     await session.commit()
     ids = [m.whatsapp_message_id or "" for m in ours]
@@ -138,8 +134,7 @@ async def test_racing_receipts_only_move_a_status_forward(api, session, publishe
 async def test_read_without_delivered_first_sets_both_times(api, session, published) -> None:
     org = await make_org(session)
     instance = await add_instance(session, org)
-    ours = Message(id=new_id("msg"), organization_id=org, instance_id=instance.id, direction="outbound",
-                   chat_jid=CONTACT, type="text", text="hi", whatsapp_message_id="3EB0SKIP", status="pending")
+    ours = sent_message(instance, "3EB0SKIP", status="pending")
     session.add(ours)
     await session.commit()
     body, headers = signed(instance, protocol.read_receipt_event(chat=CONTACT, message_ids=["3EB0SKIP"],
