@@ -1,7 +1,8 @@
 """Inbound events/s: WuzAPI `Message` webhooks, signed as WuzAPI signs them, posted to
 `POST /api/hooks/wuzapi/{instance_id}` → stored message rows, usage counted, a webhook delivery
-queued for each (one endpoint subscribed to `message.received` per instance, pointed at a receiver
-in this process, so the API's dispatcher posts them too — the whole inbound path).
+queued for each (one endpoint subscribed to `message.received` per instance): the inbound path up
+to its commit. The API served here (`create_api`) runs no dispatcher, so the deliveries stay
+queued; posting them is bench/webhooks.py's measure.
 
 Run with 1 and 50 concurrent posters against one API worker (Granian, as Reflex serves it) on
 SQLite and on PostgreSQL; each row is bounded (≤ MAX_EVENTS events or MAX_SECONDS). The reference

@@ -277,6 +277,8 @@ async def test_instance_events_are_confirmed_with_the_gateway_so_replays_change_
     assert await row() == ("disconnected", False, None) and mine(InstanceQrUpdated) == []
 
     await instances.qr_code(session, actor_of(org), instance.id)
+    # Its QR webhook taken in first: ingested after the link below, it would be a stale code (dropped).
+    await live.wait_event(InstanceQrUpdated, lambda e: e.instance_id == instance.id)
     waiting = await live.session_of(instance.wuzapi_user_id or "")
     await live.link(qr=waiting["qr"], phone="5511988887777")
     await live.wait_event(InstanceConnected, lambda e: e.instance_id == instance.id)
