@@ -180,7 +180,7 @@ async def _bench_database(label: str, url: str, receiver: str) -> list[dict[str,
     return rows
 
 
-DISPATCHER = "import asyncio\nfrom livchat.services.webhooks.dispatcher import run_dispatcher\nasyncio.run(run_dispatcher())\n"
+DISPATCHER = ["-m", "livchat.services.webhooks.dispatcher"]  # the dedicated dispatcher process, as shipped
 
 
 async def _two_processes(url: str, receiver: str, org_id: str, instance_id: str) -> dict[str, object]:
@@ -195,7 +195,7 @@ async def _two_processes(url: str, receiver: str, org_id: str, instance_id: str)
         await session.commit()
         bus.discard_pending(session)
     env = {**os.environ, "DATABASE_URL": url}
-    procs = [subprocess.Popen([sys.executable, "-c", DISPATCHER], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    procs = [subprocess.Popen([sys.executable, *DISPATCHER], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True) for _ in range(2)]
     try:
         deadline = time.perf_counter() + 2 * MAX_SECONDS

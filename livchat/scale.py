@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import uvloop
 
 from livchat.core.settings import Settings
 
@@ -142,7 +143,7 @@ def run(settings: Settings, count: int, first_backend_port: int, build: bool = T
             processes[port] = subprocess.Popen([sys.executable, "-m", "livchat.scale", "serve", str(port)],
                                                cwd=ROOT, start_new_session=True)
         _wait_healthy(processes)
-        asyncio.run(_balance(listen_port, ports))
+        uvloop.run(_balance(listen_port, ports))  # every byte to every process passes here
     finally:
         for process in processes.values():
             with contextlib.suppress(ProcessLookupError):

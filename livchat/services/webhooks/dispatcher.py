@@ -544,4 +544,6 @@ async def dispatcher_lifespan(config: DispatcherConfig | None = None) -> AsyncIt
 
 
 if __name__ == "__main__":  # a dedicated dispatcher process: python -m livchat.services.webhooks.dispatcher
-    asyncio.run(run_dispatcher())
+    import uvloop
+
+    uvloop.run(run_dispatcher())  # the loop the app's own workers run on (Granian picks uvloop)
