@@ -129,9 +129,9 @@ def live_app(live_env: dict[str, str], embed_build: Path) -> Iterator[str]:
         lock.close()
 
 
-# Every Playwright call is bounded: actions and navigations by the contexts' defaults, `expect`
-# by its own, and closing a context or a browser by chromium.CLOSE_S. A stuck call fails its
-# test; it never stalls the run.
+# Every Playwright call is bounded: actions and navigations by the contexts' defaults (a stuck
+# one fails its test), `expect` by its own, and closing a context or a browser by chromium.CLOSE_S
+# (a stuck close kills that Chromium, warns, and the next test gets a new one). Nothing stalls the run.
 ACTION_TIMEOUT_MS = 20_000
 EXPECT_TIMEOUT_MS = 10_000
 expect.set_options(timeout=EXPECT_TIMEOUT_MS)
