@@ -56,11 +56,22 @@ def build_frontend(public_url: str) -> None:
 
 def serve(port: int, host: str = "0.0.0.0") -> None:
     """One process: the backend (Granian) with the built frontend mounted, on `port`."""
-    os.environ.update(REFLEX_ENV_MODE="prod", REFLEX_SKIP_COMPILE="true", REFLEX_MOUNT_FRONTEND_COMPILED_APP="true")
+    prepare_serving()
     os.chdir(ROOT)
     from reflex.utils import exec as reflex_exec  # only here: the rest of livchat never imports Reflex's runner
 
     reflex_exec.run_backend_prod(host, port, mount_frontend_compiled_app=True)
+
+
+def prepare_serving() -> None:
+    """Production mode, and no compile: the processes serve the one build as it is. Compiling at
+    start, each purged and rewrote the shared `.web` while the other read it (a process died on a
+    file the other had just removed). Set through Reflex's own variables: it reads its internal
+    ones under other names (`__REFLEX_SKIP_COMPILE`), so a plain REFLEX_SKIP_COMPILE did nothing."""
+    from reflex_base.environment import environment
+
+    os.environ["REFLEX_ENV_MODE"] = "prod"
+    environment.REFLEX_SKIP_COMPILE.set(True)
 
 
 class Balancer:

@@ -137,6 +137,9 @@ def test_both_processes_serve_the_app_built_once_behind_the_balancer(scaled: Sca
     # The build's socket address is PUBLIC_URL, the balancer's: a page from either process comes back to it.
     env_json = json.loads((Path(scaled.env["REFLEX_WEB_WORKDIR"]) / "env.json").read_text())
     assert env_json["EVENT"] == scaled.url.replace("http://", "ws://") + "/_event"
+    # Compiled once, by the build (Reflex's progress line): the processes serve it as it is. Each
+    # compiling again at start purged the shared web directory under the other (3 here, then).
+    assert scaled.log.read_text().count("Compiling:") == 1
 
 
 async def test_a_visitor_behind_the_balancer_gets_replies_posted_through_either_process(scaled: Scaled) -> None:
