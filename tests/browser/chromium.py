@@ -73,7 +73,7 @@ def _bounded(close: Callable[[], None], browser: Browser, what: str) -> None:
     try:
         close()
     except PlaywrightError:
-        if not (killed.is_set() or not browser.is_connected()):
+        if browser.is_connected() and not killed.is_set():
             raise
         # The browser is gone (killed just now, or earlier): nothing left to close.
     finally:
