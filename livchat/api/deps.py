@@ -55,7 +55,7 @@ async def api_key_principal(request: Request) -> ApiKeyPrincipal:
     if secret is None:
         raise ApiError(401, "unauthorized", "Send your API key as `Authorization: Bearer lc_live_...`.",
                        headers=_UNAUTHORIZED_HEADERS)
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         # One query: the key, its organization, and the instance a route like /instances/{instance_id}/… names.
         found = await api_keys.authenticate_for(session, secret, request.path_params.get("instance_id"))
         if found is None:

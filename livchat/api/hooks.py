@@ -40,7 +40,7 @@ async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 async def wuzapi_hook(instance_id: str, request: Request) -> JSONResponse:
     body = await read_capped(request)
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         instance = await ingest.find_instance_ref(session, instance_id)
         if not ingest.instance_signature_valid(instance, body, request.headers.get(SIGNATURE_HEADER)):
             raise ApiError(401, "invalid_signature", "Missing or invalid x-hmac-signature.")

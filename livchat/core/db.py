@@ -21,6 +21,7 @@ from sqlmodel import SQLModel, create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from livchat.core.settings import get_settings
+from livchat.core.sqlite_driver import ON_LOOP
 
 
 def sync_url(url: str) -> str:
@@ -94,6 +95,7 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         self._sync_engine: Engine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._short_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def url(self) -> str:
@@ -108,6 +110,7 @@ class Database:
         self._async_engine = None
         self._sync_engine = None
         self._sessionmaker = None
+        self._short_sessionmaker = None
 
     async def dispose(self) -> None:
         if self._async_engine is not None:
@@ -154,9 +157,19 @@ class Database:
             )
         return self._sessionmaker
 
+    def _short_sessions(self) -> async_sessionmaker[AsyncSession]:
+        if self._short_sessionmaker is None:
+            engine = self.async_engine.execution_options(**{ON_LOOP: True}) if self.is_sqlite else self.async_engine
+            self._short_sessionmaker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        return self._short_sessionmaker
+
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker()() as session:
+    async def session(self, *, short: bool = False) -> AsyncIterator[AsyncSession]:
+        """`short`: the session's statements each touch a few rows found by index (a key lookup, a
+        send, an inbound event): on SQLite they run on the event loop's thread, with no trip to the
+        connection's (core/sqlite_driver.py, ON_LOOP). Never for scans, reports or bulk work."""
+        maker = self._short_sessions() if short else self.sessionmaker()
+        async with maker() as session:
             yield session
 
 

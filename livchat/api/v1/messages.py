@@ -70,7 +70,7 @@ async def send(caller: Caller, instance_id: str, body: SendMessage, request: Req
     org = caller.organization
 
     async def produce(attempt: Attempt) -> JSONResponse:
-        async with db.session() as session:
+        async with db.session(short=True) as session:
             # Checks first (404, 422): a bad send costs no limit. Then the limits, then one send.
             prepared = await messaging.prepare_send(session, caller.actor, instance_id, messaging.OutgoingMessage(
                 **body.model_dump(exclude_none=True)), loaded=caller.instance)
