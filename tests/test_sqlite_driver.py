@@ -34,6 +34,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     assert url.startswith("sqlite+livchat_aiosqlite://")
     engine = create_async_engine(url)
     async with engine.begin() as conn:
+        await conn.execute(text("PRAGMA journal_mode=WAL"))  # as the app opens every database (core/db.py)
         await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
     yield engine
     await engine.dispose()
@@ -95,14 +96,15 @@ async def test_rows_counts_ids_and_errors_read_back_as_before(engine: AsyncEngin
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
 
 
+async def thread_of_a_statement(conn: Any) -> int:
+    raw = (await conn.get_raw_connection()).driver_connection._conn  # the sqlite3 connection
+    raw.create_function("thread_id", 0, threading.get_ident)
+    return int((await conn.execute(text("SELECT thread_id()"))).scalar_one())
+
+
 async def test_short_statements_and_their_commit_run_on_the_loops_thread(engine: AsyncEngine,
                                                                           trips: list[str]) -> None:
     threads: list[int] = []
-
-    async def thread_of_a_statement(conn: Any) -> int:
-        raw = (await conn.get_raw_connection()).driver_connection._conn  # the sqlite3 connection
-        raw.create_function("thread_id", 0, threading.get_ident)
-        return int((await conn.execute(text("SELECT thread_id()"))).scalar_one())
 
     async with short(engine).connect() as conn:
         threads.append(await thread_of_a_statement(conn))
@@ -161,6 +163,17 @@ async def test_a_short_write_that_meets_another_process_lock_waits_off_the_loop(
         assert sorted(v for (v,) in other_process.execute("SELECT v FROM t")) == ["ours", "ours too", "theirs"]
     finally:
         other_process.close()
+        await engine.dispose()
+
+
+async def test_without_wal_short_statements_still_run_on_the_connections_thread(tmp_path: Path) -> None:
+    """A rollback journal (a file system without WAL): readers and commits may wait there too."""
+    engine = create_async_engine(async_url(f"sqlite:///{tmp_path / 'journal.db'}"))
+    try:
+        async with short(engine).connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "delete"
+            assert await thread_of_a_statement(conn) != threading.get_ident()
+    finally:
         await engine.dispose()
 
 

@@ -20,11 +20,12 @@ And a mode for short work (`ON_LOOP`, an execution option: `db.session(short=Tru
 statements of the busiest paths (an API key's lookup, a send, an inbound event) are single rows
 found by index, which SQLite runs in microseconds, less than a trip to the thread costs (and under
 load, when the thread's wake-up lands on the other core, much less). In that mode a statement
-runs on the event loop's own thread, and so do its transaction's commit or rollback. Nothing there
-may wait: the write turn is awaited (an asyncio lock), and SQLite's busy handler is off for the
-statement; a write that meets another process's lock goes to the connection's thread, which waits
-as before. A commit may run SQLite's automatic checkpoint (every ~4 MB of WAL; 3-5 ms measured
-here) on the loop. Sessions that did not ask for the mode run everything on the thread.
+runs on the event loop's own thread, and so does its transaction's commit or rollback. Nothing
+there may wait: the write turn is awaited (an asyncio lock); SQLite's busy handler is off for the
+statement, and a write that meets another process's lock goes to the connection's thread, which
+waits as before; and the mode applies in WAL mode only, where readers and a commit never wait.
+A commit may run SQLite's automatic checkpoint on the loop (every ~4 MB of WAL; 3-5 ms measured
+here). Sessions that did not ask for the mode run everything on the thread.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import collections
 import sqlite3
 import weakref
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -85,15 +86,22 @@ def _gate_for(database: str) -> WriteGate:
     return gate
 
 
-_busy_ms_of: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
+class _Facts(NamedTuple):
+    busy_timeout_ms: int  # PRAGMA busy_timeout, as set when the connection was opened
+    wal: bool  # WAL journal (as core/db.py opens every database): readers and writers never wait on each other
 
 
-def _busy_timeout_ms(connection: aiosqlite.Connection, raw: sqlite3.Connection) -> int:
-    """The connection's own busy timeout (PRAGMA busy_timeout, set when it was opened), read once."""
-    busy_ms = _busy_ms_of.get(connection)
-    if busy_ms is None:
-        busy_ms = _busy_ms_of[connection] = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
-    return busy_ms
+_facts_of: weakref.WeakKeyDictionary[aiosqlite.Connection, _Facts] = weakref.WeakKeyDictionary()
+
+
+def _facts(connection: aiosqlite.Connection, raw: sqlite3.Connection) -> _Facts:
+    """What the ON_LOOP mode needs to know of a connection, read once."""
+    facts = _facts_of.get(connection)
+    if facts is None:
+        busy_ms = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+        wal = str(raw.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        facts = _facts_of[connection] = _Facts(busy_ms, wal)
+    return facts
 
 
 def _opens_write(raw: sqlite3.Connection | None, operation: str) -> bool:
@@ -153,20 +161,23 @@ class OneTripCursor:
 
     def run_here(self, operation: str, parameters: Any) -> bool:
         """Run the statement on this (the event loop's) thread, with no busy wait: True when it
-        ran. False when it would open a write transaction while another process holds SQLite's
-        lock; the caller then runs it on the connection's thread, where SQLite's busy handler
-        waits (the write turn stays taken, the transaction open, and the statement is run again
-        there: SQLite allows retrying a statement that failed with SQLITE_BUSY)."""
+        ran. False when the database is not in WAL mode, or when the statement would open a write
+        transaction while another process holds SQLite's lock; the caller then runs it on the
+        connection's thread, where SQLite's busy handler waits (the write turn stays taken, the
+        transaction open, and the statement is run again there: SQLite allows retrying a statement
+        that failed with SQLITE_BUSY)."""
         connection = self._connection
         raw = connection._connection
         if raw is None:
             return False
+        facts = _facts(connection, raw)
+        if not facts.wal:
+            return False  # with a rollback journal, reads and commits can wait too: all on the thread
         gate = _gate_of.get(connection)
         opens_write = _opens_write(raw, operation)
         if opens_write:
             if gate is not None and gate.owner is not connection:
                 await_(gate.enter(connection))  # waits for this process's writer, if any: never blocks the loop
-            busy_ms = _busy_timeout_ms(connection, raw)
             raw.execute("PRAGMA busy_timeout=0")
         try:
             self.description, self._rows, self.rowcount, self.lastrowid = _run(raw, operation, parameters, False)
@@ -176,7 +187,7 @@ class OneTripCursor:
             raise
         finally:
             if opens_write:
-                raw.execute(f"PRAGMA busy_timeout={busy_ms}")
+                raw.execute(f"PRAGMA busy_timeout={facts.busy_timeout_ms}")
             if gate is not None and not raw.in_transaction:
                 gate.leave(connection)  # no transaction left open (autocommit, or it failed before BEGIN)
         return True

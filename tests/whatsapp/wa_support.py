@@ -93,6 +93,13 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
             # The process's sandbox outlives this server: webhooks still queued for it (retries
             # sleeping 30 s, 60 s, ...) would post to a dead port and hold up the next test's drain().
             await get_sandbox().webhooks.aclose()
+            # Then let the requests in flight finish while the server still answers: an inbound
+            # event's ingest may be asking this same server's WuzAPI for the instance's status, a
+            # request that would never be accepted once shutdown began (the teardown then hung
+            # until its bound: a CI error). Bounded, and not a failure: a stream may stay open.
+            in_flight = list(server.server_state.tasks)
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=15)
             await close_gateway()
             server.should_exit = True
             await asyncio.wait_for(task, 10)
