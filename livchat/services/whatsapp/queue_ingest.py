@@ -46,7 +46,7 @@ class IngestStats:
 
 async def store_event(event: ingest.WuzapiEvent) -> ingest.IngestResult:
     """Store one parsed queued event. UnknownInstance is poison; anything else raised, retry."""
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         instance = await ingest.find_instance_ref_by_user(session, event.user_id)
         if instance is None:
             raise UnknownInstance(f"no instance for WuzAPI user {event.user_id!r}")
