@@ -129,9 +129,10 @@ def voice_page() -> rx.Component:
             rx.cond(S.saved, rx.callout(t("voice.saved"), icon="check", color_scheme="green", id="voice-saved",
                                         role="status", width="100%")),
             rx.cond(~S.can_manage, rx.callout(t("voice.read_only"), icon="info", id="voice-read-only", size="1")),
-            rx.cond(S.connected, rx.fragment(_connection(), _widget_choice())),
+            # Connected: the widget's choice reads on into the assistants it is made from; the form
+            # (then only to replace the keys) comes last. Not connected: the form is all there is.
+            rx.cond(S.connected, rx.fragment(_connection(), _widget_choice(), _lists())),
             rx.cond(S.can_manage, _connect_form()),
-            rx.cond(S.connected, _lists()),
             spacing="4", width="100%", max_width="860px",
         ),
     )

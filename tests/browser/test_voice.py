@@ -225,8 +225,8 @@ def test_the_voice_page_with_the_keyboard_only(live_app: str, live_env: dict[str
     expect(page.locator("#voice-error")).to_have_count(0)
     expect(page.locator(".voice-assistant")).to_have_count(2)
     expect(page.locator("#voice-connect")).to_be_focused()  # still where the keyboard was
-    _keyboard_walk(page, ["#voice-disconnect", "#voice-private-key", "#voice-public-key", "#voice-connect",
-                          first, second])
+    _keyboard_walk(page, ["#voice-disconnect", first, second, "#voice-private-key", "#voice-public-key",
+                          "#voice-connect"])
 
     # Choose the widget's assistant with Space; the focus goes to what now stands for it.
     _tab_to(page, second)
@@ -234,8 +234,8 @@ def test_the_voice_page_with_the_keyboard_only(live_app: str, live_env: dict[str
     expect(page.locator("#voice-widget-assistant")).to_have_text(account.assistants[1]["name"])
     expect(page.locator("#voice-saved")).to_be_visible()
     expect(page.locator("#voice-widget-off")).to_be_focused()
-    _keyboard_walk(page, ["#voice-disconnect", "#voice-widget-off", "#voice-private-key", "#voice-public-key",
-                          "#voice-connect", first])
+    _keyboard_walk(page, ["#voice-disconnect", "#voice-widget-off", first, "#voice-private-key",
+                          "#voice-public-key", "#voice-connect"])
 
     # Turn the call button off with Enter: the focus lands on the first assistant's button.
     _tab_to(page, "#voice-widget-off")
