@@ -104,6 +104,15 @@ def _facts(connection: aiosqlite.Connection, raw: sqlite3.Connection) -> _Facts:
     return facts
 
 
+def _leave_turn_when_done(connection: aiosqlite.Connection) -> None:
+    """After a statement: give the write turn back if no transaction is left open (autocommit, or
+    it failed before BEGIN); an open one keeps it until its commit or rollback."""
+    gate = _gate_of.get(connection)
+    raw = connection._connection
+    if gate is not None and not (raw is not None and raw.in_transaction):
+        gate.leave(connection)
+
+
 def _opens_write(raw: sqlite3.Connection | None, operation: str) -> bool:
     """A statement that will start a write transaction: a write while none is open."""
     return raw is not None and not raw.in_transaction and not operation.lstrip()[:7].upper().startswith(_READS)
@@ -156,8 +165,7 @@ class OneTripCursor:
             self.description, self._rows, self.rowcount, self.lastrowid = await connection._execute(
                 _run, connection._conn, operation, parameters, many)  # type: ignore[no-untyped-call]
         finally:
-            if gate is not None and not (raw is not None and raw.in_transaction):
-                gate.leave(connection)  # no transaction left open (autocommit, or it failed before BEGIN)
+            _leave_turn_when_done(connection)
 
     def run_here(self, operation: str, parameters: Any) -> bool:
         """Run the statement on this (the event loop's) thread, with no busy wait: True when it
@@ -188,8 +196,7 @@ class OneTripCursor:
         finally:
             if opens_write:
                 raw.execute(f"PRAGMA busy_timeout={facts.busy_timeout_ms}")
-            if gate is not None and not raw.in_transaction:
-                gate.leave(connection)  # no transaction left open (autocommit, or it failed before BEGIN)
+            _leave_turn_when_done(connection)
         return True
 
     async def fetchall(self) -> list[Any]:

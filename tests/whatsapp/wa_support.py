@@ -96,7 +96,7 @@ async def live(database: str) -> AsyncIterator[LiveApp]:
             # Then let the requests in flight finish while the server still answers: an inbound
             # event's ingest may be asking this same server's WuzAPI for the instance's status, a
             # request that would never be accepted once shutdown began (the teardown then hung
-            # until its bound: a CI error). Bounded, and not a failure: a stream may stay open.
+            # until its bound and the test errored). Bounded, and not a failure: a stream may stay open.
             in_flight = list(server.server_state.tasks)
             if in_flight:
                 await asyncio.wait(in_flight, timeout=15)
